@@ -1,0 +1,4 @@
+/** Every migration, in order. Listed explicitly so they load the same from source and from dist/. */
+import { Foundation1795300000000 } from './1795300000000-foundation';
+
+export const migrations = [Foundation1795300000000];

@@ -1,0 +1,69 @@
+/**
+ * Environment parsing. Every setting Kybernet reads from the environment is declared here, with its
+ * default, so that `kybernet --help`, the README and the code agree.
+ */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const envSchema = z.object({
+  DATABASE_URL: optionalText,
+  KYBERNET_DATA_DIR: z.string().default('./data'),
+  /** Port of the embedded Postgres started when DATABASE_URL is unset. */
+  KYBERNET_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  S3_BUCKET: optionalText,
+  S3_ENDPOINT: optionalText,
+  S3_REGION: optionalText,
+  S3_PREFIX: optionalText,
+  /** Comma-separated npm package names whose default export is a ModelFamily (or an array of them). */
+  KYBERNET_PLUGINS: optionalText,
+  /** Whether an API process also works jobs from the queue (`kybernet worker` always does). */
+  KYBERNET_INLINE_WORKER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  /** Threads each training job may use. */
+  KYBERNET_TRAIN_THREADS: z.coerce.number().int().min(1).default(2),
+  /** Longest a predict request waits for others to share its session run. */
+  KYBERNET_BATCH_WINDOW_MS: z.coerce.number().min(0).default(0),
+  KYBERNET_BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(512),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export type StoreConfig =
+  | { kind: 'fs'; root: string }
+  | { kind: 's3'; bucket: string; endpoint?: string; region?: string; prefix?: string };
+
+export interface Config {
+  env: Env;
+  dataDir: string;
+  store: StoreConfig;
+  plugins: string[];
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const env = parsed.data;
+  const dataDir = resolve(env.KYBERNET_DATA_DIR);
+  const store: StoreConfig = env.S3_BUCKET
+    ? { kind: 's3', bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, region: env.S3_REGION, prefix: env.S3_PREFIX }
+    : { kind: 'fs', root: resolve(dataDir, 'artifacts') };
+  const plugins = (env.KYBERNET_PLUGINS ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return { env, dataDir, store, plugins };
+}

@@ -1,0 +1,19 @@
+import { ApiKeyEntity } from './api-key.entity';
+import { AuditLogEntity } from './audit-log.entity';
+import { DatasetEntity } from './dataset.entity';
+import { EventEntity } from './event.entity';
+import { JobEntity } from './job.entity';
+import { ModelVersionEntity } from './model-version.entity';
+import { PredictionEntity } from './prediction.entity';
+import { RegisteredModelEntity } from './registered-model.entity';
+
+export const entities = [
+  RegisteredModelEntity,
+  ModelVersionEntity,
+  DatasetEntity,
+  PredictionEntity,
+  EventEntity,
+  ApiKeyEntity,
+  AuditLogEntity,
+  JobEntity,
+];

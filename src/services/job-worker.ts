@@ -1,0 +1,192 @@
+/**
+ * Works jobs from the shared queue. For each job: mark it RUNNING (`job.started`), run the handler
+ * of its kind with an AbortSignal that fires on `cancelJob` or at the job's time limit, report
+ * progress (throttled into the row and `job.progress`), and record the end: COMPLETED, CANCELLED, or
+ * FAILED — or back to QUEUED while the queue still has retries for it.
+ */
+import { hostname } from 'node:os';
+import type { DataSource } from 'typeorm';
+import { JobEntity, type JobKind } from '../entities/job.entity';
+import { KybernetError } from '../lib/errors';
+import type { EventsService } from './events.service';
+import type { JobQueue } from './job-queue';
+import { FINISHED_STATUSES } from './jobs.service';
+
+export interface JobContext {
+  job: JobEntity;
+  attempt: number;
+  signal: AbortSignal;
+  /** fraction in [0, 1]. */
+  progress(fraction: number, message?: string): void;
+  log(message: string): void;
+}
+
+/** Does the work of one kind of job and returns its result document. Throwing fails the attempt. */
+export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown>>;
+
+/**
+ * Extension point: `jobWillRetry` runs before a new attempt of a job whose previous attempt
+ * was lost (its worker died), so the handler's owner can clean up what that attempt left behind.
+ */
+export interface JobWorkerHooks {
+  jobWillRetry?(job: JobEntity): Promise<void>;
+}
+
+const PROGRESS_ROW_INTERVAL_MS = 500;
+const PROGRESS_EVENT_INTERVAL_MS = 1_000;
+const CANCEL_POLL_MS = 1_000;
+
+class CancelledError extends Error {}
+
+export class JobWorker {
+  readonly workerId = `${hostname()}:${process.pid}`;
+  private readonly handlers = new Map<JobKind, JobHandler>();
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly events: EventsService,
+    private readonly queue: JobQueue,
+    private readonly hooks: JobWorkerHooks = {},
+    private readonly log: (message: string) => void = (message) => console.log(message),
+  ) {}
+
+  register(kind: JobKind, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  async start(concurrency: number): Promise<void> {
+    await this.queue.work(concurrency, (jobId, attempt) => {
+      const run = this.runJob(jobId, attempt);
+      this.running.add(run);
+      return run.finally(() => this.running.delete(run));
+    });
+  }
+
+  private async runJob(jobId: string, attempt: number): Promise<void> {
+    const job = await this.begin(jobId, attempt);
+    if (!job) return;
+    const handler = this.handlers.get(job.kind);
+    const timeLimitSeconds = Number(job.payload.timeLimitSeconds ?? 2700);
+    const retryLimit = Number(job.payload.retryLimit ?? 0);
+    const controller = new AbortController();
+    const timeLimit = setTimeout(() => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)), timeLimitSeconds * 1000);
+    const cancelPoll = setInterval(() => void this.checkCancel(jobId, controller), CANCEL_POLL_MS);
+    const reporter = this.progressReporter(job);
+    try {
+      if (!handler) throw new KybernetError('INTERNAL_SERVER_ERROR', `no handler for jobs of kind ${job.kind} in this worker`);
+      const result = await handler({
+        job,
+        attempt,
+        signal: controller.signal,
+        progress: reporter.report,
+        log: (message) => this.log(`job ${jobId}: ${message}`),
+      });
+      await reporter.flush();
+      await this.finish(job, 'COMPLETED', { result, progress: 1 });
+    } catch (error) {
+      await reporter.flush();
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (reason instanceof CancelledError) {
+        await this.finish(job, 'CANCELLED', {});
+        return;
+      }
+      const message = reason instanceof Error ? reason.message : String(reason);
+      const retryable = !(error instanceof KybernetError && error.code === 'BAD_USER_INPUT') && !controller.signal.aborted;
+      if (retryable && attempt <= retryLimit) {
+        await this.dataSource.getRepository(JobEntity).update({ id: jobId }, { status: 'QUEUED', error: message });
+        throw error;
+      }
+      await this.finish(job, 'FAILED', { error: message });
+    } finally {
+      clearTimeout(timeLimit);
+      clearInterval(cancelPoll);
+    }
+  }
+
+  /** Marks the job RUNNING; returns undefined when it must not run (cancelled or finished meanwhile). */
+  private async begin(jobId: string, attempt: number): Promise<JobEntity | undefined> {
+    const previous = await this.dataSource.getRepository(JobEntity).findOneBy({ id: jobId });
+    if (!previous || FINISHED_STATUSES.includes(previous.status)) return undefined;
+    if (previous.status === 'RUNNING') await this.hooks.jobWillRetry?.(previous);
+    return this.dataSource.transaction(async (tx) => {
+      const job = await tx.findOneOrFail(JobEntity, { where: { id: jobId }, lock: { mode: 'pessimistic_write' } });
+      if (FINISHED_STATUSES.includes(job.status)) return undefined;
+      await tx.update(JobEntity, { id: jobId }, { status: 'RUNNING', attempts: attempt, workerId: this.workerId, startedAt: () => 'now()', error: null });
+      await this.events.append(tx, { type: 'job.started', jobId, payload: { kind: job.kind, attempt, worker: this.workerId } });
+      return tx.findOneByOrFail(JobEntity, { id: jobId });
+    });
+  }
+
+  private async finish(job: JobEntity, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', fields: { result?: Record<string, unknown>; error?: string; progress?: number }): Promise<void> {
+    const eventType = status === 'COMPLETED' ? 'job.completed' : status === 'FAILED' ? 'job.failed' : 'job.cancelled';
+    await this.dataSource.transaction(async (tx) => {
+      await tx.update(JobEntity, { id: job.id }, {
+        status,
+        finishedAt: () => 'now()',
+        ...(fields.result ? { result: fields.result } : {}),
+        ...(fields.error ? { error: fields.error } : {}),
+        ...(fields.progress !== undefined ? { progress: fields.progress } : {}),
+      });
+      const finished = await tx.findOneByOrFail(JobEntity, { id: job.id });
+      await this.events.append(tx, {
+        type: eventType,
+        jobId: job.id,
+        modelVersionId: finished.modelVersionId,
+        modelName: typeof job.payload.model === 'string' ? job.payload.model : null,
+        payload: {
+          kind: job.kind,
+          status,
+          durationMs: finished.startedAt && finished.finishedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
+          ...(fields.result ? { result: fields.result } : {}),
+          ...(fields.error ? { error: fields.error } : {}),
+        },
+      });
+    });
+  }
+
+  private async checkCancel(jobId: string, controller: AbortController): Promise<void> {
+    if (controller.signal.aborted) return;
+    const [row] = await this.dataSource.query('SELECT cancel_requested_at FROM jobs WHERE id = $1', [jobId]).catch(() => []);
+    if (row?.cancel_requested_at) controller.abort(new CancelledError('cancelled by request'));
+  }
+
+  private progressReporter(job: JobEntity) {
+    let latest: { fraction: number; message?: string } | undefined;
+    let lastRowAt = 0;
+    let lastEventAt = 0;
+    let writing = Promise.resolve();
+    const write = (force: boolean) => {
+      if (!latest) return;
+      const { fraction, message } = latest;
+      const now = Date.now();
+      const writeRow = force || now - lastRowAt >= PROGRESS_ROW_INTERVAL_MS;
+      const writeEvent = force || now - lastEventAt >= PROGRESS_EVENT_INTERVAL_MS;
+      if (!writeRow && !writeEvent) return;
+      if (writeRow) lastRowAt = now;
+      if (writeEvent) lastEventAt = now;
+      latest = undefined;
+      writing = writing
+        .then(async () => {
+          if (writeRow) await this.dataSource.getRepository(JobEntity).update({ id: job.id }, { progress: fraction, progressMessage: message ?? null });
+          if (writeEvent) await this.events.publish({ type: 'job.progress', jobId: job.id, payload: { kind: job.kind, progress: fraction, message: message ?? null } });
+        })
+        .catch((error) => this.log(`job ${job.id}: progress not recorded: ${(error as Error).message}`));
+    };
+    return {
+      report: (fraction: number, message?: string) => {
+        latest = { fraction: Math.min(1, Math.max(0, fraction)), message };
+        write(false);
+      },
+      flush: async () => {
+        write(true);
+        await writing;
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.stop();
+    await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Promotion, rollback and retirement: each one transaction that moves statuses, bumps the
+ * registered model's revision and appends its events. At most one ACTIVE version per model is
+ * enforced by the database (a partial unique index); racing changes to one model are told apart by
+ * the revision each read when it began, so of two concurrent promotions exactly one wins and the
+ * other gets CONFLICT.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { ModelVersionEntity, type ModelVersionStatus } from '../entities/model-version.entity';
+import { RegisteredModelEntity } from '../entities/registered-model.entity';
+import { ConflictError } from '../lib/errors';
+import { PG_LOCK_NOT_AVAILABLE, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
+import type { EventsService } from './events.service';
+import type { RegistryService } from './registry.service';
+import type { EventType } from './event-types';
+
+/**
+ * Extension points of a status change. `versionWillActivate` runs before the transaction, with
+ * the version about to become ACTIVE: serving loads and checks its artifacts there, and a throw aborts
+ * the change with nothing written. `versionsDidChange` runs after the commit, in this process, so
+ * that serving swaps before the mutation answers (other processes swap on the event).
+ */
+export interface LifecycleHooks {
+  versionWillActivate?(version: ModelVersionEntity): Promise<void>;
+  versionsDidChange?(modelName: string): Promise<void>;
+}
+
+const PROMOTABLE: ModelVersionStatus[] = ['SHADOW', 'RETIRED'];
+
+export class LifecycleService {
+  private hooks: LifecycleHooks = {};
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: RegistryService,
+    private readonly events: EventsService,
+  ) {}
+
+  setHooks(hooks: LifecycleHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Makes `version` ACTIVE, retiring the current ACTIVE one. */
+  async promoteModel(input: { model: string; version: number; reason?: string }): Promise<ModelVersionEntity> {
+    const model = await this.registry.getRegisteredModel(input.model);
+    const target = await this.registry.findVersion(model, input.version);
+    if (target.status === 'ACTIVE') throw new ConflictError(`version ${target.version} of "${model.name}" is already ACTIVE`);
+    if (!PROMOTABLE.includes(target.status)) {
+      throw new ConflictError(`expects a SHADOW or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`);
+    }
+    return this.activate(model, target, 'model.promoted', input.reason);
+  }
+
+  /** Goes back to the previously ACTIVE version, or to `version` when given. */
+  async rollbackModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
+    const model = await this.registry.getRegisteredModel(input.model);
+    let target: ModelVersionEntity;
+    if (input.version != null) {
+      target = await this.registry.findVersion(model, input.version);
+      if (target.status === 'ACTIVE') throw new ConflictError(`version ${target.version} of "${model.name}" is already ACTIVE`);
+      if (target.status !== 'RETIRED') {
+        throw new ConflictError(`expects a RETIRED version to roll back to, but version ${target.version} of "${model.name}" is ${target.status}`);
+      }
+    } else {
+      const previous = await this.dataSource.getRepository(ModelVersionEntity).findOne({
+        where: { registeredModelId: model.id, status: 'RETIRED' },
+        order: { activatedAt: { direction: 'DESC', nulls: 'LAST' } },
+      });
+      if (!previous?.activatedAt) throw new ConflictError(`model "${model.name}" has no previously ACTIVE version to roll back to`);
+      target = previous;
+    }
+    return this.activate(model, target, 'model.rolled_back', input.reason);
+  }
+
+  /** Takes the ACTIVE version (or the named one, which must be ACTIVE) out of service. */
+  async retireModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
+    const model = await this.registry.getRegisteredModel(input.model);
+    const target =
+      input.version != null ? await this.registry.findVersion(model, input.version) : await this.registry.activeVersion(model.id);
+    if (!target) throw new ConflictError(`model "${model.name}" has no ACTIVE version to retire`);
+    if (target.status !== 'ACTIVE') {
+      throw new ConflictError(`expects the ACTIVE version to retire, but version ${target.version} of "${model.name}" is ${target.status}`);
+    }
+    const retired = await this.change(model, async (tx) => {
+      await this.setStatus(tx, target, 'ACTIVE', 'RETIRED');
+      await this.events.append(tx, {
+        type: 'model.retired',
+        modelName: model.name,
+        modelVersionId: target.id,
+        payload: { model: model.name, version: target.version, reason: input.reason ?? 'retired by request' },
+      });
+      return tx.findOneByOrFail(ModelVersionEntity, { id: target.id });
+    });
+    await this.hooks.versionsDidChange?.(model.name);
+    return retired;
+  }
+
+  /** Marks a SHADOW version REJECTED (the shadow tester's verdict). */
+  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string): Promise<void> {
+    await this.setStatus(tx, version, 'SHADOW', 'REJECTED');
+    await this.events.append(tx, {
+      type: 'shadow.rejected',
+      modelName: model.name,
+      modelVersionId: version.id,
+      payload: { model: model.name, version: version.version, reason },
+    });
+  }
+
+  private async activate(model: RegisteredModelEntity, target: ModelVersionEntity, eventType: EventType, reason?: string): Promise<ModelVersionEntity> {
+    await this.hooks.versionWillActivate?.(target);
+    const activated = await this.change(model, (tx) => this.activateIn(tx, model, target, eventType, reason));
+    await this.hooks.versionsDidChange?.(model.name);
+    return activated;
+  }
+
+  /** The status moves of an activation, inside the caller's transaction (used by automatic promotion too). */
+  async activateIn(tx: EntityManager, model: RegisteredModelEntity, target: ModelVersionEntity, eventType: EventType, reason?: string): Promise<ModelVersionEntity> {
+    const previous = await tx.findOneBy(ModelVersionEntity, { registeredModelId: model.id, status: 'ACTIVE' });
+    if (previous) {
+      await this.setStatus(tx, previous, 'ACTIVE', 'RETIRED');
+      await this.events.append(tx, {
+        type: 'model.retired',
+        modelName: model.name,
+        modelVersionId: previous.id,
+        payload: { model: model.name, version: previous.version, replacedBy: target.version },
+      });
+    }
+    await this.setStatus(tx, target, target.status, 'ACTIVE');
+    await tx.update(ModelVersionEntity, { id: target.id }, { activatedAt: () => 'now()' });
+    await this.events.append(tx, {
+      type: eventType,
+      modelName: model.name,
+      modelVersionId: target.id,
+      payload: {
+        model: model.name,
+        version: target.version,
+        previousVersion: previous?.version ?? null,
+        previousVersionId: previous?.id ?? null,
+        reason: reason ?? null,
+      },
+    });
+    return tx.findOneByOrFail(ModelVersionEntity, { id: target.id });
+  }
+
+  /**
+   * Runs `work` in a transaction that holds the model's row lock and checks that no other change to
+   * the model committed since `model` was read.
+   */
+  private async change<T>(model: RegisteredModelEntity, work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.dataSource.transaction(async (tx) => {
+        const [row] = await tx.query('SELECT revision FROM registered_models WHERE id = $1 FOR UPDATE NOWAIT', [model.id]);
+        if (Number(row.revision) !== model.revision) {
+          throw new ConflictError(`model "${model.name}" changed while this request was running (another promotion, rollback or retirement won); read its state and retry`);
+        }
+        const result = await work(tx);
+        await tx.increment(RegisteredModelEntity, { id: model.id }, 'revision', 1);
+        return result;
+      });
+    } catch (error) {
+      const code = pgErrorCode(error);
+      if (code === PG_LOCK_NOT_AVAILABLE || code === PG_UNIQUE_VIOLATION) {
+        throw new ConflictError(`another promotion, rollback or retirement of "${model.name}" is in progress; read its state and retry`);
+      }
+      throw error;
+    }
+  }
+
+  private async setStatus(tx: EntityManager, version: ModelVersionEntity, from: ModelVersionStatus, to: ModelVersionStatus): Promise<void> {
+    const result = await tx
+      .createQueryBuilder()
+      .update(ModelVersionEntity)
+      .set({ status: to, statusChangedAt: () => 'now()' })
+      .where('id = :id AND status = :from', { id: version.id, from })
+      .execute();
+    if (result.affected !== 1) throw new ConflictError(`version ${version.version} is no longer ${from}`);
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Prediction serving. For each registered model it holds the ACTIVE version's predictor and every
+ * SHADOW version's, loaded once per version (artifacts checked against their SHA-256 on load).
+ * Concurrent `predict` calls on one model share a session run (MicroBatcher); shadows run on the
+ * same rows at the same time but off the answer's path; one `predictions` row is written per version
+ * per request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
+ * request sees either the old ACTIVE or the new one, never a mix.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { EventEntity } from '../entities/event.entity';
+import { ModelVersionEntity } from '../entities/model-version.entity';
+import type { RegisteredModelEntity } from '../entities/registered-model.entity';
+import { InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
+import { MicroBatcher } from '../lib/micro-batcher';
+import type { ModelSignature, Predictor } from '../plugins/contract';
+import type { FamilyRegistry } from '../plugins';
+import { SERVING_EVENT_TYPES } from './event-types';
+import { insertPredictions, type PredictionRecord } from './prediction-log';
+import type { RegistryService } from './registry.service';
+
+export interface PredictInput {
+  model: string;
+  /** null = missing. */
+  features: (number | null)[];
+  requestId?: string | null;
+}
+
+export interface PredictBatchInput {
+  model: string;
+  rows: (number | null)[][];
+  requestId?: string | null;
+}
+
+export interface NamedValue {
+  name: string;
+  value: number | null;
+}
+
+export interface PredictionResult {
+  id: string;
+  requestId: string;
+  value: number | null;
+  outputs: NamedValue[];
+  latencyMs: number;
+  modelVersion: ModelVersionEntity;
+  createdAt: Date;
+}
+
+interface LoadedVersion {
+  version: ModelVersionEntity;
+  predictor: Predictor;
+}
+
+interface ServedModel {
+  model: RegisteredModelEntity;
+  active: LoadedVersion;
+  shadows: LoadedVersion[];
+  batcher: MicroBatcher<QueuedRow, PredictionResult>;
+}
+
+interface QueuedRow {
+  row: Float32Array;
+  requestId: string;
+  submittedAt: number;
+}
+
+export const MAX_BATCH_ROWS = 10_000;
+const DISPOSE_DELAY_MS = 30_000;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+export interface ServingOptions {
+  batchWindowMs: number;
+  batchMaxRows: number;
+  log?: (message: string) => void;
+}
+
+/** Encodes one request row, refusing what the model cannot take; `where` names the row in errors. */
+export function encodeRow(values: (number | null)[], signature: ModelSignature, featureNames: string[], target: Float32Array, offset: number, where: string): void {
+  if (values.length !== signature.inputWidth) {
+    throw new InvalidInputError(`${where}: expects ${signature.inputWidth} features (${featureNames.join(', ')}), but got ${values.length}`, {
+      field: 'features',
+    });
+  }
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value === null || value === undefined || Number.isNaN(value)) {
+      if (!signature.allowsMissing) {
+        throw new InvalidInputError(`${where}: feature "${featureNames[i]}" is missing, but this model does not accept missing values`, { field: 'features' });
+      }
+      target[offset + i] = NaN;
+      continue;
+    }
+    if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
+      throw new InvalidInputError(`${where}: feature "${featureNames[i]}" expects a finite float32, but got ${value}`, { field: 'features' });
+    }
+    target[offset + i] = value;
+  }
+}
+
+export class ServingService {
+  private readonly served = new Map<string, Promise<ServedModel>>();
+  private readonly predictors = new Map<string, Promise<Predictor>>();
+  private readonly log: (message: string) => void;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: RegistryService,
+    private readonly families: FamilyRegistry,
+    private readonly options: ServingOptions,
+  ) {
+    this.log = options.log ?? ((message) => console.warn(message));
+  }
+
+  async predict(input: PredictInput): Promise<PredictionResult> {
+    const served = await this.servedModel(input.model);
+    const { signature } = served.active.predictor;
+    const row = new Float32Array(signature.inputWidth);
+    encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
+    return served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
+  }
+
+  async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
+    if (input.rows.length === 0) throw new InvalidInputError('expects at least one row, but got none', { field: 'rows' });
+    if (input.rows.length > MAX_BATCH_ROWS) {
+      throw new InvalidInputError(`expects at most ${MAX_BATCH_ROWS} rows per predictBatch, but got ${input.rows.length}`, { field: 'rows' });
+    }
+    const served = await this.servedModel(input.model);
+    const { signature } = served.active.predictor;
+    const submittedAt = performance.now();
+    const requestId = input.requestId || randomUUID();
+    const rows = input.rows.map((values, r) => {
+      const row = new Float32Array(signature.inputWidth);
+      encodeRow(values, signature, served.active.version.featureNames, row, 0, `rows[${r}]`);
+      return { row, requestId: `${requestId}:${r}`, submittedAt };
+    });
+    return this.runBatch(served, rows);
+  }
+
+  /** Loads (and caches) the predictor of `version`, checking its artifacts: the promotion pre-flight. */
+  async prepareVersion(version: ModelVersionEntity): Promise<Predictor> {
+    let predictor = this.predictors.get(version.id);
+    if (!predictor) {
+      predictor = this.registry.loadArtifact(version).then((artifact) => this.families.get(version.family).load(artifact));
+      this.predictors.set(version.id, predictor);
+      predictor.catch(() => this.predictors.delete(version.id));
+    }
+    return predictor;
+  }
+
+  /** Rebuilds a served model from the database and swaps it in; the previous state serves until then. */
+  async refresh(modelName: string): Promise<void> {
+    if (!this.served.has(modelName)) return;
+    const next = this.load(modelName);
+    try {
+      await next;
+      this.served.set(modelName, next);
+    } catch (error) {
+      if (error instanceof ModelNotReadyError) this.served.delete(modelName);
+      else this.log(`serving: kept the previous state of "${modelName}": ${(error as Error).message}`);
+    }
+    this.disposeUnused();
+  }
+
+  /** Event-stream listener: reloads a served model when its versions change anywhere. */
+  readonly onEvent = (event: EventEntity): void => {
+    if (event.modelName && (SERVING_EVENT_TYPES as string[]).includes(event.type)) void this.refresh(event.modelName);
+  };
+
+  async close(): Promise<void> {
+    const predictors = await Promise.allSettled([...this.predictors.values()]);
+    this.predictors.clear();
+    this.served.clear();
+    await Promise.all(predictors.map((result) => (result.status === 'fulfilled' ? result.value.dispose() : undefined)));
+  }
+
+  private servedModel(name: string): Promise<ServedModel> {
+    let served = this.served.get(name);
+    if (!served) {
+      served = this.load(name);
+      this.served.set(name, served);
+      served.catch(() => {
+        if (this.served.get(name) === served) this.served.delete(name);
+      });
+    }
+    return served;
+  }
+
+  private async load(name: string): Promise<ServedModel> {
+    const model = await this.registry.getRegisteredModel(name);
+    const versions = await this.dataSource.getRepository(ModelVersionEntity).find({
+      where: [
+        { registeredModelId: model.id, status: 'ACTIVE' },
+        { registeredModelId: model.id, status: 'SHADOW' },
+      ],
+      order: { version: 'ASC' },
+    });
+    const activeVersion = versions.find((version) => version.status === 'ACTIVE');
+    if (!activeVersion) throw new ModelNotReadyError(`model "${name}" has no ACTIVE version; promote one with promoteModel`, { field: 'model' });
+    let activePredictor: Predictor;
+    try {
+      activePredictor = await this.prepareVersion(activeVersion);
+    } catch (error) {
+      if (error instanceof KybernetError && error.code !== 'INTERNAL_SERVER_ERROR') throw error;
+      throw new ModelNotReadyError(`the ACTIVE version ${activeVersion.version} of "${name}" cannot be loaded: ${(error as Error).message}`);
+    }
+    const shadows: LoadedVersion[] = [];
+    for (const version of versions.filter((candidate) => candidate.status === 'SHADOW')) {
+      try {
+        shadows.push({ version, predictor: await this.prepareVersion(version) });
+      } catch (error) {
+        this.log(`serving: shadow version ${version.version} of "${name}" not loaded: ${(error as Error).message}`);
+      }
+    }
+    const served: ServedModel = {
+      model,
+      active: { version: activeVersion, predictor: activePredictor },
+      shadows,
+      batcher: new MicroBatcher((rows) => this.runBatch(served, rows), {
+        maxItems: this.options.batchMaxRows,
+        windowMs: this.options.batchWindowMs,
+      }),
+    };
+    return served;
+  }
+
+  private async runBatch(served: ServedModel, rows: QueuedRow[]): Promise<PredictionResult[]> {
+    const { active, shadows, model } = served;
+    const width = active.predictor.signature.inputWidth;
+    const batch = new Float32Array(rows.length * width);
+    rows.forEach((queued, r) => batch.set(queued.row, r * width));
+    for (const shadow of shadows) void this.runShadow(model, shadow, batch, rows);
+
+    let outputs: Float32Array;
+    try {
+      outputs = await active.predictor.predict(batch, rows.length);
+    } catch (error) {
+      throw error instanceof KybernetError ? error : new InferenceError(`version ${active.version.version} of "${model.name}" failed to predict: ${(error as Error).message}`);
+    }
+    const finishedAt = performance.now();
+    const names = active.predictor.signature.outputs;
+    const createdAt = new Date();
+    const results = rows.map((queued, r) => {
+      const values = Array.from(outputs.subarray(r * names.length, (r + 1) * names.length));
+      return {
+        id: randomUUID(),
+        requestId: queued.requestId,
+        value: Number.isNaN(values[0]) ? null : values[0],
+        outputs: names.map((name, i) => ({ name, value: Number.isNaN(values[i]) ? null : values[i] })),
+        latencyMs: finishedAt - queued.submittedAt,
+        modelVersion: active.version,
+        createdAt,
+      };
+    });
+    await insertPredictions(
+      this.dataSource,
+      results.map((result, r) => ({
+        id: result.id,
+        registeredModelId: model.id,
+        modelVersionId: active.version.id,
+        role: 'ACTIVE',
+        requestId: result.requestId,
+        features: rows[r].row,
+        outputs: outputs.subarray(r * names.length, (r + 1) * names.length),
+        value: result.value,
+        latencyMs: result.latencyMs,
+      })),
+    );
+    return results;
+  }
+
+  private async runShadow(model: RegisteredModelEntity, shadow: LoadedVersion, batch: Float32Array, rows: QueuedRow[]): Promise<void> {
+    try {
+      const started = performance.now();
+      const outputs = await shadow.predictor.predict(batch, rows.length);
+      const latencyMs = performance.now() - started;
+      const width = shadow.predictor.signature.outputs.length;
+      const records: PredictionRecord[] = rows.map((queued, r) => ({
+        id: randomUUID(),
+        registeredModelId: model.id,
+        modelVersionId: shadow.version.id,
+        role: 'SHADOW',
+        requestId: queued.requestId,
+        features: queued.row,
+        outputs: outputs.subarray(r * width, (r + 1) * width),
+        value: outputs[r * width],
+        latencyMs,
+      }));
+      await insertPredictions(this.dataSource, records);
+    } catch (error) {
+      this.log(`serving: shadow version ${shadow.version.version} of "${model.name}" failed: ${(error as Error).message}`);
+    }
+  }
+
+  private disposeUnused(): void {
+    setTimeout(async () => {
+      const inUse = new Set<string>();
+      for (const served of this.served.values()) {
+        const state = await served.catch(() => undefined);
+        if (!state) continue;
+        inUse.add(state.active.version.id);
+        for (const shadow of state.shadows) inUse.add(shadow.version.id);
+      }
+      for (const [versionId, predictor] of this.predictors) {
+        if (inUse.has(versionId)) continue;
+        this.predictors.delete(versionId);
+        void predictor.then((loaded) => loaded.dispose()).catch(() => undefined);
+      }
+    }, DISPOSE_DELAY_MS).unref();
+  }
+}
