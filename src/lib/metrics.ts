@@ -99,11 +99,11 @@ export function auc(score: NumericArray, actual: NumericArray): number | undefin
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-/** Share of rows where the probability, thresholded at 0.5, equals the 0/1 outcome. */
+/** Share of rows where the predicted class (1 when the probability is above 0.5, as XGBoost's `error`) equals the 0/1 outcome. */
 export function accuracy(probability: NumericArray, actual: NumericArray): number {
   assertPaired(probability, actual);
   let hits = 0;
-  for (let i = 0; i < actual.length; i++) if ((probability[i] >= 0.5 ? 1 : 0) === actual[i]) hits++;
+  for (let i = 0; i < actual.length; i++) if ((probability[i] > 0.5 ? 1 : 0) === actual[i]) hits++;
   return hits / actual.length;
 }
 
