@@ -47,20 +47,22 @@ export function isTimeframe(value: string): value is Timeframe {
   return (TIMEFRAMES as readonly string[]).includes(value);
 }
 
-export function parseTimeframe(value: string, where = 'timeframe'): Timeframe {
+/** `where` prefixes the message ("line 5: …") and `details` travel with the error. */
+export function parseTimeframe(value: string, where?: string, details: Record<string, unknown> = {}): Timeframe {
   if (!isTimeframe(value)) {
-    throw new InvalidInputError(`${where}: expects one of ${TIMEFRAMES.join(', ')}, but got '${value}'`, {
-      field: 'timeframe',
-    });
+    throw new InvalidInputError(
+      `${where ? `${where}: ` : ''}expects timeframe to be one of ${TIMEFRAMES.join(', ')}, but got '${value}'`,
+      { field: 'timeframe', ...details },
+    );
   }
   return value;
 }
 
-export function parseSymbol(value: string, where = 'symbol'): string {
+export function parseSymbol(value: string, where?: string, details: Record<string, unknown> = {}): string {
   if (!SYMBOL_PATTERN.test(value)) {
     throw new InvalidInputError(
-      `${where}: expects a symbol of 1–32 letters, digits or . _ : / ^ = -, but got '${value}'`,
-      { field: 'symbol' },
+      `${where ? `${where}: ` : ''}expects symbol to be 1–32 letters, digits or . _ : / ^ = -, but got '${value}'`,
+      { field: 'symbol', ...details },
     );
   }
   return value;
@@ -74,8 +76,8 @@ function checkBar(bar: Bar, where: string, details: Record<string, unknown>): Ba
   const refuse = (field: string, expectation: string, got: string): never => {
     throw new InvalidInputError(`${where}: expects ${field} ${expectation}, but got ${got}`, { field, ...details });
   };
-  parseSymbol(bar.symbol, `${where}`);
-  parseTimeframe(bar.timeframe, `${where}`);
+  parseSymbol(bar.symbol, where, details);
+  parseTimeframe(bar.timeframe, where, details);
   if (!Number.isSafeInteger(bar.timestamp)) {
     refuse('timestamp', 'to be an integer of UTC epoch milliseconds', String(bar.timestamp));
   }
@@ -217,8 +219,8 @@ export function parseTimestamp(text: string): number | undefined {
   }
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
   const millis = fraction ? fraction.slice(0, 4).padEnd(4, '0') : '';
-  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}${millis}${zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone}`;
-  const ms = Date.parse(iso);
+  const offset = zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone; // +0130 → +01:30
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${millis}${offset}`);
   return Number.isNaN(ms) ? undefined : ms;
 }
 
@@ -254,8 +256,8 @@ function readRow(record: string[], line: number, columns: ColumnIndex, options: 
   const where = `line ${line}`;
   return checkBar(
     {
-      symbol: parseSymbol(symbol, where),
-      timeframe: parseTimeframe(timeframe, where),
+      symbol: parseSymbol(symbol, where, { line }),
+      timeframe: parseTimeframe(timeframe, where, { line }),
       timestamp,
       ...numbers,
     },
@@ -282,7 +284,7 @@ export async function* readBarBatches(source: CsvSource, options: BarCsvOptions 
   if (options.timeframe !== undefined) parseTimeframe(options.timeframe);
 
   const parser = parse({ info: true, bom: true, trim: true, skip_empty_lines: true, relax_column_count: true });
-  const input = Readable.from(typeof source === 'string' ? [source] : source);
+  const input = source instanceof Readable ? source : Readable.from(typeof source === 'string' ? [source] : source);
   // Errors of either stream surface in the iteration below, which destroys both when it stops early.
   pipeline(input, parser, () => undefined);
 

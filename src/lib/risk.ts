@@ -74,7 +74,8 @@ export function assessRisk(input: RiskInput): RiskAssessment {
   });
 
   const z = jStat.normal.inv(alpha, 0, 1);
-  const tailMean = jStat.normal.pdf(z, 0, 1) / (1 - alpha);
+  const density = Math.exp((-z * z) / 2) / Math.sqrt(2 * Math.PI); // φ(z)
+  const tailMean = density / (1 - alpha);
   const horizons = [...predictions]
     .sort((a, b) => a.horizon - b.horizon)
     .map(({ horizon, expectedReturn }) => {

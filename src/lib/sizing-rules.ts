@@ -90,11 +90,18 @@ function check(field: string, value: number, ok: boolean, expectation: string): 
 }
 
 function checkRules(rules: SizingRules): void {
-  const positive = (field: keyof SizingRules) =>
-    check(`rules.${field}`, rules[field], rules[field] > 0 && Number.isFinite(rules[field]), 'to be a finite number > 0');
-  (['kellyFraction', 'maxKellyFraction', 'baseFraction', 'maxMultiplier', 'targetVolatility', 'maxVolatilityScale'] as const).forEach(
-    positive,
-  );
+  const positiveFields = [
+    'kellyFraction',
+    'maxKellyFraction',
+    'baseFraction',
+    'maxMultiplier',
+    'targetVolatility',
+    'maxVolatilityScale',
+  ] as const;
+  for (const field of positiveFields) {
+    const value = rules[field];
+    check(`rules.${field}`, value, value > 0 && Number.isFinite(value), 'to be a finite number > 0');
+  }
   check('rules.maxDrawdown', rules.maxDrawdown, rules.maxDrawdown > 0 && rules.maxDrawdown <= 1, 'in (0, 1]');
   check(
     'rules.minVolatilityScale',

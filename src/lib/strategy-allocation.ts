@@ -86,7 +86,9 @@ export function strategyWeights(
   }
   const entries = Object.entries(confidences);
   if (entries.length === 0) {
-    throw new InvalidInputError('expects confidences for at least one strategy, but got none', { field: 'confidences' });
+    throw new InvalidInputError('expects confidences for at least one strategy, but got none', {
+      field: 'confidences',
+    });
   }
   const scored = entries.map(([strategy, confidence]) => {
     if (!isStrategy(strategy)) {
@@ -104,7 +106,9 @@ export function strategyWeights(
   });
   const n = scored.length;
   if (!(floor >= 0 && floor * n <= 1)) {
-    throw new InvalidInputError(`expects floor in [0, 1/${n}] for ${n} strategies, but got ${floor}`, { field: 'floor' });
+    throw new InvalidInputError(`expects floor in [0, 1/${n}] for ${n} strategies, but got ${floor}`, {
+      field: 'floor',
+    });
   }
   const total = scored.reduce((sum, s) => sum + s.score, 0);
   const weights: Partial<Record<Strategy, number>> = {};

@@ -16,9 +16,10 @@
  *   | trending_up     |  500 |    +0.10 |       0.010 | +0.0004 |          1.0 |
  *   | high_volatility |  250 |    −0.15 |       0.022 | −0.0002 |          1.6 |
  *
- * In trending_up, corr(ret_5[t], r[t+1]) ≈ +0.27; in high_volatility ≈ −0.27 and volatility more
- * than doubles. A model trained on the first regime predicts well before the change and worse than
- * chance after it, and the volatility features (vol_20, atr_14, hl_range) drift visibly.
+ * Measured over seeds 1–10 (3 symbols pooled): corr(ret_5[t], r[t+1]) is +0.22…+0.33 in trending_up
+ * and −0.21…−0.30 in high_volatility; return volatility and atr_14 rise ≈ 2.1×. A linear fit of the
+ * next return on ret_5 in trending_up calls the direction right ≈ 60% of the time there and ≈ 43%
+ * after the change, and the volatility features (vol_20, atr_14, hl_range) drift visibly.
  *
  * Each bar: open = previous close · exp(0.2·σ·g) (an overnight gap), close = previous close · exp(r),
  * high = max(open, close) · exp(0.5·σ·|u|), low = min(open, close) · exp(−0.5·σ·|w|), and
@@ -30,7 +31,7 @@
 import seedrandom from 'seedrandom';
 import { type Bar, TIMEFRAME_MS, type Timeframe, parseSymbol } from './bars';
 import { InvalidInputError } from './errors';
-import { type MarketRegime, isMarketRegime } from './strategy-allocation';
+import { MARKET_REGIMES, type MarketRegime, isMarketRegime } from './strategy-allocation';
 
 export interface SyntheticRegime {
   name: MarketRegime;
@@ -97,17 +98,15 @@ function checkOptions(options: SyntheticMarketOptions, regimes: readonly Synthet
     throw new InvalidInputError(`expects ${field} ${expectation}, but got ${JSON.stringify(got)}`, { field });
   };
   if (regimes.length === 0) refuse('regimes', 'to list at least one regime', regimes);
-  regimes.forEach((regime, k) => {
-    if (!isMarketRegime(regime.name)) refuse(`regimes[${k}].name`, 'to be a market regime', regime.name);
-    if (!Number.isInteger(regime.bars) || regime.bars < 1) refuse(`regimes[${k}].bars`, 'to be an integer ≥ 1', regime.bars);
-    if (!(Math.abs(regime.momentum) * MOMENTUM_LAGS < 1)) {
-      refuse(`regimes[${k}].momentum`, `in (−${1 / MOMENTUM_LAGS}, ${1 / MOMENTUM_LAGS}) so returns stay stationary`, regime.momentum);
-    }
-    if (!(regime.volatility > 0 && regime.volatility < 0.2)) refuse(`regimes[${k}].volatility`, 'in (0, 0.2)', regime.volatility);
-    if (!(Math.abs(regime.drift) < 0.05)) refuse(`regimes[${k}].drift`, 'in (−0.05, 0.05)', regime.drift);
-    if (!(regime.volumeLevel > 0 && Number.isFinite(regime.volumeLevel))) {
-      refuse(`regimes[${k}].volumeLevel`, 'to be > 0', regime.volumeLevel);
-    }
+  regimes.forEach(({ name, bars, momentum, volatility, drift, volumeLevel }, k) => {
+    const field = (key: keyof SyntheticRegime) => `regimes[${k}].${key}`;
+    const bound = 1 / MOMENTUM_LAGS;
+    if (!isMarketRegime(name)) refuse(field('name'), `to be one of ${MARKET_REGIMES.join(', ')}`, name);
+    if (!Number.isInteger(bars) || bars < 1) refuse(field('bars'), 'to be an integer ≥ 1', bars);
+    if (!(Math.abs(momentum) < bound)) refuse(field('momentum'), `in (−${bound}, ${bound}) (stationary)`, momentum);
+    if (!(volatility > 0 && volatility < 0.2)) refuse(field('volatility'), 'in (0, 0.2)', volatility);
+    if (!(Math.abs(drift) < 0.05)) refuse(field('drift'), 'in (−0.05, 0.05)', drift);
+    if (!(volumeLevel > 0 && Number.isFinite(volumeLevel))) refuse(field('volumeLevel'), 'to be > 0', volumeLevel);
   });
   if (!(rho >= 0 && rho < 1)) refuse('marketCorrelation', 'in [0, 1)', rho);
   if (options.start !== undefined && !Number.isSafeInteger(options.start)) {
@@ -125,9 +124,10 @@ export function generateSyntheticMarket(options: SyntheticMarketOptions): Synthe
   checkOptions(options, regimes, rho);
   symbols.forEach((symbol, i) => parseSymbol(symbol, `symbols[${i}]`));
   if (symbols.length === 0 || new Set(symbols).size !== symbols.length) {
-    throw new InvalidInputError(`expects at least one symbol and no duplicates, but got ${JSON.stringify(symbols)}`, {
-      field: 'symbols',
-    });
+    throw new InvalidInputError(
+      `expects symbols to list at least one symbol, without duplicates, but got ${JSON.stringify(symbols)}`,
+      { field: 'symbols' },
+    );
   }
   const step = TIMEFRAME_MS[timeframe];
 
