@@ -272,8 +272,8 @@ function readRow(record: string[], line: number, columns: ColumnIndex, options: 
  * as a leading index are ignored), then one bar per line. Yields arrays of at most `batchSize`
  * validated bars. Refuses with InvalidInputError, naming the line and column: a missing column, an
  * empty or unparsable cell, an invalid bar (see `validateBar`), a timestamp not after the previous
- * one of the same series, malformed CSV. Bars of batches already yielded stay valid when a later
- * line is refused.
+ * one of the same series, malformed CSV. The error ends the iteration; the batches yielded before it
+ * were valid.
  */
 export async function* readBarBatches(source: CsvSource, options: BarCsvOptions = {}): AsyncGenerator<Bar[]> {
   const batchSize = options.batchSize ?? 1000;
