@@ -7,7 +7,14 @@ import seedrandom from 'seedrandom';
 import { mean, sample, sampleStandardDeviation } from 'simple-statistics';
 import type { DistributionSummary, ReferenceSummary, TabularTrainingSet } from '../plugins/contract';
 import { InvalidInputError } from './errors';
-import { binProportions, linearQuantileSorted, quantileEdges } from './stats';
+import {
+  binProportions,
+  type KsResult,
+  ksTwoSample,
+  linearQuantileSorted,
+  psiFromProportions,
+  quantileEdges,
+} from './stats';
 
 /** The quantile levels every summary stores, in order. */
 export const SUMMARY_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
@@ -116,4 +123,44 @@ export function summarizeReference(
   if (validation.predictions) summary.predictions = summarizeDistribution('prediction', validation.predictions, options);
   if (validation.outcomes) summary.outcomes = summarizeDistribution('outcome', validation.outcomes, options);
   return summary;
+}
+
+export interface DriftMeasures {
+  name: string;
+  /** KS of the current non-missing values against the stored sample. */
+  ks: KsResult;
+  /** PSI of the current non-missing values under the stored edges and proportions. */
+  psi: number;
+  /** How many non-missing current values were compared. */
+  count: number;
+  /** The NaN share of the current values, to set beside the summary's `missingFraction`. */
+  missingFraction: number;
+}
+
+/**
+ * Measures how far `current` values have moved from a stored summary, without the training data: PSI
+ * from the summary's edges and proportions (the same number `psi` gives on the full reference), KS
+ * against its sample. NaN counts as missing; a summary or window without non-missing values is refused.
+ */
+export function measureDrift(summary: DistributionSummary, current: ArrayLike<number>): DriftMeasures {
+  if (summary.sample.length === 0) {
+    throw new InvalidInputError(
+      `summary expects non-missing reference values for ${summary.name}, but every reference value was missing`,
+      { field: 'summary' },
+    );
+  }
+  const present = presentValues(summary.name, current);
+  if (present.length === 0) {
+    throw new InvalidInputError(
+      `current expects at least one non-missing value of ${summary.name}, but got ${current.length} missing`,
+      { field: 'current' },
+    );
+  }
+  return {
+    name: summary.name,
+    ks: ksTwoSample(summary.sample, present),
+    psi: psiFromProportions(summary.proportions, binProportions(present, summary.edges)),
+    count: present.length,
+    missingFraction: (current.length - present.length) / current.length,
+  };
 }

@@ -1,11 +1,7 @@
-/** Types for the part of jstat that Kybernet uses (the package ships none); extend as needed. */
+/** The parts of jstat (which ships no types) that Kybernet uses; extend as more are needed. */
 declare module 'jstat' {
-  interface ContinuousDistribution<Params extends number[]> {
-    pdf(x: number, ...params: Params): number;
-    cdf(x: number, ...params: Params): number;
-    inv(p: number, ...params: Params): number;
-  }
   export const jStat: {
-    normal: ContinuousDistribution<[mean: number, std: number]>;
+    studentt: { cdf(x: number, dof: number): number };
+    normal: { cdf(x: number, mean: number, std: number): number; inv(p: number, mean: number, std: number): number };
   };
 }

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { DEFAULT_SAMPLE_SIZE, summarizeDistribution, summarizeReference } from '../../../src/lib/reference';
-import { binProportions, quantileEdges } from '../../../src/lib/stats';
+import { DEFAULT_SAMPLE_SIZE, measureDrift, summarizeDistribution, summarizeReference } from '../../../src/lib/reference';
+import { binProportions, ksTwoSample, psi, quantileEdges } from '../../../src/lib/stats';
+import { describeWithShared, readSharedJson } from '../../helpers/shared';
 
 /** 0, 1, …, 100: every decile and every stored quantile is a whole value. */
 const zeroToHundred = Array.from({ length: 101 }, (_, i) => i);
@@ -107,4 +108,49 @@ describe('summarizeReference', () => {
       summarizeReference({ featureNames: ['a', 'b'], features: new Float32Array(5), rows: 3 }),
     ).toThrow('features expects rows × featureNames.length = 3 × 2 = 6 values, but got 5');
   });
+});
+
+describe('measureDrift', () => {
+  it('compares against the stored sample and bins, leaving NaN out of both', () => {
+    const reference = Array.from({ length: 5000 }, (_, i) => Math.sin(i) * 3);
+    const summary = summarizeDistribution('x', reference, { seed: 1 });
+    const current = [NaN, ...Array.from({ length: 300 }, (_, i) => Math.cos(i) * 3 + 0.5), NaN];
+    const present = current.filter((v) => !Number.isNaN(v));
+    const drift = measureDrift(summary, current);
+    expect(drift.name).toBe('x');
+    expect(drift.count).toBe(300);
+    expect(drift.missingFraction).toBeCloseTo(2 / 302, 15);
+    expect(drift.ks).toEqual(ksTwoSample(summary.sample, present));
+    expect(drift.psi).toBeCloseTo(psi(reference, present), 12);
+  });
+
+  it('refuses a summary or a window with no non-missing values', () => {
+    const empty = summarizeDistribution('x', [NaN]);
+    expect(() => measureDrift(empty, [1])).toThrow('summary expects non-missing reference values for x, but every reference value was missing');
+    expect(() => measureDrift(summarizeDistribution('x', [1, 2]), [NaN, NaN])).toThrow(
+      'current expects at least one non-missing value of x, but got 2 missing',
+    );
+  });
+});
+
+describeWithShared('measureDrift against the scipy/numpy fixture (fixtures/stats/ks_psi.json)', () => {
+  const { cases } = readSharedJson<{
+    cases: { reference: number[]; current: number[]; ks_statistic: number; ks_pvalue: number; psi_10_quantile_bins: number }[];
+  }>('fixtures', 'stats', 'ks_psi.json');
+
+  const numbered = cases.map((c, i) => [i, c.reference.length, c] as const);
+
+  it.each(numbered)('case %i (%i reference values): the stored bins give the PSI of the full reference', (_i, _n, c) => {
+    const drift = measureDrift(summarizeDistribution('x', c.reference), c.current);
+    expect(Math.abs(drift.psi - c.psi_10_quantile_bins)).toBeLessThan(1e-9);
+  });
+
+  it.each(numbered.filter(([, n]) => n <= DEFAULT_SAMPLE_SIZE))(
+    'case %i (%i reference values, all kept in the sample): KS as scipy gives it',
+    (_i, _n, c) => {
+      const { ks } = measureDrift(summarizeDistribution('x', c.reference), c.current);
+      expect(Math.abs(ks.statistic - c.ks_statistic)).toBeLessThan(1e-12);
+      expect(Math.abs(ks.pValue - c.ks_pvalue)).toBeLessThanOrEqual(1e-6 * c.ks_pvalue);
+    },
+  );
 });
