@@ -19,7 +19,7 @@ import {
 import { createQLearningFamily } from './q-learning-family';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { qLearningParamsWith, qLearningSearchSpace } from './q-learning-params';
-import { createQTable, stateKey, type QAgentDefinition, type QTable } from './q-table';
+import { createQTable, requireAgent, stateKey, type QAgentDefinition, type QTable } from './q-table';
 import { requireFinite, requireInRange } from './validate';
 
 export const STRATEGIES = ['trend_follow', 'mean_reversion', 'breakout', 'range_bound', 'defensive'] as const;
@@ -140,6 +140,7 @@ export function selectStrategy(
   rng: Rng,
   temperature: number = table.hyperparameters.temperature,
 ): StrategySelection {
+  requireAgent(table, metaStrategyAgent);
   const choice = chooseAction(table, { ...state }, rng);
   const weights = softmaxWeights(choice.qValues, temperature);
   const byStrategy = (values: number[]) => Object.fromEntries(table.actions.map((a, i) => [a, values[i]])) as Record<Strategy, number>;

@@ -20,7 +20,7 @@ import { MARKET_REGIMES, VOLATILITY_LEVELS, bucketIndex, volatilityLevel, type M
 import { createQLearningFamily } from './q-learning-family';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { qLearningParams, qLearningSearchSpace, type QLearningParams } from './q-learning-params';
-import { createQTable, stateKey, type QAgentDefinition, type QTable } from './q-table';
+import { createQTable, requireAgent, stateKey, type QAgentDefinition, type QTable } from './q-table';
 import { requireFinite, requireInRange } from './validate';
 
 export const CONFIDENCE_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH'] as const;
@@ -217,6 +217,7 @@ export function decidePositionSize(
   portfolio: Omit<PortfolioRisk, 'stopDistance'>,
   stopDistances: Record<StopLossProfile, number>,
 ): PositionSizeDecision {
+  requireAgent(table, positionSizingAgent);
   const choice = chooseAction(table, { ...state }, rng);
   const proposed = parsePositionSizingAction(choice.action);
   const stopDistance = stopDistances?.[proposed.stopLoss];

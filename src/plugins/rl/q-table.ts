@@ -65,6 +65,13 @@ export function createQTable<P extends QLearningParams>(definition: QAgentDefini
   };
 }
 
+/** Refuses a table that belongs to another agent (a caller handed the wrong snapshot). */
+export function requireAgent(table: QTable, definition: QAgentDefinition): void {
+  if (table?.agent !== definition.id) {
+    throw new InvalidInputError(`table expects a Q-table of ${definition.id}, but got one of ${String(table?.agent)}`, { field: 'table' });
+  }
+}
+
 const KEY_SEPARATOR = '|';
 
 /**

@@ -12,6 +12,7 @@ import {
   type MetaStrategyState,
 } from '../../../src/plugins/rl/meta-strategy';
 import { liquidityLevel, volatilityLevel } from '../../../src/plugins/rl/market-state';
+import { createPositionSizingTable } from '../../../src/plugins/rl/position-sizing';
 import { applyOutcome, applyOutcomes } from '../../../src/plugins/rl/q-table';
 
 const trendingCalm: MetaStrategyState = { regime: 'TRENDING', volatility: 'LOW', liquidity: 'HIGH', performance: 'NEUTRAL' };
@@ -138,6 +139,15 @@ describe('selectStrategy', () => {
     const table = createMetaStrategyTable();
     expect(() => applyOutcome(table, { state: { ...trendingCalm }, action: 'momentum', reward: 1 })).toThrow(
       new InvalidInputError('action expects one of trend_follow, mean_reversion, breakout, range_bound, defensive, but got "momentum"'),
+    );
+  });
+});
+
+describe('agent tables are not interchangeable', () => {
+  it('selectStrategy refuses a position-sizing table', () => {
+    const sizing = createPositionSizingTable();
+    expect(() => selectStrategy(sizing as never, trendingCalm, createRng(1))).toThrow(
+      new InvalidInputError('table expects a Q-table of rl_meta_strategy, but got one of rl_position_sizing'),
     );
   });
 });
