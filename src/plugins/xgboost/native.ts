@@ -69,31 +69,32 @@ function load(): Api {
         `(${(cause as Error).message}); install it with: apt-get install -y libxgboost0`,
     );
   }
-  koffi.pointer('XGHandle', koffi.opaque());
+  // Handles are plain `void *` (BigInt in koffi 3): a named koffi type would be registered once per
+  // process and clash when the module is loaded again (Jest re-requires modules per test file).
   const fn = (signature: string) => lib.func(signature);
   api = {
     XGBGetLastError: fn('const char *XGBGetLastError()'),
     XGDMatrixCreateFromMat: fn(
-      'int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ XGHandle *out)',
+      'int XGDMatrixCreateFromMat(const float *data, uint64_t nrow, uint64_t ncol, float missing, _Out_ void **out)',
     ),
-    XGDMatrixSetFloatInfo: fn('int XGDMatrixSetFloatInfo(XGHandle handle, const char *field, const float *array, uint64_t len)'),
-    XGDMatrixFree: fn('int XGDMatrixFree(XGHandle handle)'),
-    XGBoosterCreate: fn('int XGBoosterCreate(XGHandle *dmats, uint64_t len, _Out_ XGHandle *out)'),
-    XGBoosterFree: fn('int XGBoosterFree(XGHandle handle)'),
-    XGBoosterSetParam: fn('int XGBoosterSetParam(XGHandle handle, const char *name, const char *value)'),
-    XGBoosterUpdateOneIter: fn('int XGBoosterUpdateOneIter(XGHandle handle, int iter, XGHandle dtrain)'),
+    XGDMatrixSetFloatInfo: fn('int XGDMatrixSetFloatInfo(void *handle, const char *field, const float *array, uint64_t len)'),
+    XGDMatrixFree: fn('int XGDMatrixFree(void *handle)'),
+    XGBoosterCreate: fn('int XGBoosterCreate(void **dmats, uint64_t len, _Out_ void **out)'),
+    XGBoosterFree: fn('int XGBoosterFree(void *handle)'),
+    XGBoosterSetParam: fn('int XGBoosterSetParam(void *handle, const char *name, const char *value)'),
+    XGBoosterUpdateOneIter: fn('int XGBoosterUpdateOneIter(void *handle, int iter, void *dtrain)'),
     XGBoosterEvalOneIter: fn(
-      'int XGBoosterEvalOneIter(XGHandle handle, int iter, XGHandle *dmats, const char **evnames, uint64_t len, _Out_ const char **out_result)',
+      'int XGBoosterEvalOneIter(void *handle, int iter, void **dmats, const char **evnames, uint64_t len, _Out_ const char **out_result)',
     ),
-    XGBoosterBoostedRounds: fn('int XGBoosterBoostedRounds(XGHandle handle, _Out_ int *out)'),
+    XGBoosterBoostedRounds: fn('int XGBoosterBoostedRounds(void *handle, _Out_ int *out)'),
     XGBoosterSaveModelToBuffer: fn(
-      'int XGBoosterSaveModelToBuffer(XGHandle handle, const char *config, _Out_ uint64_t *out_len, _Out_ void **out_dptr)',
+      'int XGBoosterSaveModelToBuffer(void *handle, const char *config, _Out_ uint64_t *out_len, _Out_ void **out_dptr)',
     ),
-    XGBoosterLoadModelFromBuffer: fn('int XGBoosterLoadModelFromBuffer(XGHandle handle, const void *buf, uint64_t len)'),
+    XGBoosterLoadModelFromBuffer: fn('int XGBoosterLoadModelFromBuffer(void *handle, const void *buf, uint64_t len)'),
     XGBoosterPredictFromDMatrix: fn(
-      'int XGBoosterPredictFromDMatrix(XGHandle handle, XGHandle dmat, const char *config, _Out_ void **out_shape, _Out_ uint64_t *out_dim, _Out_ void **out_result)',
+      'int XGBoosterPredictFromDMatrix(void *handle, void *dmat, const char *config, _Out_ void **out_shape, _Out_ uint64_t *out_dim, _Out_ void **out_result)',
     ),
-    XGBoosterSlice: fn('int XGBoosterSlice(XGHandle handle, int begin_layer, int end_layer, int step, _Out_ XGHandle *out)'),
+    XGBoosterSlice: fn('int XGBoosterSlice(void *handle, int begin_layer, int end_layer, int step, _Out_ void **out)'),
   } as Api;
   return api;
 }

@@ -17,6 +17,8 @@ export const xgboostHyperparameters = z.strictObject({
   /** L1 regularisation of leaf weights. */
   alpha: z.number().min(0).default(0),
   min_child_weight: z.number().min(0).default(1),
+  /** δ of reg:pseudohubererror: errors beyond it are penalised linearly; set it to the scale of the target. */
+  huber_slope: z.number().gt(0).default(1),
   /** Minimum loss reduction to make a split. */
   gamma: z.number().min(0).default(0),
   num_boost_round: z.number().int().min(1).max(10_000).default(200),
@@ -74,5 +76,6 @@ export function boosterParams(
     nthread: params.nthread || context.threads,
     seed: params.seed ?? context.seed,
     verbosity: 1,
+    ...(objective === 'reg:pseudohubererror' ? { huber_slope: params.huber_slope } : {}),
   };
 }

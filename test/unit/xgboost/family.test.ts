@@ -65,6 +65,12 @@ describe('xgboost family', () => {
     expect(model.artifact.signature.task).toBe('binary');
   });
 
+  it('passes huber_slope to reg:pseudohubererror', async () => {
+    const model = await xgboostFamily.train(data, params({ objective: 'reg:pseudohubererror', huber_slope: 0.3 }), trainContext());
+    const json = JSON.parse(new TextDecoder().decode(model.artifact.files['model.json']));
+    expect(Number(json.learner.objective.pseudo_huber_param.huber_slope)).toBeCloseTo(0.3, 6);
+  });
+
   it('gives gain importance by feature name, normalised, highest on the informative features', () => {
     const importance = trained.featureImportance!;
     expect(Object.keys(importance)).toEqual(data.featureNames);
