@@ -1,6 +1,7 @@
 /**
  * Hyperparameters shared by the tabular Q-learning agents. The policy store supplies them; the
- * defaults are those of the Python agents being ported.
+ * defaults are conventional tabular Q-learning values (α 0.1, γ 0.95, ε 0.3 decaying ×0.995 per
+ * learned trade down to 0.05).
  */
 import { z } from 'zod';
 import type { SearchSpace } from '../contract';
