@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import type { ArtifactStoreConfig } from '../storage/artifact-store';
 
 const optionalText = z
   .string()
@@ -39,14 +40,10 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
-export type StoreConfig =
-  | { kind: 'fs'; root: string }
-  | { kind: 's3'; bucket: string; endpoint?: string; region?: string; prefix?: string };
-
 export interface Config {
   env: Env;
   dataDir: string;
-  store: StoreConfig;
+  store: ArtifactStoreConfig;
   plugins: string[];
 }
 
@@ -58,8 +55,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   const dataDir = resolve(env.KYBERNET_DATA_DIR);
-  const store: StoreConfig = env.S3_BUCKET
-    ? { kind: 's3', bucket: env.S3_BUCKET, endpoint: env.S3_ENDPOINT, region: env.S3_REGION, prefix: env.S3_PREFIX }
+  const store: ArtifactStoreConfig = env.S3_BUCKET
+    ? {
+        kind: 's3',
+        bucket: env.S3_BUCKET,
+        endpoint: env.S3_ENDPOINT,
+        // An S3-compatible server needs some region for signing; AWS itself takes it from the SDK chain.
+        region: env.S3_REGION ?? (env.S3_ENDPOINT ? 'us-east-1' : undefined),
+        prefix: env.S3_PREFIX,
+      }
     : { kind: 'fs', root: resolve(dataDir, 'artifacts') };
   const plugins = (env.KYBERNET_PLUGINS ?? '')
     .split(',')

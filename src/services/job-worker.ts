@@ -121,13 +121,10 @@ export class JobWorker {
   private async finish(job: JobEntity, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', fields: { result?: Record<string, unknown>; error?: string; progress?: number }): Promise<void> {
     const eventType = status === 'COMPLETED' ? 'job.completed' : status === 'FAILED' ? 'job.failed' : 'job.cancelled';
     await this.dataSource.transaction(async (tx) => {
-      await tx.update(JobEntity, { id: job.id }, {
-        status,
-        finishedAt: () => 'now()',
-        ...(fields.result ? { result: fields.result } : {}),
-        ...(fields.error ? { error: fields.error } : {}),
-        ...(fields.progress !== undefined ? { progress: fields.progress } : {}),
-      });
+      await tx.query(
+        `UPDATE jobs SET status = $2, finished_at = now(), result = coalesce($3::jsonb, result), error = coalesce($4, error), progress = coalesce($5, progress) WHERE id = $1`,
+        [job.id, status, fields.result ? JSON.stringify(fields.result) : null, fields.error ?? null, fields.progress ?? null],
+      );
       const finished = await tx.findOneByOrFail(JobEntity, { id: job.id });
       await this.events.append(tx, {
         type: eventType,

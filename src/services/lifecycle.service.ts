@@ -11,7 +11,7 @@ import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError } from '../lib/errors';
 import { PG_LOCK_NOT_AVAILABLE, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from './events.service';
-import type { RegistryService } from './registry.service';
+import type { ImportRequest, RegistryService } from './registry.service';
 import type { EventType } from './event-types';
 
 /**
@@ -49,6 +49,17 @@ export class LifecycleService {
       throw new ConflictError(`expects a SHADOW or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`);
     }
     return this.activate(model, target, 'model.promoted', input.reason);
+  }
+
+  /** Registers a model trained elsewhere (see RegistryService.importVersion), activating it in the same transaction when asked. */
+  async importModel(input: ImportRequest & { activate?: boolean | null }): Promise<ModelVersionEntity> {
+    const activate = async (tx: EntityManager, version: ModelVersionEntity, model: RegisteredModelEntity) => {
+      await this.activateIn(tx, model, version, 'model.promoted', 'imported with activate');
+      await tx.increment(RegisteredModelEntity, { id: model.id }, 'revision', 1);
+    };
+    const version = await this.registry.importVersion(input, input.activate ? activate : undefined);
+    if (input.activate) await this.hooks.versionsDidChange?.(input.model);
+    return version;
   }
 
   /** Goes back to the previously ACTIVE version, or to `version` when given. */

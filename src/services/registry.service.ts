@@ -38,6 +38,15 @@ export interface VersionFilter {
   after?: string;
 }
 
+export interface ImportRequest {
+  model: string;
+  family: string;
+  format: string;
+  files: ArtifactFiles;
+  featureNames: string[];
+  description?: string | null;
+}
+
 export interface NewVersion {
   registeredModel: RegisteredModelEntity;
   source: ModelVersionSource;
@@ -207,7 +216,7 @@ export class RegistryService {
    * version row, `model.registered`). `afterInsert` runs inside that transaction (used to activate it).
    */
   async importVersion(
-    input: { model: string; family: string; format: string; files: ArtifactFiles; featureNames: string[]; description?: string },
+    input: ImportRequest,
     afterInsert?: (tx: EntityManager, version: ModelVersionEntity, model: RegisteredModelEntity) => Promise<void>,
   ): Promise<ModelVersionEntity> {
     checkModelName(input.model, 'name');
@@ -223,6 +232,8 @@ export class RegistryService {
     }
     checkFeatureNames(input.featureNames);
     const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames });
+    // Refuse now what serving could not load later.
+    await (await family.load(trained.artifact)).dispose();
 
     let files: StoredArtifactFile[] = [];
     try {

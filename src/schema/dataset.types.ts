@@ -1,0 +1,73 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import type { ColumnType } from '../lib/dataset-table';
+import { ColumnTypeEnum } from './enums';
+import { JSONObjectScalar, JSONScalar } from './scalars';
+
+@ObjectType()
+export class DatasetColumn {
+  @Field()
+  name!: string;
+
+  @Field(() => ColumnTypeEnum)
+  type!: ColumnType;
+}
+
+@ObjectType({ description: 'An immutable, hashed table that training reads.' })
+export class Dataset {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  description!: string;
+
+  @Field({ description: 'ROWS, CSV, BARS or TRADES.' })
+  source!: string;
+
+  @Field(() => [DatasetColumn])
+  columns!: DatasetColumn[];
+
+  @Field(() => Int)
+  rowCount!: number;
+
+  @Field()
+  sha256!: string;
+
+  @Field(() => Int)
+  sizeBytes!: number;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'How a materialized dataset was built.' })
+  spec!: Record<string, unknown> | null;
+
+  @Field()
+  createdAt!: Date;
+}
+
+@InputType()
+export class DatasetColumnInput {
+  @Field()
+  name!: string;
+
+  @Field(() => ColumnTypeEnum)
+  type!: ColumnType;
+}
+
+@InputType({ description: 'Exactly one of rows (JSON objects) or csv (text with a header line).' })
+export class CreateDatasetInput {
+  @Field()
+  name!: string;
+
+  @Field({ nullable: true })
+  description?: string;
+
+  @Field(() => JSONScalar, { nullable: true })
+  rows?: unknown;
+
+  @Field({ nullable: true })
+  csv?: string;
+
+  @Field(() => [DatasetColumnInput], { nullable: true, description: 'Declared column types; others are inferred.' })
+  columns?: DatasetColumnInput[];
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/** The `kybernet` command: serve | worker | migrate | keys | demo (| ingest-bars, …). */
+import 'reflect-metadata';
+import { Command, Option } from 'commander';
+import { ROLES } from '../entities/api-key.entity';
+import { ApiKeysService } from '../services/api-keys.service';
+import { createApp } from './app';
+import { boot, onShutdownSignal } from './boot';
+import { runDemo } from './demo';
+import { startHttpServer } from './http';
+
+const program = new Command('kybernet').description('Keeps trading models learning: registry, serving, retraining, shadow testing and drift over GraphQL.');
+
+async function serve(options: { worker: boolean; demo?: boolean }): Promise<void> {
+  const booted = await boot({ applicationName: 'kybernet-api' });
+  const app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: options.worker });
+  const bootstrapKey = await app.services.apiKeys.bootstrapAdminKey();
+  if (bootstrapKey) console.log(`first start: created an admin API key (shown only now):\n  ${bootstrapKey}`);
+  const http = await startHttpServer(app.services, { port: booted.config.env.PORT, host: booted.config.env.HOST });
+  onShutdownSignal(async () => {
+    await http.close();
+    await app.close();
+    await booted.shutdown();
+  });
+  if (options.demo) {
+    const adminKey = bootstrapKey ?? (await app.services.apiKeys.createKey('admin', 'demo admin')).key;
+    await runDemo(app, http, adminKey);
+  } else {
+    console.log(`Kybernet API on ${http.url}${options.worker ? ' (working jobs too)' : ''}`);
+  }
+}
+
+program
+  .command('serve')
+  .description('Run the GraphQL API (HTTP and graphql-ws on PORT, default 4000).')
+  .option('--no-worker', 'do not work jobs in this process (run `kybernet worker` elsewhere)')
+  .action(async (options: { worker: boolean }) => {
+    const inline = options.worker && process.env.KYBERNET_INLINE_WORKER !== 'false';
+    await serve({ worker: inline });
+  });
+
+program
+  .command('worker')
+  .description('Work jobs (training, retraining) from the shared queue.')
+  .option('-c, --concurrency <n>', 'jobs at a time', (value) => Number.parseInt(value, 10), 1)
+  .action(async (options: { concurrency: number }) => {
+    const booted = await boot({ applicationName: 'kybernet-worker' });
+    const app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: true, workerConcurrency: options.concurrency });
+    console.log(`Kybernet worker ${app.worker?.workerId} working jobs (concurrency ${options.concurrency})`);
+    onShutdownSignal(async () => {
+      await app.close();
+      await booted.shutdown();
+    });
+  });
+
+program
+  .command('migrate')
+  .description('Bring the database schema up to date, then exit.')
+  .action(async () => {
+    const booted = await boot({ applicationName: 'kybernet-migrate' });
+    console.log('database schema is up to date');
+    await booted.shutdown();
+  });
+
+const keys = program.command('keys').description('Manage API keys.');
+keys
+  .command('create')
+  .description('Create an API key and print it (it is shown only once).')
+  .addOption(new Option('--role <role>', 'viewer | trader | operator | admin').choices([...ROLES]).makeOptionMandatory())
+  .option('--name <name>', 'a label for the key')
+  .action(async (options: { role: string; name?: string }) => {
+    const booted = await boot({ applicationName: 'kybernet-keys' });
+    const { key, record } = await new ApiKeysService(booted.dataSource).createKey(options.role, options.name);
+    console.log(key);
+    console.error(`created ${record.role} key ${record.id} (${record.prefix}…)`);
+    await booted.shutdown();
+  });
+keys
+  .command('list')
+  .description('List API keys (never the keys themselves).')
+  .action(async () => {
+    const booted = await boot({ applicationName: 'kybernet-keys' });
+    for (const key of await new ApiKeysService(booted.dataSource).listKeys()) {
+      console.log(`${key.id}  ${key.role.padEnd(8)}  ${key.prefix}…  ${key.name}${key.revokedAt ? '  (revoked)' : ''}`);
+    }
+    await booted.shutdown();
+  });
+keys
+  .command('revoke <id>')
+  .description('Revoke an API key by id.')
+  .action(async (id: string) => {
+    const booted = await boot({ applicationName: 'kybernet-keys' });
+    await new ApiKeysService(booted.dataSource).revokeKey(id);
+    console.log(`revoked ${id}`);
+    await booted.shutdown();
+  });
+
+program
+  .command('demo')
+  .description('Train, promote and serve a model on a seeded synthetic market (embedded defaults).')
+  .action(async () => serve({ worker: true, demo: true }));
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+/** Every service of one process, built once by the composition root (server/app.ts). */
+import type { DataSource } from 'typeorm';
+import type { FamilyRegistry } from '../plugins';
+import type { ArtifactStore } from '../storage/artifact-store';
+import type { ApiKeysService } from './api-keys.service';
+import type { AuditService } from './audit.service';
+import type { DatasetsService } from './datasets.service';
+import type { EvaluationService } from './evaluation.service';
+import type { EventStream } from './event-stream';
+import type { EventsService } from './events.service';
+import type { JobsService } from './jobs.service';
+import type { LifecycleService } from './lifecycle.service';
+import type { RegistryService } from './registry.service';
+import type { ServingService } from './serving.service';
+import type { TrainingService } from './training.service';
+
+export interface Services {
+  dataSource: DataSource;
+  store: ArtifactStore;
+  families: FamilyRegistry;
+  events: EventsService;
+  eventStream: EventStream;
+  apiKeys: ApiKeysService;
+  audit: AuditService;
+  registry: RegistryService;
+  lifecycle: LifecycleService;
+  serving: ServingService;
+  datasets: DatasetsService;
+  jobs: JobsService;
+  training: TrainingService;
+  evaluation: EvaluationService;
+}
