@@ -72,7 +72,17 @@ export function summarizeDistribution(
   const present = presentValues(name, values);
   const missingFraction = (values.length - present.length) / values.length;
   if (present.length === 0) {
-    return { name, count: values.length, missingFraction, mean: 0, std: 0, edges: [], proportions: [], quantiles: [], sample: [] };
+    return {
+      name,
+      count: values.length,
+      missingFraction,
+      mean: 0,
+      std: 0,
+      edges: [],
+      proportions: [],
+      quantiles: [],
+      sample: [],
+    };
   }
   const sorted = Float64Array.from(present).sort();
   const edges = quantileEdges(sorted, PSI_BINS);

@@ -205,7 +205,9 @@ function ksStatistic(a: Float64Array, b: Float64Array): number {
  */
 export function ksTwoSampleFromStatistic(d: number, n1: number, n2: number): KsResult {
   for (const [field, n] of [['n1', n1], ['n2', n2]] as const) {
-    if (!Number.isInteger(n) || n < 1) throw new InvalidInputError(`${field} expects a positive integer, but got ${n}`, { field });
+    if (!Number.isInteger(n) || n < 1) {
+      throw new InvalidInputError(`${field} expects a positive integer, but got ${n}`, { field });
+    }
   }
   if (!(d >= 0 && d <= 1)) throw new InvalidInputError(`d expects a KS statistic in [0, 1], but got ${d}`, { field: 'd' });
   let statistic = d;
