@@ -30,9 +30,9 @@ function sortedCopy(values: Numbers): Float64Array {
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * The p-quantile of ascending `sorted` values by linear interpolation between order statistics
- * (Hyndman–Fan type 7, numpy's default), at position `position` = p·(n−1) when given exactly.
- * The interpolation is numpy's `_lerp`, so an edge equals a data value exactly when numpy's does.
+ * The value at fractional order-statistic `position` (0-based) of ascending `sorted` values, by linear
+ * interpolation — the p-quantile of Hyndman–Fan type 7 (numpy's default) at position p·(n − 1). The
+ * arithmetic is numpy's `_lerp`, so a quantile equals a data value exactly when numpy's does.
  */
 function interpolateAt(sorted: Numbers, position: number): number {
   const lower = Math.floor(position);
