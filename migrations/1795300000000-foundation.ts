@@ -99,7 +99,9 @@ export class Foundation1795300000000 implements MigrationInterface {
       )`);
     await db.query(`CREATE INDEX predictions_model_created ON predictions (registered_model_id, created_at)`);
     await db.query(`CREATE INDEX predictions_version_created ON predictions (model_version_id, created_at)`);
-    await db.query(`CREATE INDEX predictions_request ON predictions (request_id)`);
+    // A request id names one request: outcomes join every version's prediction of it by (model, request id).
+    await db.query(`CREATE UNIQUE INDEX predictions_version_request ON predictions (model_version_id, request_id)`);
+    await db.query(`CREATE INDEX predictions_model_request ON predictions (registered_model_id, request_id)`);
     await db.query(`
       CREATE TABLE events (
         id bigserial PRIMARY KEY,

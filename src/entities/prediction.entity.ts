@@ -5,7 +5,8 @@ export type PredictionRole = 'ACTIVE' | 'SHADOW';
 @Entity('predictions')
 @Index('predictions_model_created', ['registeredModelId', 'createdAt'])
 @Index('predictions_version_created', ['modelVersionId', 'createdAt'])
-@Index('predictions_request', ['requestId'])
+@Index('predictions_version_request', ['modelVersionId', 'requestId'], { unique: true })
+@Index('predictions_model_request', ['registeredModelId', 'requestId'])
 export class PredictionEntity {
   /** Assigned by the server before the row is written, so the answer and the row agree. */
   @PrimaryColumn({ type: 'uuid' })

@@ -23,13 +23,19 @@ function pgArrayLiteral(values: ArrayLike<number>): string {
   return text + '}';
 }
 
-export async function insertPredictions(dataSource: DataSource, records: PredictionRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  await dataSource.query(
+/**
+ * Inserts `records`; a record whose (version, request id) already exists is skipped. Returns the ids
+ * inserted.
+ */
+export async function insertPredictions(dataSource: DataSource, records: PredictionRecord[]): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const inserted: { id: string }[] = await dataSource.query(
     `INSERT INTO predictions (id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
      SELECT id, registered_model_id, model_version_id, role, request_id, features::real[], outputs::real[], value, latency_ms
      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float4[])
-       AS t(id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)`,
+       AS t(id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
+     ON CONFLICT (model_version_id, request_id) DO NOTHING
+     RETURNING id`,
     [
       records.map((r) => r.id),
       records.map((r) => r.registeredModelId),
@@ -42,4 +48,5 @@ export async function insertPredictions(dataSource: DataSource, records: Predict
       records.map((r) => r.latencyMs),
     ],
   );
+  return new Set(inserted.map((row) => row.id));
 }

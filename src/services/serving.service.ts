@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
+import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
 import { MicroBatcher } from '../lib/micro-batcher';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
@@ -56,7 +56,7 @@ interface ServedModel {
   model: RegisteredModelEntity;
   active: LoadedVersion;
   shadows: LoadedVersion[];
-  batcher: MicroBatcher<QueuedRow, PredictionResult>;
+  batcher: MicroBatcher<QueuedRow, PredictionResult | ConflictError>;
 }
 
 interface QueuedRow {
@@ -117,7 +117,9 @@ export class ServingService {
     const { signature } = served.active.predictor;
     const row = new Float32Array(signature.inputWidth);
     encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
-    return served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
+    const result = await served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
+    if (result instanceof ConflictError) throw result;
+    return result;
   }
 
   async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
@@ -134,7 +136,10 @@ export class ServingService {
       encodeRow(values, signature, served.active.version.featureNames, row, 0, `rows[${r}]`);
       return { row, requestId: `${requestId}:${r}`, submittedAt };
     });
-    return this.runBatch(served, rows);
+    const results = await this.runBatch(served, rows);
+    const conflict = results.find((result) => result instanceof ConflictError);
+    if (conflict) throw conflict;
+    return results as PredictionResult[];
   }
 
   /** Loads (and caches) the predictor of `version`, checking its artifacts: the promotion pre-flight. */
@@ -224,7 +229,7 @@ export class ServingService {
     return served;
   }
 
-  private async runBatch(served: ServedModel, rows: QueuedRow[]): Promise<PredictionResult[]> {
+  private async runBatch(served: ServedModel, rows: QueuedRow[]): Promise<(PredictionResult | ConflictError)[]> {
     const { active, shadows, model } = served;
     const width = active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
@@ -252,7 +257,7 @@ export class ServingService {
         createdAt,
       };
     });
-    await insertPredictions(
+    const inserted = await insertPredictions(
       this.dataSource,
       results.map((result, r) => ({
         id: result.id,
@@ -266,7 +271,13 @@ export class ServingService {
         latencyMs: result.latencyMs,
       })),
     );
-    return results;
+    return results.map((result) =>
+      inserted.has(result.id)
+        ? result
+        : new ConflictError(`a prediction of "${model.name}" with requestId "${result.requestId}" already exists; a request id names one request, so send a new one`, {
+            field: 'requestId',
+          }),
+    );
   }
 
   private async runShadow(model: RegisteredModelEntity, shadow: LoadedVersion, batch: Float32Array, rows: QueuedRow[]): Promise<void> {
