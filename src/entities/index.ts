@@ -4,6 +4,7 @@ import { DatasetEntity } from './dataset.entity';
 import { EventEntity } from './event.entity';
 import { JobEntity } from './job.entity';
 import { ModelVersionEntity } from './model-version.entity';
+import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
 import { RegisteredModelEntity } from './registered-model.entity';
 
@@ -16,4 +17,5 @@ export const entities = [
   ApiKeyEntity,
   AuditLogEntity,
   JobEntity,
+  PolicyEntity,
 ];

@@ -3,6 +3,7 @@ import { DatasetResolver } from './dataset.resolver';
 import { EventResolver } from './event.resolver';
 import { JobResolver } from './job.resolver';
 import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from './model.resolver';
+import { PolicyResolver } from './policy.resolver';
 import { PredictionResolver } from './prediction.resolver';
 
 export const resolvers = [
@@ -14,4 +15,5 @@ export const resolvers = [
   JobResolver,
   EventResolver,
   ApiKeyResolver,
+  PolicyResolver,
 ] as const;

@@ -16,6 +16,7 @@ import { createJobQueue, type JobQueue } from '../services/job-queue';
 import { JobWorker } from '../services/job-worker';
 import { JobsService } from '../services/jobs.service';
 import { LifecycleService } from '../services/lifecycle.service';
+import { PolicyService } from '../services/policy.service';
 import { RegistryService } from '../services/registry.service';
 import { ServingService } from '../services/serving.service';
 import { TrainingService } from '../services/training.service';
@@ -34,8 +35,6 @@ export interface AppOptions {
   workerConcurrency?: number;
   log?: (message: string) => void;
 }
-
-const TRAIN_TIME_LIMIT_SECONDS = 2700;
 
 export async function createApp(config: Config, dataSource: DataSource, databaseUrl: string, options: AppOptions): Promise<App> {
   const log = options.log ?? ((message: string) => console.log(message));
@@ -57,9 +56,8 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const datasets = new DatasetsService(dataSource, store);
   const queue = await createJobQueue(databaseUrl, (error) => log(`queue: ${error.message}`));
   const jobs = new JobsService(dataSource, events, queue);
-  const training = new TrainingService(dataSource, registry, lifecycle, datasets, jobs, families, {
-    timeLimitSeconds: TRAIN_TIME_LIMIT_SECONDS,
-    retryLimit: 1,
+  const policy = new PolicyService(dataSource, events);
+  const training = new TrainingService(dataSource, registry, lifecycle, datasets, jobs, families, policy, {
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,
   });
@@ -78,10 +76,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
     jobs,
     training,
     evaluation: new EvaluationService(registry, datasets, serving),
+    policy,
   };
 
   await eventStream.start();
-  const stopServingListener = eventStream.onEvent(serving.onEvent);
+  const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent)];
 
   let worker: JobWorker | undefined;
   if (options.worker) {
@@ -95,7 +94,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     queue,
     worker,
     async close() {
-      stopServingListener();
+      for (const stop of stopListeners) stop();
       if (worker) await worker.stop();
       else await queue.stop();
       await eventStream.stop();

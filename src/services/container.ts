@@ -10,6 +10,7 @@ import type { EventStream } from './event-stream';
 import type { EventsService } from './events.service';
 import type { JobsService } from './jobs.service';
 import type { LifecycleService } from './lifecycle.service';
+import type { PolicyService } from './policy.service';
 import type { RegistryService } from './registry.service';
 import type { ServingService } from './serving.service';
 import type { TrainingService } from './training.service';
@@ -29,4 +30,5 @@ export interface Services {
   jobs: JobsService;
   training: TrainingService;
   evaluation: EvaluationService;
+  policy: PolicyService;
 }

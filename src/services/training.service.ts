@@ -14,6 +14,7 @@ import type { DatasetsService } from './datasets.service';
 import type { JobContext } from './job-worker';
 import type { JobsService } from './jobs.service';
 import type { LifecycleService } from './lifecycle.service';
+import type { PolicyService } from './policy.service';
 import type { RegistryService } from './registry.service';
 import { runTraining } from './training-runner';
 
@@ -28,9 +29,7 @@ export interface TrainModelRequest {
   description?: string | null;
 }
 
-export interface TrainingLimits {
-  timeLimitSeconds: number;
-  retryLimit: number;
+export interface TrainingOptions {
   threads: number;
   plugins: string[];
 }
@@ -65,7 +64,8 @@ export class TrainingService {
     private readonly datasets: DatasetsService,
     private readonly jobs: JobsService,
     private readonly families: FamilyRegistry,
-    private readonly limits: TrainingLimits,
+    private readonly policy: PolicyService,
+    private readonly options: TrainingOptions,
   ) {}
 
   async trainModel(request: TrainModelRequest): Promise<JobEntity> {
@@ -73,6 +73,7 @@ export class TrainingService {
     const dataset = await this.datasets.getDataset(request.dataset);
     checkColumns(dataset, request);
     const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
+    const { retraining } = (await this.policy.current()).document;
     return this.jobs.enqueue({
       kind: 'TRAIN',
       trigger: 'MANUAL',
@@ -89,8 +90,8 @@ export class TrainingService {
         activate: request.activate ?? false,
         description: request.description ?? '',
       },
-      timeLimitSeconds: this.limits.timeLimitSeconds,
-      retryLimit: this.limits.retryLimit,
+      timeLimitSeconds: retraining.full_time_limit_seconds,
+      retryLimit: retraining.retry_limit,
     });
   }
 
@@ -120,11 +121,11 @@ export class TrainingService {
       const trained = await runTraining(
         {
           familyId: model.family,
-          plugins: this.limits.plugins,
+          plugins: this.options.plugins,
           data: set,
           params: payload.hyperparameters,
           seed: Number(payload.hyperparameters.seed ?? 0),
-          threads: this.limits.threads,
+          threads: this.options.threads,
         },
         { signal: ctx.signal, onProgress: ctx.progress, onLog: ctx.log },
       );

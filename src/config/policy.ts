@@ -1,0 +1,123 @@
+/**
+ * The policy: one versioned document (shaped like the seeds' clm_config) that says when to retrain,
+ * when a shadow may replace the active model, how drift and health are judged, how the RL agents learn
+ * and which risk limits bound every sizing answer. Stored in the `policies` table; `updatePolicy` takes
+ * a partial document, merged over the current one and validated whole. Unknown keys are refused.
+ */
+import { z } from 'zod';
+
+const fraction = z.number().min(0).max(1);
+const positive = z.number().positive();
+const cron = z
+  .string()
+  .regex(/^(\S+\s+){4}\S+$/, 'expects a five-field cron expression (minute hour day-of-month month day-of-week)');
+
+export const policySchema = z.strictObject({
+  /** IANA time zone in which schedules run. */
+  timezone: z
+    .string()
+    .refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'expects an IANA time zone such as America/New_York')
+    .default('America/New_York'),
+  schedule_interval: z
+    .strictObject({
+      /** Full retraining of every registered model (default Saturday 18:00). */
+      full_retraining: cron.default('0 18 * * 6'),
+      /** Archive of versions older than archive_after_days (default monthly, 1st at 03:00). */
+      archive: cron.default('0 3 1 * *'),
+      archive_after_days: z.number().int().min(1).default(90),
+    })
+    .prefault({}),
+  auto_promote_threshold: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Outcomes a shadow needs (on requests the ACTIVE version also answered) before a verdict. */
+      min_samples: z.number().int().min(1).default(100),
+      /** Loss improvement over the ACTIVE version, in percent, needed to promote. */
+      min_improvement_pct: z.number().min(0).default(2),
+      /** A shadow whose sign-trading drawdown exceeds this (percent) is rejected. */
+      max_drawdown_pct: positive.max(100).default(15),
+      /** Significance of the paired loss-difference test. */
+      significance: z.number().gt(0).lt(1).default(0.05),
+      /** A shadow still undecided after this many outcomes is rejected. */
+      max_samples: z.number().int().min(1).default(2000),
+    })
+    .prefault({}),
+  drift_detection: z
+    .strictObject({
+      check_interval_hours: positive.default(6),
+      /** Significance of each KS test after the multiple-testing correction. */
+      ks_test_threshold: z.number().gt(0).lt(1).default(0.05),
+      correction: z.enum(['benjamini-hochberg', 'bonferroni']).default('benjamini-hochberg'),
+      /** PSI above which a shift matters (0.1 moderate, 0.25 large by convention). */
+      psi_threshold: positive.default(0.1),
+      /** KS statistic (effect size) below which a significant shift is still ignored. */
+      min_ks_statistic: fraction.default(0.1),
+      /** Recent rows compared against the reference. */
+      window: z.number().int().min(10).default(2000),
+    })
+    .prefault({}),
+  learning: z
+    .strictObject({
+      /** Completed trades after which an incremental update is queued. */
+      min_trades_for_update: z.number().int().min(1).default(10),
+    })
+    .prefault({}),
+  retraining: z
+    .strictObject({
+      incremental_time_limit_seconds: z.number().int().min(1).default(300),
+      full_time_limit_seconds: z.number().int().min(1).default(2700),
+      /** Further attempts after a failed or lost one. */
+      retry_limit: z.number().int().min(0).max(10).default(1),
+    })
+    .prefault({}),
+  health: z
+    .strictObject({
+      window_trades: z.number().int().min(1).default(50),
+      min_win_rate: fraction.default(0.45),
+      critical_win_rate: fraction.default(0.35),
+      max_calibration_error: fraction.default(0.15),
+      /** Share of long (or short) calls above which the model is called biased. */
+      max_directional_bias: fraction.default(0.8),
+      max_latency_p99_ms: positive.default(50),
+    })
+    .prefault({}),
+  rl_maintenance: z
+    .strictObject({
+      snapshot_interval_trades: z.number().int().min(1).default(500),
+      reset_on_regime_change: z.boolean().default(true),
+      learning_rate: z.number().gt(0).max(1).default(0.1),
+      discount: fraction.default(0.95),
+      epsilon: fraction.default(0.2),
+      epsilon_decay: fraction.default(0.995),
+      min_epsilon: fraction.default(0.01),
+      /** Softmax temperature of strategyWeights over Q-values. */
+      temperature: positive.default(1),
+    })
+    .prefault({}),
+  risk_limits: z
+    .strictObject({
+      /** Largest loss at the stop, as a fraction of equity. */
+      max_risk_per_trade: fraction.default(0.02),
+      max_leverage: z.number().min(1).default(3),
+      max_positions: z.number().int().min(1).default(10),
+      max_position_multiplier: positive.default(2),
+    })
+    .prefault({}),
+  trade_prediction: z
+    .strictObject({
+      /** Horizon in days → registered model answering it. */
+      horizons: z.record(z.string().regex(/^[1-9]\d*$/, 'expects a horizon in whole days'), z.string().min(1)).default({ '1': 'returns-1d', '5': 'returns-5d', '10': 'returns-10d' }),
+    })
+    .prefault({}),
+});
+
+export type Policy = z.infer<typeof policySchema>;
+
+export const DEFAULT_POLICY: Policy = policySchema.parse({});
