@@ -12,7 +12,8 @@ export function createDataSource(url: string, options: { poolSize?: number; appl
     // Each migration in its own transaction, so a failed one leaves the previous ones applied and itself undone.
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    // Failed statements are expected on some paths (a lost race, a duplicate name) and become domain errors.
+    logging: false,
     poolSize: options.poolSize ?? 10,
     applicationName: options.applicationName ?? 'kybernet',
   });

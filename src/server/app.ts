@@ -50,7 +50,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
     log,
   });
   lifecycle.setHooks({
-    versionWillActivate: async (version) => void (await serving.prepareVersion(version)),
+    versionWillActivate: async (version) => {
+      // Re-read and check every file even when serving already holds a session for this version.
+      await registry.loadArtifact(version);
+      await serving.prepareVersion(version);
+    },
     versionsDidChange: (modelName) => serving.refresh(modelName),
   });
   const datasets = new DatasetsService(dataSource, store);

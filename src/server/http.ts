@@ -46,14 +46,14 @@ function auditPlugin(): ApolloServerPlugin<Context> {
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ contextValue, operation, request, errors }) {
+        async willSendResponse({ contextValue, operation, request, response }) {
           if (operation?.operation !== 'mutation' || !contextValue.services.audit.audits(contextValue.principal)) return;
           const fields = (operation as OperationDefinitionNode).selectionSet.selections
             .filter((selection) => selection.kind === Kind.FIELD)
             .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : ''))
             .join(',');
-          const firstCode = errors?.[0]?.extensions?.code;
-          const outcome = errors?.length ? String(firstCode ?? 'ERROR') : 'OK';
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          const outcome = errors?.length ? String(errors[0].extensions?.code ?? 'ERROR') : 'OK';
           await contextValue.services.audit.record(contextValue.principal, fields, request.variables ?? {}, outcome);
         },
       };

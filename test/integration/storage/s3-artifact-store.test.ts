@@ -2,7 +2,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, paginateListObjectsV2 } f
 import { createArtifactStore } from '../../../src/storage/artifact-store';
 import { S3ArtifactStore } from '../../../src/storage/s3';
 import { describeArtifactStoreBehaviour } from './artifact-store-behaviour';
-import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from './s3rver';
+import { type RunningS3rver, S3RVER_CREDENTIALS, startS3rver } from '../../helpers/s3rver';
 
 const REGION = 'us-east-1';
 const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;

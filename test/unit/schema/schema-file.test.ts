@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { printKybernetSchema } from '../../../src/schema/build';
+
+describe('src/schema/schema.graphql', () => {
+  it('is the schema the resolvers build (run `npm run schema` after changing them)', async () => {
+    const committed = readFileSync(resolve(__dirname, '../../../src/schema/schema.graphql'), 'utf8');
+    expect(committed).toBe(await printKybernetSchema());
+  });
+
+  it('keeps the names clients depend on (ARCHITECTURE.md)', async () => {
+    const sdl = await printKybernetSchema();
+    const queries = ['families', 'registeredModels', 'registeredModel', 'modelVersion', 'modelVersions', 'compareModels', 'datasets', 'jobs', 'job', 'policy', 'events'];
+    const mutations = ['createRegisteredModel', 'trainModel', 'importModel', 'cancelJob', 'promoteModel', 'rollbackModel', 'retireModel', 'predict', 'predictBatch', 'createDataset', 'updatePolicy', 'createApiKey', 'revokeApiKey'];
+    const subscriptions = ['events', 'promotionAlerts', 'jobProgress'];
+    const fieldsOf = (type: string) => {
+      const block = sdl.slice(sdl.indexOf(`type ${type} {`));
+      return block.slice(0, block.indexOf('\n}'));
+    };
+    for (const name of queries) expect(fieldsOf('Query')).toMatch(new RegExp(`\\n  ${name}[(:]`));
+    for (const name of mutations) expect(fieldsOf('Mutation')).toMatch(new RegExp(`\\n  ${name}[(:]`));
+    for (const name of subscriptions) expect(fieldsOf('Subscription')).toMatch(new RegExp(`\\n  ${name}[(:]`));
+  });
+});
