@@ -8,34 +8,30 @@
  * so every weight is ≥ floor, the weights sum to 1, and a strategy is never switched off entirely
  * (it keeps producing the outcomes that could bring it back). Requires n·floor ≤ 1.
  *
- * Prior table (rows: strategy, columns: regime):
+ * Prior table (rows: strategy, columns: regime; names from market-vocabulary.ts):
  *
- *   | strategy        | trending_up | trending_down | ranging | high_volatility |
- *   | --------------- | ----------- | ------------- | ------- | --------------- |
- *   | trend_following |         0.9 |           0.8 |     0.2 |             0.4 |
- *   | momentum        |         0.8 |           0.4 |     0.3 |             0.3 |
- *   | mean_reversion  |         0.2 |           0.3 |     0.9 |             0.5 |
- *   | breakout        |         0.5 |           0.5 |     0.4 |             0.7 |
- *   | defensive       |         0.1 |           0.7 |     0.3 |             0.9 |
+ *   | strategy       | TRENDING | RANGING | CHOPPY | VOLATILE |
+ *   | -------------- | -------- | ------- | ------ | -------- |
+ *   | trend_follow   |      0.9 |     0.2 |    0.1 |      0.4 |
+ *   | mean_reversion |      0.2 |     0.8 |    0.5 |      0.5 |
+ *   | breakout       |      0.6 |     0.3 |    0.2 |      0.7 |
+ *   | range_bound    |      0.1 |     0.9 |    0.6 |      0.2 |
+ *   | defensive      |      0.2 |     0.3 |    0.7 |      0.9 |
  *
- * Trend followers and momentum earn in persistent moves; mean reversion earns in ranges and, less
- * reliably, in volatile reversals; breakouts need expanding ranges; a defensive book (cash, hedges,
- * short exposure) earns its keep when prices fall or swing hard.
+ * Trend followers earn in persistent moves and are whipsawed in chop; range trading and mean reversion
+ * earn inside a band and, less reliably, in chop and volatile reversals; breakouts need expanding
+ * ranges (a trend starting, a volatility burst); a defensive book (cash, hedges, short exposure) earns
+ * its keep when prices swing hard without direction.
  */
 import { InvalidInputError } from './errors';
-
-export const MARKET_REGIMES = ['trending_up', 'trending_down', 'ranging', 'high_volatility'] as const;
-export type MarketRegime = (typeof MARKET_REGIMES)[number];
-
-export const STRATEGIES = ['trend_following', 'momentum', 'mean_reversion', 'breakout', 'defensive'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+import { MARKET_REGIMES, STRATEGIES, isMarketRegime, isStrategy, type MarketRegime, type Strategy } from './market-vocabulary';
 
 export const STRATEGY_REGIME_PRIORS: Readonly<Record<Strategy, Readonly<Record<MarketRegime, number>>>> = {
-  trend_following: { trending_up: 0.9, trending_down: 0.8, ranging: 0.2, high_volatility: 0.4 },
-  momentum: { trending_up: 0.8, trending_down: 0.4, ranging: 0.3, high_volatility: 0.3 },
-  mean_reversion: { trending_up: 0.2, trending_down: 0.3, ranging: 0.9, high_volatility: 0.5 },
-  breakout: { trending_up: 0.5, trending_down: 0.5, ranging: 0.4, high_volatility: 0.7 },
-  defensive: { trending_up: 0.1, trending_down: 0.7, ranging: 0.3, high_volatility: 0.9 },
+  trend_follow: { TRENDING: 0.9, RANGING: 0.2, CHOPPY: 0.1, VOLATILE: 0.4 },
+  mean_reversion: { TRENDING: 0.2, RANGING: 0.8, CHOPPY: 0.5, VOLATILE: 0.5 },
+  breakout: { TRENDING: 0.6, RANGING: 0.3, CHOPPY: 0.2, VOLATILE: 0.7 },
+  range_bound: { TRENDING: 0.1, RANGING: 0.9, CHOPPY: 0.6, VOLATILE: 0.2 },
+  defensive: { TRENDING: 0.2, RANGING: 0.3, CHOPPY: 0.7, VOLATILE: 0.9 },
 };
 
 export const DEFAULT_WEIGHT_FLOOR = 0.05;
@@ -49,7 +45,7 @@ export interface StrategyWeightReason {
   /** score / Σ score, before the floor */
   share: number;
   weight: number;
-  /** One sentence a user can read, e.g. "trend_following: prior 0.9 in trending_up × confidence 0.8 = 0.72 …". */
+  /** One sentence a user can read, e.g. "trend_follow: prior 0.9 in TRENDING × confidence 0.8 = 0.72 …". */
   explanation: string;
 }
 
@@ -59,14 +55,6 @@ export interface StrategyWeights {
   /** Weights by strategy, summing to 1. */
   weights: Partial<Record<Strategy, number>>;
   reasons: StrategyWeightReason[];
-}
-
-export function isMarketRegime(value: string): value is MarketRegime {
-  return (MARKET_REGIMES as readonly string[]).includes(value);
-}
-
-function isStrategy(value: string): value is Strategy {
-  return (STRATEGIES as readonly string[]).includes(value);
 }
 
 /**

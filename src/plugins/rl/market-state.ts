@@ -4,8 +4,8 @@
  */
 import { requireInRange } from './validate';
 
-export const MARKET_REGIMES = ['TRENDING', 'RANGING', 'CHOPPY', 'VOLATILE'] as const;
-export type MarketRegime = (typeof MARKET_REGIMES)[number];
+/** The regimes are the platform's one vocabulary (lib/market-vocabulary.ts), shared with the rule-based allocation. */
+export { MARKET_REGIMES, type MarketRegime } from '../../lib/market-vocabulary';
 
 export const VOLATILITY_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'EXTREME'] as const;
 export type VolatilityLevel = (typeof VOLATILITY_LEVELS)[number];

@@ -22,8 +22,9 @@ import { qLearningParamsWith, qLearningSearchSpace } from './q-learning-params';
 import { createQTable, requireAgent, stateKey, type QAgentDefinition, type QTable } from './q-table';
 import { requireFinite, requireInRange } from './validate';
 
-export const STRATEGIES = ['trend_follow', 'mean_reversion', 'breakout', 'range_bound', 'defensive'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
+/** The strategies are the platform's one vocabulary (lib/market-vocabulary.ts), shared with the rule-based allocation. */
+import { STRATEGIES, type Strategy } from '../../lib/market-vocabulary';
+export { STRATEGIES, type Strategy };
 
 export const PERFORMANCE_LEVELS = ['GOOD', 'NEUTRAL', 'POOR'] as const;
 export type PerformanceLevel = (typeof PERFORMANCE_LEVELS)[number];

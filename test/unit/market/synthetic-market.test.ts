@@ -54,14 +54,14 @@ describe('generateSyntheticMarket', () => {
     const total = DEFAULT_SYNTHETIC_REGIMES.reduce((sum, r) => sum + r.bars, 0);
     expect(market.regimes).toEqual([
       {
-        name: 'trending_up',
+        name: 'TRENDING',
         startIndex: 0,
         endIndex: 500,
         startTime: Date.UTC(2021, 0, 1),
         endTime: Date.UTC(2021, 0, 1) + 500 * 3_600_000,
       },
       {
-        name: 'high_volatility',
+        name: 'VOLATILE',
         startIndex: 500,
         endIndex: total,
         startTime: Date.UTC(2021, 0, 1) + 500 * 3_600_000,
@@ -100,7 +100,7 @@ describe('generateSyntheticMarket', () => {
   });
 
   it.each([
-    ['regimes[0].name', { regimes: [{ ...DEFAULT_SYNTHETIC_REGIMES[0], name: 'sideways' as 'ranging' }] }],
+    ['regimes[0].name', { regimes: [{ ...DEFAULT_SYNTHETIC_REGIMES[0], name: 'SIDEWAYS' as 'RANGING' }] }],
     [
       'regimes[1].momentum',
       { regimes: [DEFAULT_SYNTHETIC_REGIMES[0], { ...DEFAULT_SYNTHETIC_REGIMES[1], momentum: 0.3 }] },

@@ -1,0 +1,25 @@
+/**
+ * The one vocabulary of market regimes and trading strategies. The rule-based strategy allocation
+ * (strategy-allocation.ts), the synthetic market (synthetic-market.ts), the RL agents
+ * (plugins/rl/market-state.ts, plugins/rl/meta-strategy.ts) and the GraphQL API all name regimes and
+ * strategies with these values, so an answer of one can be fed to another.
+ *
+ * Regimes:
+ * - TRENDING  prices move persistently one way
+ * - RANGING   prices oscillate inside a band
+ * - CHOPPY    much motion, little progress (whipsaws)
+ * - VOLATILE  a burst of volatility well above its usual level
+ */
+export const MARKET_REGIMES = ['TRENDING', 'RANGING', 'CHOPPY', 'VOLATILE'] as const;
+export type MarketRegime = (typeof MARKET_REGIMES)[number];
+
+export const STRATEGIES = ['trend_follow', 'mean_reversion', 'breakout', 'range_bound', 'defensive'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+export function isMarketRegime(value: string): value is MarketRegime {
+  return (MARKET_REGIMES as readonly string[]).includes(value);
+}
+
+export function isStrategy(value: string): value is Strategy {
+  return (STRATEGIES as readonly string[]).includes(value);
+}
