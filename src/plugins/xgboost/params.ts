@@ -6,33 +6,37 @@ import type { SearchSpace } from '../contract';
 import { SUPPORTED_OBJECTIVES, type XGBoostObjective } from './model-json';
 
 export const xgboostHyperparameters = z.strictObject({
-  objective: z.enum(SUPPORTED_OBJECTIVES).default('reg:squarederror'),
-  max_depth: z.number().int().min(1).max(20).default(6),
-  /** Learning rate. */
-  eta: z.number().gt(0).max(1).default(0.1),
-  subsample: z.number().gt(0).max(1).default(1),
-  colsample_bytree: z.number().gt(0).max(1).default(1),
-  /** L2 regularisation of leaf weights. */
-  lambda: z.number().min(0).default(1),
-  /** L1 regularisation of leaf weights. */
-  alpha: z.number().min(0).default(0),
-  min_child_weight: z.number().min(0).default(1),
-  /** δ of reg:pseudohubererror: errors beyond it are penalised linearly; set it to the scale of the target. */
-  huber_slope: z.number().gt(0).default(1),
-  /** Minimum loss reduction to make a split. */
-  gamma: z.number().min(0).default(0),
-  num_boost_round: z.number().int().min(1).max(10_000).default(200),
-  /** Stop when the validation metric has not improved for this many rounds; 0 turns early stopping off. */
-  early_stopping_rounds: z.number().int().min(0).default(20),
-  tree_method: z.literal('hist').default('hist'),
-  /** Threads XGBoost uses; 0 takes the job's thread budget (TrainContext.threads). */
-  nthread: z.number().int().min(0).max(256).default(0),
-  /** Row/column sampling seed; absent takes the job's seed (TrainContext.seed). */
-  seed: z.number().int().min(0).optional(),
-  /** Share of the latest rows held out for early stopping and validation metrics. */
-  validation_fraction: z.number().min(0).max(0.5).default(0.2),
-  /** Boosting rounds `update` adds on new rows. */
-  update_rounds: z.number().int().min(1).max(10_000).default(10),
+  objective: z.enum(SUPPORTED_OBJECTIVES).default('reg:squarederror').describe('Loss to minimise'),
+  max_depth: z.number().int().min(1).max(20).default(6).describe('Maximum depth of a tree'),
+  eta: z.number().gt(0).max(1).default(0.1).describe('Learning rate: shrinks each new tree'),
+  subsample: z.number().gt(0).max(1).default(1).describe('Share of rows sampled for each tree'),
+  colsample_bytree: z.number().gt(0).max(1).default(1).describe('Share of features sampled for each tree'),
+  lambda: z.number().min(0).default(1).describe('L2 regularisation of leaf weights'),
+  alpha: z.number().min(0).default(0).describe('L1 regularisation of leaf weights'),
+  min_child_weight: z.number().min(0).default(1).describe('Minimum hessian sum in a leaf'),
+  gamma: z.number().min(0).default(0).describe('Minimum loss reduction to make a split'),
+  huber_slope: z
+    .number()
+    .gt(0)
+    .default(1)
+    .describe('δ of reg:pseudohubererror: errors beyond it count linearly; set it to the scale of the target'),
+  num_boost_round: z.number().int().min(1).max(10_000).default(200).describe('Boosting rounds (trees) to train'),
+  early_stopping_rounds: z
+    .number()
+    .int()
+    .min(0)
+    .default(20)
+    .describe('Stop when the validation metric has not improved for this many rounds; 0 turns early stopping off'),
+  tree_method: z.literal('hist').default('hist').describe('Split finding: histogram-based (the only one offered)'),
+  nthread: z.number().int().min(0).max(256).default(0).describe("Threads XGBoost uses; 0 takes the job's thread budget"),
+  seed: z.number().int().min(0).optional().describe("Sampling seed; absent takes the job's seed"),
+  validation_fraction: z
+    .number()
+    .min(0)
+    .max(0.5)
+    .default(0.2)
+    .describe('Share of the latest rows held out (in time order) for early stopping and validation metrics'),
+  update_rounds: z.number().int().min(1).max(10_000).default(10).describe('Boosting rounds `update` adds on new rows'),
 });
 
 export type XGBoostParams = z.infer<typeof xgboostHyperparameters>;

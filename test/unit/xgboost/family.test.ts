@@ -57,6 +57,14 @@ describe('xgboost family', () => {
     expect(trained.reference?.outcomes?.mean).toBeCloseTo(tailMean, 5);
   });
 
+  it('trains on every row, without metrics or early stopping, when validation_fraction is 0', async () => {
+    const model = await xgboostFamily.train(data, params({ validation_fraction: 0, early_stopping_rounds: 3 }), trainContext());
+    expect(model.metrics).toEqual({});
+    expect(model.reference?.rows).toBe(data.rows);
+    expect(model.reference?.predictions).toBeUndefined();
+    expect(treesOf(model)).toHaveLength(15);
+  });
+
   it('scores binary models with logloss, auc and accuracy', async () => {
     const binary = syntheticSet(1500, width, { seed: 12, task: 'binary' });
     const model = await xgboostFamily.train(binary, params({ objective: 'binary:logistic' }), trainContext());
