@@ -5,11 +5,12 @@
  *
  * Outputs, in the order a Predictor reports them (ModelSignature.outputs):
  *   regression (postTransform NONE): `prediction` [N, 1]
- *   binary (postTransform LOGISTIC):  `probability` [N, 1], `margin` [N, 1]
+ *   binary (postTransform LOGISTIC):  `probability` [N, 1], `margin` [N, 1]; probability =
+ *     sigmoid(logisticScale × margin), the scale a Mul in front of the Sigmoid when it is not 1
  */
 import type { onnx } from 'onnx-proto';
 import { float32Threshold } from './float-threshold';
-import { assembleModel, floatTensorInfo, type GraphPart, ML_DOMAIN, node } from './graph';
+import { assembleModel, floatConstant, floatTensorInfo, type GraphPart, ML_DOMAIN, node } from './graph';
 import type { TreeEnsemble } from './tree-ensemble';
 
 export const FEATURES_INPUT = 'features';
@@ -121,9 +122,17 @@ export function buildTreeEnsembleModel(
   const ensembleInput = preprocess?.output ?? FEATURES_INPUT;
   const nodes = [...(preprocess?.nodes ?? [])];
   const outputs = ensembleOutputNames(ensemble);
+  const initializers = [...(preprocess?.initializers ?? [])];
   if (ensemble.postTransform === 'LOGISTIC') {
     nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'margin'));
-    nodes.push(node({ opType: 'Sigmoid', inputs: ['margin'], outputs: ['probability'] }));
+    const scale = ensemble.logisticScale ?? 1;
+    if (scale === 1) {
+      nodes.push(node({ opType: 'Sigmoid', inputs: ['margin'], outputs: ['probability'] }));
+    } else {
+      initializers.push(floatConstant('logistic_scale', [scale], []));
+      nodes.push(node({ opType: 'Mul', inputs: ['margin', 'logistic_scale'], outputs: ['scaled_margin'] }));
+      nodes.push(node({ opType: 'Sigmoid', inputs: ['scaled_margin'], outputs: ['probability'] }));
+    }
   } else {
     nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'prediction'));
   }
@@ -131,7 +140,7 @@ export function buildTreeEnsembleModel(
     inputs: [floatTensorInfo(FEATURES_INPUT, ['N', ensemble.featureCount])],
     outputs: outputs.map((name) => floatTensorInfo(name, ['N', 1])),
     nodes,
-    initializers: preprocess?.initializers,
+    initializers,
     metadata: options.metadata,
     docString: options.docString,
   });

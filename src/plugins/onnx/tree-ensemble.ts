@@ -25,5 +25,7 @@ export interface TreeEnsemble {
   baseScore: number;
   /** Applied to the margin to give the prediction. */
   postTransform: 'NONE' | 'LOGISTIC';
+  /** LOGISTIC only: the probability is sigmoid(logisticScale × margin), LightGBM's `sigmoid`; default 1. */
+  logisticScale?: number;
   trees: TreeArrays[];
 }

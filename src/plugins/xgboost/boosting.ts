@@ -29,6 +29,8 @@ export interface BoostingRequest {
   ctx: TrainContext;
   /** A model (XGBoost JSON) to continue from: its trees are kept and new ones are added after them. */
   previousModel?: Uint8Array;
+  /** Booster parameters set after those from `params`, e.g. { grow_policy: 'lossguide', max_leaves: 31 } (the lightgbm family). */
+  extraBoosterParams?: Record<string, string | number>;
 }
 
 /** The value of `valid-<metric>` in an evaluation line like "[3]\tvalid-rmse:0.52". */
@@ -52,7 +54,7 @@ export async function boost(request: BoostingRequest): Promise<BoostingRun> {
   let booster: Booster | undefined;
   try {
     booster = request.previousModel ? Booster.fromModel(request.previousModel, cache) : Booster.create(cache);
-    booster.setParams(boosterParams(params, objective, ctx));
+    booster.setParams({ ...boosterParams(params, objective, ctx), ...request.extraBoosterParams });
     const start = booster.boostedRounds();
     const patience = valid ? params.early_stopping_rounds : 0;
     let best: { iteration: number; score: number } | undefined;
