@@ -5,35 +5,28 @@
  */
 import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
-import { type TabularSplit, trainTabular } from '../base/tabular';
+import { type TabularFit, trainTabular } from '../base/tabular';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainingSet, TrainedModel } from '../contract';
 import { loadOnnxPredictor } from '../onnx/predictor';
 import { MODEL_JSON, MODEL_ONNX, requireFile, XGBOOST_FORMAT, xgboostArtifact } from './artifact';
-import { boost } from './boosting';
+import { boost, type BoostingRequest } from './boosting';
 import { parseXGBoostModel, type XGBoostObjective } from './model-json';
 import { xgboostHyperparameters, xgboostSearchSpace, type XGBoostParams } from './params';
 
-function load(artifact: ModelArtifact): Promise<Predictor> {
+async function load(artifact: ModelArtifact): Promise<Predictor> {
   if (artifact.format !== XGBOOST_FORMAT) {
     throw new InvalidInputError(`expects artifact format ${XGBOOST_FORMAT}, but got ${artifact.format}`, { field: 'format' });
   }
   return loadOnnxPredictor(requireFile(artifact.files, MODEL_ONNX), artifact.signature);
 }
 
-async function fitAndPackage(
-  split: TabularSplit,
-  params: XGBoostParams,
-  objective: XGBoostObjective,
-  rounds: number,
-  ctx: TrainContext,
-  previousModel?: Uint8Array,
-) {
-  const run = await boost({ split, params, objective, rounds, ctx, previousModel });
-  const { artifact, featureImportance } = xgboostArtifact(run.modelJson, split.featureNames);
+async function boostAndPackage(request: BoostingRequest): Promise<TabularFit> {
+  const run = await boost(request);
+  const { artifact, featureImportance } = xgboostArtifact(run.modelJson, request.split.featureNames);
   return { artifact, featureImportance };
 }
 
-function taskOf(objective: XGBoostObjective) {
+function taskOf(objective: XGBoostObjective): 'regression' | 'binary' {
   return objective === 'binary:logistic' ? 'binary' : 'regression';
 }
 
@@ -43,7 +36,7 @@ async function train(data: TrainingSet, rawParams: XGBoostParams, ctx: TrainCont
     data,
     { task: taskOf(params.objective), validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
     {
-      fit: (split) => fitAndPackage(split, params, params.objective, params.num_boost_round, ctx),
+      fit: (split) => boostAndPackage({ split, params, objective: params.objective, rounds: params.num_boost_round, ctx }),
       load,
     },
   );
@@ -80,7 +73,8 @@ async function update(
     data,
     { task: taskOf(objective), validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
     {
-      fit: (split) => fitAndPackage(split, params, objective, params.update_rounds, ctx, previousJson),
+      fit: (split) =>
+        boostAndPackage({ split, params, objective, rounds: params.update_rounds, ctx, previousModel: previousJson }),
       load,
     },
   );
@@ -107,5 +101,5 @@ export const xgboostFamily: ModelFamily<XGBoostParams> = {
   train,
   update,
   importArtifact,
-  load: async (artifact) => load(artifact),
+  load,
 };
