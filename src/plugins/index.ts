@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../lib/errors';
 import type { ModelFamily } from './contract';
+import { lightgbmFamily } from './lightgbm';
+import { metaStrategyFamily, positionSizingFamily } from './rl';
 import { xgboostFamily } from './xgboost';
 
-export const builtinFamilies: ModelFamily<any>[] = [xgboostFamily];
+export const builtinFamilies: ModelFamily<any>[] = [xgboostFamily, lightgbmFamily, metaStrategyFamily, positionSizingFamily];
 
 export class FamilyRegistry {
   private readonly byId = new Map<string, ModelFamily<any>>();

@@ -7,15 +7,17 @@ import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { type TabularFit, trainTabular } from '../base/tabular';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainingSet, TrainedModel } from '../contract';
+import { importOnnxArtifact, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
 import { MODEL_JSON, MODEL_ONNX, requireFile, XGBOOST_FORMAT, xgboostArtifact } from './artifact';
 import { boost, type BoostingRequest } from './boosting';
 import { parseXGBoostModel, type XGBoostObjective } from './model-json';
 import { xgboostHyperparameters, xgboostSearchSpace, type XGBoostParams } from './params';
 
+/** A version trained here or imported from XGBoost JSON, or an imported ONNX model: each is served from its model.onnx. */
 async function load(artifact: ModelArtifact): Promise<Predictor> {
-  if (artifact.format !== XGBOOST_FORMAT) {
-    throw new InvalidInputError(`expects artifact format ${XGBOOST_FORMAT}, but got ${artifact.format}`, { field: 'format' });
+  if (artifact.format !== XGBOOST_FORMAT && artifact.format !== ONNX_FORMAT) {
+    throw new InvalidInputError(`expects artifact format ${XGBOOST_FORMAT} or ${ONNX_FORMAT}, but got ${artifact.format}`, { field: 'format' });
   }
   return loadOnnxPredictor(requireFile(artifact.files, MODEL_ONNX), artifact.signature);
 }
@@ -80,10 +82,11 @@ async function update(
   );
 }
 
-/** A model trained elsewhere, in XGBoost's JSON format; it has no validation metrics or reference. */
+/** A model trained elsewhere, in XGBoost's JSON format or exported to ONNX; it has no validation metrics or reference. */
 async function importArtifact(files: ArtifactFiles, format: string, meta: ImportMeta): Promise<TrainedModel> {
+  if (format === ONNX_FORMAT) return importOnnxArtifact(files, meta);
   if (format !== XGBOOST_FORMAT) {
-    throw new InvalidInputError(`expects import format ${XGBOOST_FORMAT}, but got ${format}`, { field: 'format' });
+    throw new InvalidInputError(`expects import format ${XGBOOST_FORMAT} or ${ONNX_FORMAT}, but got ${format}`, { field: 'format' });
   }
   const { artifact, featureImportance } = xgboostArtifact(requireFile(files, MODEL_JSON), meta.featureNames);
   return { artifact, metrics: {}, featureImportance };
@@ -97,7 +100,7 @@ export const xgboostFamily: ModelFamily<XGBoostParams> = {
     'and binary classification; missing values (NaN) allowed; served through ONNX Runtime.',
   hyperparameters: xgboostHyperparameters,
   searchSpace: xgboostSearchSpace,
-  importFormats: [XGBOOST_FORMAT],
+  importFormats: [XGBOOST_FORMAT, ONNX_FORMAT],
   train,
   update,
   importArtifact,

@@ -79,7 +79,7 @@ describe('training, promotion, rollback and retirement', () => {
   it('lists the xgboost family with its hyperparameter schema', async () => {
     const { families } = dataOf(await t.as('viewer')(FamiliesDocument));
     const xgboost = families.find((family) => family.id === 'xgboost');
-    expect(xgboost).toMatchObject({ kind: 'TABULAR', importFormats: ['xgboost-json'], supportsUpdate: true });
+    expect(xgboost).toMatchObject({ kind: 'TABULAR', importFormats: ['xgboost-json', 'onnx'], supportsUpdate: true });
     expect((xgboost!.hyperparameterSchema as { properties: Record<string, unknown> }).properties).toHaveProperty('max_depth');
   });
 
