@@ -1,5 +1,6 @@
 /** Every migration, in order. Listed explicitly so they load the same from source and from dist/. */
 import { Foundation1795300000000 } from './1795300000000-foundation';
 import { Policies1795300000100 } from './1795300000100-policies';
+import { LearningLoopJobs1795300417000 } from './1795300417000-learning-loop-jobs';
 
-export const migrations = [Foundation1795300000000, Policies1795300000100];
+export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000];

@@ -35,6 +35,17 @@ const envSchema = z.object({
   /** Longest a predict request waits for others to share its session run. */
   KYBERNET_BATCH_WINDOW_MS: z.coerce.number().min(0).default(0),
   KYBERNET_BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(512),
+  /** Whether this process fires the policy's schedules (every replica may; each firing enqueues once). */
+  KYBERNET_SCHEDULER: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  /** How often a worker renews the heartbeat of each job it runs. */
+  KYBERNET_JOB_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
+  /** A RUNNING job whose heartbeat is older than this has lost its worker: it is retried or failed. */
+  KYBERNET_JOB_STALE_SECONDS: z.coerce.number().positive().default(30),
+  /** How often each process looks for such jobs. */
+  KYBERNET_JOB_REAPER_SECONDS: z.coerce.number().positive().default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -54,6 +65,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid environment: ${issue.path.join('.')} ${issue.message}`);
   }
   const env = parsed.data;
+  if (env.KYBERNET_JOB_STALE_SECONDS < 2 * env.KYBERNET_JOB_HEARTBEAT_SECONDS) {
+    throw new Error(
+      `invalid environment: KYBERNET_JOB_STALE_SECONDS expects at least twice KYBERNET_JOB_HEARTBEAT_SECONDS (${env.KYBERNET_JOB_HEARTBEAT_SECONDS}), but got ${env.KYBERNET_JOB_STALE_SECONDS}`,
+    );
+  }
   const dataDir = resolve(env.KYBERNET_DATA_DIR);
   const store: ArtifactStoreConfig = env.S3_BUCKET
     ? {

@@ -4,13 +4,15 @@
  * and which risk limits bound every sizing answer. Stored in the `policies` table; `updatePolicy` takes
  * a partial document, merged over the current one and validated whole. Unknown keys are refused.
  */
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
 const cron = z
   .string()
-  .regex(/^(\S+\s+){4}\S+$/, 'expects a five-field cron expression (minute hour day-of-month month day-of-week)');
+  .regex(/^(\S+\s+){4}\S+$/, 'expects a five-field cron expression (minute hour day-of-month month day-of-week)')
+  .refine((expression) => validateCron(expression), 'expects a valid cron expression (minute hour day-of-month month day-of-week)');
 
 export const policySchema = z.strictObject({
   /** IANA time zone in which schedules run. */

@@ -3,6 +3,7 @@ import { AuditLogEntity } from './audit-log.entity';
 import { DatasetEntity } from './dataset.entity';
 import { EventEntity } from './event.entity';
 import { JobEntity } from './job.entity';
+import { LearningEventEntity } from './learning-event.entity';
 import { ModelVersionEntity } from './model-version.entity';
 import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
@@ -18,4 +19,5 @@ export const entities = [
   AuditLogEntity,
   JobEntity,
   PolicyEntity,
+  LearningEventEntity,
 ];

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const JOB_KINDS = ['TRAIN', 'FULL', 'PARTIAL', 'INCREMENTAL', 'RL_MAINTENANCE', 'TUNING'] as const;
+export const JOB_KINDS = ['TRAIN', 'FULL', 'PARTIAL', 'INCREMENTAL', 'RL_MAINTENANCE', 'TUNING', 'DRIFT_CHECK', 'ARCHIVE'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
@@ -71,4 +71,12 @@ export class JobEntity {
 
   @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true })
   cancelRequestedAt!: Date | null;
+
+  /** The job's current entry in the queue (job-queue.ts); null means the job's own id. */
+  @Column({ name: 'queue_entry_id', type: 'uuid', nullable: true })
+  queueEntryId!: string | null;
+
+  /** Renewed by the worker while the job runs; a RUNNING job whose heartbeat stops has lost its worker. */
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt!: Date | null;
 }

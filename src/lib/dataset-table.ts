@@ -208,7 +208,8 @@ export function toTrainingSet(table: DatasetTable, columns: TrainingColumns): { 
   };
 }
 
-function compareCells(a: CellValue, b: CellValue): number {
+/** The order toTrainingSet sorts rows in: numbers and text ascending, missing values last. */
+export function compareCells(a: CellValue, b: CellValue): number {
   if (a === b) return 0;
   if (a === null) return 1;
   if (b === null) return -1;

@@ -20,12 +20,18 @@ import { PolicyService } from '../services/policy.service';
 import { RegistryService } from '../services/registry.service';
 import { ServingService } from '../services/serving.service';
 import { TrainingService } from '../services/training.service';
+import { ArchiveService } from '../services/archive.service';
+import { JobReaper } from '../services/job-reaper';
+import { RetrainingService } from '../services/retraining.service';
+import { Scheduler } from '../services/scheduler';
+import type { JobEntity } from '../entities/job.entity';
 import { createArtifactStore } from '../storage/artifact-store';
 
 export interface App {
   services: Services;
   queue: JobQueue;
   worker?: JobWorker;
+  reaper: JobReaper;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,
   });
+  const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, policy);
+  const archive = new ArchiveService(dataSource, store, events, jobs);
+  const scheduler = new Scheduler(policy, log);
+  scheduler.register(retraining.fullRetrainingTask());
+  scheduler.register(archive.archiveTask());
   const services: Services = {
     dataSource,
     store,
@@ -81,24 +92,41 @@ export async function createApp(config: Config, dataSource: DataSource, database
     training,
     evaluation: new EvaluationService(registry, datasets, serving),
     policy,
+    retraining,
+    archive,
+    scheduler,
   };
 
   await eventStream.start();
-  const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent)];
+  // The policy listener first: it forgets the cached policy that the scheduler then re-reads.
+  const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(scheduler.onEvent)];
 
+  const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
+  const reaper = new JobReaper(dataSource, events, queue, jobHooks, {
+    staleSeconds: config.env.KYBERNET_JOB_STALE_SECONDS,
+    intervalSeconds: config.env.KYBERNET_JOB_REAPER_SECONDS,
+    log,
+  });
+  reaper.start();
   let worker: JobWorker | undefined;
   if (options.worker) {
-    worker = new JobWorker(dataSource, events, queue, { jobWillRetry: (job) => training.failOrphanedVersions(job) }, log);
+    worker = new JobWorker(dataSource, events, queue, jobHooks, { heartbeatSeconds: config.env.KYBERNET_JOB_HEARTBEAT_SECONDS, log });
     worker.register('TRAIN', training.runTrainJob);
+    for (const kind of ['FULL', 'PARTIAL', 'INCREMENTAL'] as const) worker.register(kind, retraining.runRetrainingJob);
+    worker.register('ARCHIVE', archive.runArchiveJob);
     await worker.start(options.workerConcurrency ?? 1);
   }
+  if (config.env.KYBERNET_SCHEDULER) await scheduler.start();
 
   return {
     services,
     queue,
     worker,
+    reaper,
     async close() {
       for (const stop of stopListeners) stop();
+      await scheduler.stop();
+      await reaper.stop();
       if (worker) await worker.stop();
       else await queue.stop();
       await eventStream.stop();

@@ -14,6 +14,9 @@ import type { PolicyService } from './policy.service';
 import type { RegistryService } from './registry.service';
 import type { ServingService } from './serving.service';
 import type { TrainingService } from './training.service';
+import type { ArchiveService } from './archive.service';
+import type { RetrainingService } from './retraining.service';
+import type { Scheduler } from './scheduler';
 
 export interface Services {
   dataSource: DataSource;
@@ -31,4 +34,8 @@ export interface Services {
   training: TrainingService;
   evaluation: EvaluationService;
   policy: PolicyService;
+  retraining: RetrainingService;
+  archive: ArchiveService;
+  /** Register scheduled tasks here (see services/scheduler.ts). */
+  scheduler: Scheduler;
 }

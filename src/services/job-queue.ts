@@ -1,26 +1,44 @@
 /**
  * The shared job queue, on pg-boss (Postgres-backed, so workers on many machines share it). A queue
- * job carries only our job id (it is the same id); everything else lives in the `jobs` table.
+ * entry carries only our job id and the attempt it starts at; everything else lives in the `jobs`
+ * table. A job's first entry has the job's own id; when a lost attempt is handed to another worker
+ * (JobReaper) the job gets a fresh entry, so the lost worker, should it wake up, can only complete
+ * its own stale entry.
  */
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 
 export const QUEUE_NAME = 'kybernet-jobs';
 
+export interface QueueEntry {
+  /** The queue entry's own id (the job id for a job's first entry). */
+  entryId: string;
+  jobId: string;
+  /** The attempt number this entry starts at; the queue's own retries count on from it. */
+  firstAttempt: number;
+}
+
 export interface EnqueueOptions {
+  /** Further attempts the queue makes after a failed one. */
   retryLimit: number;
-  /** pg-boss gives up on (and retries) an active job after this long: the job's time limit plus a margin. */
+  /** pg-boss gives up on (and retries) an active entry after this long: the job's time limit plus a margin. */
   expireInSeconds: number;
   /** Enqueue inside this transaction, so the queue entry exists exactly when the job row does. */
   tx?: EntityManager;
 }
 
 export interface JobQueue {
-  enqueue(jobId: string, options: EnqueueOptions): Promise<void>;
+  enqueue(entry: QueueEntry, options: EnqueueOptions): Promise<void>;
   /** Runs `handler` for each job this process takes, up to `concurrency` at a time. */
   work(concurrency: number, handler: (jobId: string, attempt: number) => Promise<void>): Promise<void>;
-  cancel(jobId: string, tx?: EntityManager): Promise<void>;
+  /** Withdraws an entry that has not finished (a no-op for one that has). */
+  cancel(entryId: string, tx?: EntityManager): Promise<void>;
   stop(): Promise<void>;
+}
+
+interface EntryData {
+  jobId: string;
+  firstAttempt?: number;
 }
 
 function asBossDb(tx: EntityManager): PgBoss.Db {
@@ -33,9 +51,10 @@ export async function createJobQueue(connectionString: string, onError: (error: 
   await boss.start();
   if (!(await boss.getQueue(QUEUE_NAME))) await boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, policy: 'standard' });
   return {
-    async enqueue(jobId, options) {
-      await boss.send(QUEUE_NAME, { jobId }, {
-        id: jobId,
+    async enqueue(entry, options) {
+      const data: EntryData = { jobId: entry.jobId, firstAttempt: entry.firstAttempt };
+      await boss.send(QUEUE_NAME, data, {
+        id: entry.entryId,
         retryLimit: options.retryLimit,
         retryDelay: 1,
         expireInSeconds: options.expireInSeconds,
@@ -44,13 +63,19 @@ export async function createJobQueue(connectionString: string, onError: (error: 
     },
     async work(concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
-        await boss.work<{ jobId: string }>(QUEUE_NAME, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
-          await handler(job.data.jobId, job.retryCount + 1);
+        let workerId: string | undefined;
+        workerId = await boss.work<EntryData>(QUEUE_NAME, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
+          try {
+            await handler(job.data.jobId, (job.data.firstAttempt ?? 1) + job.retryCount);
+          } finally {
+            // A loop that just finished a job looks for the next one at once instead of after the polling interval.
+            if (workerId) boss.notifyWorker(workerId);
+          }
         });
       }
     },
-    async cancel(jobId, tx) {
-      await boss.cancel(QUEUE_NAME, jobId, tx ? { db: asBossDb(tx) } : undefined);
+    async cancel(entryId, tx) {
+      await boss.cancel(QUEUE_NAME, entryId, tx ? { db: asBossDb(tx) } : undefined);
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });

@@ -1,11 +1,15 @@
 /**
  * Works jobs from the shared queue. For each job: mark it RUNNING (`job.started`), run the handler
- * of its kind with an AbortSignal that fires on `cancelJob` or at the job's time limit, report
- * progress (throttled into the row and `job.progress`), and record the end: COMPLETED, CANCELLED, or
- * FAILED — or back to QUEUED while the queue still has retries for it.
+ * of its kind with an AbortSignal that fires on `cancelJob` or at the job's time limit, renew its
+ * heartbeat, report progress (throttled into the row and `job.progress`), and record the end:
+ * COMPLETED, CANCELLED, or FAILED — or back to QUEUED while the queue still has retries for it.
+ *
+ * Every write about a running job is fenced by its attempt number: once an attempt has been declared
+ * lost (its heartbeat stopped, see job-reaper.ts) and handed to another worker, the worker that lost
+ * it — should it only have been paused — aborts its handler and changes nothing.
  */
 import { hostname } from 'node:os';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { JobEntity, type JobKind } from '../entities/job.entity';
 import { KybernetError } from '../lib/errors';
 import type { EventsService } from './events.service';
@@ -25,11 +29,21 @@ export interface JobContext {
 export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown>>;
 
 /**
- * Extension point: `jobWillRetry` runs before a new attempt of a job whose previous attempt
- * was lost (its worker died), so the handler's owner can clean up what that attempt left behind.
+ * Extension point: `jobAttemptWasLost` runs when an attempt of `job` ended without its worker
+ * recording the end (the worker died or stopped responding), before the job is retried, failed or
+ * cancelled — in the reaper that notices the stopped heartbeat, or in the worker that takes up an
+ * expired queue entry. The handler's owner cleans up what the attempt left behind there (training
+ * fails the attempt's TRAINING versions). It may run more than once for one attempt; a throw leaves
+ * the job as it was, to be tried again.
  */
 export interface JobWorkerHooks {
-  jobWillRetry?(job: JobEntity): Promise<void>;
+  jobAttemptWasLost?(job: JobEntity): Promise<void>;
+}
+
+export interface JobWorkerOptions {
+  /** How often the heartbeat of each running job is renewed. */
+  heartbeatSeconds: number;
+  log?: (message: string) => void;
 }
 
 const PROGRESS_ROW_INTERVAL_MS = 500;
@@ -38,18 +52,32 @@ const CANCEL_POLL_MS = 1_000;
 
 class CancelledError extends Error {}
 
+/** The attempt was declared lost and handed on; this worker must change nothing more about the job. */
+class LostAttemptError extends Error {}
+
+/** Rows of `jobs` that still belong to this attempt of the job. */
+function ownAttempt(tx: EntityManager | DataSource, jobId: string, attempt: number) {
+  return tx
+    .createQueryBuilder()
+    .update(JobEntity)
+    .where('id = :jobId AND status = :running AND attempts = :attempt', { jobId, running: 'RUNNING', attempt });
+}
+
 export class JobWorker {
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly handlers = new Map<JobKind, JobHandler>();
   private readonly running = new Set<Promise<void>>();
+  private readonly log: (message: string) => void;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly queue: JobQueue,
-    private readonly hooks: JobWorkerHooks = {},
-    private readonly log: (message: string) => void = (message) => console.log(message),
-  ) {}
+    private readonly hooks: JobWorkerHooks,
+    private readonly options: JobWorkerOptions,
+  ) {
+    this.log = options.log ?? ((message) => console.log(message));
+  }
 
   register(kind: JobKind, handler: JobHandler): void {
     this.handlers.set(kind, handler);
@@ -72,7 +100,8 @@ export class JobWorker {
     const controller = new AbortController();
     const timeLimit = setTimeout(() => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)), timeLimitSeconds * 1000);
     const cancelPoll = setInterval(() => void this.checkCancel(jobId, controller), CANCEL_POLL_MS);
-    const reporter = this.progressReporter(job);
+    const heartbeat = setInterval(() => void this.beat(jobId, attempt, controller), this.options.heartbeatSeconds * 1000);
+    const reporter = this.progressReporter(job, attempt);
     try {
       if (!handler) throw new KybernetError('INTERNAL_SERVER_ERROR', `no handler for jobs of kind ${job.kind} in this worker`);
       const result = await handler({
@@ -83,24 +112,31 @@ export class JobWorker {
         log: (message) => this.log(`job ${jobId}: ${message}`),
       });
       await reporter.flush();
-      await this.finish(job, 'COMPLETED', { result, progress: 1 });
+      await this.finish(job, attempt, 'COMPLETED', { result, progress: 1 });
     } catch (error) {
       await reporter.flush();
       const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (reason instanceof LostAttemptError) {
+        this.log(`job ${jobId}: ${reason.message}`);
+        return;
+      }
       if (reason instanceof CancelledError) {
-        await this.finish(job, 'CANCELLED', {});
+        await this.finish(job, attempt, 'CANCELLED', {});
         return;
       }
       const message = reason instanceof Error ? reason.message : String(reason);
       const retryable = !(error instanceof KybernetError && error.code === 'BAD_USER_INPUT') && !controller.signal.aborted;
       if (retryable && attempt <= retryLimit) {
-        await this.dataSource.getRepository(JobEntity).update({ id: jobId }, { status: 'QUEUED', error: message });
-        throw error;
+        const requeued = await ownAttempt(this.dataSource, jobId, attempt).set({ status: 'QUEUED', error: message, heartbeatAt: null }).execute();
+        // The queue makes the next attempt when the handler throws.
+        if (requeued.affected) throw error;
+        return;
       }
-      await this.finish(job, 'FAILED', { error: message });
+      await this.finish(job, attempt, 'FAILED', { error: message });
     } finally {
       clearTimeout(timeLimit);
       clearInterval(cancelPoll);
+      clearInterval(heartbeat);
     }
   }
 
@@ -108,23 +144,39 @@ export class JobWorker {
   private async begin(jobId: string, attempt: number): Promise<JobEntity | undefined> {
     const previous = await this.dataSource.getRepository(JobEntity).findOneBy({ id: jobId });
     if (!previous || FINISHED_STATUSES.includes(previous.status)) return undefined;
-    if (previous.status === 'RUNNING') await this.hooks.jobWillRetry?.(previous);
+    // Still RUNNING: the queue expired the entry of an attempt whose worker never recorded its end.
+    if (previous.status === 'RUNNING') await this.hooks.jobAttemptWasLost?.(previous);
     return this.dataSource.transaction(async (tx) => {
       const job = await tx.findOneOrFail(JobEntity, { where: { id: jobId }, lock: { mode: 'pessimistic_write' } });
       if (FINISHED_STATUSES.includes(job.status)) return undefined;
-      await tx.update(JobEntity, { id: jobId }, { status: 'RUNNING', attempts: attempt, workerId: this.workerId, startedAt: () => 'now()', error: null });
+      await tx.update(JobEntity, { id: jobId }, { status: 'RUNNING', attempts: attempt, workerId: this.workerId, startedAt: () => 'now()', heartbeatAt: () => 'now()', error: null });
       await this.events.append(tx, { type: 'job.started', jobId, payload: { kind: job.kind, attempt, worker: this.workerId } });
       return tx.findOneByOrFail(JobEntity, { id: jobId });
     });
   }
 
-  private async finish(job: JobEntity, status: 'COMPLETED' | 'FAILED' | 'CANCELLED', fields: { result?: Record<string, unknown>; error?: string; progress?: number }): Promise<void> {
+  private async finish(
+    job: JobEntity,
+    attempt: number,
+    status: 'COMPLETED' | 'FAILED' | 'CANCELLED',
+    fields: { result?: Record<string, unknown>; error?: string; progress?: number },
+  ): Promise<void> {
     const eventType = status === 'COMPLETED' ? 'job.completed' : status === 'FAILED' ? 'job.failed' : 'job.cancelled';
     await this.dataSource.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE jobs SET status = $2, finished_at = now(), result = coalesce($3::jsonb, result), error = coalesce($4, error), progress = coalesce($5, progress) WHERE id = $1`,
-        [job.id, status, fields.result ? JSON.stringify(fields.result) : null, fields.error ?? null, fields.progress ?? null],
-      );
+      const updated = await ownAttempt(tx, job.id, attempt)
+        .set({
+          status,
+          finishedAt: () => 'now()',
+          heartbeatAt: null,
+          ...(fields.result ? { result: fields.result } : {}),
+          ...(fields.error ? { error: fields.error } : {}),
+          ...(fields.progress !== undefined ? { progress: fields.progress } : {}),
+        })
+        .execute();
+      if (!updated.affected) {
+        this.log(`job ${job.id}: attempt ${attempt} was handed to another worker; its end (${status}) is not recorded`);
+        return;
+      }
       const finished = await tx.findOneByOrFail(JobEntity, { id: job.id });
       await this.events.append(tx, {
         type: eventType,
@@ -134,6 +186,7 @@ export class JobWorker {
         payload: {
           kind: job.kind,
           status,
+          attempt,
           durationMs: finished.startedAt && finished.finishedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
           ...(fields.result ? { result: fields.result } : {}),
           ...(fields.error ? { error: fields.error } : {}),
@@ -148,7 +201,18 @@ export class JobWorker {
     if (row?.cancel_requested_at) controller.abort(new CancelledError('cancelled by request'));
   }
 
-  private progressReporter(job: JobEntity) {
+  /** Renews the heartbeat; finding the attempt no longer this worker's aborts the handler. */
+  private async beat(jobId: string, attempt: number, controller: AbortController): Promise<void> {
+    if (controller.signal.aborted) return;
+    try {
+      const renewed = await ownAttempt(this.dataSource, jobId, attempt).set({ heartbeatAt: () => 'now()' }).execute();
+      if (!renewed.affected) controller.abort(new LostAttemptError(`attempt ${attempt} was declared lost and handed on; stopping it`));
+    } catch (error) {
+      this.log(`job ${jobId}: heartbeat not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  private progressReporter(job: JobEntity, attempt: number) {
     let latest: { fraction: number; message?: string } | undefined;
     let lastRowAt = 0;
     let lastEventAt = 0;
@@ -165,7 +229,7 @@ export class JobWorker {
       latest = undefined;
       writing = writing
         .then(async () => {
-          if (writeRow) await this.dataSource.getRepository(JobEntity).update({ id: job.id }, { progress: fraction, progressMessage: message ?? null });
+          if (writeRow) await ownAttempt(this.dataSource, job.id, attempt).set({ progress: fraction, progressMessage: message ?? null }).execute();
           if (writeEvent) await this.events.publish({ type: 'job.progress', jobId: job.id, payload: { kind: job.kind, progress: fraction, message: message ?? null } });
         })
         .catch((error) => this.log(`job ${job.id}: progress not recorded: ${(error as Error).message}`));

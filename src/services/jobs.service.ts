@@ -3,6 +3,7 @@
  * (job-queue.ts) only hands job ids to workers. Enqueueing writes the row, the `job.queued` event and
  * the queue entry in one transaction.
  */
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { JobEntity, type JobKind, type JobStatus, type JobTrigger } from '../entities/job.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
@@ -35,6 +36,11 @@ export interface JobFilter {
 
 export const FINISHED_STATUSES: JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
+/** pg-boss expires an entry a little after the job's own time limit would have stopped it. */
+export function expireInSeconds(timeLimitSeconds: number): number {
+  return timeLimitSeconds + 60;
+}
+
 export class JobsService {
   constructor(
     private readonly dataSource: DataSource,
@@ -48,8 +54,11 @@ export class JobsService {
         const existing = await tx.findOneBy(JobEntity, { singletonKey: job.singletonKey });
         if (existing) return existing;
       }
+      const id = randomUUID();
       const row = await tx.save(
         tx.create(JobEntity, {
+          id,
+          queueEntryId: id,
           kind: job.kind,
           status: 'QUEUED',
           trigger: job.trigger,
@@ -65,8 +74,7 @@ export class JobsService {
         modelName: job.modelName ?? null,
         payload: { kind: job.kind, trigger: job.trigger, reason: job.reason },
       });
-      // pg-boss expires a job a little after our own time limit would have stopped it.
-      await this.queue.enqueue(row.id, { retryLimit: job.retryLimit, expireInSeconds: job.timeLimitSeconds + 60, tx });
+      await this.queue.enqueue({ entryId: id, jobId: id, firstAttempt: 1 }, { retryLimit: job.retryLimit, expireInSeconds: expireInSeconds(job.timeLimitSeconds), tx });
       return row;
     };
     try {
@@ -114,7 +122,7 @@ export class JobsService {
       if (FINISHED_STATUSES.includes(job.status)) throw new ConflictError(`job ${id} already finished (${job.status}); nothing to cancel`);
       if (job.status === 'QUEUED') {
         await tx.update(JobEntity, { id }, { status: 'CANCELLED', cancelRequestedAt: () => 'now()', finishedAt: () => 'now()' });
-        await this.queue.cancel(id, tx);
+        await this.queue.cancel(job.queueEntryId ?? id, tx);
         await this.events.append(tx, { type: 'job.cancelled', jobId: id, payload: { kind: job.kind, while: 'QUEUED' } });
       } else {
         await tx.update(JobEntity, { id }, { cancelRequestedAt: () => 'now()' });

@@ -160,9 +160,14 @@ export class RegistryService {
   /**
    * Stores a trained model's artifacts and turns its TRAINING version into a SHADOW one, appending
    * `model.registered` in the same transaction. Refuses if the version is no longer TRAINING (e.g. its
-   * job was cancelled meanwhile).
+   * job was cancelled meanwhile). `inTransaction` runs inside that transaction with the completed
+   * version (the retraining orchestrator records its learning event there).
    */
-  async completeVersion(versionId: string, trained: TrainedModel): Promise<ModelVersionEntity> {
+  async completeVersion(
+    versionId: string,
+    trained: TrainedModel,
+    inTransaction?: (tx: EntityManager, completed: ModelVersionEntity) => Promise<void>,
+  ): Promise<ModelVersionEntity> {
     const version = await this.getModelVersion(versionId);
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneByOrFail({ id: version.registeredModelId });
     const files = await this.writeArtifacts(model.name, version.version, trained.artifact.files);
@@ -193,6 +198,7 @@ export class RegistryService {
           jobId: completed.jobId,
           payload: { model: model.name, version: completed.version, status: completed.status, source: completed.source, metrics: completed.metrics },
         });
+        if (inTransaction) await inTransaction(tx, completed);
         return completed;
       });
     } catch (error) {

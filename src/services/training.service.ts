@@ -3,12 +3,15 @@
  * written), queues a TRAIN job, and — in the worker — trains the family in a worker thread on the
  * dataset and registers the result as a SHADOW version (ACTIVE too when asked).
  */
-import type { DataSource } from 'typeorm';
+import { In, Not, type DataSource, type EntityManager } from 'typeorm';
 import type { DatasetEntity } from '../entities/dataset.entity';
-import { ModelVersionEntity } from '../entities/model-version.entity';
+import { ModelVersionEntity, type ModelVersionSource } from '../entities/model-version.entity';
 import { JobEntity } from '../entities/job.entity';
-import { toTrainingSet } from '../lib/dataset-table';
+import type { RegisteredModelEntity } from '../entities/registered-model.entity';
+import { toTrainingSet, type CellValue, type DatasetTable } from '../lib/dataset-table';
 import { InvalidInputError } from '../lib/errors';
+import { trainedOrderRange } from '../lib/table-window';
+import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from './datasets.service';
 import type { JobContext } from './job-worker';
@@ -27,6 +30,37 @@ export interface TrainModelRequest {
   hyperparameters?: Record<string, unknown> | null;
   activate?: boolean | null;
   description?: string | null;
+}
+
+export interface VersionTraining {
+  model: RegisteredModelEntity;
+  dataset: DatasetEntity;
+  /** The rows to learn from (for an update: only the new ones). */
+  table: DatasetTable;
+  columns: { targetColumn: string; featureColumns: string[]; orderColumn: string };
+  hyperparameters: Record<string, unknown>;
+  source: ModelVersionSource;
+  /** The version this one continues (`update`) or was retrained from. */
+  parentVersionId?: string | null;
+  /** Update from this artifact with `family.update` instead of training afresh. */
+  previous?: ModelArtifact;
+  description: string;
+  /**
+   * Runs after training, before registration, outside any transaction, with the rows trained on; what it
+   * returns runs inside the transaction that registers the version.
+   */
+  willRegister?(trained: TrainedModel, set: TabularTrainingSet): Promise<((tx: EntityManager, version: ModelVersionEntity) => Promise<void>) | undefined>;
+}
+
+export interface TrainedVersion {
+  version: ModelVersionEntity;
+  rows: number;
+  droppedRows: number;
+  /** First and last order value of the rows trained on (null when an earlier attempt trained). */
+  dataStart: CellValue;
+  dataEnd: CellValue;
+  /** Registered by an earlier attempt of the job. */
+  reused: boolean;
 }
 
 export interface TrainingOptions {
@@ -100,45 +134,77 @@ export class TrainingService {
     const payload = ctx.job.payload as unknown as TrainModelRequest & { datasetId: string; hyperparameters: Record<string, unknown> };
     const model = await this.registry.getRegisteredModel(payload.model);
     const dataset = await this.datasets.getDataset(payload.datasetId);
-    const version = await this.registry.beginVersion({
-      registeredModel: model,
-      source: 'TRAINED',
+    const trained = await this.trainVersion(ctx, {
+      model,
+      dataset,
+      table: await this.datasets.loadTable(dataset),
+      columns: { targetColumn: payload.targetColumn, featureColumns: payload.featureColumns, orderColumn: payload.orderColumn },
       hyperparameters: payload.hyperparameters,
-      datasetId: dataset.id,
-      jobId: ctx.job.id,
+      source: 'TRAINED',
       description: payload.description ?? '',
-      trainingSpec: { targetColumn: payload.targetColumn, featureColumns: payload.featureColumns, orderColumn: payload.orderColumn },
+    });
+    const final =
+      payload.activate && trained.version.status === 'SHADOW'
+        ? await this.lifecycle.promoteModel({ model: model.name, version: trained.version.version, reason: 'trained with activate' })
+        : trained.version;
+    return { modelVersionId: final.id, version: final.version, status: final.status, metrics: final.metrics, rows: trained.rows, droppedRows: trained.droppedRows };
+  };
+
+  /**
+   * Trains one version of a model inside a job: a TRAINING version (recorded on the job), the
+   * family's `train` — or `update` from `previous` — in a worker thread with the job's signal and
+   * progress, then registration as SHADOW. Any error fails the version and is rethrown. When an
+   * earlier attempt of the same job already registered its version, that version is returned and
+   * nothing is trained again (an attempt can die between registering and recording its end).
+   */
+  async trainVersion(ctx: JobContext, input: VersionTraining): Promise<TrainedVersion> {
+    const registered = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ jobId: ctx.job.id, status: Not(In(['TRAINING', 'FAILED'])) });
+    if (registered) {
+      ctx.log(`version ${registered.version} was registered by an earlier attempt of this job`);
+      const spec = registered.trainingSpec ?? {};
+      return { version: registered, rows: Number(spec.rows ?? 0), droppedRows: Number(spec.droppedRows ?? 0), dataStart: null, dataEnd: null, reused: true };
+    }
+    const { columns } = input;
+    const { set, droppedRows } = toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
+    const range = trainedOrderRange(input.table, { target: columns.targetColumn, orderBy: columns.orderColumn });
+    const version = await this.registry.beginVersion({
+      registeredModel: input.model,
+      source: input.source,
+      hyperparameters: input.hyperparameters,
+      datasetId: input.dataset.id,
+      parentVersionId: input.parentVersionId ?? null,
+      jobId: ctx.job.id,
+      description: input.description,
+      trainingSpec: { ...columns, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null },
     });
     await this.dataSource.getRepository(JobEntity).update({ id: ctx.job.id }, { modelVersionId: version.id });
     try {
-      const table = await this.datasets.loadTable(dataset);
-      const { set, droppedRows } = toTrainingSet(table, {
-        target: payload.targetColumn,
-        features: payload.featureColumns,
-        orderBy: payload.orderColumn,
-      });
-      ctx.log(`training ${model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`);
+      ctx.log(`${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`);
       const trained = await runTraining(
         {
-          familyId: model.family,
+          familyId: input.model.family,
           plugins: this.options.plugins,
           data: set,
-          params: payload.hyperparameters,
-          seed: Number(payload.hyperparameters.seed ?? 0),
+          params: input.hyperparameters,
+          previous: input.previous,
+          seed: Number(input.hyperparameters.seed ?? 0),
           threads: this.options.threads,
         },
         { signal: ctx.signal, onProgress: ctx.progress, onLog: ctx.log },
       );
-      const registered = await this.registry.completeVersion(version.id, trained);
-      const final = payload.activate ? await this.lifecycle.promoteModel({ model: model.name, version: registered.version, reason: 'trained with activate' }) : registered;
-      return { modelVersionId: final.id, version: final.version, status: final.status, metrics: final.metrics, rows: set.rows, droppedRows };
+      // The training thread took the set's buffers; the hook gets the same rows built again.
+      const inTransaction = input.willRegister
+        ? await input.willRegister(trained, toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set)
+        : undefined;
+      const completed = await this.registry.completeVersion(version.id, trained, inTransaction);
+      return { version: completed, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null, reused: false };
     } catch (error) {
       await this.registry.failVersion(version.id, error instanceof Error ? error.message : String(error));
       throw error;
     }
-  };
+  }
 
-  /** Fails the TRAINING versions a lost attempt of `job` left behind. */
+  /** Fails the TRAINING versions a lost attempt of `job` left behind (the `jobAttemptWasLost` hook). */
   async failOrphanedVersions(job: JobEntity): Promise<void> {
     const orphans = await this.dataSource.getRepository(ModelVersionEntity).findBy({ jobId: job.id, status: 'TRAINING' });
     for (const orphan of orphans) await this.registry.failVersion(orphan.id, 'the worker running this training stopped before it finished');

@@ -40,7 +40,8 @@ export interface TestAppOptions {
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.database ?? (await createTestDatabase());
   const dataDir = options.env?.KYBERNET_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'kybernet-test-'));
-  const config = loadConfig({ ...process.env, ...options.env, DATABASE_URL: db.url, KYBERNET_DATA_DIR: dataDir });
+  // Schedules fire only where a test asks for them (env KYBERNET_SCHEDULER: 'true'), never by the clock mid-test.
+  const config = loadConfig({ ...process.env, KYBERNET_SCHEDULER: 'false', ...options.env, DATABASE_URL: db.url, KYBERNET_DATA_DIR: dataDir });
   const dataSource = await openDatabase(db.url, { poolSize: 6, applicationName: 'kybernet-test' });
   const logs: string[] = [];
   const app = await createApp(config, dataSource, db.url, { worker: options.worker ?? true, log: (message) => logs.push(message) });
