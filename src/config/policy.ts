@@ -63,6 +63,16 @@ export const policySchema = z.strictObject({
       min_ks_statistic: fraction.default(0.1),
       /** Recent rows compared against the reference. */
       window: z.number().int().min(10).default(2000),
+      /** Fewest recent predictions (and outcomes, for the performance tests) a check needs. */
+      min_samples: z.number().int().min(2).default(50),
+      /** PSI at or above which a significant shift is major (see lib/drift-assessment for the severity rule). */
+      major_psi: positive.default(0.25),
+      /** Share of features with a major shift that makes drift HIGH. */
+      high_feature_share: fraction.default(0.25),
+      /** Fall of the win rate below the validation hit rate that counts as performance drift. */
+      min_win_rate_drop: fraction.default(0.05),
+      /** Rise of the mean loss over the validation loss, in percent, that counts as performance drift. */
+      min_error_increase_pct: z.number().min(0).default(20),
     })
     .prefault({}),
   learning: z
@@ -81,7 +91,10 @@ export const policySchema = z.strictObject({
     .prefault({}),
   health: z
     .strictObject({
+      /** Latest outcomes the win rate is measured on. */
       window_trades: z.number().int().min(1).default(50),
+      /** Latest predictions that latency, long/short balance, calibration and counts are measured on. */
+      window_predictions: z.number().int().min(1).default(1000),
       min_win_rate: fraction.default(0.45),
       critical_win_rate: fraction.default(0.35),
       max_calibration_error: fraction.default(0.15),

@@ -3,5 +3,7 @@ declare module 'jstat' {
   export const jStat: {
     studentt: { cdf(x: number, dof: number): number };
     normal: { cdf(x: number, mean: number, std: number): number; inv(p: number, mean: number, std: number): number };
+    /** The regularized incomplete beta function I_x(a, b). */
+    ibeta(x: number, a: number, b: number): number;
   };
 }
