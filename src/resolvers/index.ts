@@ -5,6 +5,7 @@ import { JobResolver } from './job.resolver';
 import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from './model.resolver';
 import { PolicyResolver } from './policy.resolver';
 import { PredictionResolver } from './prediction.resolver';
+import { RetrainingResolver } from './retraining.resolver';
 
 export const resolvers = [
   FamilyResolver,
@@ -16,4 +17,5 @@ export const resolvers = [
   EventResolver,
   ApiKeyResolver,
   PolicyResolver,
+  RetrainingResolver,
 ] as const;

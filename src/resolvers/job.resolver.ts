@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { JobEntity } from '../entities/job.entity';
 import { Job, JobConnection, JobFilter } from '../schema/job.types';
 import { TrainModelInput } from '../schema/model.inputs';
@@ -36,6 +36,21 @@ export class JobResolver {
   @FieldResolver(() => Number, { nullable: true, description: 'Run time in milliseconds, once finished.' })
   durationMs(@Root() job: JobEntity): number | null {
     return job.startedAt && job.finishedAt ? job.finishedAt.getTime() - job.startedAt.getTime() : null;
+  }
+
+  @FieldResolver(() => Number, { nullable: true, description: 'Time in milliseconds from queueing to the start of the latest attempt.' })
+  waitMs(@Root() job: JobEntity): number | null {
+    return job.startedAt ? job.startedAt.getTime() - job.createdAt.getTime() : null;
+  }
+
+  @FieldResolver(() => Int, { description: 'Seconds an attempt may run before it is stopped (from the policy when queued).' })
+  timeLimitSeconds(@Root() job: JobEntity): number {
+    return Number(job.payload.timeLimitSeconds);
+  }
+
+  @FieldResolver(() => Int, { description: 'Further attempts after a failed or lost one (from the policy when queued).' })
+  retryLimit(@Root() job: JobEntity): number {
+    return Number(job.payload.retryLimit ?? 0);
   }
 
   @FieldResolver(() => RegisteredModel, { nullable: true })

@@ -1,6 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { ROLES } from '../entities/api-key.entity';
 import { JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS } from '../entities/job.entity';
+import { LEARNING_KINDS } from '../entities/learning-event.entity';
 import { MODEL_VERSION_SOURCES, MODEL_VERSION_STATUSES } from '../entities/model-version.entity';
 import { COLUMN_TYPE_NAMES } from '../lib/dataset-table';
 
@@ -16,6 +17,11 @@ export const ModelVersionSourceEnum = enumOf(MODEL_VERSION_SOURCES, 'ModelVersio
 export const JobKindEnum = enumOf(JOB_KINDS, 'JobKind', 'What a job does.');
 export const JobStatusEnum = enumOf(JOB_STATUSES, 'JobStatus', 'Where a job is.');
 export const JobTriggerEnum = enumOf(JOB_TRIGGERS, 'JobTrigger', 'What queued a job.');
+export const RetrainingKindEnum = enumOf(
+  LEARNING_KINDS,
+  'RetrainingKind',
+  'FULL: every model with a retrainable ACTIVE version (or the named ones) on fresh data; PARTIAL: the named models, the same way; INCREMENTAL: update from the ACTIVE version on the rows since its data ended.',
+);
 export const RoleEnum = enumOf(
   ROLES,
   'Role',
