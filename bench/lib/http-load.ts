@@ -1,0 +1,58 @@
+/**
+ * Closed-loop HTTP load from a worker thread (its own event loop, so the server under test in the main
+ * thread is not measured against its own client): `concurrency` clients each send the same POST body
+ * back to back until `requests` have been answered. Latencies are per request, in milliseconds.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+
+export interface LoadSpec {
+  url: string;
+  key: string;
+  body: string;
+  concurrency: number;
+  requests: number;
+  warmup: number;
+}
+
+export interface LoadResult {
+  latenciesMs: number[];
+  seconds: number;
+  errors: number;
+}
+
+async function drive(spec: LoadSpec): Promise<LoadResult> {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${spec.key}` };
+  const send = async () => {
+    const response = await fetch(spec.url, { method: 'POST', headers, body: spec.body });
+    const body = (await response.json()) as { errors?: unknown[] };
+    return !body.errors;
+  };
+  for (let i = 0; i < spec.warmup; i++) await send();
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let issued = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      while (issued < spec.requests) {
+        issued++;
+        const t0 = performance.now();
+        if (!(await send())) errors++;
+        latenciesMs.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latenciesMs, seconds: (performance.now() - started) / 1000, errors };
+}
+
+export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(__filename, { workerData: spec, execArgv: ['--require', '@swc-node/register'] });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+if (!isMainThread && workerData) {
+  drive(workerData as LoadSpec).then((result) => parentPort!.postMessage(result));
+}
