@@ -1,13 +1,17 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
+import { BarEntity } from './bar.entity';
 import { DatasetEntity } from './dataset.entity';
 import { EventEntity } from './event.entity';
 import { JobEntity } from './job.entity';
+import { LearningCounterEntity } from './learning-counter.entity';
 import { LearningEventEntity } from './learning-event.entity';
 import { ModelVersionEntity } from './model-version.entity';
 import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
 import { RegisteredModelEntity } from './registered-model.entity';
+import { RequestOutcomeEntity } from './request-outcome.entity';
+import { TradeEntity } from './trade.entity';
 
 export const entities = [
   RegisteredModelEntity,
@@ -20,4 +24,8 @@ export const entities = [
   JobEntity,
   PolicyEntity,
   LearningEventEntity,
+  BarEntity,
+  TradeEntity,
+  RequestOutcomeEntity,
+  LearningCounterEntity,
 ];

@@ -2,6 +2,8 @@
  * A training table from bar series: one row per symbol and bar after warm-up, with the named
  * technical features (computed from bars up to that bar only) and a label looking `horizon` bars
  * ahead. Rows whose label lies beyond the series keep a missing target; training drops them.
+ * With `from`, bars before it only warm the features up: the table starts at the first bar at or
+ * after `from`.
  */
 import type { Bar } from './bars';
 import type { DatasetTable } from './dataset-table';
@@ -13,7 +15,12 @@ export function labelColumnName(spec: LabelSpec): string {
   return `${spec.kind}_${spec.horizon}`;
 }
 
-export function buildFeatureTable(barsBySymbol: Record<string, readonly Bar[]>, label: LabelSpec): DatasetTable {
+export interface FeatureTableOptions {
+  /** UTC epoch ms: rows start at the first bar at or after it. */
+  from?: number;
+}
+
+export function buildFeatureTable(barsBySymbol: Record<string, readonly Bar[]>, label: LabelSpec, options: FeatureTableOptions = {}): DatasetTable {
   const symbols = Object.keys(barsBySymbol).sort();
   if (symbols.length === 0) throw new InvalidInputError('expects bars of at least one symbol, but got none', { field: 'symbols' });
   const columns = [
@@ -29,6 +36,7 @@ export function buildFeatureTable(barsBySymbol: Record<string, readonly Bar[]>, 
     const features = computeFeatures(bars);
     const labels = computeLabels(bars, label);
     for (let row = WARMUP_BARS; row < bars.length; row++) {
+      if (options.from !== undefined && bars[row].timestamp < options.from) continue;
       data[0].push(symbol);
       data[1].push(bars[row].timestamp);
       for (let j = 0; j < width; j++) {

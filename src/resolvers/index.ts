@@ -1,11 +1,15 @@
 import { ApiKeyResolver } from './api-key.resolver';
 import { DatasetResolver } from './dataset.resolver';
+import { DecisionResolver } from './decision.resolver';
 import { EventResolver } from './event.resolver';
 import { JobResolver } from './job.resolver';
+import { MarketDataResolver } from './market-data.resolver';
 import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from './model.resolver';
+import { OutcomeResolver } from './outcome.resolver';
 import { PolicyResolver } from './policy.resolver';
 import { PredictionResolver } from './prediction.resolver';
 import { RetrainingResolver } from './retraining.resolver';
+import { TradeResolver } from './trade.resolver';
 
 export const resolvers = [
   FamilyResolver,
@@ -18,4 +22,8 @@ export const resolvers = [
   ApiKeyResolver,
   PolicyResolver,
   RetrainingResolver,
+  MarketDataResolver,
+  TradeResolver,
+  OutcomeResolver,
+  DecisionResolver,
 ] as const;

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { ColumnType } from '../lib/dataset-table';
+import { BarsDatasetInput, TradesDatasetInput } from './dataset-spec.inputs';
 import { ColumnTypeEnum } from './enums';
 import { JSONObjectScalar, JSONScalar } from './scalars';
 
@@ -54,7 +55,7 @@ export class DatasetColumnInput {
   type!: ColumnType;
 }
 
-@InputType({ description: 'Exactly one of rows (JSON objects) or csv (text with a header line).' })
+@InputType({ description: 'Exactly one of rows (JSON objects), csv (text with a header line), bars (features and labels from stored bars) or trades (the trade log).' })
 export class CreateDatasetInput {
   @Field()
   name!: string;
@@ -70,4 +71,10 @@ export class CreateDatasetInput {
 
   @Field(() => [DatasetColumnInput], { nullable: true, description: 'Declared column types; others are inferred.' })
   columns?: DatasetColumnInput[];
+
+  @Field(() => BarsDatasetInput, { nullable: true })
+  bars?: BarsDatasetInput;
+
+  @Field(() => TradesDatasetInput, { nullable: true })
+  trades?: TradesDatasetInput;
 }

@@ -3,7 +3,16 @@ import { ROLES } from '../entities/api-key.entity';
 import { JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS } from '../entities/job.entity';
 import { LEARNING_KINDS } from '../entities/learning-event.entity';
 import { MODEL_VERSION_SOURCES, MODEL_VERSION_STATUSES } from '../entities/model-version.entity';
+import { OUTCOME_SOURCES } from '../entities/request-outcome.entity';
+import { TRADE_STATUSES } from '../entities/trade.entity';
+import { DRIFT_RESPONSES } from '../entities/drift-event.entity';
 import { COLUMN_TYPE_NAMES } from '../lib/dataset-table';
+import { DRIFT_SEVERITIES } from '../lib/drift-assessment';
+import { HEALTH_STATUSES } from '../lib/model-health';
+import { SHADOW_DECISIONS } from '../lib/shadow-verdict';
+import { LABEL_KINDS } from '../lib/labels';
+import { MARKET_REGIMES, STRATEGIES } from '../lib/market-vocabulary';
+import { TRADE_SIDES } from '../lib/trade-math';
 
 /** A GraphQL enum named in upper case whose internal values are the given strings (as stored). */
 function enumOf<T extends string>(values: readonly T[], name: string, description: string): Record<Uppercase<T>, T> {
@@ -29,3 +38,16 @@ export const RoleEnum = enumOf(
 );
 export const ColumnTypeEnum = enumOf(COLUMN_TYPE_NAMES, 'ColumnType', 'The type of a dataset column; timestamps are ISO-8601 text or epoch milliseconds.');
 export const FamilyKindEnum = enumOf(['tabular', 'sequence', 'policy'] as const, 'FamilyKind', 'What a model family learns from.');
+export const TradeSideEnum = enumOf(TRADE_SIDES, 'TradeSide', 'LONG profits when the price rises, SHORT when it falls.');
+export const TradeStatusEnum = enumOf(TRADE_STATUSES, 'TradeStatus', 'OPEN after logTradeExecution, CLOSED after logTradeOutcome.');
+export const OutcomeSourceEnum = enumOf(OUTCOME_SOURCES, 'OutcomeSource', 'TRADE: realised by a closed trade; RECORDED: sent with recordOutcome.');
+export const PredictionRoleEnum = enumOf(['ACTIVE', 'SHADOW'] as const, 'PredictionRole', 'Whether the version answered the request (ACTIVE) or scored it alongside (SHADOW).');
+export const MarketRegimeEnum = enumOf(MARKET_REGIMES, 'MarketRegime', 'The market regime vocabulary shared by the allocation rule and the RL agents.');
+export const StrategyEnum = enumOf(STRATEGIES, 'Strategy', 'The trading strategies the allocation rule and the RL meta-strategy agent weigh.');
+export const LabelKindEnum = enumOf(LABEL_KINDS, 'LabelKind', 'FORWARD_RETURN: close[t+h] / close[t] − 1; DIRECTION: 1 when that return is > 0, else 0.');
+export const DecisionSourceKindEnum = enumOf(['RULE', 'MODEL'] as const, 'DecisionSourceKind', 'Whether a documented rule or a model version answered.');
+export const SignalDirectionEnum = enumOf(['LONG', 'SHORT', 'FLAT'] as const, 'SignalDirection', 'The side the combined forecast favours.');
+export const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
+export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
+export const DriftResponseEnum = enumOf(DRIFT_RESPONSES, 'DriftResponse', 'What a drift event set in motion: LOW is logged, MEDIUM a partial retraining, HIGH a full one, CRITICAL a full one with automatic promotion stopped.');
+export const HealthStatusEnum = enumOf(HEALTH_STATUSES, 'HealthStatus', "A model's health, apart from its lifecycle status.");

@@ -1,5 +1,23 @@
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
+import type { OutcomeSource } from '../entities/request-outcome.entity';
+import type { PredictionRole } from '../entities/prediction.entity';
 import { NamedValue } from './common.types';
+import { OutcomeSourceEnum, PredictionRoleEnum } from './enums';
+
+@ObjectType({ description: 'The realised value a prediction is scored against (one per request and registered model).' })
+export class PredictionOutcome {
+  @Field(() => Float)
+  actual!: number;
+
+  @Field(() => OutcomeSourceEnum)
+  source!: OutcomeSource;
+
+  @Field(() => ID, { nullable: true, description: 'The trade that realised it (source TRADE).' })
+  tradeId!: string | null;
+
+  @Field()
+  recordedAt!: Date;
+}
 
 @ObjectType({ description: 'One answer of the ACTIVE version; pass its id with the trade it informed.' })
 export class Prediction {
@@ -20,6 +38,12 @@ export class Prediction {
 
   @Field()
   createdAt!: Date;
+
+  @Field(() => PredictionRoleEnum, { nullable: true, description: 'ACTIVE answered the request, SHADOW scored it alongside (set on logged predictions).' })
+  role?: PredictionRole;
+
+  @Field(() => PredictionOutcome, { nullable: true, description: "The request's realised value, once recorded (set on logged predictions)." })
+  outcome?: PredictionOutcome | null;
 }
 
 @InputType()

@@ -6,6 +6,12 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config/env';
 import { loadFamilies } from '../plugins';
 import { ApiKeysService } from '../services/api-keys.service';
+import { BarsService } from '../services/bars.service';
+import { DecisionService } from '../services/decision.service';
+import { FeaturesService } from '../services/features.service';
+import { LearningTriggerService } from '../services/learning-trigger.service';
+import { OutcomesService } from '../services/outcomes.service';
+import { TradesService } from '../services/trades.service';
 import { AuditService } from '../services/audit.service';
 import type { Services } from '../services/container';
 import { DatasetsService } from '../services/datasets.service';
@@ -74,6 +80,13 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, policy);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
+  const bars = new BarsService(dataSource);
+  const features = new FeaturesService(dataSource, bars, datasets);
+  retraining.addMaterializer(features);
+  const outcomes = new OutcomesService(dataSource, registry);
+  const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy);
+  const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
+  const decision = new DecisionService(registry, serving, features, policy);
   scheduler.register(retraining.fullRetrainingTask());
   scheduler.register(archive.archiveTask());
   const services: Services = {
@@ -95,6 +108,12 @@ export async function createApp(config: Config, dataSource: DataSource, database
     retraining,
     archive,
     scheduler,
+    bars,
+    features,
+    outcomes,
+    learningTrigger,
+    trades,
+    decision,
   };
 
   await eventStream.start();

@@ -17,6 +17,12 @@ import type { TrainingService } from './training.service';
 import type { ArchiveService } from './archive.service';
 import type { RetrainingService } from './retraining.service';
 import type { Scheduler } from './scheduler';
+import type { BarsService } from './bars.service';
+import type { DecisionService } from './decision.service';
+import type { FeaturesService } from './features.service';
+import type { LearningTriggerService } from './learning-trigger.service';
+import type { OutcomesService } from './outcomes.service';
+import type { TradesService } from './trades.service';
 
 export interface Services {
   dataSource: DataSource;
@@ -38,4 +44,11 @@ export interface Services {
   archive: ArchiveService;
   /** Register scheduled tasks here (see services/scheduler.ts). */
   scheduler: Scheduler;
+  bars: BarsService;
+  features: FeaturesService;
+  outcomes: OutcomesService;
+  learningTrigger: LearningTriggerService;
+  trades: TradesService;
+  /** tradePrediction, positionSizeMultiplier, strategyWeights; the RL agents plug in with `setAgents`. */
+  decision: DecisionService;
 }

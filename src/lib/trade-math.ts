@@ -1,0 +1,87 @@
+/**
+ * The arithmetic of one trade, from its execution and its exit. For side s (+1 LONG, −1 SHORT),
+ * quantity q, entry price P₀, exit price P₁ and fees f (≥ 0, in the account currency):
+ *
+ *   pnl             = s · (P₁ − P₀) · q − f
+ *   realizedReturn  = pnl / (P₀ · q)          the return on the notional committed at entry
+ *   priceReturn     = P₁ / P₀ − 1             the market's move over the trade, whatever the side
+ *   holdingPeriod   = exit time − entry time, in seconds
+ *   success         = pnl > 0
+ *
+ * A prediction that informed the trade is scored against what it predicted about the market:
+ * a regression (a forward return) against priceReturn, a binary model (the probability of a rise)
+ * against 1 when the price rose and 0 otherwise.
+ */
+import { InvalidInputError } from './errors';
+
+export const TRADE_SIDES = ['LONG', 'SHORT'] as const;
+export type TradeSide = (typeof TRADE_SIDES)[number];
+
+export interface TradeEntry {
+  side: TradeSide;
+  quantity: number;
+  entryPrice: number;
+  entryTime: Date;
+}
+
+export interface TradeExit {
+  exitPrice: number;
+  exitTime: Date;
+  /** Commissions and costs of the round trip, ≥ 0; default 0. */
+  fees?: number;
+}
+
+export interface TradeResult {
+  pnl: number;
+  realizedReturn: number;
+  priceReturn: number;
+  holdingPeriodSeconds: number;
+  success: boolean;
+}
+
+function refuse(field: string, expectation: string, got: unknown): never {
+  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${String(got)}`, { field });
+}
+
+function checkPrice(field: string, value: number): void {
+  if (!(Number.isFinite(value) && value > 0)) refuse(field, 'to be a finite price > 0', value);
+}
+
+function checkTime(field: string, value: Date): void {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) refuse(field, 'to be a valid date-time', value);
+}
+
+/** Refuses an execution that cannot be a trade: a side other than LONG/SHORT, quantity ≤ 0, a price ≤ 0, a bad time. */
+export function checkEntry(entry: TradeEntry): void {
+  if (!(TRADE_SIDES as readonly string[]).includes(entry.side)) refuse('side', `to be one of ${TRADE_SIDES.join(', ')}`, entry.side);
+  if (!(Number.isFinite(entry.quantity) && entry.quantity > 0)) refuse('quantity', 'to be a finite number > 0', entry.quantity);
+  checkPrice('entryPrice', entry.entryPrice);
+  checkTime('entryTime', entry.entryTime);
+}
+
+/** The result of closing `entry` at `exit`; refuses an exit before the entry, a price ≤ 0 or negative fees. */
+export function tradeResult(entry: TradeEntry, exit: TradeExit): TradeResult {
+  checkEntry(entry);
+  checkPrice('exitPrice', exit.exitPrice);
+  checkTime('exitTime', exit.exitTime);
+  const fees = exit.fees ?? 0;
+  if (!(Number.isFinite(fees) && fees >= 0)) refuse('fees', 'to be a finite amount ≥ 0', fees);
+  const heldMs = exit.exitTime.getTime() - entry.entryTime.getTime();
+  if (heldMs < 0) {
+    refuse('exitTime', `not to be before the entry at ${entry.entryTime.toISOString()}`, exit.exitTime.toISOString());
+  }
+  const sign = entry.side === 'LONG' ? 1 : -1;
+  const pnl = sign * (exit.exitPrice - entry.entryPrice) * entry.quantity - fees;
+  return {
+    pnl,
+    realizedReturn: pnl / (entry.entryPrice * entry.quantity),
+    priceReturn: exit.exitPrice / entry.entryPrice - 1,
+    holdingPeriodSeconds: heldMs / 1000,
+    success: pnl > 0,
+  };
+}
+
+/** The realised value a prediction of `task` that informed the trade is scored against (see the top of this file). */
+export function predictionActual(task: 'regression' | 'binary', result: Pick<TradeResult, 'priceReturn'>): number {
+  return task === 'binary' ? (result.priceReturn > 0 ? 1 : 0) : result.priceReturn;
+}
