@@ -1,0 +1,131 @@
+/**
+ * Jobs through the shared queue between two replicas on one database: an API replica that works no
+ * jobs and a worker replica. jobProgress over graphql-ws follows a real training; cancelJob stops a
+ * QUEUED and a RUNNING job; the policy's time limit stops a training that runs too long.
+ */
+import {
+  CancelJobDocument,
+  CreateDatasetDocument,
+  CreateRegisteredModelDocument,
+  JobDetailDocument,
+  JobProgressDocument,
+  TrainModelDocument,
+  UpdatePolicyPatchDocument,
+} from '../../generated/graphql';
+import { startTestApp, type TestApp } from '../../helpers/app';
+import { syntheticRows, waitForJob } from '../../helpers/fixtures';
+import { collect, dataOf, errorOf } from '../../helpers/graphql';
+
+const FEATURES = ['f0', 'f1', 'f2', 'f3'];
+const QUICK = { num_boost_round: 150, early_stopping_rounds: 0, max_depth: 4, eta: 0.05, seed: 1 };
+const SLOW = { num_boost_round: 3000, early_stopping_rounds: 0, max_depth: 4, eta: 0.01, seed: 2 };
+
+let api: TestApp;
+let worker: TestApp | undefined;
+
+beforeAll(async () => {
+  api = await startTestApp({ worker: false });
+  dataOf(await api.as('operator')(CreateDatasetDocument, { input: { name: 'job-rows', rows: syntheticRows(20_000, 9) } }));
+  dataOf(await api.as('operator')(CreateRegisteredModelDocument, { input: { name: 'jobby', family: 'xgboost' } }));
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await api?.close();
+});
+
+async function train(hyperparameters: Record<string, unknown>): Promise<string> {
+  const response = await api.as('operator')(TrainModelDocument, {
+    input: { model: 'jobby', dataset: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters },
+  });
+  return dataOf(response).trainModel.id;
+}
+
+async function detail(id: string) {
+  return dataOf(await api.as('viewer')(JobDetailDocument, { id })).job;
+}
+
+async function untilRunningMidway(id: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const job = await detail(id);
+    if (job.status === 'RUNNING' && job.progress > 0.01) return job;
+    if (job.status !== 'QUEUED' && job.status !== 'RUNNING') throw new Error(`job ended before it could be caught running: ${JSON.stringify(job)}`);
+    if (Date.now() > deadline) throw new Error(`job never got going: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function versionsOf(jobId: string): Promise<{ status: string; error: string | null }[]> {
+  return api.dataSource.query('SELECT status, error FROM model_versions WHERE job_id = $1', [jobId]);
+}
+
+async function eventTypesOf(jobId: string): Promise<string[]> {
+  const rows = await api.dataSource.query('SELECT type FROM events WHERE job_id = $1 ORDER BY id', [jobId]);
+  return rows.map((row: { type: string }) => row.type);
+}
+
+it('cancels a QUEUED job at once, and no worker ever runs it', async () => {
+  const id = await train(QUICK);
+  const cancelled = dataOf(await api.as('operator')(CancelJobDocument, { id })).cancelJob;
+  expect(cancelled).toEqual({ id, status: 'CANCELLED' });
+
+  worker = await startTestApp({ database: api.db, worker: true, env: { KYBERNET_DATA_DIR: api.dataDir } });
+  // A job queued after the cancelled one runs, so the worker has passed the cancelled one by.
+  const next = await waitForJob(api, await train(QUICK));
+  expect(next.status).toBe('COMPLETED');
+  expect(await detail(id)).toMatchObject({ status: 'CANCELLED', attempts: 0, startedAt: null });
+  expect(await eventTypesOf(id)).toEqual(['job.queued', 'job.cancelled']);
+  expect(await versionsOf(id)).toEqual([]);
+});
+
+it('follows a real training over graphql-ws with jobProgress, from queued to completed', async () => {
+  const subscriber = api.ws('viewer');
+  try {
+    const id = await train(QUICK);
+    const items = await collect(subscriber, JobProgressDocument, { jobId: id, after: '0' }, (seen) =>
+      seen.some((item) => ['job.completed', 'job.failed', 'job.cancelled'].includes(item.jobProgress.type)),
+    );
+    const events = items.map((item) => item.jobProgress);
+    const types = events.map((event) => event.type);
+    expect(types[0]).toBe('job.queued');
+    expect(types[1]).toBe('job.started');
+    expect(types[types.length - 1]).toBe('job.completed');
+    const progress = events.filter((event) => event.type === 'job.progress').map((event) => Number(event.payload.progress));
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.every((value) => value > 0 && value <= 1)).toBe(true);
+    const completed = events[events.length - 1];
+    expect(completed.payload).toMatchObject({ kind: 'TRAIN', status: 'COMPLETED', attempt: 1, result: { rows: 20_000, status: 'SHADOW' } });
+    expect(Number(completed.payload.durationMs)).toBeGreaterThan(0);
+    // Every job event of this job, in order, and no other job's.
+    expect(types).toEqual((await eventTypesOf(id)).filter((type) => type.startsWith('job.')));
+  } finally {
+    await subscriber.dispose();
+  }
+});
+
+it('stops a RUNNING training on cancelJob: CANCELLED, its version FAILED, nothing registered', async () => {
+  const id = await train(SLOW);
+  await untilRunningMidway(id);
+  const requested = dataOf(await api.as('operator')(CancelJobDocument, { id })).cancelJob;
+  expect(requested).toEqual({ id, status: 'RUNNING' });
+  const done = await waitForJob(api, id);
+  expect(done.status).toBe('CANCELLED');
+  expect(done.modelVersion).toMatchObject({ status: 'FAILED' });
+  expect(await versionsOf(id)).toEqual([{ status: 'FAILED', error: 'cancelled by request' }]);
+  expect(await eventTypesOf(id)).not.toContain('model.registered');
+
+  const again = errorOf(await api.as('operator')(CancelJobDocument, { id }));
+  expect(again).toMatchObject({ code: 'CONFLICT', message: `job ${id} already finished (CANCELLED); nothing to cancel` });
+  expect(await detail(id)).toMatchObject({ status: 'CANCELLED' });
+}, 120_000);
+
+it('stops a training at the time limit the policy sets, without retrying it', async () => {
+  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 1, retry_limit: 1 } } }));
+  const id = await train(SLOW);
+  expect(await detail(id)).toMatchObject({ timeLimitSeconds: 1, retryLimit: 1 });
+  const done = await waitForJob(api, id);
+  expect(done).toMatchObject({ status: 'FAILED', attempts: 1, error: 'exceeded its time limit of 1 s' });
+  expect(await versionsOf(id)).toEqual([{ status: 'FAILED', error: 'exceeded its time limit of 1 s' }]);
+}, 120_000);
