@@ -4,7 +4,8 @@
  * array of them). Ids are unique; a second family with a known id is refused at start.
  */
 import { z } from 'zod';
-import { InvalidInputError, NotFoundError } from '../lib/errors';
+import { NotFoundError } from '../lib/errors';
+import { parseHyperparameters } from './base/hyperparameters';
 import type { ModelFamily } from './contract';
 import { lightgbmFamily } from './lightgbm';
 import { metaStrategyFamily, positionSizingFamily } from './rl';
@@ -38,11 +39,7 @@ export class FamilyRegistry {
 
   /** Validates and defaults hyperparameters; an invalid field is refused with its path. */
   parseHyperparameters(id: string, raw: unknown): Record<string, unknown> {
-    const parsed = this.get(id).hyperparameters.safeParse(raw ?? {});
-    if (parsed.success) return parsed.data as Record<string, unknown>;
-    const issue = parsed.error.issues[0];
-    const field = ['hyperparameters', ...issue.path.map(String)].join('.');
-    throw new InvalidInputError(`${field}: ${issue.message}`, { field });
+    return parseHyperparameters(this.get(id).hyperparameters, raw) as Record<string, unknown>;
   }
 
   /** The JSON Schema of a family's hyperparameters, for `families`. */

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/node-realm-environment.js */
 import { InferenceError, InvalidInputError } from '../../../src/lib/errors';
 import type { ModelSignature } from '../../../src/plugins/contract';
 import { describeOnnxModel, tabularInputWidth } from '../../../src/plugins/onnx/describe';

@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/node-realm-environment.js */
 import seedrandom from 'seedrandom';
 import { boolConstant, floatConstant, node } from '../../../src/plugins/onnx/graph';
 import { loadOnnxPredictor } from '../../../src/plugins/onnx/predictor';

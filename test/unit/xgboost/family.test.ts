@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/node-realm-environment.js */
 import { InvalidInputError } from '../../../src/lib/errors';
 import { rmse } from '../../../src/lib/metrics';
 import type { TabularTrainingSet, TrainedModel } from '../../../src/plugins/contract';
@@ -236,7 +235,7 @@ describe('xgboost family', () => {
 
     it('refuses other formats and files that are not XGBoost JSON', async () => {
       await expect(
-        xgboostFamily.importArtifact!({ 'model.json': new Uint8Array() }, 'onnx', { featureNames: data.featureNames }),
+        xgboostFamily.importArtifact!({ 'model.json': new Uint8Array() }, 'pmml', { featureNames: data.featureNames }),
       ).rejects.toMatchObject({ details: { field: 'format' } });
       await expect(importJson(new TextEncoder().encode('{"learner": 3}'))).rejects.toBeInstanceOf(InvalidInputError);
       await expect(importJson(new TextEncoder().encode('not json'))).rejects.toThrow(/not JSON/);

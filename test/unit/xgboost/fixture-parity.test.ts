@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/node-realm-environment.js */
 import { loadOnnxPredictor } from '../../../src/plugins/onnx/predictor';
 import { buildTreeEnsembleModel, ensembleOutputNames } from '../../../src/plugins/onnx/tree-ensemble-model';
 import { parseXGBoostModel } from '../../../src/plugins/xgboost/model-json';

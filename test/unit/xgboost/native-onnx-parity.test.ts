@@ -1,4 +1,3 @@
-/** @jest-environment ./test/unit/onnx/node-realm-environment.js */
 import { xgboostFamily } from '../../../src/plugins/xgboost';
 import { Booster, DMatrix } from '../../../src/plugins/xgboost/native';
 import { xgboostHyperparameters } from '../../../src/plugins/xgboost/params';
