@@ -4,6 +4,7 @@
  * (version 0).
  */
 import type { DataSource } from 'typeorm';
+import type { z } from 'zod';
 import { DEFAULT_POLICY, policySchema, type Policy } from '../config/policy';
 import type { EventEntity } from '../entities/event.entity';
 import { PolicyEntity } from '../entities/policy.entity';
@@ -32,13 +33,46 @@ export function mergePolicy(current: Policy, patch: unknown): unknown {
   return merged;
 }
 
+function valueAt(document: unknown, path: PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[String(key)] : undefined), document);
+}
+
+/** One validation problem in the house style: what the setting expects, and what it got. */
+function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: string; message: string } {
+  const value = valueAt(document, issue.path);
+  const got = `but got ${JSON.stringify(value) ?? 'nothing'}`;
+  if (issue.code === 'unrecognized_keys') {
+    const known = Object.keys((valueAt(DEFAULT_POLICY, issue.path) as Record<string, unknown>) ?? {});
+    const field = [...issue.path.map(String), issue.keys[0]].join('.');
+    const where = issue.path.length ? `section ${issue.path.join('.')}` : 'the policy';
+    return { field, message: `policy ${field}: expects a setting of ${where} (${known.join(', ')}), but got the unknown key "${issue.keys[0]}"` };
+  }
+  const field = issue.path.map(String).join('.') || 'patch';
+  let expects: string;
+  switch (issue.code) {
+    case 'too_small':
+      expects = `a number ${issue.inclusive ? '>=' : '>'} ${issue.minimum}`;
+      break;
+    case 'too_big':
+      expects = `a number ${issue.inclusive ? '<=' : '<'} ${issue.maximum}`;
+      break;
+    case 'invalid_type':
+      expects = issue.expected === 'int' ? 'a whole number' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`;
+      break;
+    case 'invalid_value':
+      expects = `one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`;
+      break;
+    default:
+      expects = issue.message.replace(/^expects /, '');
+  }
+  return { field, message: `policy ${field}: expects ${expects}, ${got}` };
+}
+
 export function parsePolicy(document: unknown): Policy {
   const parsed = policySchema.safeParse(document);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const keys = 'keys' in issue && Array.isArray(issue.keys) ? issue.keys.map(String) : [];
-  const path = [...issue.path.map(String), ...(keys.length === 1 ? keys : [])].join('.');
-  throw new InvalidInputError(`policy ${path || 'document'}: ${issue.message}`, { field: path || 'patch' });
+  const { field, message } = describeIssue(parsed.error.issues[0], document);
+  throw new InvalidInputError(message, { field });
 }
 
 export class PolicyService {
