@@ -3,5 +3,6 @@ import { Foundation1795300000000 } from './1795300000000-foundation';
 import { Policies1795300000100 } from './1795300000100-policies';
 import { LearningLoopJobs1795300417000 } from './1795300417000-learning-loop-jobs';
 import { TradingInterface1795300500000 } from './1795300500000-trading-interface';
+import { RlAgents1795300917000 } from './1795300917000-rl-agents';
 
-export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000];
+export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000, RlAgents1795300917000];

@@ -11,6 +11,9 @@ import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
 import { RegisteredModelEntity } from './registered-model.entity';
 import { RequestOutcomeEntity } from './request-outcome.entity';
+import { RlAgentEntity } from './rl-agent.entity';
+import { RlSnapshotEntity } from './rl-snapshot.entity';
+import { RlTransitionEntity } from './rl-transition.entity';
 import { TradeEntity } from './trade.entity';
 
 export const entities = [
@@ -28,4 +31,7 @@ export const entities = [
   TradeEntity,
   RequestOutcomeEntity,
   LearningCounterEntity,
+  RlAgentEntity,
+  RlTransitionEntity,
+  RlSnapshotEntity,
 ];

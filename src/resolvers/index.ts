@@ -9,6 +9,7 @@ import { OutcomeResolver } from './outcome.resolver';
 import { PolicyResolver } from './policy.resolver';
 import { PredictionResolver } from './prediction.resolver';
 import { RetrainingResolver } from './retraining.resolver';
+import { RlAgentResolver, RlSnapshotResolver } from './rl.resolver';
 import { TradeResolver } from './trade.resolver';
 
 export const resolvers = [
@@ -26,4 +27,6 @@ export const resolvers = [
   TradeResolver,
   OutcomeResolver,
   DecisionResolver,
+  RlAgentResolver,
+  RlSnapshotResolver,
 ] as const;

@@ -24,6 +24,15 @@ export class PortfolioInput {
   pnlPercent7d?: number;
 }
 
+@InputType({ description: 'Market figures the RL meta-strategy agent’s state needs besides the regime; the rule does not use them.' })
+export class MarketStateInput {
+  @Field(() => Float, { nullable: true, description: 'Annualised realised volatility (0.2 = 20 %).' })
+  annualizedVolatility?: number;
+
+  @Field(() => Float, { nullable: true, description: 'Percentile rank of recent volume within its own history, in [0, 1].' })
+  volumePercentile?: number;
+}
+
 @ObjectType({ description: 'Which rule or model produced an answer.' })
 export class DecisionSource {
   @Field(() => DecisionSourceKindEnum)
@@ -304,6 +313,9 @@ export class StrategyWeightsInput {
 
   @Field(() => PortfolioInput, { nullable: true })
   portfolio?: PortfolioInput;
+
+  @Field(() => MarketStateInput, { nullable: true, description: 'With portfolio.pnlPercent7d, what an ACTIVE RL meta-strategy agent needs to answer.' })
+  market?: MarketStateInput;
 
   @Field(() => Float, { nullable: true, description: 'Least weight of any strategy; default 0.05.' })
   floor?: number;

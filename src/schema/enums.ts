@@ -15,7 +15,7 @@ import { MARKET_REGIMES, STRATEGIES } from '../lib/market-vocabulary';
 import { TRADE_SIDES } from '../lib/trade-math';
 
 /** A GraphQL enum named in upper case whose internal values are the given strings (as stored). */
-function enumOf<T extends string>(values: readonly T[], name: string, description: string): Record<Uppercase<T>, T> {
+export function enumOf<T extends string>(values: readonly T[], name: string, description: string): Record<Uppercase<T>, T> {
   const enumObject = Object.fromEntries(values.map((value) => [value.toUpperCase(), value])) as Record<Uppercase<T>, T>;
   registerEnumType(enumObject, { name, description });
   return enumObject;

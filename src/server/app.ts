@@ -30,6 +30,10 @@ import { ArchiveService } from '../services/archive.service';
 import { JobReaper } from '../services/job-reaper';
 import { RetrainingService } from '../services/retraining.service';
 import { Scheduler } from '../services/scheduler';
+import { RlAgentsService } from '../services/rl-agents.service';
+import { RlDecisionAgents } from '../services/rl-decision-agents';
+import { RlLiveAgents } from '../services/rl-live-agents';
+import { RlSnapshots } from '../services/rl-snapshots';
 import type { JobEntity } from '../entities/job.entity';
 import { createArtifactStore } from '../storage/artifact-store';
 
@@ -87,6 +91,12 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy);
   const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
   const decision = new DecisionService(registry, serving, features, policy);
+  const rlAgents = new RlAgentsService(dataSource, registry, lifecycle, events, policy, new RlLiveAgents(dataSource, registry), new RlSnapshots(dataSource, registry, events, log), log);
+  decision.setAgents(new RlDecisionAgents(dataSource, rlAgents));
+  trades.setHooks({
+    tradeOutcomeWillCommit: (trade, tx) => rlAgents.learnFromTrade(trade, tx),
+    tradeOutcomeDidRecord: () => rlAgents.registerPendingSnapshots(),
+  });
   scheduler.register(retraining.fullRetrainingTask());
   scheduler.register(archive.archiveTask());
   const services: Services = {
@@ -114,6 +124,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     learningTrigger,
     trades,
     decision,
+    rlAgents,
   };
 
   await eventStream.start();

@@ -17,6 +17,7 @@ import type { TrainingService } from './training.service';
 import type { ArchiveService } from './archive.service';
 import type { RetrainingService } from './retraining.service';
 import type { Scheduler } from './scheduler';
+import type { RlAgentsService } from './rl-agents.service';
 import type { BarsService } from './bars.service';
 import type { DecisionService } from './decision.service';
 import type { FeaturesService } from './features.service';
@@ -51,4 +52,6 @@ export interface Services {
   trades: TradesService;
   /** tradePrediction, positionSizeMultiplier, strategyWeights; the RL agents plug in with `setAgents`. */
   decision: DecisionService;
+  /** The RL agents in the live loop (decisions, learning from trades, snapshots, resets). */
+  rlAgents: RlAgentsService;
 }

@@ -76,10 +76,19 @@ export interface AgentPositionSize {
   decision: Record<string, unknown>;
 }
 
+/** Market figures the RL meta-strategy agent's state needs besides the regime (the rule does not use them). */
+export interface MarketState {
+  /** Annualised realised volatility (0.2 = 20 %). */
+  annualizedVolatility?: number | null;
+  /** Percentile rank of recent volume within its own history, in [0, 1]. */
+  volumePercentile?: number | null;
+}
+
 export interface StrategyWeightsContext {
   regime: MarketRegime;
   confidences: Partial<Record<Strategy, number>>;
   portfolio: PortfolioState | null;
+  market: MarketState | null;
   floor: number;
 }
 
@@ -209,6 +218,7 @@ export interface StrategyWeightsRequest {
   strategies: { strategy: string; confidence: number }[];
   regime: string;
   portfolio?: PortfolioState | null;
+  market?: MarketState | null;
   floor?: number | null;
 }
 
@@ -441,7 +451,7 @@ export class DecisionService {
     }
     const floor = request.floor ?? DEFAULT_WEIGHT_FLOOR;
     const ruled = strategyWeights(confidences, regime, floor); // validates strategies, confidences and floor
-    const proposal = await this.agents.proposeStrategyWeights?.({ regime, confidences: confidences as Partial<Record<Strategy, number>>, portfolio: request.portfolio ?? null, floor });
+    const proposal = await this.agents.proposeStrategyWeights?.({ regime, confidences: confidences as Partial<Record<Strategy, number>>, portfolio: request.portfolio ?? null, market: request.market ?? null, floor });
     const source = proposal?.source ?? ALLOCATION_RULE;
     const weights: StrategyWeightView[] = proposal
       ? Object.entries(proposal.weights).map(([strategy, weight]) => ({ strategy: strategy as Strategy, weight: weight!, prior: null, confidence: null, explanation: null }))
