@@ -5,4 +5,6 @@ import { LearningLoopJobs1795300417000 } from './1795300417000-learning-loop-job
 import { TradingInterface1795300500000 } from './1795300500000-trading-interface';
 import { RlAgents1795300917000 } from './1795300917000-rl-agents';
 
-export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000, RlAgents1795300917000];
+import { ShadowDriftHealth1795301000000 } from './1795301000000-shadow-drift-health';
+
+export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000, RlAgents1795300917000, ShadowDriftHealth1795301000000];

@@ -95,6 +95,8 @@ export const policySchema = z.strictObject({
       window_trades: z.number().int().min(1).default(50),
       /** Latest predictions that latency, long/short balance, calibration and counts are measured on. */
       window_predictions: z.number().int().min(1).default(1000),
+      /** How often every model's health is re-assessed besides whenever its outcomes arrive. */
+      check_interval_hours: positive.default(1),
       min_win_rate: fraction.default(0.45),
       critical_win_rate: fraction.default(0.35),
       max_calibration_error: fraction.default(0.15),

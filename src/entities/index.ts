@@ -2,6 +2,9 @@ import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
 import { BarEntity } from './bar.entity';
 import { DatasetEntity } from './dataset.entity';
+import { DriftEventEntity } from './drift-event.entity';
+import { ModelHealthStateEntity } from './model-health-state.entity';
+import { ShadowTestEntity } from './shadow-test.entity';
 import { EventEntity } from './event.entity';
 import { JobEntity } from './job.entity';
 import { LearningCounterEntity } from './learning-counter.entity';
@@ -34,4 +37,7 @@ export const entities = [
   RlAgentEntity,
   RlTransitionEntity,
   RlSnapshotEntity,
+  ShadowTestEntity,
+  DriftEventEntity,
+  ModelHealthStateEntity,
 ];

@@ -63,7 +63,8 @@ export interface ShadowComparison {
   test: LossDifferenceTest | null;
 }
 
-export type ShadowDecision = 'PROMOTE' | 'REJECT' | 'CONTINUE';
+export const SHADOW_DECISIONS = ['PROMOTE', 'REJECT', 'CONTINUE'] as const;
+export type ShadowDecision = (typeof SHADOW_DECISIONS)[number];
 
 export interface PromotionThresholds {
   min_samples: number;

@@ -1,5 +1,8 @@
 import { ApiKeyResolver } from './api-key.resolver';
 import { DatasetResolver } from './dataset.resolver';
+import { DriftResolver } from './drift.resolver';
+import { HealthResolver } from './health.resolver';
+import { ShadowResolver } from './shadow.resolver';
 import { DecisionResolver } from './decision.resolver';
 import { EventResolver } from './event.resolver';
 import { JobResolver } from './job.resolver';
@@ -29,4 +32,7 @@ export const resolvers = [
   DecisionResolver,
   RlAgentResolver,
   RlSnapshotResolver,
+  ShadowResolver,
+  DriftResolver,
+  HealthResolver,
 ] as const;

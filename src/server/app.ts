@@ -30,6 +30,10 @@ import { ArchiveService } from '../services/archive.service';
 import { JobReaper } from '../services/job-reaper';
 import { RetrainingService } from '../services/retraining.service';
 import { Scheduler } from '../services/scheduler';
+import { DriftService } from '../services/drift.service';
+import { HealthService } from '../services/health.service';
+import { OutcomeSignal } from '../services/outcome-signal';
+import { ShadowService } from '../services/shadow.service';
 import { RlAgentsService } from '../services/rl-agents.service';
 import { RlDecisionAgents } from '../services/rl-decision-agents';
 import { RlLiveAgents } from '../services/rl-live-agents';
@@ -99,6 +103,12 @@ export async function createApp(config: Config, dataSource: DataSource, database
   });
   scheduler.register(retraining.fullRetrainingTask());
   scheduler.register(archive.archiveTask());
+  const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
+  const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, drift, log);
+  const health = new HealthService(dataSource, registry, events, policy, retraining, log);
+  const outcomeSignal = new OutcomeSignal(dataSource, (error) => log(`outcome signal: ${(error as Error).message}`));
+  scheduler.register(drift.driftCheckTask());
+  scheduler.register(health.healthCheckTask());
   const services: Services = {
     dataSource,
     store,
@@ -124,12 +134,17 @@ export async function createApp(config: Config, dataSource: DataSource, database
     learningTrigger,
     trades,
     decision,
+    drift,
+    shadow,
+    health,
     rlAgents,
   };
 
   await eventStream.start();
   // The policy listener first: it forgets the cached policy that the scheduler then re-reads.
   const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(scheduler.onEvent)];
+  await outcomeSignal.start();
+  stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
 
   const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
   const reaper = new JobReaper(dataSource, events, queue, jobHooks, {
@@ -144,6 +159,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     worker.register('TRAIN', training.runTrainJob);
     for (const kind of ['FULL', 'PARTIAL', 'INCREMENTAL'] as const) worker.register(kind, retraining.runRetrainingJob);
     worker.register('ARCHIVE', archive.runArchiveJob);
+    worker.register('DRIFT_CHECK', drift.runDriftCheckJob);
     await worker.start(options.workerConcurrency ?? 1);
   }
   if (config.env.KYBERNET_SCHEDULER) await scheduler.start();
@@ -159,6 +175,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
       await reaper.stop();
       if (worker) await worker.stop();
       else await queue.stop();
+      await outcomeSignal.stop();
+      await shadow.close();
+      await health.close();
       await eventStream.stop();
       await serving.close();
     },

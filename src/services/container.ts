@@ -17,6 +17,9 @@ import type { TrainingService } from './training.service';
 import type { ArchiveService } from './archive.service';
 import type { RetrainingService } from './retraining.service';
 import type { Scheduler } from './scheduler';
+import type { DriftService } from './drift.service';
+import type { HealthService } from './health.service';
+import type { ShadowService } from './shadow.service';
 import type { RlAgentsService } from './rl-agents.service';
 import type { BarsService } from './bars.service';
 import type { DecisionService } from './decision.service';
@@ -54,4 +57,10 @@ export interface Services {
   decision: DecisionService;
   /** The RL agents in the live loop (decisions, learning from trades, snapshots, resets). */
   rlAgents: RlAgentsService;
+  /** Drift checks, drift events and their response policy. */
+  drift: DriftService;
+  /** The shadow tester: SHADOW versions against the ACTIVE one, promotion and rejection. */
+  shadow: ShadowService;
+  /** Model health: win rate, calibration, long/short balance, latency. */
+  health: HealthService;
 }

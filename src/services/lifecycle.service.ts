@@ -106,14 +106,37 @@ export class LifecycleService {
     return retired;
   }
 
-  /** Marks a SHADOW version REJECTED (the shadow tester's verdict). */
-  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string): Promise<void> {
+  /**
+   * The shadow tester's automatic promotion: promoteModel's transaction, judged against the state the
+   * verdict was computed on — `model` as read before the evaluation — so a promotion, rollback or
+   * retirement that committed meanwhile makes this one fail with CONFLICT instead of acting on a stale
+   * comparison. `within` runs inside the transaction, after the status moves (the verdict's events).
+   */
+  async promoteShadow(
+    model: RegisteredModelEntity,
+    shadow: ModelVersionEntity,
+    reason: string,
+    within: (tx: EntityManager, promoted: ModelVersionEntity) => Promise<void>,
+  ): Promise<ModelVersionEntity> {
+    if (shadow.status !== 'SHADOW') throw new ConflictError(`expects a SHADOW version to promote, but version ${shadow.version} of "${model.name}" is ${shadow.status}`);
+    await this.hooks.versionWillActivate?.(shadow);
+    const promoted = await this.change(model, async (tx) => {
+      const activated = await this.activateIn(tx, model, shadow, 'model.promoted', reason);
+      await within(tx, activated);
+      return activated;
+    });
+    await this.hooks.versionsDidChange?.(model.name);
+    return promoted;
+  }
+
+  /** Marks a SHADOW version REJECTED (the shadow tester's verdict); `details` (its figures) join the event's payload. */
+  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string, details: Record<string, unknown> = {}): Promise<void> {
     await this.setStatus(tx, version, 'SHADOW', 'REJECTED');
     await this.events.append(tx, {
       type: 'shadow.rejected',
       modelName: model.name,
       modelVersionId: version.id,
-      payload: { model: model.name, version: version.version, reason },
+      payload: { ...details, model: model.name, version: version.version, reason },
     });
   }
 
