@@ -150,8 +150,10 @@ export class JobWorker {
       const job = await tx.findOneOrFail(JobEntity, { where: { id: jobId }, lock: { mode: 'pessimistic_write' } });
       if (FINISHED_STATUSES.includes(job.status)) return undefined;
       await tx.update(JobEntity, { id: jobId }, { status: 'RUNNING', attempts: attempt, workerId: this.workerId, startedAt: () => 'now()', heartbeatAt: () => 'now()', error: null });
+      const started = await tx.findOneByOrFail(JobEntity, { id: jobId });
+      // Last: the event append holds the log's lock until commit.
       await this.events.append(tx, { type: 'job.started', jobId, payload: { kind: job.kind, attempt, worker: this.workerId } });
-      return tx.findOneByOrFail(JobEntity, { id: jobId });
+      return started;
     });
   }
 
