@@ -85,7 +85,8 @@ export class LearningTriggerService {
   async countCompletedTrade(tx: EntityManager, tradeId: string): Promise<CountedTrade> {
     const { learning, retraining } = (await this.policy.current()).document;
     const threshold = learning.min_trades_for_update;
-    const [counted]: { cycle: number; count: number; triggered: boolean }[] = await tx.query(
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected].
+    const [[counted]]: [{ cycle: number; count: number; triggered: boolean }[], number] = await tx.query(
       `WITH counted AS (
          UPDATE learning_counter
          SET trades_since_trigger = trades_since_trigger + 1, completed_trades = completed_trades + 1, updated_at = now()
@@ -100,7 +101,7 @@ export class LearningTriggerService {
     );
     if (!counted.triggered) return { ...counted, threshold, jobs: [] };
 
-    const [{ since, until }]: { since: Date | null; until: Date }[] = await tx.query(
+    const [[{ since, until }]]: [{ since: Date | null; until: Date }[], number] = await tx.query(
       `WITH previous AS (SELECT last_triggered_at FROM learning_counter)
        UPDATE learning_counter SET cycle = cycle + 1, trades_since_trigger = 0, last_triggered_at = now(), updated_at = now()
        RETURNING (SELECT last_triggered_at FROM previous) AS since, last_triggered_at AS until`,
