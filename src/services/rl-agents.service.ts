@@ -434,7 +434,10 @@ export class RlAgentsService {
     if (name) return this.resolveAgent(family, name);
     const models = (await this.activeAgentModels()).filter((model) => model.family === family);
     if (models.length > 1) {
-      throw new InvalidInputError(`expects a model name: ${models.length} ${family} agents are ACTIVE (${models.map((m) => m.name).join(', ')})`, { field: 'model' });
+      throw new InvalidInputError(
+        `expects one ACTIVE ${family} agent to answer, but ${models.length} are (${models.map((m) => m.name).join(', ')}); retire the others, or name one where the request takes a model`,
+        { field: 'model' },
+      );
     }
     return models[0] ?? null;
   }
