@@ -1,14 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Timeframe } from '../lib/bars';
 
-/** One OHLCV bar (lib/bars.ts); `timestamp` is the start of its interval. Written only by BarsService's bulk upsert. */
+/**
+ * One OHLCV bar (lib/bars.ts) of a series (bar-series.entity.ts); `timestamp` is the start of its
+ * interval. Written only by BarsService's bulk upsert.
+ */
 @Entity('bars')
 export class BarEntity {
-  @PrimaryColumn({ type: 'text' })
-  symbol!: string;
-
-  @PrimaryColumn({ type: 'text' })
-  timeframe!: Timeframe;
+  @PrimaryColumn({ name: 'series_id', type: 'integer' })
+  seriesId!: number;
 
   @PrimaryColumn({ name: 'ts', type: 'timestamptz' })
   timestamp!: Date;

@@ -1,6 +1,7 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditLogEntity } from './audit-log.entity';
 import { BarEntity } from './bar.entity';
+import { BarSeriesEntity } from './bar-series.entity';
 import { DatasetEntity } from './dataset.entity';
 import { DriftEventEntity } from './drift-event.entity';
 import { ModelHealthStateEntity } from './model-health-state.entity';
@@ -30,6 +31,7 @@ export const entities = [
   JobEntity,
   PolicyEntity,
   LearningEventEntity,
+  BarSeriesEntity,
   BarEntity,
   TradeEntity,
   RequestOutcomeEntity,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `kybernet` command: serve | worker | migrate | keys | demo (| ingest-bars, …). */
+/** The `kybernet` command: serve | worker | migrate | keys | ingest-bars | demo. */
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { ROLES } from '../entities/api-key.entity';
@@ -7,6 +7,7 @@ import { ApiKeysService } from '../services/api-keys.service';
 import { createApp } from './app';
 import { boot, onShutdownSignal } from './boot';
 import { runDemo } from './demo';
+import { ingestBarsCommand, type IngestBarsOptions } from './ingest-bars-command';
 import { startHttpServer } from './http';
 
 const program = new Command('kybernet').description('Keeps trading models learning: registry, serving, retraining, shadow testing and drift over GraphQL.');
@@ -94,6 +95,16 @@ keys
     console.log(`revoked ${id}`);
     await booted.shutdown();
   });
+
+program
+  .command('ingest-bars <file>')
+  .description('Bulk-load a CSV of bars (a time column, open, high, low, close, volume; optionally symbol and timeframe), one transaction per batch.')
+  .option('--symbol <symbol>', 'the symbol of rows without a symbol column')
+  .option('--timeframe <timeframe>', 'the timeframe of rows without a timeframe column (1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w)')
+  .option('--batch-size <n>', 'bars per transaction', (value) => Number.parseInt(value, 10), 10_000)
+  .option('--acks', 'print a line per committed batch (default when stdout is not a terminal)', !process.stdout.isTTY)
+  .option('--no-acks', 'print no line per batch')
+  .action((file: string, options: IngestBarsOptions) => ingestBarsCommand(file, options));
 
 program
   .command('demo')
