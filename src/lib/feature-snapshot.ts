@@ -27,7 +27,8 @@ export function checkFeatureSnapshot(features: Record<string, unknown>, field = 
       );
     }
     if (value !== null && !(typeof value === 'number' && Number.isFinite(value))) {
-      throw new InvalidInputError(`expects feature "${name}" to be a finite number or null (missing), but got ${JSON.stringify(value)}`, { field: `${field}.${name}` });
+      const got = typeof value === 'number' ? String(value) : JSON.stringify(value);
+      throw new InvalidInputError(`expects feature "${name}" to be a finite number or null (missing), but got ${got}`, { field: `${field}.${name}` });
     }
   }
   return features as FeatureSnapshotValues;
