@@ -28,6 +28,7 @@ import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { RL_FAMILIES, RlAgentEntity, type RlFamily } from '../entities/rl-agent.entity';
 import { RlSnapshotEntity, type RlSnapshotReason } from '../entities/rl-snapshot.entity';
 import type { TradeEntity } from '../entities/trade.entity';
+import { parseHyperparameters } from '../plugins/base/hyperparameters';
 import type { PolicyTransition } from '../plugins/contract';
 import { ConflictError, InvalidInputError, ModelNotReadyError } from '../lib/errors';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime } from '../lib/market-vocabulary';
@@ -157,18 +158,13 @@ export class RlAgentsService {
     const { definition, hyperparameters: schema } = RL_AGENT_KINDS[input.family];
     const { rl_maintenance } = (await this.policy.current()).document;
     const fromPolicy = withPolicyParams(schema, {}, rl_maintenance);
-    const parsed = schema.safeParse({ ...fromPolicy, ...(input.hyperparameters ?? {}) });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = ['hyperparameters', ...issue.path.map(String)].join('.');
-      throw new InvalidInputError(`${field}: ${issue.message}`, { field });
-    }
+    const hyperparameters = parseHyperparameters(schema, { ...fromPolicy, ...(input.hyperparameters ?? {}) });
     const model = await this.registeredModel(input.name, input.family);
-    const table = createQTable(definition, parsed.data);
+    const table = createQTable(definition, hyperparameters);
     const version = await this.registry.beginVersion({
       registeredModel: model,
       source: 'TRAINED',
-      hyperparameters: parsed.data,
+      hyperparameters,
       trainingSpec: { emptyTable: true },
       description: input.description ?? 'a new agent with an empty Q-table',
     });

@@ -22,6 +22,7 @@ import {
   exposureLevel,
   liquidityLevel,
   performanceLevel,
+  softmaxWeights,
   volatilityLevel,
   winRateLevel,
   type StopLossProfile,
@@ -53,11 +54,9 @@ export class RlDecisionAgents implements DecisionAgents {
     const answer = await this.agents.strategyValues({ state });
     if (!answer) return undefined;
     const strategies = Object.keys(context.confidences) as Strategy[];
-    const best = Math.max(...strategies.map((s) => answer.qValues[s]));
-    const exps = strategies.map((s) => Math.exp((answer.qValues[s] - best) / answer.temperature));
-    const total = exps.reduce((sum, e) => sum + e, 0);
+    const shares = softmaxWeights(strategies.map((s) => answer.qValues[s]), answer.temperature);
     const n = strategies.length;
-    const weights = Object.fromEntries(strategies.map((s, i) => [s, context.floor + (1 - n * context.floor) * (exps[i] / total)])) as Partial<Record<Strategy, number>>;
+    const weights = Object.fromEntries(strategies.map((s, i) => [s, context.floor + (1 - n * context.floor) * shares[i]])) as Partial<Record<Strategy, number>>;
     const { agent } = answer;
     return {
       source: { kind: 'MODEL', name: agent.model, version: agent.version },
