@@ -63,7 +63,7 @@ import type { RegistryService } from './registry.service';
 import { isRlFamily, RL_AGENT_KINDS, type LiveAgent, type RlLiveAgents } from './rl-live-agents';
 import { withPolicyParams } from './rl-policy';
 import type { RlSnapshots } from './rl-snapshots';
-import { agentDecisionsOf, decisionJson, metaStrategyTradeReward, positionSizingTradeReward, type AgentDecision } from './rl-trade-decisions';
+import { agentDecisionsOf, creditedAction, decisionJson, metaStrategyTradeReward, positionSizingTradeReward, type AgentDecision } from './rl-trade-decisions';
 
 /** ε after a regime-change reset: the agent re-explores. */
 export const RESET_EPSILON = 0.5;
@@ -259,11 +259,11 @@ export class RlAgentsService {
       const { hyperparameters } = RL_AGENT_KINDS[decision.family];
       const table = withHyperparameters(agent.row.qTable, withPolicyParams(hyperparameters, agent.row.qTable.hyperparameters, rl_maintenance));
       stateKey(table.stateSpace, decision.state, `${field}.state`);
-      const action = decision.action ?? (decision.family === 'rl_meta_strategy' ? trade.strategy : undefined);
-      actionIndex(table, action as string, decision.action === undefined ? `${field}.action (or the trade's strategy)` : `${field}.action`);
+      const { action, field: actionField } = creditedAction(decision, trade);
+      actionIndex(table, action, actionField);
       const reward =
-        decision.family === 'rl_meta_strategy' ? metaStrategyTradeReward(trade, await this.strategyWinRate(tx, decision.model, action!)) : positionSizingTradeReward(trade);
-      const transition = { state: { ...decision.state }, action: action!, reward, nextState: await this.nextState(tx, trade, decision) };
+        decision.family === 'rl_meta_strategy' ? metaStrategyTradeReward(trade, await this.strategyWinRate(tx, decision.model, action)) : positionSizingTradeReward(trade);
+      const transition = { state: { ...decision.state }, action, reward, nextState: await this.nextState(tx, trade, decision) };
       await this.learn(tx, agent, table, transition, trade.id, rl_maintenance.snapshot_interval_trades);
     }
   }

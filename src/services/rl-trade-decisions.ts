@@ -66,6 +66,17 @@ export function agentDecisionsOf(decision: Record<string, unknown> | null): Agen
   });
 }
 
+/**
+ * The action a decision credits and the field that names it: the decision's own, or for a
+ * meta-strategy allocation (no action) the strategy the trade ran.
+ */
+export function creditedAction(decision: AgentDecision, trade: TradeEntity): { action: string; field: string } {
+  const field = `decision.${decision.family}.action`;
+  if (decision.action !== undefined) return { action: decision.action, field };
+  if (decision.family === 'rl_meta_strategy') return { action: trade.strategy as string, field: 'strategy' };
+  throw new InvalidInputError(`${field} expects the action the agent chose, but got none`, { field });
+}
+
 /** The closed trade's figures in the units the rewards take. */
 function tradeFigures(trade: TradeEntity) {
   if (trade.status !== 'CLOSED' || trade.realizedReturn === null || trade.holdingPeriodSeconds === null) {
