@@ -77,7 +77,7 @@ it('cancels a QUEUED job at once, and no worker ever runs it', async () => {
   expect(await detail(id)).toMatchObject({ status: 'CANCELLED', attempts: 0, startedAt: null });
   expect(await eventTypesOf(id)).toEqual(['job.queued', 'job.cancelled']);
   expect(await versionsOf(id)).toEqual([]);
-});
+}, 120_000);
 
 it('follows a real training over graphql-ws with jobProgress, from queued to completed', async () => {
   const subscriber = api.ws('viewer');
@@ -85,6 +85,7 @@ it('follows a real training over graphql-ws with jobProgress, from queued to com
     const id = await train(QUICK);
     const items = await collect(subscriber, JobProgressDocument, { jobId: id, after: '0' }, (seen) =>
       seen.some((item) => ['job.completed', 'job.failed', 'job.cancelled'].includes(item.jobProgress.type)),
+      90_000,
     );
     const events = items.map((item) => item.jobProgress);
     const types = events.map((event) => event.type);
@@ -103,7 +104,7 @@ it('follows a real training over graphql-ws with jobProgress, from queued to com
   } finally {
     await subscriber.dispose();
   }
-});
+}, 120_000);
 
 it('stops a RUNNING training on cancelJob: CANCELLED, its version FAILED, nothing registered', async () => {
   const id = await train(SLOW);
