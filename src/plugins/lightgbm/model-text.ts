@@ -47,7 +47,6 @@ export type LightGBMObjective =
   | { task: 'binary'; name: string; sigmoid: number };
 
 export interface LightGBMModel {
-  version: string;
   objective: LightGBMObjective;
   /** max_feature_idx + 1 names, as stored (Column_0 … when the model was trained without names). */
   featureNames: string[];
@@ -195,7 +194,6 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
   const headerEnd = firstTree >= 0 && firstTree < end ? firstTree : end;
   const header = keyValues(lines.slice(1, headerEnd).filter((line) => line.trim() !== ''));
 
-  const version = header.get('version') ?? 'v2';
   if (header.has('average_output')) {
     refuse('expects a boosted model (gbdt, dart, goss), but got a random forest (average_output), whose trees are averaged rather than summed');
   }
@@ -228,7 +226,7 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
   if (declared !== undefined && declared.trim().split(/\s+/).length !== blocks.length) {
     refuse(`expects ${declared.trim().split(/\s+/).length} trees (one per tree_sizes entry), but got ${blocks.length} tree blocks (truncated?)`);
   }
-  return { version, objective, featureNames, trees: blocks.map((block, t) => parseTree(block, t, featureCount)) };
+  return { objective, featureNames, trees: blocks.map((block, t) => parseTree(block, t, featureCount)) };
 }
 
 /** LightGBM's names for a model trained without feature names. */
