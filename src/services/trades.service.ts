@@ -184,8 +184,11 @@ export class TradesService {
     private readonly log: (message: string) => void,
   ) {}
 
-  setHooks(hooks: TradeHooks): void {
+  /** Replaces the hooks; returns the ones it replaced. */
+  setHooks(hooks: TradeHooks): TradeHooks {
+    const previous = this.hooks;
     this.hooks = hooks;
+    return previous;
   }
 
   async logTradeExecution(input: TradeExecutionInput): Promise<TradeEntity> {
