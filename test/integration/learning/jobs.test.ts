@@ -10,6 +10,7 @@ import {
   JobDetailDocument,
   JobProgressDocument,
   TrainModelDocument,
+  TriggerRetrainingDocument,
   UpdatePolicyPatchDocument,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -34,9 +35,9 @@ afterAll(async () => {
   await api?.close();
 });
 
-async function train(hyperparameters: Record<string, unknown>): Promise<string> {
+async function train(hyperparameters: Record<string, unknown>, activate = false): Promise<string> {
   const response = await api.as('operator')(TrainModelDocument, {
-    input: { model: 'jobby', dataset: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters },
+    input: { model: 'jobby', dataset: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters, activate },
   });
   return dataOf(response).trainModel.id;
 }
@@ -129,4 +130,20 @@ it('stops a training at the time limit the policy sets, without retrying it', as
   const done = await waitForJob(api, id);
   expect(done).toMatchObject({ status: 'FAILED', attempts: 1, error: 'exceeded its time limit of 1 s' });
   expect(await versionsOf(id)).toEqual([{ status: 'FAILED', error: 'exceeded its time limit of 1 s' }]);
+}, 120_000);
+
+it('answers a retraining request for a model that has a QUEUED job of that kind with that job', async () => {
+  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 2700 } } }));
+  expect(await waitForJob(api, await train(QUICK, true))).toMatchObject({ status: 'COMPLETED', modelVersion: { status: 'ACTIVE' } });
+  await worker!.close();
+  worker = undefined;
+
+  const request = { input: { kind: 'PARTIAL' as const, models: ['jobby'], reason: 'health DEGRADED' } };
+  const first = dataOf(await api.as('operator')(TriggerRetrainingDocument, request)).triggerRetraining.jobs;
+  const second = dataOf(await api.as('operator')(TriggerRetrainingDocument, { input: { ...request.input, reason: 'drift MEDIUM' } })).triggerRetraining.jobs;
+  expect(first).toHaveLength(1);
+  expect(second.map((job) => [job.id, job.status, job.reason])).toEqual([[first[0].id, 'QUEUED', 'health DEGRADED']]);
+  const [{ count }] = await api.dataSource.query(`SELECT count(*)::int AS count FROM jobs WHERE kind = 'PARTIAL'`);
+  expect(count).toBe(1);
+  dataOf(await api.as('operator')(CancelJobDocument, { id: first[0].id }));
 }, 120_000);
