@@ -115,7 +115,7 @@ describeWithShared('predict refuses what the model cannot take', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.keys.trader}` },
       body: `{"query":"mutation($f:[Float]!){predict(input:{model:\\"strict\\",features:$f}){id}}","variables":{"f":[1e999,0,0,0,0,0,0,0]}}`,
-    }).then((response) => response.json());
+    }).then((response) => response.json() as Promise<{ errors: { message: string; extensions: { code: string } }[] }>);
     expect(infinite.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     expect(infinite.errors[0].message).toContain('Float cannot represent non numeric value: Infinity');
     const huge = errorOf(await t.as('trader')(PredictDocument, { input: { model: 'strict', features: [1e39, 0, 0, 0, 0, 0, 0, 0] } }));
