@@ -280,8 +280,11 @@ export class DecisionService {
     private readonly policy: PolicyService,
   ) {}
 
-  setAgents(agents: DecisionAgents): void {
+  /** Replaces the agents; returns the ones it replaced. */
+  setAgents(agents: DecisionAgents): DecisionAgents {
+    const previous = this.agents;
     this.agents = agents;
+    return previous;
   }
 
   /**
