@@ -3,8 +3,9 @@
  * (policy.health). `modelHealth` answers from the data now. `refresh` also records the status per model
  * (`model_health_states`); a change for the worse (HEALTHY → DEGRADED or CRITICAL, DEGRADED → CRITICAL)
  * appends model.performance.degraded in the same transaction — under the row's lock, so it is reported
- * once however many processes refresh — and then queues a PARTIAL retraining of the model (one per
- * change: its singleton key is the event's id). A new ACTIVE version starts again from HEALTHY.
+ * once however many processes refresh — and then the process that appended it asks for a PARTIAL
+ * retraining of the model (a PARTIAL job of the model still QUEUED is reused, so a further worsening
+ * before it starts queues nothing more). A new ACTIVE version starts again from HEALTHY.
  *
  * Refreshed whenever outcomes of the model are recorded (OutcomeSignal, coalesced per model) and every
  * policy.health.check_interval_hours for every model (the `health_check` scheduled task, in-process:
@@ -162,8 +163,7 @@ export class HealthService {
         kind: 'PARTIAL',
         models: [model.name],
         trigger: 'PERFORMANCE',
-        reason: `health of "${model.name}" v${active.version} is ${health.status}: ${health.reasons.join('; ')}`.slice(0, 500),
-        singletonKey: `health:${eventId}`,
+        reason: `health of "${model.name}" v${active.version} is ${health.status} (event ${eventId}): ${health.reasons.join('; ')}`.slice(0, 500),
       });
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;

@@ -5,27 +5,20 @@
  * on request_outcomes drives the re-evaluation). Then the race: an operator promotes while an
  * automatic evaluation is about to act on its verdict.
  */
-import seedrandom from 'seedrandom';
 import {
   CreateDatasetDocument,
   CreateRegisteredModelDocument,
   EventsDocument,
-  PredictBatchDocument,
   PredictDocument,
   PromoteModelDocument,
   PromotionAlertsDocument,
-  RecordOutcomeDocument,
   RegisteredModelDocument,
   ShadowEvaluationDocument,
-  TrainModelDocument,
   UpdatePolicyPatchDocument,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
-import { waitForJob } from '../../helpers/fixtures';
 import { collect, dataOf, errorOf } from '../../helpers/graphql';
-
-const FEATURES = ['f0', 'f1', 'f2', 'f3'];
-const PARAMS = { num_boost_round: 40, max_depth: 3, eta: 0.3, early_stopping_rounds: 0 };
+import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainVersion, until } from '../../helpers/learning';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -35,71 +28,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-function normals(seed: string) {
-  const random = seedrandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
-
-/** The live market: the next return is 0.01·(0.8·f0 − 0.5·f1) plus noise. */
-const signal = (f: number[]) => 0.01 * (0.8 * f[0] - 0.5 * f[1]);
-
-/** Training rows whose target is `target(features, noise)`. */
-function rows(count: number, seed: string, target: (f: number[], noise: number) => number) {
-  const normal = normals(seed);
-  return Array.from({ length: count }, (_, i) => {
-    const f = [normal(), normal(), normal(), normal()];
-    return { t: i, f0: f[0], f1: f[1], f2: f[2], f3: f[3], y: target(f, 0.004 * normal()) };
-  });
-}
-
-function liveRequests(count: number, seed: string) {
-  const normal = normals(seed);
-  return Array.from({ length: count }, () => {
-    const f = [normal(), normal(), normal(), normal()];
-    return { features: f, actual: signal(f) + 0.004 * normal() };
-  });
-}
-
-async function train(model: string, dataset: string, activate: boolean, seed: number) {
-  const job = dataOf(
-    await t.as('operator')(TrainModelDocument, {
-      input: { model, dataset, targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters: { ...PARAMS, seed }, activate },
-    }),
-  ).trainModel;
-  const done = await waitForJob(t, job.id);
-  expect(done.status).toBe('COMPLETED');
-  return done.modelVersion!;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function count(sql: string, parameters: unknown[] = []): Promise<number> {
-  const [row] = await t.dataSource.query(`SELECT count(*)::int AS n FROM (${sql}) AS q`, parameters);
-  return row.n;
-}
-
-/** Predicts `requests` as one batch and waits until every SHADOW of the model has scored them too. */
-async function predictAll(model: string, requests: { features: number[] }[], shadows: number) {
-  const answers = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model, rows: requests.map((request) => request.features) } })).predictBatch;
-  const ids = answers.map((answer) => answer.id);
-  await until(
-    'the shadow predictions',
-    async () => (await count(`SELECT 1 FROM predictions s JOIN predictions a ON a.request_id = s.request_id AND a.id = ANY($1) WHERE s.role = 'SHADOW'`, [ids])) === ids.length * shadows,
-  );
-  return answers;
-}
-
-async function recordOutcomes(answers: { id: string }[], requests: { actual: number }[]) {
-  for (const [i, answer] of answers.entries()) dataOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: answer.id, actual: requests[i].actual } }));
-}
+const train = (model: string, dataset: string, activate: boolean, seed: number) => trainVersion(t, model, dataset, { activate, seed });
+const count = (sql: string, parameters: unknown[] = []) => countRows(t, sql, parameters);
 
 describe('the shadow tester', () => {
   beforeAll(async () => {
@@ -108,7 +38,7 @@ describe('the shadow tester', () => {
       ['true', (f: number[], noise: number) => signal(f) + noise],
       ['inverted', (f: number[], noise: number) => -signal(f) + noise],
     ] as const) {
-      dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name, rows: rows(800, name, target) } }));
+      dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name, rows: trainingRows(800, name, target) } }));
     }
     dataOf(
       await t.as('operator')(UpdatePolicyPatchDocument, {
@@ -136,9 +66,9 @@ describe('the shadow tester', () => {
     const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'sig' }, (items) => items.some((item) => item.promotionAlerts.type === 'shadow.promoted'), 60_000);
 
     const requests = liveRequests(200, 'live');
-    const answers = await predictAll('sig', requests, 2);
+    const answers = await predictRequests(t, 'sig', requests, 2);
     expect(answers.every((answer) => answer.modelVersion.version === 1)).toBe(true);
-    await recordOutcomes(answers.slice(0, 60), requests.slice(0, 60));
+    await recordOutcomes(t, answers.slice(0, 60), requests.slice(0, 60));
     const midway = await until('60 paired outcomes', async () => {
       const evaluation = dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation;
       return evaluation.samples === 60 && evaluation;
@@ -147,7 +77,7 @@ describe('the shadow tester', () => {
     expect(midway.reasons).toEqual(['60 of the 100 paired outcomes needed for a verdict']);
     expect(midway.shadow!.hitRate!).toBeGreaterThan(midway.active!.hitRate!);
 
-    await recordOutcomes(answers.slice(60), requests.slice(60));
+    await recordOutcomes(t, answers.slice(60), requests.slice(60));
     const heard = (await alerts).map((item) => [item.promotionAlerts.type, item.promotionAlerts.payload.version]);
     await subscriber.dispose();
     expect(heard).toEqual([
@@ -215,7 +145,7 @@ describe('promotion while a shadow evaluation is running', () => {
     // Outcomes land while verdicts need more samples than there are.
     dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 500 } } }));
     const requests = liveRequests(200, 'race-live');
-    await recordOutcomes(await predictAll('race', requests, 2), requests);
+    await recordOutcomes(t, await predictRequests(t, 'race', requests, 2), requests);
     await until('the outcomes to be judged', async () => dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation.samples === 200);
 
     // The next automatic evaluation reaches PROMOTE; just before it acts, an operator promotes v3.
