@@ -77,10 +77,9 @@ export interface TradeFilter {
  * `setHooks` in server/app.ts.
  *
  * - `tradeOutcomeWillCommit(trade, tx)` runs inside the transaction closing the trade, after the
- *   trade, its request outcomes and the learning counter are written and just before the commit.
- *   Whatever it writes through `tx` commits or rolls back with the outcome; throwing aborts the close
- *   (nothing is written, the caller gets the error). Other closes wait on the learning counter
- *   meanwhile, so keep it short.
+ *   trade and its request outcomes are written, before the trade is counted towards learning (its
+ *   learning* fields are still null) and committed. Whatever it writes through `tx` commits or rolls
+ *   back with the outcome; throwing aborts the close (nothing is written, the caller gets the error).
  * - `tradeOutcomeDidRecord(trade)` runs after the commit, in this process, before the mutation
  *   answers. Throwing is logged and changes nothing (the close is committed).
  * Neither runs when a repeated outcome is answered idempotently.
@@ -254,9 +253,11 @@ export class TradesService {
         closedAt: () => 'now()',
       });
       await this.outcomes.recordTradeOutcomes(tx, trade, result);
-      const counted = await this.learning.countCompletedTrade(tx, trade.id);
       const closed = await tx.findOneByOrFail(TradeEntity, { id: trade.id });
       await this.hooks.tradeOutcomeWillCommit?.(closed, tx);
+      // Last before the commit: from the count on, other closes wait for the counter row.
+      const counted = await this.learning.countCompletedTrade(tx, trade.id);
+      Object.assign(closed, { learningCycle: counted.cycle, learningCount: counted.count, learningTriggered: counted.triggered, learningThreshold: counted.threshold });
       return {
         repeated: false,
         trade: closed,
