@@ -21,6 +21,7 @@
  * (slot singleton key), which a worker runs over every model.
  */
 import type { DataSource } from 'typeorm';
+import { decodeFloatArray } from '../db/float-array';
 import { DriftEventEntity, type DriftCheckTrigger, type DriftResponse, type RecordedDriftSeverity } from '../entities/drift-event.entity';
 import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
@@ -130,8 +131,8 @@ export class DriftService {
     if (!reference) return unchecked(`version ${active.version} has no reference summary (it was not trained here); drift cannot be measured against it`);
 
     const { window, min_samples: minSamples } = policy.drift_detection;
-    const recent: { features: number[]; value: number | null }[] = await this.dataSource.query(
-      `SELECT features::float8[] AS features, value FROM predictions WHERE model_version_id = $1 ORDER BY created_at DESC LIMIT $2`,
+    const recent: { features: Buffer; value: number | null }[] = await this.dataSource.query(
+      `SELECT array_send(features) AS features, value FROM predictions WHERE model_version_id = $1 ORDER BY created_at DESC LIMIT $2`,
       [active.id, window],
     );
     if (recent.length < minSamples) {
@@ -144,7 +145,8 @@ export class DriftService {
       [active.id, window],
     );
     const width = reference.features.length;
-    const features = Array.from({ length: width }, (_, j) => Float64Array.from(recent, (row) => row.features[j] ?? NaN));
+    const features = Array.from({ length: width }, () => new Float64Array(recent.length).fill(NaN));
+    recent.forEach((row, r) => decodeFloatArray(row.features).forEach((value, j) => j < width && (features[j][r] = value)));
     const withOutcomes = outcomes.length >= minSamples;
     const assessment = assessDrift(
       {

@@ -8,6 +8,9 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf, errorOf } from '../../helpers/graphql';
 import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainOnReplica, until } from '../../helpers/learning';
 
+// Each test trains XGBoost versions and records hundreds of outcomes over HTTP.
+jest.setTimeout(180_000);
+
 let t: TestApp;
 beforeAll(async () => {
   // No worker: the PARTIAL retraining health queues stays QUEUED for the test to read.

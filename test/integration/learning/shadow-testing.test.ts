@@ -20,6 +20,9 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { collect, dataOf, errorOf } from '../../helpers/graphql';
 import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainVersion, until } from '../../helpers/learning';
 
+// Each test trains XGBoost versions and records hundreds of outcomes over HTTP.
+jest.setTimeout(180_000);
+
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
