@@ -42,8 +42,11 @@ const envSchema = z.object({
     .transform((value) => value === 'true'),
   /** How often a worker renews the heartbeat of each job it runs. */
   KYBERNET_JOB_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
-  /** A RUNNING job whose heartbeat is older than this has lost its worker: it is retried or failed. */
-  KYBERNET_JOB_STALE_SECONDS: z.coerce.number().positive().default(30),
+  /**
+   * A RUNNING job whose heartbeat is older than this has lost its worker: it is retried or failed.
+   * Keep it above the longest pause of a worker's main thread (loading a large dataset), when it cannot beat.
+   */
+  KYBERNET_JOB_STALE_SECONDS: z.coerce.number().positive().default(60),
   /** How often each process looks for such jobs. */
   KYBERNET_JOB_REAPER_SECONDS: z.coerce.number().positive().default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -92,7 +92,11 @@ export class JobWorker {
   }
 
   private async runJob(jobId: string, attempt: number): Promise<void> {
-    const job = await this.begin(jobId, attempt);
+    const job = await this.begin(jobId, attempt).catch((error: unknown) => {
+      // The queue retries the entry (within its retry limit); the job stays QUEUED meanwhile.
+      this.log(`job ${jobId}: attempt ${attempt} could not start: ${(error as Error).message}`);
+      throw error;
+    });
     if (!job) return;
     const handler = this.handlers.get(job.kind);
     const timeLimitSeconds = Number(job.payload.timeLimitSeconds ?? 2700);
@@ -142,18 +146,23 @@ export class JobWorker {
 
   /** Marks the job RUNNING; returns undefined when it must not run (cancelled or finished meanwhile). */
   private async begin(jobId: string, attempt: number): Promise<JobEntity | undefined> {
-    const previous = await this.dataSource.getRepository(JobEntity).findOneBy({ id: jobId });
-    if (!previous || FINISHED_STATUSES.includes(previous.status)) return undefined;
-    // Still RUNNING: the queue expired the entry of an attempt whose worker never recorded its end.
-    if (previous.status === 'RUNNING') await this.hooks.jobAttemptWasLost?.(previous);
     return this.dataSource.transaction(async (tx) => {
-      const job = await tx.findOneOrFail(JobEntity, { where: { id: jobId }, lock: { mode: 'pessimistic_write' } });
-      if (FINISHED_STATUSES.includes(job.status)) return undefined;
-      await tx.update(JobEntity, { id: jobId }, { status: 'RUNNING', attempts: attempt, workerId: this.workerId, startedAt: () => 'now()', heartbeatAt: () => 'now()', error: null });
-      const started = await tx.findOneByOrFail(JobEntity, { id: jobId });
+      const job = await tx.findOne(JobEntity, { where: { id: jobId }, lock: { mode: 'pessimistic_write' } });
+      if (!job || FINISHED_STATUSES.includes(job.status)) return undefined;
+      // Still RUNNING: the queue expired the entry of an attempt whose worker never recorded its end.
+      if (job.status === 'RUNNING') await this.hooks.jobAttemptWasLost?.(job);
+      const running = { status: 'RUNNING' as const, attempts: attempt, workerId: this.workerId, error: null };
+      const updated = await tx
+        .createQueryBuilder()
+        .update(JobEntity)
+        .set({ ...running, startedAt: () => 'now()', heartbeatAt: () => 'now()' })
+        .where('id = :jobId', { jobId })
+        .returning('started_at, heartbeat_at')
+        .execute();
+      const [{ started_at: startedAt, heartbeat_at: heartbeatAt }] = updated.raw as { started_at: Date; heartbeat_at: Date }[];
       // Last: the event append holds the log's lock until commit.
       await this.events.append(tx, { type: 'job.started', jobId, payload: { kind: job.kind, attempt, worker: this.workerId } });
-      return started;
+      return Object.assign(job, running, { startedAt, heartbeatAt });
     });
   }
 
@@ -174,22 +183,23 @@ export class JobWorker {
           ...(fields.error ? { error: fields.error } : {}),
           ...(fields.progress !== undefined ? { progress: fields.progress } : {}),
         })
+        .returning('model_version_id, started_at, finished_at')
         .execute();
       if (!updated.affected) {
         this.log(`job ${job.id}: attempt ${attempt} was handed to another worker; its end (${status}) is not recorded`);
         return;
       }
-      const finished = await tx.findOneByOrFail(JobEntity, { id: job.id });
+      const [finished] = updated.raw as { model_version_id: string | null; started_at: Date | null; finished_at: Date }[];
       await this.events.append(tx, {
         type: eventType,
         jobId: job.id,
-        modelVersionId: finished.modelVersionId,
+        modelVersionId: finished.model_version_id,
         modelName: typeof job.payload.model === 'string' ? job.payload.model : null,
         payload: {
           kind: job.kind,
           status,
           attempt,
-          durationMs: finished.startedAt && finished.finishedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
+          durationMs: finished.started_at ? finished.finished_at.getTime() - finished.started_at.getTime() : null,
           ...(fields.result ? { result: fields.result } : {}),
           ...(fields.error ? { error: fields.error } : {}),
         },

@@ -89,12 +89,13 @@ it('enqueues a full-retraining firing seen by both replicas once per model', asy
 it('fires real interval timers on the same slots in both replicas, and each slot enqueues once', async () => {
   let ticking = true;
   const fired: Record<'a' | 'b', string[]> = { a: [], b: [] };
+  const enqueues: Promise<unknown>[] = [];
   const tick = (replica: 'a' | 'b', app: TestApp) => ({
     name: 'test_tick',
     timing: () => (ticking ? { everyHours: 1 / 3600 } : null),
-    run: async (slot: ScheduleSlot) => {
+    run: (slot: ScheduleSlot) => {
       fired[replica].push(slot.time.toISOString());
-      return app.app.services.jobs.enqueue({
+      const enqueued = app.app.services.jobs.enqueue({
         kind: 'ARCHIVE',
         trigger: 'SCHEDULE',
         reason: 'test tick',
@@ -103,6 +104,8 @@ it('fires real interval timers on the same slots in both replicas, and each slot
         timeLimitSeconds: 60,
         retryLimit: 0,
       });
+      enqueues.push(enqueued);
+      return enqueued;
     },
   });
   a.app.services.scheduler.register(tick('a', a));
@@ -111,6 +114,7 @@ it('fires real interval timers on the same slots in both replicas, and each slot
   while (fired.a.filter((slot) => fired.b.includes(slot)).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
   ticking = false;
   await Promise.all([a.app.services.scheduler.reschedule(), b.app.services.scheduler.reschedule()]);
+  await Promise.all(enqueues);
 
   const common = fired.a.filter((slot) => fired.b.includes(slot));
   expect(common.length).toBeGreaterThanOrEqual(3);
