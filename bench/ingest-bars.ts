@@ -1,8 +1,8 @@
 /**
  * Bulk bar ingestion: 1,000,000 bars (20 symbols × 50,000 hourly bars) through BarsService — the
- * path of `ingestBars` and `kybernet ingest-bars` — in transactions of 10,000 bars (one unnest upsert
- * per series and batch), then the same bars again (all unchanged: the idempotent path), then the CLI
- * path from a CSV file (parsing included). Baselines in the same run on the same bars: a multi-row
+ * path of `ingestBars` and `kybernet ingest-bars` — in transactions of 10,000 bars (binary COPY into a
+ * staging table, then one insert or upsert), then the same bars again (all unchanged: the idempotent
+ * path), then the CLI path from a CSV file (parsing included). Baselines in the same run on the same bars: a multi-row
  * VALUES upsert (1,000 rows per statement, the usual ORM bulk insert) and row-by-row upserts (on a
  * 20,000-bar sample, rows/s extrapolated).
  *
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       for (let start = 0; start < bars.length; start += BATCH) await run(bars.slice(start, start + BATCH));
     };
 
-    await measure('BarsService.upsertBatch (unnest), new bars', bars.length, batches((batch) => service.upsertBatch(batch)), `${BATCH} bars per transaction`);
+    await measure('BarsService.upsertBatch (binary COPY), new bars', bars.length, batches((batch) => service.upsertBatch(batch)), `${BATCH} bars per transaction`);
     await measure('BarsService.upsertBatch, same bars again', bars.length, batches((batch) => service.upsertBatch(batch)), 'all unchanged: nothing written');
     await dataSource.query('TRUNCATE bars');
     await measure('ingestCsv (CLI path: CSV parse + upsert)', bars.length, () => service.ingestCsv(createReadStream(csv), { batchSize: BATCH }), `${BATCH} bars per transaction`);

@@ -2,17 +2,23 @@
  * Market bars: bulk, idempotent ingestion and reads by series.
  *
  * A series (symbol, timeframe) gets a small integer id once (`bar_series`), and bars are keyed by
- * (series id, timestamp). Writes send each series' columns as arrays, expanded server-side with
- * unnest, so 20,000 bars are one round trip. A writer holds the series' advisory lock for its
- * transaction; when the series has no bar in the batch's time range (new data) the bars are inserted
- * plainly, otherwise upserted: a bar whose key exists is rewritten only when a value differs, so
- * re-ingesting a file changes nothing and reports every bar `unchanged`.
+ * (series id, timestamp). A batch travels in Postgres' binary COPY format (db/bar-copy.ts) into a
+ * transaction-scoped temporary table, then into `bars` in at most two statements. The writer holds
+ * each series' advisory lock for its transaction: bars of series with no bar in the batch's time range
+ * (new data, the common case) are inserted plainly, the others upserted — a bar whose key exists is
+ * rewritten only when a value differs, so re-ingesting a file changes nothing and reports every bar
+ * `unchanged`.
  *
  * Durability: each batch of `ingestCsv` is one transaction, acknowledged (onBatch) only after its
  * commit. A process killed mid-ingest leaves exactly the committed batches: none partially, and every
  * acknowledged one.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
+import { encodeBarsForCopy } from '../db/bar-copy';
 import { readBarBatches, validateBars, type Bar, type BarCsvOptions, type CsvSource, type Timeframe } from '../lib/bars';
 import { InvalidInputError } from '../lib/errors';
 
@@ -52,22 +58,22 @@ export interface SeriesQuery {
 
 /** Bars per request of `ingestBars`; larger files go through the CLI (`kybernet ingest-bars`). */
 export const MAX_INGEST_BARS = 500_000;
-/** Bars per statement inside one transaction. */
-const STATEMENT_ROWS = 20_000;
 /** First key of the transaction-scoped advisory lock a writer of a series holds (the second is the series id). */
 const SERIES_LOCK_SPACE = 0x62617273; // "bars"
 
-const BAR_ROWS = `FROM unnest($2::float8[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[]) AS t(ms, o, h, l, c, v)`;
-const BAR_VALUES = `$1, timestamptz 'epoch' + t.ms * interval '1 millisecond', t.o, t.h, t.l, t.c, t.v`;
+const COLUMNS = 'series_id, ts, open, high, low, close, volume';
+/** Where a batch lands first; emptied at every commit or rollback. */
+const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS bars_incoming (LIKE bars) ON COMMIT DELETE ROWS`;
+const COPY_INTO_STAGING = `COPY bars_incoming (${COLUMNS}) FROM STDIN (FORMAT binary)`;
 
-/** A plain insert: for bars whose series has no bar in their time range (the writer holds the series lock). */
-const INSERT_SQL = `INSERT INTO bars (series_id, ts, open, high, low, close, volume) SELECT ${BAR_VALUES} ${BAR_ROWS}`;
+/** Series with no bar in their batch's range: a plain insert (their writer holds their locks). */
+const INSERT_SQL = `INSERT INTO bars (${COLUMNS}) SELECT ${COLUMNS} FROM bars_incoming WHERE series_id = ANY ($1::int[])`;
 
-/** An upsert that rewrites a bar only when a value differs, counting new and changed bars. */
+/** The others: rewrite a bar only when a value differs, counting new and changed bars. */
 const UPSERT_SQL = `
   WITH upserted AS (
-    INSERT INTO bars AS b (series_id, ts, open, high, low, close, volume)
-    SELECT ${BAR_VALUES} ${BAR_ROWS}
+    INSERT INTO bars AS b (${COLUMNS})
+    SELECT ${COLUMNS} FROM bars_incoming WHERE series_id = ANY ($1::int[])
     ON CONFLICT (series_id, ts) DO UPDATE
       SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume
       WHERE (b.open, b.high, b.low, b.close, b.volume) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
@@ -75,25 +81,32 @@ const UPSERT_SQL = `
   )
   SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM upserted`;
 
+/** Which of the series (ids, with their batch's first and last timestamp in ms) have a bar in that range. */
+const OVERLAPS_SQL = `
+  SELECT w.id FROM unnest($1::int[], $2::float8[], $3::float8[]) AS w(id, first, last)
+  WHERE EXISTS (
+    SELECT 1 FROM bars b WHERE b.series_id = w.id
+      AND b.ts BETWEEN timestamptz 'epoch' + w.first * interval '1 millisecond' AND timestamptz 'epoch' + w.last * interval '1 millisecond'
+  )`;
+
 const SELECT_BARS = `
   SELECT s.symbol, s.timeframe, (extract(epoch FROM b.ts) * 1000)::float8 AS timestamp, b.open, b.high, b.low, b.close, b.volume
   FROM bars b JOIN bar_series s ON s.id = b.series_id`;
-
-/** A float8[] literal; the values are validated finite numbers, whose shortest decimal form round-trips exactly. */
-function floatArray(values: number[]): string {
-  return `{${values.join(',')}}`;
-}
 
 function seriesKey(symbol: string, timeframe: string): string {
   return `${symbol}\u0000${timeframe}`;
 }
 
+/** The bars of each series, in input order; consecutive bars of one series (the usual case) cost no key. */
 function groupBySeries(bars: readonly Bar[]): Bar[][] {
   const groups = new Map<string, Bar[]>();
+  let group: Bar[] | undefined;
   for (const bar of bars) {
-    const key = seriesKey(bar.symbol, bar.timeframe);
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = []));
+    if (!group || group[0].symbol !== bar.symbol || group[0].timeframe !== bar.timeframe) {
+      const key = seriesKey(bar.symbol, bar.timeframe);
+      group = groups.get(key);
+      if (!group) groups.set(key, (group = []));
+    }
     group.push(bar);
   }
   return [...groups.values()];
@@ -145,7 +158,7 @@ export class BarsService {
    */
   async ingestCsvText(csv: string, options: Pick<BarCsvOptions, 'symbol' | 'timeframe'>): Promise<IngestSummary> {
     const bars: Bar[] = [];
-    for await (const batch of readBarBatches(csv, { ...options, batchSize: STATEMENT_ROWS })) {
+    for await (const batch of readBarBatches(csv, { ...options, batchSize: 20_000 })) {
       bars.push(...batch);
       if (bars.length > MAX_INGEST_BARS) {
         throw new InvalidInputError(`expects at most ${MAX_INGEST_BARS} bars per request; ingest larger files with \`kybernet ingest-bars\``, { field: 'csv' });
@@ -182,8 +195,9 @@ export class BarsService {
 
   /** Upserts already validated bars (strictly increasing timestamps within each series) in one transaction. */
   async upsertBatch(bars: readonly Bar[]): Promise<UpsertCounts> {
-    await this.ensureSeries(bars);
-    return this.dataSource.transaction((tx) => this.upsert(tx, bars));
+    const series = groupBySeries(bars);
+    await this.ensureSeries(series.map((group) => group[0]));
+    return this.dataSource.transaction((tx) => this.upsert(tx, series, bars.length));
   }
 
   /** The bars of one series in time order, within [from, to] and with `lookback` bars before `from`. */
@@ -215,12 +229,12 @@ export class BarsService {
     return rows.reverse();
   }
 
-  /** Creates the series of `bars` that do not exist yet, committed before any bar refers to them. */
-  private async ensureSeries(bars: readonly Bar[]): Promise<void> {
+  /** Creates the series that do not exist yet, committed before any bar refers to them. */
+  private async ensureSeries(series: readonly Pick<Bar, 'symbol' | 'timeframe'>[]): Promise<void> {
     const missing = new Map<string, Pick<Bar, 'symbol' | 'timeframe'>>();
-    for (const bar of bars) {
-      const key = seriesKey(bar.symbol, bar.timeframe);
-      if (!this.seriesIds.has(key)) missing.set(key, bar);
+    for (const one of series) {
+      const key = seriesKey(one.symbol, one.timeframe);
+      if (!this.seriesIds.has(key)) missing.set(key, one);
     }
     if (missing.size === 0) return;
     const wanted = [...missing.values()];
@@ -234,39 +248,30 @@ export class BarsService {
     for (const row of rows) this.seriesIds.set(seriesKey(row.symbol, row.timeframe), row.id);
   }
 
-  /**
-   * Writes each series' bars under its advisory lock: a plain insert when the series has no bar in
-   * their time range (the common case of new data), else the upsert that compares values.
-   */
-  private async upsert(tx: EntityManager, bars: readonly Bar[]): Promise<UpsertCounts> {
-    const counts: UpsertCounts = { received: bars.length, inserted: 0, updated: 0, unchanged: 0 };
-    for (const series of groupBySeries(bars)) {
-      const seriesId = this.seriesIds.get(seriesKey(series[0].symbol, series[0].timeframe))!;
-      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [SERIES_LOCK_SPACE, seriesId]);
-      const [{ overlaps }] = await tx.query(
-        `SELECT EXISTS (SELECT 1 FROM bars WHERE series_id = $1 AND ts BETWEEN timestamptz 'epoch' + $2 * interval '1 millisecond' AND timestamptz 'epoch' + $3 * interval '1 millisecond') AS overlaps`,
-        [seriesId, series[0].timestamp, series[series.length - 1].timestamp],
-      );
-      for (let start = 0; start < series.length; start += STATEMENT_ROWS) {
-        const chunk = series.slice(start, start + STATEMENT_ROWS);
-        const parameters = [
-          seriesId,
-          floatArray(chunk.map((bar) => bar.timestamp)),
-          floatArray(chunk.map((bar) => bar.open)),
-          floatArray(chunk.map((bar) => bar.high)),
-          floatArray(chunk.map((bar) => bar.low)),
-          floatArray(chunk.map((bar) => bar.close)),
-          floatArray(chunk.map((bar) => bar.volume)),
-        ];
-        if (overlaps) {
-          const [row] = await tx.query(UPSERT_SQL, parameters);
-          counts.inserted += row.inserted;
-          counts.updated += row.updated;
-        } else {
-          await tx.query(INSERT_SQL, parameters);
-          counts.inserted += chunk.length;
-        }
-      }
+  /** Writes validated bars, grouped by series (strictly increasing timestamps within each), in `tx` under their series' locks. */
+  private async upsert(tx: EntityManager, groups: readonly Bar[][], received: number): Promise<UpsertCounts> {
+    const series = groups
+      .map((bars) => ({ seriesId: this.seriesIds.get(seriesKey(bars[0].symbol, bars[0].timeframe))!, bars }))
+      .sort((a, b) => a.seriesId - b.seriesId); // one lock order: no deadlock
+    const ids = series.map((s) => s.seriesId);
+    for (const id of ids) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [SERIES_LOCK_SPACE, id]);
+    const overlapping = new Set(
+      ((await tx.query(OVERLAPS_SQL, [ids, series.map((s) => s.bars[0].timestamp), series.map((s) => s.bars[s.bars.length - 1].timestamp)])) as { id: number }[]).map((row) => row.id),
+    );
+    await tx.query(CREATE_STAGING);
+    const client = (await tx.queryRunner!.connect()) as PoolClient;
+    await pipeline(Readable.from([encodeBarsForCopy(series)]), client.query(copyFrom(COPY_INTO_STAGING)));
+
+    const counts: UpsertCounts = { received, inserted: 0, updated: 0, unchanged: 0 };
+    const fresh = series.filter((s) => !overlapping.has(s.seriesId));
+    if (fresh.length) {
+      await tx.query(INSERT_SQL, [fresh.map((s) => s.seriesId)]);
+      counts.inserted += fresh.reduce((sum, s) => sum + s.bars.length, 0);
+    }
+    if (overlapping.size) {
+      const [row] = await tx.query(UPSERT_SQL, [[...overlapping]]);
+      counts.inserted += row.inserted;
+      counts.updated += row.updated;
     }
     counts.unchanged = counts.received - counts.inserted - counts.updated;
     return counts;
