@@ -27,10 +27,22 @@ export interface EnqueueOptions {
   tx?: EntityManager;
 }
 
+/** One queue entry handed to this process. */
+export interface Delivery {
+  jobId: string;
+  attempt: number;
+  /**
+   * Marks the entry done inside `tx`, so that the queue and the job row record the end in one commit.
+   * (When the handler returns without calling it, the queue marks the entry done afterwards; when it
+   * throws, the queue retries the entry within its retry limit.)
+   */
+  complete(tx: EntityManager): Promise<void>;
+}
+
 export interface JobQueue {
   enqueue(entry: QueueEntry, options: EnqueueOptions): Promise<void>;
   /** Runs `handler` for each job this process takes, up to `concurrency` at a time. */
-  work(concurrency: number, handler: (jobId: string, attempt: number) => Promise<void>): Promise<void>;
+  work(concurrency: number, handler: (delivery: Delivery) => Promise<void>): Promise<void>;
   /** Withdraws an entry that has not finished (a no-op for one that has). */
   cancel(entryId: string, tx?: EntityManager): Promise<void>;
   stop(): Promise<void>;
@@ -66,7 +78,11 @@ export async function createJobQueue(connectionString: string, onError: (error: 
         let workerId: string | undefined;
         workerId = await boss.work<EntryData>(QUEUE_NAME, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
           try {
-            await handler(job.data.jobId, (job.data.firstAttempt ?? 1) + job.retryCount);
+            await handler({
+              jobId: job.data.jobId,
+              attempt: (job.data.firstAttempt ?? 1) + job.retryCount,
+              complete: async (tx) => void (await boss.complete(QUEUE_NAME, job.id, {}, { db: asBossDb(tx) })),
+            });
           } finally {
             // A loop that just finished a job looks for the next one at once instead of after the polling interval.
             if (workerId) boss.notifyWorker(workerId);

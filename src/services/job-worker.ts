@@ -13,7 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { JobEntity, type JobKind } from '../entities/job.entity';
 import { KybernetError } from '../lib/errors';
 import type { EventsService } from './events.service';
-import type { JobQueue } from './job-queue';
+import type { Delivery, JobQueue } from './job-queue';
 import { FINISHED_STATUSES } from './jobs.service';
 
 export interface JobContext {
@@ -84,14 +84,15 @@ export class JobWorker {
   }
 
   async start(concurrency: number): Promise<void> {
-    await this.queue.work(concurrency, (jobId, attempt) => {
-      const run = this.runJob(jobId, attempt);
+    await this.queue.work(concurrency, (delivery) => {
+      const run = this.runJob(delivery);
       this.running.add(run);
       return run.finally(() => this.running.delete(run));
     });
   }
 
-  private async runJob(jobId: string, attempt: number): Promise<void> {
+  private async runJob(delivery: Delivery): Promise<void> {
+    const { jobId, attempt } = delivery;
     const job = await this.begin(jobId, attempt).catch((error: unknown) => {
       // The queue retries the entry (within its retry limit); the job stays QUEUED meanwhile.
       this.log(`job ${jobId}: attempt ${attempt} could not start: ${(error as Error).message}`);
@@ -116,7 +117,7 @@ export class JobWorker {
         log: (message) => this.log(`job ${jobId}: ${message}`),
       });
       await reporter.flush();
-      await this.finish(job, attempt, 'COMPLETED', { result, progress: 1 });
+      await this.finish(delivery, job, 'COMPLETED', { result, progress: 1 });
     } catch (error) {
       await reporter.flush();
       const reason = controller.signal.aborted ? controller.signal.reason : error;
@@ -125,7 +126,7 @@ export class JobWorker {
         return;
       }
       if (reason instanceof CancelledError) {
-        await this.finish(job, attempt, 'CANCELLED', {});
+        await this.finish(delivery, job, 'CANCELLED', {});
         return;
       }
       const message = reason instanceof Error ? reason.message : String(reason);
@@ -136,7 +137,7 @@ export class JobWorker {
         if (requeued.affected) throw error;
         return;
       }
-      await this.finish(job, attempt, 'FAILED', { error: message });
+      await this.finish(delivery, job, 'FAILED', { error: message });
     } finally {
       clearTimeout(timeLimit);
       clearInterval(cancelPoll);
@@ -166,12 +167,14 @@ export class JobWorker {
     });
   }
 
+  /** Records the end of the attempt and of its queue entry in one transaction. */
   private async finish(
+    delivery: Delivery,
     job: JobEntity,
-    attempt: number,
     status: 'COMPLETED' | 'FAILED' | 'CANCELLED',
     fields: { result?: Record<string, unknown>; error?: string; progress?: number },
   ): Promise<void> {
+    const { attempt } = delivery;
     const eventType = status === 'COMPLETED' ? 'job.completed' : status === 'FAILED' ? 'job.failed' : 'job.cancelled';
     await this.dataSource.transaction(async (tx) => {
       const updated = await ownAttempt(tx, job.id, attempt)
@@ -190,6 +193,7 @@ export class JobWorker {
         return;
       }
       const [finished] = updated.raw as { model_version_id: string | null; started_at: Date | null; finished_at: Date }[];
+      await delivery.complete(tx);
       await this.events.append(tx, {
         type: eventType,
         jobId: job.id,
