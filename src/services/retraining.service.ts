@@ -20,7 +20,7 @@
  *     learns every row since the ACTIVE version's data ended.
  *
  * A request for a model that already has a QUEUED job of the same kind returns that job (it will use
- * the data there is when it starts). With `singletonKey`, each model's job is keyed
+ * the data there is when it starts) — unless either names a dataset. With `singletonKey`, each model's job is keyed
  * `{singletonKey}:{model}`, so the same request from several replicas (a schedule firing) enqueues once.
  */
 import type { DataSource } from 'typeorm';
@@ -177,7 +177,7 @@ export class RetrainingService {
     const { retraining } = (await this.policy.current()).document;
     const jobs: JobEntity[] = [];
     for (const model of planned) {
-      const queued = request.singletonKey ? undefined : await this.queuedJob(request.kind, model.id);
+      const queued = request.singletonKey || dataset ? undefined : await this.queuedJob(request.kind, model.id);
       jobs.push(
         queued ??
           (await this.jobs.enqueue({
@@ -316,8 +316,14 @@ export class RetrainingService {
     return undefined;
   }
 
+  /** A QUEUED job of `kind` for the model that reads the model's own data (no dataset named). */
   private queuedJob(kind: RetrainingKind, registeredModelId: string): Promise<JobEntity | null> {
-    return this.dataSource.getRepository(JobEntity).findOne({ where: { kind, registeredModelId, status: 'QUEUED' }, order: { createdAt: 'ASC' } });
+    return this.dataSource
+      .getRepository(JobEntity)
+      .createQueryBuilder('j')
+      .where(`j.kind = :kind AND j.registered_model_id = :registeredModelId AND j.status = 'QUEUED' AND j.payload->>'dataset' IS NULL`, { kind, registeredModelId })
+      .orderBy('j.created_at', 'ASC')
+      .getOne();
   }
 
   /** `dataset` rebuilt with the latest data by the first materializer that knows its spec; else `dataset` itself. */
