@@ -190,42 +190,42 @@ export class TradesService {
     return previous;
   }
 
+  /**
+   * One statement writes the trade, and only when every prediction id exists and the client trade id
+   * is new; when it writes nothing, the stored trade (a retry or a concurrent twin) or the unknown
+   * prediction id says why.
+   */
   async logTradeExecution(input: TradeExecutionInput): Promise<TradeEntity> {
     checkExecution(input);
-    return this.dataSource.transaction(async (tx) => {
-      const existing = await tx.findOneBy(TradeEntity, { clientTradeId: input.clientTradeId });
-      if (existing) return this.sameExecution(existing, input);
-      const ids = input.predictionIds ?? [];
-      if (ids.length) {
-        const found: { id: string }[] = await tx.query('SELECT id FROM predictions WHERE id = ANY ($1::uuid[])', [ids]);
-        const known = new Set(found.map((row) => row.id));
-        const unknown = ids.find((id) => !known.has(id));
-        if (unknown) throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, { field: 'predictionIds' });
-      }
-      const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
-      const inserted: { id: string }[] = await tx.query(
-        `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids, features, decision, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[], $10::jsonb, $11::jsonb, 'OPEN')
-         ON CONFLICT (client_trade_id) DO NOTHING RETURNING id`,
-        [
-          input.clientTradeId,
-          input.symbol,
-          input.side,
-          input.quantity,
-          input.entryPrice,
-          input.entryTime,
-          input.strategy ?? null,
-          input.modelConfidence ?? null,
-          ids,
-          json(input.features),
-          json(input.decision),
-        ],
-      );
-      const id = inserted[0]?.id;
-      // Nothing inserted: a concurrent request logged this client trade id first.
-      const trade = await tx.findOneByOrFail(TradeEntity, id ? { id } : { clientTradeId: input.clientTradeId });
-      return id ? trade : this.sameExecution(trade, input);
-    });
+    const ids = input.predictionIds ?? [];
+    const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
+    const inserted: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids, features, decision, status)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[], $10::jsonb, $11::jsonb, 'OPEN'
+       WHERE (SELECT count(*) FROM predictions WHERE id = ANY ($9::uuid[])) = cardinality($9::uuid[])
+       ON CONFLICT (client_trade_id) DO NOTHING RETURNING id`,
+      [
+        input.clientTradeId,
+        input.symbol,
+        input.side,
+        input.quantity,
+        input.entryPrice,
+        input.entryTime,
+        input.strategy ?? null,
+        input.modelConfidence ?? null,
+        ids,
+        json(input.features),
+        json(input.decision),
+      ],
+    );
+    const repository = this.dataSource.getRepository(TradeEntity);
+    if (inserted.length) return repository.findOneByOrFail({ id: inserted[0].id });
+    const existing = await repository.findOneBy({ clientTradeId: input.clientTradeId });
+    if (existing) return this.sameExecution(existing, input);
+    const found: { id: string }[] = await this.dataSource.query('SELECT id FROM predictions WHERE id = ANY ($1::uuid[])', [ids]);
+    const known = new Set(found.map((row) => row.id));
+    const unknown = ids.find((id) => !known.has(id));
+    throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, { field: 'predictionIds' });
   }
 
   async logTradeOutcome(input: TradeOutcomeInput): Promise<TradeOutcomeAnswer> {
