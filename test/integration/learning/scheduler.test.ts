@@ -1,7 +1,8 @@
 /**
- * Schedules across two replicas on one database, both running the scheduler: a firing seen by both
+ * Schedules across replicas on one database, each running the scheduler: a firing seen by two
  * enqueues once (the slot's singleton key), real interval timers agree on their slots, a policy change
- * re-arms every replica, and the monthly archive moves old versions' artifacts under archive/.
+ * re-arms every replica (two in this process and a `kybernet serve` process), and the monthly archive
+ * moves old versions' artifacts under archive/.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ import {
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
-import { dataOf } from '../../helpers/graphql';
+import { dataOf, request } from '../../helpers/graphql';
+import { spawnServe, stopAll } from '../../helpers/processes';
 
 const FEATURES = ['f0', 'f1', 'f2', 'f3'];
 const SCHEDULING = { KYBERNET_SCHEDULER: 'true' };
@@ -40,8 +42,9 @@ function wallClock(date: Date, timeZone: string): string {
   return `${parts.weekday} ${parts.day} ${parts.hour}:${parts.minute}`;
 }
 
-async function schedulesSeenBy(app: TestApp) {
-  return Object.fromEntries(dataOf(await app.as('viewer')(SchedulesDocument)).schedules.map((schedule) => [schedule.name, schedule]));
+/** The schedules as the API at `url` (any replica) reports them. */
+async function schedulesSeenBy(url: string) {
+  return Object.fromEntries(dataOf(await request(url, a.keys.viewer, SchedulesDocument)).schedules.map((schedule) => [schedule.name, schedule]));
 }
 
 beforeAll(async () => {
@@ -60,6 +63,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await stopAll();
   await b?.close();
   await a?.close();
 });
@@ -124,30 +128,36 @@ it('fires real interval timers on the same slots in both replicas, and each slot
   );
   expect(keyed.every((row) => row.count === 1)).toBe(true);
   expect(keyed.map((row) => row.singleton_key).sort()).toEqual([...new Set([...fired.a, ...fired.b])].map((slot) => `schedule:test_tick:${slot}`).sort());
-  const schedules = await schedulesSeenBy(b);
+  const schedules = await schedulesSeenBy(b.http.url);
   expect(schedules.test_tick).toMatchObject({ enabled: false, nextFiring: null });
 }, 60_000);
 
 it('re-arms the schedules of every replica when the policy changes', async () => {
-  const before = await schedulesSeenBy(b);
-  expect(before.full_retraining).toMatchObject({ cron: '0 18 * * 6', timezone: 'America/New_York', enabled: true });
-  expect(wallClock(new Date(String(before.full_retraining.nextFiring)), 'America/New_York')).toMatch(/^Sat \d+ 18:00$/);
-  expect(wallClock(new Date(String(before.archive.nextFiring)), 'America/New_York')).toMatch(/^\w+ 1 03:00$/);
+  const child = await spawnServe({ databaseUrl: a.db.url, dataDir: a.dataDir, args: ['--no-worker'], env: SCHEDULING });
+  for (const url of [b.http.url, child.url]) {
+    const before = await schedulesSeenBy(url);
+    expect(before.full_retraining).toMatchObject({ cron: '0 18 * * 6', timezone: 'America/New_York', enabled: true });
+    expect(wallClock(new Date(String(before.full_retraining.nextFiring)), 'America/New_York')).toMatch(/^Sat \d+ 18:00$/);
+    expect(wallClock(new Date(String(before.archive.nextFiring)), 'America/New_York')).toMatch(/^\w+ 1 03:00$/);
+  }
 
   dataOf(await a.as('operator')(UpdatePolicyPatchDocument, { patch: { timezone: 'Europe/London', schedule_interval: { full_retraining: '30 9 * * 1' } } }));
-  const deadline = Date.now() + 15_000;
-  let after = await schedulesSeenBy(b);
-  while (after.full_retraining.cron !== '30 9 * * 1' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    after = await schedulesSeenBy(b);
+  for (const url of [b.http.url, child.url]) {
+    const deadline = Date.now() + 15_000;
+    let after = await schedulesSeenBy(url);
+    while (after.full_retraining.cron !== '30 9 * * 1' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await schedulesSeenBy(url);
+    }
+    expect(after.full_retraining).toMatchObject({ cron: '30 9 * * 1', timezone: 'Europe/London' });
+    const next = new Date(String(after.full_retraining.nextFiring));
+    expect(wallClock(next, 'Europe/London')).toMatch(/^Mon \d+ 09:30$/);
+    expect(next.getTime() - Date.now()).toBeGreaterThan(0);
+    expect(next.getTime() - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    expect(wallClock(new Date(String(after.archive.nextFiring)), 'Europe/London')).toMatch(/^\w+ 1 03:00$/);
   }
-  expect(after.full_retraining).toMatchObject({ cron: '30 9 * * 1', timezone: 'Europe/London' });
-  const next = new Date(String(after.full_retraining.nextFiring));
-  expect(wallClock(next, 'Europe/London')).toMatch(/^Mon \d+ 09:30$/);
-  expect(next.getTime() - Date.now()).toBeGreaterThan(0);
-  expect(next.getTime() - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
-  expect(wallClock(new Date(String(after.archive.nextFiring)), 'Europe/London')).toMatch(/^\w+ 1 03:00$/);
-});
+  await child.stop();
+}, 120_000);
 
 it('archives versions out of service for longer than the policy allows, moving their artifacts under archive/', async () => {
   const old = await versionOf('alpha', 2);
