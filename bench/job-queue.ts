@@ -6,6 +6,11 @@
  * baseline is one worker process working one job at a time. Each configuration gets a fresh database
  * on DATABASE_URL's server (default the local Postgres).
  *
+ * Every job commits three times (start, end with its queue entry, the queue's fetch), each waiting for
+ * the WAL flush. As a diagnostic, each configuration runs again with the workers' sessions at
+ * synchronous_commit = off (commits no longer wait for the disk): the difference shows how much of the
+ * figure is the disk's flush latency rather than the queue. Kybernet itself never turns it off.
+ *
  *   node -r @swc-node/register bench/job-queue.ts [jobs=400]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +25,7 @@ const CONFIGURATIONS = [
   { processes: 2, concurrency: 1 },
   { processes: 2, concurrency: 2 },
 ];
+const COMMIT_MODES = ['on', 'off'] as const;
 
 function spawnWorker(databaseUrl: string, concurrency: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'bench/job-queue-worker.ts', String(concurrency)], {
@@ -42,11 +48,13 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function run(processes: number, concurrency: number): Promise<Row> {
+async function run(processes: number, concurrency: number, synchronousCommit: (typeof COMMIT_MODES)[number]): Promise<Row> {
   const bench = await startBenchApp({ worker: false, env: { KYBERNET_SCHEDULER: 'false' } });
   const workers: ChildProcess[] = [];
   try {
     const { jobs, dataSource } = bench.app.services;
+    // Applies to sessions opened from now on: the worker processes'.
+    await dataSource.query(`ALTER DATABASE "${new URL(bench.databaseUrl).pathname.slice(1)}" SET synchronous_commit = ${synchronousCommit}`);
     const enqueueStart = performance.now();
     for (let i = 0; i < JOBS; i++) {
       await jobs.enqueue({ kind: 'TUNING', trigger: 'MANUAL', reason: `bench job ${i}`, payload: {}, timeLimitSeconds: 60, retryLimit: 0 });
@@ -67,6 +75,7 @@ async function run(processes: number, concurrency: number): Promise<Row> {
       FROM jobs`);
     if (stats.completed !== JOBS) throw new Error(`expected ${JOBS} completed jobs, got ${stats.completed}`);
     return {
+      'synchronous commit': synchronousCommit,
       'worker processes': processes,
       'jobs at a time each': concurrency,
       'workers seen': stats.workers,
@@ -85,9 +94,13 @@ async function run(processes: number, concurrency: number): Promise<Row> {
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  for (const { processes, concurrency } of CONFIGURATIONS) rows.push(await run(processes, concurrency));
-  const baseline = Number(rows[0]['jobs/s']);
-  for (const row of rows) row['vs 1 worker'] = `${(Number(row['jobs/s']) / baseline).toFixed(2)}×`;
+  for (const mode of COMMIT_MODES) {
+    const modeRows: Row[] = [];
+    for (const { processes, concurrency } of CONFIGURATIONS) modeRows.push(await run(processes, concurrency, mode));
+    const baseline = Number(modeRows[0]['jobs/s']);
+    for (const row of modeRows) row['vs 1 worker'] = `${(Number(row['jobs/s']) / baseline).toFixed(2)}×`;
+    rows.push(...modeRows);
+  }
   printTable(`No-op jobs through the queue (${JOBS} per run; job = started → finished as recorded in the jobs table)`, rows);
   const path = writeResults('job-queue', { jobs: JOBS, cpus: cpus().length, loadAverage: loadavg(), rows });
   console.log(`\nwrote ${path}`);
