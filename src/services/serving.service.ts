@@ -1,9 +1,12 @@
 /**
  * Prediction serving. For each registered model it holds the ACTIVE version's predictor and every
  * SHADOW version's, loaded once per version (artifacts checked against their SHA-256 on load).
- * Concurrent `predict` calls on one model share a session run (MicroBatcher); shadows run on the
- * same rows at the same time but off the answer's path; one `predictions` row is written per version
- * per request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
+ * Concurrent `predict` calls on one model share a session run (MicroBatcher). Shadows score the same
+ * rows off the answer's path: once the ACTIVE rows are written, the request's rows join the model's
+ * shadow queue, which every SHADOW_WINDOW_MS scores all queued rows with each shadow in turn and writes
+ * their predictions in one statement — so shadows cost the answer neither a concurrent session run nor
+ * a database round trip of its own (bench/predict-shadows.ts). One `predictions` row is written per
+ * version per request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
  * request sees either the old ACTIVE or the new one, never a mix.
  */
 import { randomUUID } from 'node:crypto';
@@ -57,6 +60,8 @@ interface ServedModel {
   active: LoadedVersion;
   shadows: LoadedVersion[];
   batcher: MicroBatcher<QueuedRow, PredictionResult | ConflictError>;
+  /** Rows the ACTIVE version answered, waiting to be scored by the shadows (none without shadows). */
+  shadowQueue?: MicroBatcher<QueuedRow, void>;
 }
 
 interface QueuedRow {
@@ -67,6 +72,8 @@ interface QueuedRow {
 
 export const MAX_BATCH_ROWS = 10_000;
 const DISPOSE_DELAY_MS = 30_000;
+/** How long answered rows gather before the shadows score them together. */
+const SHADOW_WINDOW_MS = 25;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 export interface ServingOptions {
@@ -225,16 +232,19 @@ export class ServingService {
         maxItems: this.options.batchMaxRows,
         windowMs: this.options.batchWindowMs,
       }),
+      shadowQueue:
+        shadows.length > 0
+          ? new MicroBatcher((rows) => this.runShadows(served, rows), { maxItems: MAX_BATCH_ROWS, windowMs: SHADOW_WINDOW_MS })
+          : undefined,
     };
     return served;
   }
 
   private async runBatch(served: ServedModel, rows: QueuedRow[]): Promise<(PredictionResult | ConflictError)[]> {
-    const { active, shadows, model } = served;
+    const { active, model } = served;
     const width = active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
     rows.forEach((queued, r) => batch.set(queued.row, r * width));
-    for (const shadow of shadows) void this.runShadow(model, shadow, batch, rows);
 
     let outputs: Float32Array;
     try {
@@ -271,6 +281,12 @@ export class ServingService {
         latencyMs: result.latencyMs,
       })),
     );
+    const { shadowQueue } = served;
+    if (shadowQueue) {
+      rows.forEach((queued, r) => {
+        if (inserted.has(results[r].id)) void shadowQueue.submit(queued);
+      });
+    }
     return results.map((result) =>
       inserted.has(result.id)
         ? result
@@ -280,27 +296,38 @@ export class ServingService {
     );
   }
 
-  private async runShadow(model: RegisteredModelEntity, shadow: LoadedVersion, batch: Float32Array, rows: QueuedRow[]): Promise<void> {
-    try {
-      const started = performance.now();
-      const outputs = await shadow.predictor.predict(batch, rows.length);
-      const latencyMs = performance.now() - started;
-      const width = shadow.predictor.signature.outputs.length;
-      const records: PredictionRecord[] = rows.map((queued, r) => ({
-        id: randomUUID(),
-        registeredModelId: model.id,
-        modelVersionId: shadow.version.id,
-        role: 'SHADOW',
-        requestId: queued.requestId,
-        features: queued.row,
-        outputs: outputs.subarray(r * width, (r + 1) * width),
-        value: outputs[r * width],
-        latencyMs,
-      }));
-      await insertPredictions(this.dataSource, records);
-    } catch (error) {
-      this.log(`serving: shadow version ${shadow.version.version} of "${model.name}" failed: ${(error as Error).message}`);
+  /** Scores queued rows with every shadow, one after the other, and writes all their predictions at once. A failing shadow is logged and skipped. */
+  private async runShadows(served: ServedModel, rows: QueuedRow[]): Promise<void[]> {
+    const { model, shadows } = served;
+    const width = served.active.predictor.signature.inputWidth;
+    const batch = new Float32Array(rows.length * width);
+    rows.forEach((queued, r) => batch.set(queued.row, r * width));
+    const records: PredictionRecord[] = [];
+    for (const shadow of shadows) {
+      try {
+        const started = performance.now();
+        const outputs = await shadow.predictor.predict(batch, rows.length);
+        const latencyMs = performance.now() - started;
+        const stride = shadow.predictor.signature.outputs.length;
+        rows.forEach((queued, r) =>
+          records.push({
+            id: randomUUID(),
+            registeredModelId: model.id,
+            modelVersionId: shadow.version.id,
+            role: 'SHADOW',
+            requestId: queued.requestId,
+            features: queued.row,
+            outputs: outputs.subarray(r * stride, (r + 1) * stride),
+            value: outputs[r * stride],
+            latencyMs,
+          }),
+        );
+      } catch (error) {
+        this.log(`serving: shadow version ${shadow.version.version} of "${model.name}" failed: ${(error as Error).message}`);
+      }
     }
+    await insertPredictions(this.dataSource, records).catch((error) => this.log(`serving: shadow predictions of "${model.name}" not written: ${(error as Error).message}`));
+    return rows.map(() => undefined);
   }
 
   private disposeUnused(): void {

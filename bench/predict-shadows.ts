@@ -1,0 +1,102 @@
+/**
+ * `predict` over HTTP with 0, 1 and 3 SHADOW versions beside the ACTIVE one (100-tree, 64-feature
+ * XGBoost models): does shadow scoring slow the active answer? Shadows run off the answer's path
+ * (serving.service.ts), but they share the CPU and the database with it. Three models — without
+ * shadows (the baseline), with one, with three — are measured in interleaved rounds so that the
+ * machine's load weighs on each alike; the table gives the median over rounds of each round's p50 and
+ * p99, and the p99 relative to the baseline (the target: at most +10%).
+ *
+ *   node -r @swc-node/register bench/predict-shadows.ts      (DATABASE_URL: a Postgres server to use)
+ */
+import seedrandom from 'seedrandom';
+import { latencyPercentiles } from '../src/lib/performance';
+import type { TabularTrainingSet } from '../src/plugins/contract';
+import { xgboostFamily } from '../src/plugins/xgboost';
+import { startBenchApp } from './lib/bench-app';
+import { runLoad } from './lib/http-load';
+import { printTable, writeResults } from './lib/report';
+
+const WIDTH = 64;
+const TREES = 100;
+const ROUNDS = 5;
+const REQUESTS = 1500;
+const CONCURRENCY = [1, 16];
+const SHADOWS = [0, 1, 3];
+
+function randomRows(rows: number, seed: string): number[][] {
+  const random = seedrandom(seed);
+  return Array.from({ length: rows }, () => Array.from({ length: WIDTH }, () => random() * 2 - 1));
+}
+
+async function trainModel(seed: number): Promise<Uint8Array> {
+  const rows = randomRows(10_000, `bench:shadows:train:${seed}`);
+  const data: TabularTrainingSet = {
+    kind: 'tabular',
+    featureNames: Array.from({ length: WIDTH }, (_, j) => `f${j}`),
+    features: Float32Array.from(rows.flat()),
+    target: Float32Array.from(rows, (row) => row.slice(0, 16).reduce((sum, x) => sum + Math.sin(3 * x), 0)),
+    rows: rows.length,
+  };
+  const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed, threads: 2 };
+  const trained = await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: TREES, early_stopping_rounds: 0, max_depth: 6, subsample: 0.8, seed }), ctx);
+  return trained.artifact.files['model.json'];
+}
+
+const median = (values: number[]) => latencyPercentiles(values).p50;
+
+async function main(): Promise<void> {
+  const bench = await startBenchApp();
+  try {
+    const { lifecycle, serving } = bench.app.services;
+    const featureNames = Array.from({ length: WIDTH }, (_, j) => `f${j}`);
+    const models = await Promise.all([0, 1, 2, 3].map(trainModel));
+    for (const shadows of SHADOWS) {
+      const name = `shadows-${shadows}`;
+      await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[0] }, featureNames, activate: true });
+      for (let s = 1; s <= shadows; s++) await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[s] }, featureNames });
+      await serving.refresh(name);
+    }
+    const [features] = randomRows(1, 'bench:shadows:row');
+    const body = (model: string) => JSON.stringify({ query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }', variables: { input: { model, features } } });
+
+    const rows = [];
+    const perRound: Record<string, { p50: number[]; p99: number[]; perSecond: number[]; errors: number }> = {};
+    for (const concurrency of CONCURRENCY) {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const shadows of SHADOWS) {
+          const key = `${concurrency}:${shadows}`;
+          const result = await runLoad({ url: bench.http.url, key: bench.keys.trader, body: body(`shadows-${shadows}`), concurrency, requests: REQUESTS, warmup: round === 0 ? 200 : 50 });
+          const { p50, p99 } = latencyPercentiles(result.latenciesMs);
+          perRound[key] ??= { p50: [], p99: [], perSecond: [], errors: 0 };
+          perRound[key].p50.push(p50);
+          perRound[key].p99.push(p99);
+          perRound[key].perSecond.push(result.latenciesMs.length / result.seconds);
+          perRound[key].errors += result.errors;
+        }
+      }
+      const baseline = median(perRound[`${concurrency}:0`].p99);
+      for (const shadows of SHADOWS) {
+        const figures = perRound[`${concurrency}:${shadows}`];
+        const p99 = median(figures.p99);
+        rows.push({
+          shadows,
+          concurrency,
+          p50_ms: median(figures.p50),
+          p99_ms: p99,
+          p99_vs_no_shadows: `${p99 >= baseline ? '+' : ''}${(((p99 - baseline) / baseline) * 100).toFixed(1)}%`,
+          per_second: Math.round(median(figures.perSecond)),
+          errors: figures.errors,
+        });
+      }
+    }
+    printTable(`predict over HTTP with SHADOW versions: ${TREES} trees × ${WIDTH} features, median over ${ROUNDS} interleaved rounds of ${REQUESTS} requests`, rows);
+    console.log(`\nwrote ${writeResults('predict-shadows', { trees: TREES, features: WIDTH, rounds: ROUNDS, requestsPerRound: REQUESTS, results: rows, perRound })}`);
+  } finally {
+    await bench.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
