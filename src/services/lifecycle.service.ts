@@ -26,6 +26,7 @@ export interface LifecycleHooks {
 }
 
 const PROMOTABLE: ModelVersionStatus[] = ['SHADOW', 'RETIRED'];
+const LOCK_TIMEOUT = '10s';
 
 export class LifecycleService {
   private hooks: LifecycleHooks = {};
@@ -178,12 +179,15 @@ export class LifecycleService {
 
   /**
    * Runs `work` in a transaction that holds the model's row lock and checks that no other change to
-   * the model committed since `model` was read.
+   * the model committed since `model` was read. The lock waits (briefly) rather than failing at once,
+   * because short background work — registering a version, an RL snapshot — also holds it; a racing
+   * status change is caught by the revision instead.
    */
   private async change<T>(model: RegisteredModelEntity, work: (tx: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await this.dataSource.transaction(async (tx) => {
-        const [row] = await tx.query('SELECT revision FROM registered_models WHERE id = $1 FOR UPDATE NOWAIT', [model.id]);
+        await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+        const [row] = await tx.query('SELECT revision FROM registered_models WHERE id = $1 FOR UPDATE', [model.id]);
         if (Number(row.revision) !== model.revision) {
           throw new ConflictError(`model "${model.name}" changed while this request was running (another promotion, rollback or retirement won); read its state and retry`);
         }
@@ -194,7 +198,7 @@ export class LifecycleService {
     } catch (error) {
       const code = pgErrorCode(error);
       if (code === PG_LOCK_NOT_AVAILABLE || code === PG_UNIQUE_VIOLATION) {
-        throw new ConflictError(`another promotion, rollback or retirement of "${model.name}" is in progress; read its state and retry`);
+        throw new ConflictError(`model "${model.name}" is busy with another promotion, rollback or retirement; read its state and retry`);
       }
       throw error;
     }

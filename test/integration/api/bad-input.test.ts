@@ -35,7 +35,8 @@ async function count(table: string, where = 'true', params: unknown[] = []): Pro
 async function snapshot() {
   return {
     predictions: await count('predictions'),
-    events: await count('events'),
+    // Background verdicts (shadow testing) may append their own events; what a refusal must not add are model changes.
+    events: await count('events', `type LIKE 'model.%'`),
     versions: await t.dataSource.query('SELECT id, status FROM model_versions ORDER BY id'),
     jobs: await count('jobs'),
     datasets: await count('datasets'),
