@@ -3,7 +3,10 @@
  * it was executed on and what it realised, so that the learning loop can learn from its own trades.
  * Feature columns are the union of the snapshots' names (the named technical features first, in
  * their usual order, then any others alphabetically); a trade without a feature leaves it missing.
- * The target is `realized_return`; `entry_time` orders the rows (the time the features were seen).
+ * The target is `realized_return` (what the trade earned, so it depends on the side); `price_return` is
+ * the market's move over the trade whatever the side — the value a forward-return model's predictions
+ * are scored against (lib/trade-math), so the target for such a model. `entry_time` orders the rows
+ * (the time the features were seen).
  */
 import type { DatasetTable, CellValue, ColumnSpec } from './dataset-table';
 import { InvalidInputError } from './errors';
@@ -23,6 +26,7 @@ export interface ClosedTradeRecord {
   holdingPeriodSeconds: number;
   pnl: number;
   realizedReturn: number;
+  priceReturn: number;
   success: boolean;
 }
 
@@ -40,6 +44,7 @@ const TRAILING_COLUMNS: ColumnSpec[] = [
   { name: 'holding_period_seconds', type: 'number' },
   { name: 'pnl', type: 'number' },
   { name: 'realized_return', type: 'number' },
+  { name: 'price_return', type: 'number' },
   { name: 'success', type: 'boolean' },
 ];
 
@@ -81,6 +86,7 @@ export function buildTradeLogTable(trades: readonly ClosedTradeRecord[]): TradeL
     trade.holdingPeriodSeconds,
     trade.pnl,
     trade.realizedReturn,
+    trade.priceReturn,
     trade.success,
   ]);
   return { table: { columns, rowCount: rows.length, data: columns.map((_, c) => rows.map((row) => row[c])) }, featureNames: features };

@@ -59,6 +59,11 @@ export function checkEntry(entry: TradeEntry): void {
   checkTime('entryTime', entry.entryTime);
 }
 
+/** The market's move over a trade, whatever its side. */
+export function priceReturn(entryPrice: number, exitPrice: number): number {
+  return exitPrice / entryPrice - 1;
+}
+
 /** The result of closing `entry` at `exit`; refuses an exit before the entry, a price ≤ 0 or negative fees. */
 export function tradeResult(entry: TradeEntry, exit: TradeExit): TradeResult {
   checkEntry(entry);
@@ -75,7 +80,7 @@ export function tradeResult(entry: TradeEntry, exit: TradeExit): TradeResult {
   return {
     pnl,
     realizedReturn: pnl / (entry.entryPrice * entry.quantity),
-    priceReturn: exit.exitPrice / entry.entryPrice - 1,
+    priceReturn: priceReturn(entry.entryPrice, exit.exitPrice),
     holdingPeriodSeconds: heldMs / 1000,
     success: pnl > 0,
   };

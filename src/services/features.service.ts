@@ -17,6 +17,7 @@ import { InvalidInputError } from '../lib/errors';
 import { buildFeatureTable, labelColumnName } from '../lib/feature-table';
 import { FEATURE_NAMES, STABLE_HISTORY_BARS, WARMUP_BARS, computeFeatures, type FeatureName } from '../lib/features';
 import { LABEL_KINDS, type LabelSpec } from '../lib/labels';
+import { priceReturn } from '../lib/trade-math';
 import { TRADE_LOG_ORDER, TRADE_LOG_TARGET, buildTradeLogTable } from '../lib/trade-log-table';
 import type { BarsService } from './bars.service';
 import { checkDatasetName, type DatasetsService } from './datasets.service';
@@ -232,6 +233,7 @@ export class FeaturesService {
         holdingPeriodSeconds: trade.holdingPeriodSeconds!,
         pnl: trade.pnl!,
         realizedReturn: trade.realizedReturn!,
+        priceReturn: priceReturn(trade.entryPrice, trade.exitPrice!),
         success: trade.success!,
       })),
     );

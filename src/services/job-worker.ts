@@ -63,6 +63,11 @@ function ownAttempt(tx: EntityManager | DataSource, jobId: string, attempt: numb
     .where('id = :jobId AND status = :running AND attempts = :attempt', { jobId, running: 'RUNNING', attempt });
 }
 
+/** The registered model a job works on, as its payload names it (training and retraining jobs), so that its events reach subscribers of that model. */
+function modelNameOf(job: JobEntity): string | null {
+  return typeof job.payload.model === 'string' ? job.payload.model : null;
+}
+
 export class JobWorker {
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly handlers = new Map<JobKind, JobHandler>();
@@ -162,7 +167,7 @@ export class JobWorker {
         .execute();
       const [{ started_at: startedAt, heartbeat_at: heartbeatAt }] = updated.raw as { started_at: Date; heartbeat_at: Date }[];
       // Last: the event append holds the log's lock until commit.
-      await this.events.append(tx, { type: 'job.started', jobId, payload: { kind: job.kind, attempt, worker: this.workerId } });
+      await this.events.append(tx, { type: 'job.started', jobId, modelName: modelNameOf(job), payload: { kind: job.kind, attempt, worker: this.workerId } });
       return Object.assign(job, running, { startedAt, heartbeatAt });
     });
   }
@@ -198,7 +203,7 @@ export class JobWorker {
         type: eventType,
         jobId: job.id,
         modelVersionId: finished.model_version_id,
-        modelName: typeof job.payload.model === 'string' ? job.payload.model : null,
+        modelName: modelNameOf(job),
         payload: {
           kind: job.kind,
           status,
@@ -246,7 +251,9 @@ export class JobWorker {
       writing = writing
         .then(async () => {
           if (writeRow) await ownAttempt(this.dataSource, job.id, attempt).set({ progress: fraction, progressMessage: message ?? null }).execute();
-          if (writeEvent) await this.events.publish({ type: 'job.progress', jobId: job.id, payload: { kind: job.kind, progress: fraction, message: message ?? null } });
+          if (writeEvent) {
+            await this.events.publish({ type: 'job.progress', jobId: job.id, modelName: modelNameOf(job), payload: { kind: job.kind, progress: fraction, message: message ?? null } });
+          }
         })
         .catch((error) => this.log(`job ${job.id}: progress not recorded: ${(error as Error).message}`));
     };

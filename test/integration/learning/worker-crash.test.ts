@@ -15,8 +15,8 @@ import { spawnWorker, stopAll, type KybernetProcess } from '../../helpers/proces
  * to load the dataset on a busy machine, during which it cannot beat).
  */
 const FAST_REAPER = { KYBERNET_JOB_HEARTBEAT_SECONDS: '1', KYBERNET_JOB_STALE_SECONDS: '6', KYBERNET_JOB_REAPER_SECONDS: '1' };
-/** Long enough to be caught mid-way (several seconds), short enough to run again in full. */
-const SLOW_TRAINING = { num_boost_round: 400, early_stopping_rounds: 0, max_depth: 4, eta: 0.02, seed: 3 };
+/** Long enough to be caught mid-way on a fast, idle machine (about 15 s there), short enough to run again in full. */
+const SLOW_TRAINING = { num_boost_round: 6000, early_stopping_rounds: 0, max_depth: 6, eta: 0.01, seed: 3 };
 
 let t: TestApp;
 

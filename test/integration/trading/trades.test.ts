@@ -386,6 +386,7 @@ describe('createDataset from the trade log', () => {
     const column = (name: string) => table.data[table.columns.findIndex((c) => c.name === name)];
     const row = column('client_trade_id').indexOf('close-1');
     expect([column('f0')[row], column('realized_return')[row], column('success')[row], column('side')[row]]).toEqual([0.3, 0.024, true, 'SHORT']);
+    expect(column('price_return')[row]).toBeCloseTo(390 / 400 - 1, 12); // the market fell: the short earned
   });
 
   it('refuses a selection without closed trades, with nothing written', async () => {

@@ -15,6 +15,7 @@ const base: ClosedTradeRecord = {
   holdingPeriodSeconds: 259_200,
   pnl: 12,
   realizedReturn: 0.012,
+  priceReturn: 0.0125,
   success: true,
 };
 
@@ -42,6 +43,7 @@ describe('buildTradeLogTable', () => {
       'holding_period_seconds:number',
       'pnl:number',
       'realized_return:number',
+      'price_return:number',
       'success:boolean',
     ]);
     const column = (name: string) => table.data[table.columns.findIndex((c) => c.name === name)];
@@ -50,6 +52,7 @@ describe('buildTradeLogTable', () => {
     expect(column('custom_a')).toEqual([null, 1, null]);
     expect(column('strategy')).toEqual(['trend_follow', null, 'trend_follow']);
     expect(column('realized_return')).toEqual([0.012, -0.003, 0.012]);
+    expect(column('price_return')).toEqual([0.0125, 0.0125, 0.0125]);
     expect(column('success')).toEqual([true, false, true]);
     expect(column('entry_time')).toEqual([Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 2), Date.UTC(2024, 0, 2)]);
   });
