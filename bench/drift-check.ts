@@ -89,7 +89,6 @@ async function serviceCheck(reference: ReturnType<typeof summarizeReference>, cu
           id: randomUUID(),
           registeredModelId: version.registeredModelId,
           modelVersionId: version.id,
-          role: 'ACTIVE' as const,
           requestId: `r${from + i}`,
           features: current.map((column) => column[from + i]),
           outputs: [0],

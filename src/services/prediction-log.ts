@@ -1,20 +1,26 @@
 /**
  * Writes prediction rows in one statement per batch (unnest of parallel arrays), whatever the batch
- * size, so a 10,000-row predictBatch is one round trip.
+ * size, so a 10,000-row predictBatch is one round trip; the statements are prepared once per
+ * connection. A SHADOW row takes its features from the ACTIVE row of the same request (they are the
+ * same row), so shadows cost neither the formatting nor the transfer of feature vectors.
  */
 import type { DataSource } from 'typeorm';
-import type { PredictionRole } from '../entities/prediction.entity';
+import { queryPrepared } from '../db/prepared-query';
 
-export interface PredictionRecord {
+/** A SHADOW version's prediction of a request the ACTIVE version answered. */
+export interface ShadowPredictionRecord {
   id: string;
   registeredModelId: string;
   modelVersionId: string;
-  role: PredictionRole;
   requestId: string;
-  features: ArrayLike<number>;
   outputs: ArrayLike<number>;
   value: number | null;
   latencyMs: number;
+}
+
+/** The ACTIVE version's prediction: the answer, with the features it was given. */
+export interface ActivePredictionRecord extends ShadowPredictionRecord {
+  features: ArrayLike<number>;
 }
 
 function pgArrayLiteral(values: ArrayLike<number>): string {
@@ -23,30 +29,58 @@ function pgArrayLiteral(values: ArrayLike<number>): string {
   return text + '}';
 }
 
+const finiteOrNull = (value: number | null) => (value === null || Number.isNaN(value) ? null : value);
+
 /**
- * Inserts `records`; a record whose (version, request id) already exists is skipped. Returns the ids
- * inserted.
+ * Inserts ACTIVE predictions; a record whose (version, request id) already exists is skipped. Returns
+ * the ids inserted.
  */
-export async function insertPredictions(dataSource: DataSource, records: PredictionRecord[]): Promise<Set<string>> {
+export async function insertPredictions(dataSource: DataSource, records: ActivePredictionRecord[]): Promise<Set<string>> {
   if (records.length === 0) return new Set();
-  const inserted: { id: string }[] = await dataSource.query(
+  const inserted = await queryPrepared<{ id: string }>(
+    dataSource,
+    'kybernet_insert_predictions',
     `INSERT INTO predictions (id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
-     SELECT id, registered_model_id, model_version_id, role, request_id, features::real[], outputs::real[], value, latency_ms
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::float4[])
-       AS t(id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
+     SELECT id, registered_model_id, model_version_id, 'ACTIVE', request_id, features::real[], outputs::real[], value, latency_ms
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float4[])
+       AS t(id, registered_model_id, model_version_id, request_id, features, outputs, value, latency_ms)
      ON CONFLICT (model_version_id, request_id) DO NOTHING
      RETURNING id`,
     [
       records.map((r) => r.id),
       records.map((r) => r.registeredModelId),
       records.map((r) => r.modelVersionId),
-      records.map((r) => r.role),
       records.map((r) => r.requestId),
       records.map((r) => pgArrayLiteral(r.features)),
       records.map((r) => pgArrayLiteral(r.outputs)),
-      records.map((r) => (r.value === null || Number.isNaN(r.value) ? null : r.value)),
+      records.map((r) => finiteOrNull(r.value)),
       records.map((r) => r.latencyMs),
     ],
   );
   return new Set(inserted.map((row) => row.id));
+}
+
+/** Inserts SHADOW predictions of requests that `activeVersionId` answered, with that answer's features. */
+export async function insertShadowPredictions(dataSource: DataSource, activeVersionId: string, records: ShadowPredictionRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await queryPrepared(
+    dataSource,
+    'kybernet_insert_shadow_predictions',
+    `INSERT INTO predictions (id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
+     SELECT t.id, t.registered_model_id, t.model_version_id, 'SHADOW', t.request_id, a.features, t.outputs::real[], t.value, t.latency_ms
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::float8[], $7::float4[])
+       AS t(id, registered_model_id, model_version_id, request_id, outputs, value, latency_ms)
+     JOIN predictions a ON a.model_version_id = $8 AND a.request_id = t.request_id
+     ON CONFLICT (model_version_id, request_id) DO NOTHING`,
+    [
+      records.map((r) => r.id),
+      records.map((r) => r.registeredModelId),
+      records.map((r) => r.modelVersionId),
+      records.map((r) => r.requestId),
+      records.map((r) => pgArrayLiteral(r.outputs)),
+      records.map((r) => finiteOrNull(r.value)),
+      records.map((r) => r.latencyMs),
+      activeVersionId,
+    ],
+  );
 }

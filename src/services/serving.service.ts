@@ -19,7 +19,7 @@ import { MicroBatcher } from '../lib/micro-batcher';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES } from './event-types';
-import { insertPredictions, type PredictionRecord } from './prediction-log';
+import { insertPredictions, insertShadowPredictions, type ShadowPredictionRecord } from './prediction-log';
 import type { RegistryService } from './registry.service';
 
 export interface PredictInput {
@@ -273,7 +273,6 @@ export class ServingService {
         id: result.id,
         registeredModelId: model.id,
         modelVersionId: active.version.id,
-        role: 'ACTIVE',
         requestId: result.requestId,
         features: rows[r].row,
         outputs: outputs.subarray(r * names.length, (r + 1) * names.length),
@@ -302,7 +301,7 @@ export class ServingService {
     const width = served.active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
     rows.forEach((queued, r) => batch.set(queued.row, r * width));
-    const records: PredictionRecord[] = [];
+    const records: ShadowPredictionRecord[] = [];
     for (const shadow of shadows) {
       try {
         const started = performance.now();
@@ -314,9 +313,7 @@ export class ServingService {
             id: randomUUID(),
             registeredModelId: model.id,
             modelVersionId: shadow.version.id,
-            role: 'SHADOW',
             requestId: queued.requestId,
-            features: queued.row,
             outputs: outputs.subarray(r * stride, (r + 1) * stride),
             value: outputs[r * stride],
             latencyMs,
@@ -326,7 +323,7 @@ export class ServingService {
         this.log(`serving: shadow version ${shadow.version.version} of "${model.name}" failed: ${(error as Error).message}`);
       }
     }
-    await insertPredictions(this.dataSource, records).catch((error) => this.log(`serving: shadow predictions of "${model.name}" not written: ${(error as Error).message}`));
+    await insertShadowPredictions(this.dataSource, served.active.version.id, records).catch((error) => this.log(`serving: shadow predictions of "${model.name}" not written: ${(error as Error).message}`));
     return rows.map(() => undefined);
   }
 

@@ -3,7 +3,7 @@
  * problem is refused as an InvalidInputError whose `field` is the parameter's path, e.g.
  * "hyperparameters.max_depth".
  */
-import type { ZodType } from 'zod';
+import { z, type ZodType } from 'zod';
 import { InvalidInputError } from '../../lib/errors';
 
 export function parseHyperparameters<P>(schema: ZodType<P>, raw: unknown): P {
@@ -14,3 +14,14 @@ export function parseHyperparameters<P>(schema: ZodType<P>, raw: unknown): P {
   const field = ['hyperparameters', ...issue.path.map(String), ...keys.slice(0, 1)].join('.');
   throw new InvalidInputError(`${field}: ${issue.message}`, { field });
 }
+
+/** Parameters every boosted-tree family takes under the same name and meaning. */
+export const treeTrainingParams = {
+  seed: z.number().int().min(0).optional().describe("Sampling seed; absent takes the job's seed"),
+  validation_fraction: z
+    .number()
+    .min(0)
+    .max(0.5)
+    .default(0.2)
+    .describe('Share of the latest rows held out (in time order) for early stopping and validation metrics'),
+};

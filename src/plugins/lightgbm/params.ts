@@ -11,6 +11,7 @@
  * - XGBoost resamples rows every round, so bagging_freq is 0 (off) or 1 (every iteration).
  */
 import { z } from 'zod';
+import { treeTrainingParams } from '../base/hyperparameters';
 import type { SearchSpace } from '../contract';
 import type { XGBoostObjective } from '../xgboost/model-json';
 import type { XGBoostParams } from '../xgboost/params';
@@ -37,13 +38,7 @@ export const lightgbmHyperparameters = z.strictObject({
     .default(20)
     .describe('Stop when the validation metric has not improved for this many iterations; 0 turns early stopping off'),
   num_threads: z.number().int().min(0).max(256).default(0).describe("Threads; 0 takes the job's thread budget"),
-  seed: z.number().int().min(0).optional().describe("Sampling seed; absent takes the job's seed"),
-  validation_fraction: z
-    .number()
-    .min(0)
-    .max(0.5)
-    .default(0.2)
-    .describe('Share of the latest rows held out (in time order) for early stopping and validation metrics'),
+  ...treeTrainingParams,
   update_iterations: z.number().int().min(1).max(10_000).default(10).describe('Iterations `update` adds on new rows'),
 });
 

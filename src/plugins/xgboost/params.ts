@@ -2,6 +2,7 @@
  * XGBoost hyperparameters (XGBoost's own names), their defaults, and how they reach the library.
  */
 import { z } from 'zod';
+import { treeTrainingParams } from '../base/hyperparameters';
 import type { SearchSpace } from '../contract';
 import { SUPPORTED_OBJECTIVES, type XGBoostObjective } from './model-json';
 
@@ -29,13 +30,7 @@ export const xgboostHyperparameters = z.strictObject({
     .describe('Stop when the validation metric has not improved for this many rounds; 0 turns early stopping off'),
   tree_method: z.literal('hist').default('hist').describe('Split finding: histogram-based (the only one offered)'),
   nthread: z.number().int().min(0).max(256).default(0).describe("Threads XGBoost uses; 0 takes the job's thread budget"),
-  seed: z.number().int().min(0).optional().describe("Sampling seed; absent takes the job's seed"),
-  validation_fraction: z
-    .number()
-    .min(0)
-    .max(0.5)
-    .default(0.2)
-    .describe('Share of the latest rows held out (in time order) for early stopping and validation metrics'),
+  ...treeTrainingParams,
   update_rounds: z.number().int().min(1).max(10_000).default(10).describe('Boosting rounds `update` adds on new rows'),
 });
 
