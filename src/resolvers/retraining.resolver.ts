@@ -3,7 +3,7 @@ import type { LearningEventEntity } from '../entities/learning-event.entity';
 import { Dataset } from '../schema/dataset.types';
 import { Job } from '../schema/job.types';
 import { ModelVersion, RegisteredModel } from '../schema/model.types';
-import { LearningEvent, LearningEventConnection, LearningEventFilter, RetrainingPlan, Schedule, TriggerRetrainingInput } from '../schema/retraining.types';
+import { LearningEvent, LearningEventConnection, LearningEventFilter, RetrainingPlan, Schedule, TriggerRetrainingInput, TuneModelInput } from '../schema/retraining.types';
 import type { Context } from './context';
 
 @Resolver(() => LearningEvent)
@@ -12,6 +12,15 @@ export class RetrainingResolver {
   @Mutation(() => RetrainingPlan, { description: 'Queues retraining jobs (one per model) at once; follow them with job(id) or jobProgress.' })
   triggerRetraining(@Arg('input') input: TriggerRetrainingInput, @Ctx() { services }: Context) {
     return services.retraining.requestRetraining({ ...input, trigger: 'MANUAL' });
+  }
+
+  @Authorized('operator')
+  @Mutation(() => Job, {
+    description:
+      'Queues a TUNING job: a seeded random search over the family\'s hyperparameters on the ACTIVE version\'s dataset rebuilt now, ranked by validation loss; the best trial is registered as a SHADOW version. The trials are in the job\'s result.',
+  })
+  tuneModel(@Arg('input') input: TuneModelInput, @Ctx() { services }: Context) {
+    return services.tuning.tuneModel(input);
   }
 
   @Authorized('viewer')

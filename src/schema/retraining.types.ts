@@ -26,6 +26,18 @@ export class TriggerRetrainingInput {
   orderColumn?: string | null;
 }
 
+@InputType({ description: "A random search over the model's family's hyperparameters, around its ACTIVE version's training." })
+export class TuneModelInput {
+  @Field()
+  model!: string;
+
+  @Field(() => Int, { nullable: true, description: "Trials, the ACTIVE version's own hyperparameters first; 2 to 100, default 12." })
+  trials?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Seed of the search (the same seed samples the same trials); default 0.' })
+  seed?: number | null;
+}
+
 @ObjectType()
 export class SkippedRetraining {
   @Field()

@@ -11,6 +11,7 @@ import { DecisionService } from '../services/decision.service';
 import { FeaturesService } from '../services/features.service';
 import { LearningTriggerService } from '../services/learning-trigger.service';
 import { OutcomesService } from '../services/outcomes.service';
+import { TuningService } from '../services/tuning.service';
 import { TradesService } from '../services/trades.service';
 import { AuditService } from '../services/audit.service';
 import type { Services } from '../services/container';
@@ -86,6 +87,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     plugins: config.plugins,
   });
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, policy);
+  const tuning = new TuningService(registry, datasets, jobs, training, retraining, families, policy);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
   const bars = new BarsService(dataSource);
@@ -126,6 +128,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     evaluation: new EvaluationService(registry, datasets, serving),
     policy,
     retraining,
+    tuning,
     archive,
     scheduler,
     bars,
@@ -158,6 +161,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     worker = new JobWorker(dataSource, events, queue, jobHooks, { heartbeatSeconds: config.env.KYBERNET_JOB_HEARTBEAT_SECONDS, log });
     worker.register('TRAIN', training.runTrainJob);
     for (const kind of ['FULL', 'PARTIAL', 'INCREMENTAL'] as const) worker.register(kind, retraining.runRetrainingJob);
+    worker.register('TUNING', tuning.runTuningJob);
     worker.register('ARCHIVE', archive.runArchiveJob);
     worker.register('DRIFT_CHECK', drift.runDriftCheckJob);
     await worker.start(options.workerConcurrency ?? 1);

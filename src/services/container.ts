@@ -27,6 +27,7 @@ import type { FeaturesService } from './features.service';
 import type { LearningTriggerService } from './learning-trigger.service';
 import type { OutcomesService } from './outcomes.service';
 import type { TradesService } from './trades.service';
+import type { TuningService } from './tuning.service';
 
 export interface Services {
   dataSource: DataSource;
@@ -45,6 +46,7 @@ export interface Services {
   evaluation: EvaluationService;
   policy: PolicyService;
   retraining: RetrainingService;
+  tuning: TuningService;
   archive: ArchiveService;
   /** Register scheduled tasks here (see services/scheduler.ts). */
   scheduler: Scheduler;

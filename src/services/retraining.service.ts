@@ -113,6 +113,13 @@ interface TrainingColumns {
   orderColumn: string;
 }
 
+export interface RetrainingBasis {
+  active: ModelVersionEntity;
+  columns: TrainingColumns;
+  hyperparameters: Record<string, unknown>;
+  dataset: DatasetEntity;
+}
+
 type ColumnOverrides = Partial<Pick<TrainingColumns, 'targetColumn' | 'orderColumn'>>;
 
 function withOverrides(columns: TrainingColumns, overrides: ColumnOverrides): TrainingColumns {
@@ -287,6 +294,23 @@ export class RetrainingService {
       metrics: version.metrics,
     };
   };
+
+  /**
+   * What a retraining of `model` starts from (a TUNING search too): its ACTIVE version, the columns and
+   * hyperparameters that version was trained with, and its dataset rebuilt with the data stored now.
+   * Refuses a model that cannot be retrained, saying why.
+   */
+  async retrainingBasis(model: RegisteredModelEntity): Promise<RetrainingBasis> {
+    const problem = await this.whyNotRetrainable('FULL', model);
+    const active = await this.registry.activeVersion(model.id);
+    if (problem || !active) throw new InvalidInputError(`expects a model that can be retrained, but "${model.name}" cannot: ${problem}`, { field: 'model' });
+    return {
+      active,
+      columns: trainingColumns(active) as TrainingColumns,
+      hyperparameters: this.families.parseHyperparameters(model.family, active.hyperparameters),
+      dataset: await this.freshDataset(await this.datasets.getDataset(active.datasetId!)),
+    };
+  }
 
   async searchLearningEvents(filter: LearningEventFilter): Promise<Page<LearningEventEntity>> {
     const size = pageSize(filter.first);

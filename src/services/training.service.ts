@@ -19,7 +19,7 @@ import type { JobsService } from './jobs.service';
 import type { LifecycleService } from './lifecycle.service';
 import type { PolicyService } from './policy.service';
 import type { RegistryService } from './registry.service';
-import { runTraining } from './training-runner';
+import { runTraining, type TrainingCallbacks } from './training-runner';
 
 export interface TrainModelRequest {
   model: string;
@@ -202,6 +202,14 @@ export class TrainingService {
       await this.registry.failVersion(version.id, error instanceof Error ? error.message : String(error));
       throw error;
     }
+  }
+
+  /** Trains in a worker thread and registers nothing (a tuning trial); `set`'s buffers move to the thread. */
+  trainUnregistered(familyId: string, set: TabularTrainingSet, hyperparameters: Record<string, unknown>, callbacks: TrainingCallbacks): Promise<TrainedModel> {
+    return runTraining(
+      { familyId, plugins: this.options.plugins, data: set, params: hyperparameters, seed: Number(hyperparameters.seed ?? 0), threads: this.options.threads },
+      callbacks,
+    );
   }
 
   /** Fails the TRAINING versions a lost attempt of `job` left behind (the `jobAttemptWasLost` hook). */

@@ -10,9 +10,16 @@ describe('src/schema/schema.graphql', () => {
 
   it('keeps the names clients depend on (ARCHITECTURE.md)', async () => {
     const sdl = await printKybernetSchema();
-    const queries = ['families', 'registeredModels', 'registeredModel', 'modelVersion', 'modelVersions', 'compareModels', 'datasets', 'jobs', 'job', 'policy', 'events'];
-    const mutations = ['createRegisteredModel', 'trainModel', 'importModel', 'cancelJob', 'promoteModel', 'rollbackModel', 'retireModel', 'predict', 'predictBatch', 'createDataset', 'updatePolicy', 'createApiKey', 'revokeApiKey'];
-    const subscriptions = ['events', 'promotionAlerts', 'jobProgress'];
+    const queries = [
+      'families', 'registeredModels', 'registeredModel', 'modelVersion', 'modelVersions', 'compareModels', 'predictions', 'trades', 'datasets', 'jobs', 'job',
+      'shadowEvaluation', 'driftEvents', 'modelHealth', 'policy', 'events', 'learningTrigger',
+    ];
+    const mutations = [
+      'createRegisteredModel', 'trainModel', 'importModel', 'triggerRetraining', 'cancelJob', 'promoteModel', 'rollbackModel', 'retireModel', 'predict', 'predictBatch',
+      'tradePrediction', 'positionSizeMultiplier', 'strategyWeights', 'logTradeExecution', 'logTradeOutcome', 'recordOutcome', 'ingestBars', 'createDataset', 'checkDrift',
+      'updatePolicy', 'createApiKey', 'revokeApiKey', 'selectStrategy',
+    ];
+    const subscriptions = ['events', 'promotionAlerts', 'driftAlerts', 'jobProgress'];
     const fieldsOf = (type: string) => {
       const block = sdl.slice(sdl.indexOf(`type ${type} {`));
       return block.slice(0, block.indexOf('\n}'));
