@@ -108,6 +108,8 @@ export const policySchema = z.strictObject({
   rl_maintenance: z
     .strictObject({
       snapshot_interval_trades: z.number().int().min(1).default(500),
+      /** How often pending snapshots are swept up (the RL_MAINTENANCE job). */
+      maintenance_interval_hours: positive.default(1),
       reset_on_regime_change: z.boolean().default(true),
       learning_rate: z.number().gt(0).max(1).default(0.1),
       discount: fraction.default(0.95),

@@ -12,6 +12,7 @@ import { FeaturesService } from '../services/features.service';
 import { LearningTriggerService } from '../services/learning-trigger.service';
 import { OutcomesService } from '../services/outcomes.service';
 import { TuningService } from '../services/tuning.service';
+import { RlMaintenance } from '../services/rl-maintenance';
 import { TradesService } from '../services/trades.service';
 import { AuditService } from '../services/audit.service';
 import type { Services } from '../services/container';
@@ -97,7 +98,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy);
   const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
   const decision = new DecisionService(registry, serving, features, policy);
-  const rlAgents = new RlAgentsService(dataSource, registry, lifecycle, events, policy, new RlLiveAgents(dataSource, registry), new RlSnapshots(dataSource, registry, events, log), log);
+  const rlSnapshots = new RlSnapshots(dataSource, registry, events, log);
+  const rlAgents = new RlAgentsService(dataSource, registry, lifecycle, events, policy, new RlLiveAgents(dataSource, registry), rlSnapshots, log);
+  const rlMaintenance = new RlMaintenance(rlSnapshots, jobs);
   decision.setAgents(new RlDecisionAgents(dataSource, rlAgents));
   trades.setHooks({
     tradeOutcomeWillCommit: (trade, tx) => rlAgents.learnFromTrade(trade, tx),
@@ -105,6 +108,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   });
   scheduler.register(retraining.fullRetrainingTask());
   scheduler.register(archive.archiveTask());
+  scheduler.register(rlMaintenance.maintenanceTask());
   const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
   const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, drift, log);
   const health = new HealthService(dataSource, registry, events, policy, retraining, log);
@@ -162,6 +166,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     worker.register('TRAIN', training.runTrainJob);
     for (const kind of ['FULL', 'PARTIAL', 'INCREMENTAL'] as const) worker.register(kind, retraining.runRetrainingJob);
     worker.register('TUNING', tuning.runTuningJob);
+    worker.register('RL_MAINTENANCE', rlMaintenance.runMaintenanceJob);
     worker.register('ARCHIVE', archive.runArchiveJob);
     worker.register('DRIFT_CHECK', drift.runDriftCheckJob);
     await worker.start(options.workerConcurrency ?? 1);

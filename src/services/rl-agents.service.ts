@@ -269,8 +269,8 @@ export class RlAgentsService {
   }
 
   /** Registers every pending snapshot as a version (trades hook tradeOutcomeDidRecord; also retries earlier failures). */
-  registerPendingSnapshots(): Promise<void> {
-    return this.snapshots.registerPending();
+  async registerPendingSnapshots(): Promise<void> {
+    await this.snapshots.registerPending();
   }
 
   async signalRegimeChange(input: { regime: string; model?: string | null }): Promise<RegimeChangeAnswer[]> {

@@ -47,16 +47,19 @@ export class RlSnapshots {
     return id;
   }
 
-  /** Registers every pending snapshot (of one model when given); failures are logged and retried later. */
-  async registerPending(registeredModelId?: string): Promise<void> {
-    for (;;) {
+  /**
+   * Registers every pending snapshot (of one model when given) and returns how many; a failure is
+   * logged, ends the round and is retried later (the next learned trade, or the RL_MAINTENANCE job).
+   */
+  async registerPending(registeredModelId?: string): Promise<number> {
+    for (let registered = 0; ; registered++) {
       const claimed = await this.claim(registeredModelId);
-      if (!claimed) return;
+      if (!claimed) return registered;
       try {
         await this.register(claimed);
       } catch (error) {
         this.log(`rl: snapshot ${claimed.id} could not be registered (it stays pending): ${(error as Error).message}`);
-        return;
+        return registered;
       }
     }
   }
