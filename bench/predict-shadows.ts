@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         for (const shadows of SHADOWS) {
           const key = `${concurrency}:${shadows}`;
-          const result = await runLoad({ url: bench.http.url, key: bench.keys.trader, body: body(`shadows-${shadows}`), concurrency, requests: REQUESTS, warmup: round === 0 ? 200 : 50 });
+          const result = await runLoad({ url: bench.http.url, key: bench.keys.trader, body: body(`shadows-${shadows}`), concurrency, requests: REQUESTS, warmup: round === 0 ? 2000 : 200 });
           const { p50, p99 } = latencyPercentiles(result.latenciesMs);
           perRound[key] ??= { p50: [], p99: [], perSecond: [], errors: 0 };
           perRound[key].p50.push(p50);

@@ -5,7 +5,7 @@
  * Ours runs the family's loop: one UpdateOneIter per round with a yield to the event loop and an abort
  * check between rounds.
  *
- *   node -r @swc-node/register bench/xgboost-training.ts [runs=3]
+ *   node -r @swc-node/register bench/xgboost-training.ts [runs=3]      (the baseline needs Debian's python3-xgboost: apt-get install -y python3-xgboost)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

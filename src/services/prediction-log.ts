@@ -60,7 +60,11 @@ export async function insertPredictions(dataSource: DataSource, records: ActiveP
   return new Set(inserted.map((row) => row.id));
 }
 
-/** Inserts SHADOW predictions of requests that `activeVersionId` answered, with that answer's features. */
+/**
+ * Inserts SHADOW predictions of requests that `activeVersionId` answered, with that answer's features,
+ * committed without waiting for the disk: a database crash may lose the latest of them (fewer samples
+ * for the shadow tester), never an answer the API gave.
+ */
 export async function insertShadowPredictions(dataSource: DataSource, activeVersionId: string, records: ShadowPredictionRecord[]): Promise<void> {
   if (records.length === 0) return;
   await queryPrepared(
@@ -82,5 +86,7 @@ export async function insertShadowPredictions(dataSource: DataSource, activeVers
       records.map((r) => r.latencyMs),
       activeVersionId,
     ],
+    // Shadow rows answer no one: they need not hold up the ACTIVE answers' commits.
+    { synchronousCommit: false },
   );
 }

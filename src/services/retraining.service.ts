@@ -301,15 +301,21 @@ export class RetrainingService {
    * Refuses a model that cannot be retrained, saying why.
    */
   async retrainingBasis(model: RegisteredModelEntity): Promise<RetrainingBasis> {
-    const problem = await this.whyNotRetrainable('FULL', model);
-    const active = await this.registry.activeVersion(model.id);
-    if (problem || !active) throw new InvalidInputError(`expects a model that can be retrained, but "${model.name}" cannot: ${problem}`, { field: 'model' });
+    const active = await this.assertRetrainable(model);
     return {
       active,
       columns: trainingColumns(active) as TrainingColumns,
       hyperparameters: this.families.parseHyperparameters(model.family, active.hyperparameters),
       dataset: await this.freshDataset(await this.datasets.getDataset(active.datasetId!)),
     };
+  }
+
+  /** Refuses, saying why, a model that cannot be retrained from its ACTIVE version; returns that version. */
+  async assertRetrainable(model: RegisteredModelEntity): Promise<ModelVersionEntity> {
+    const problem = await this.whyNotRetrainable('FULL', model);
+    const active = await this.registry.activeVersion(model.id);
+    if (problem || !active) throw new InvalidInputError(`expects a model that can be retrained, but "${model.name}" cannot: ${problem}`, { field: 'model' });
+    return active;
   }
 
   async searchLearningEvents(filter: LearningEventFilter): Promise<Page<LearningEventEntity>> {

@@ -78,7 +78,7 @@ export class TuningService {
     if (family.kind !== 'tabular' || !family.searchSpace) {
       throw new InvalidInputError(`expects a model of a tabular family with a search space, but "${model.name}" is ${model.family} (${family.kind})`, { field: 'model' });
     }
-    await this.retraining.retrainingBasis(model);
+    await this.retraining.assertRetrainable(model);
     const { retraining } = (await this.policy.current()).document;
     return this.jobs.enqueue({
       kind: 'TUNING',
