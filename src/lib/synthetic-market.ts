@@ -1,5 +1,5 @@
 /**
- * A seeded synthetic market for the demo and end-to-end tests: several symbols of OHLCV bars whose
+ * A seeded synthetic market of OHLCV bars for the market layer's tests and benchmarks: several symbols whose
  * next-bar returns are predictable from recent returns with a sign that flips at a regime change.
  *
  * Generating process, for symbol i at bar t in regime k (the same seed gives the same bars):

@@ -5,6 +5,7 @@
  * event log and artifacts. Each helper resolves once the process says it is ready.
  *
  *   const worker = await spawnWorker({ databaseUrl: t.db.url, dataDir: t.dataDir });
+ *   const demo = await spawnDemo({ databaseUrl, dataDir });               // `kybernet demo`, once it serves
  *   const api = await spawnServe({ databaseUrl: t.db.url, dataDir: t.dataDir, args: ['--no-worker'] });
  *   request(api.url, t.keys.viewer, JobDocument, { id });     // keys live in the shared database
  *   await worker.kill('SIGKILL');                            // or stop() for a graceful SIGTERM
@@ -46,7 +47,7 @@ export interface KybernetProcess {
 
 const live = new Set<KybernetProcess>();
 
-function start(command: 'serve' | 'worker', options: ProcessOptions, ready: RegExp): Promise<KybernetProcess> {
+function start(command: 'serve' | 'worker' | 'demo', options: ProcessOptions, ready: RegExp): Promise<KybernetProcess> {
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'src/server/cli.ts', command, ...(options.args ?? [])], {
     cwd: ROOT,
     env: {
@@ -132,6 +133,13 @@ export function spawnServe(options: ProcessOptions): Promise<KybernetProcess> {
 /** `kybernet worker`. */
 export function spawnWorker(options: ProcessOptions): Promise<KybernetProcess> {
   return start('worker', options, /^Kybernet worker \S+ working jobs/);
+}
+
+/** `kybernet demo`: resolves once the story is told and the API serves (its URL is the one the demo prints). */
+export async function spawnDemo(options: ProcessOptions): Promise<KybernetProcess> {
+  const demo = await start('demo', options, /^Press Ctrl-C to stop/);
+  const url = /serving GraphQL on (http\S+)/.exec(demo.output())?.[1] ?? '';
+  return Object.assign(demo, { url, wsUrl: url.replace(/^http/, 'ws') });
 }
 
 /** Kills every process these helpers started that is still running. */

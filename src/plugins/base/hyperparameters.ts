@@ -24,4 +24,8 @@ export const treeTrainingParams = {
     .max(0.5)
     .default(0.2)
     .describe('Share of the latest rows held out (in time order) for early stopping and validation metrics'),
+  refit_on_all_rows: z
+    .boolean()
+    .default(false)
+    .describe('After validating, train again on every row (the held-out latest ones too) with the rounds early stopping chose; the metrics stay those of the held-out fit'),
 };

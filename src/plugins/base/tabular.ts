@@ -5,18 +5,22 @@
  * validation metrics and the reference summary. A leaf supplies only `fit` (call its library) and
  * `load` (its predictor):
  *
- *   trainTabular(data, { task, validationFraction, allowsMissing, seed }, { fit, load })
+ *   trainTabular(data, { task, validationFraction, allowsMissing, seed, progress, refitOnAllRows }, { fit, load })
  *     1. validateTabularSet  — refuses a malformed set with an InvalidInputError naming the field
  *     2. splitValidationTail — the last ⌊rows × validationFraction⌋ rows (at least one when > 0)
  *     3. leaf.fit(split)     — may use split.validation for early stopping
  *     4. leaf.load(artifact) — scores the validation rows; outputs[0] is the prediction judged
  *     5. metrics (lib/metrics) and reference summary (lib/reference): features on the training rows,
  *        predictions and outcomes on the validation rows
+ *     6. with refitOnAllRows: leaf.fit again on every row, validation tail included, with the capacity
+ *        the first fit chose (e.g. the rounds early stopping kept). The latest rows are the ones that
+ *        matter most after a regime change, and the held-out fit never learned them; the refit does.
+ *        Its metrics stay the held-out fit's: an honest estimate, as no rows are left to judge it on.
  */
 import { InvalidInputError } from '../../lib/errors';
 import { taskMetrics } from '../../lib/metrics';
 import { summarizeReference } from '../../lib/reference';
-import type { ModelArtifact, Predictor, TabularTrainingSet, TrainedModel, TrainingSet } from '../contract';
+import type { ModelArtifact, Predictor, TabularTrainingSet, TrainContext, TrainedModel, TrainingSet } from '../contract';
 
 export type TabularTask = 'regression' | 'binary';
 
@@ -43,15 +47,38 @@ export interface TabularOptions {
   seed: number;
   /** Fewest training rows left after the tail is held out (default 10). */
   minTrainRows?: number;
+  /** The training's progress (TrainContext.progress); shared between the passes when refitting. */
+  progress(fraction: number, message?: string): void;
+  /** Step 6 above. */
+  refitOnAllRows?: boolean;
 }
 
 export interface TabularFit {
   artifact: ModelArtifact;
   featureImportance?: Record<string, number>;
+  /** The capacity the fit chose on the validation tail, to refit with (e.g. boosting rounds added). */
+  rounds?: number;
+}
+
+/** The options of a boosted-tree family's training from its shared parameters (base/hyperparameters treeTrainingParams). */
+export function tabularOptions(
+  task: TabularTask,
+  params: { validation_fraction: number; refit_on_all_rows: boolean },
+  ctx: Pick<TrainContext, 'seed' | 'progress'>,
+): TabularOptions {
+  return { task, validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed, progress: ctx.progress, refitOnAllRows: params.refit_on_all_rows };
+}
+
+/** One pass of a leaf's fit. */
+export interface FitPass {
+  /** Set on the refit: the capacity the first pass chose. */
+  rounds?: number;
+  /** This pass's share of the training's progress. */
+  progress(fraction: number, message?: string): void;
 }
 
 export interface TabularLeaf {
-  fit(split: TabularSplit): Promise<TabularFit>;
+  fit(split: TabularSplit, pass: FitPass): Promise<TabularFit>;
   load(artifact: ModelArtifact): Promise<Predictor>;
 }
 
@@ -125,26 +152,35 @@ async function firstOutput(predictor: Predictor, rows: TabularRows): Promise<Flo
 export async function trainTabular(data: TrainingSet, options: TabularOptions, leaf: TabularLeaf): Promise<TrainedModel> {
   const set = validateTabularSet(data, options.task, options.allowsMissing);
   const split = splitValidationTail(set, options.validationFraction, options.minTrainRows);
-  const { artifact, featureImportance } = await leaf.fit(split);
+  const refit = options.refitOnAllRows === true && split.validation.rows > 0;
+  const held = await leaf.fit(split, { progress: refit ? (fraction, message) => options.progress(fraction / 2, message) : options.progress });
   const summaryOptions = { seed: options.seed };
-  const trainFeatures = { featureNames: split.featureNames, features: split.train.features, rows: split.train.rows };
   if (split.validation.rows === 0) {
-    return { artifact, metrics: {}, featureImportance, reference: summarizeReference(trainFeatures, {}, summaryOptions) };
+    const trainFeatures = { featureNames: split.featureNames, features: split.train.features, rows: split.train.rows };
+    return { artifact: held.artifact, metrics: {}, featureImportance: held.featureImportance, reference: summarizeReference(trainFeatures, {}, summaryOptions) };
   }
-  const predictor = await leaf.load(artifact);
+  const predictor = await leaf.load(held.artifact);
+  let predictions: Float32Array;
   try {
-    const predictions = await firstOutput(predictor, split.validation);
-    return {
-      artifact,
-      metrics: taskMetrics(options.task, predictions, split.validation.target),
-      featureImportance,
-      reference: summarizeReference(
-        trainFeatures,
-        { predictions, outcomes: split.validation.target },
-        summaryOptions,
-      ),
-    };
+    predictions = await firstOutput(predictor, split.validation);
   } finally {
     await predictor.dispose();
   }
+  const final = refit
+    ? await leaf.fit(
+        { featureNames: split.featureNames, train: { features: set.features, target: set.target, rows: set.rows }, validation: { features: new Float32Array(0), target: new Float32Array(0), rows: 0 } },
+        { rounds: held.rounds, progress: (fraction, message) => options.progress(0.5 + fraction / 2, `refit on all ${set.rows} rows: ${message ?? ''}`) },
+      )
+    : held;
+  const trained = refit ? set : split.train;
+  return {
+    artifact: final.artifact,
+    metrics: taskMetrics(options.task, predictions, split.validation.target),
+    featureImportance: final.featureImportance,
+    reference: summarizeReference(
+      { featureNames: split.featureNames, features: trained.features, rows: trained.rows },
+      { predictions, outcomes: split.validation.target },
+      summaryOptions,
+    ),
+  };
 }

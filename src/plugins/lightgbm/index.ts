@@ -9,7 +9,7 @@
  */
 import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
-import { trainTabular, type TabularSplit } from '../base/tabular';
+import { tabularOptions, trainTabular, type TabularSplit } from '../base/tabular';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainedModel, TrainingSet } from '../contract';
 import { importOnnxArtifact, ONNX_FILE, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
@@ -41,15 +41,15 @@ async function fit(split: TabularSplit, params: LightGBMParams, rounds: number, 
     extraBoosterParams: engine.growth,
   });
   const { artifact, featureImportance } = xgboostArtifact(run.modelJson, split.featureNames);
-  return { artifact, featureImportance };
+  return { artifact, featureImportance, rounds: run.added };
 }
 
 async function train(data: TrainingSet, rawParams: LightGBMParams, ctx: TrainContext): Promise<TrainedModel> {
   const params = parseHyperparameters(lightgbmHyperparameters, rawParams);
   return trainTabular(
     data,
-    { task: params.objective, validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
-    { fit: (split) => fit(split, params, params.num_iterations, ctx), load },
+    tabularOptions(params.objective, params, ctx),
+    { fit: (split, pass) => fit(split, params, pass.rounds ?? params.num_iterations, { ...ctx, progress: pass.progress }), load },
   );
 }
 
@@ -78,8 +78,8 @@ async function update(previous: ModelArtifact, data: TrainingSet, rawParams: Lig
   const kept = { ...params, objective: task } as LightGBMParams;
   return trainTabular(
     data,
-    { task, validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
-    { fit: (split) => fit(split, kept, params.update_iterations, ctx, previousJson), load },
+    tabularOptions(task, params, ctx),
+    { fit: (split, pass) => fit(split, kept, pass.rounds ?? params.update_iterations, { ...ctx, progress: pass.progress }, previousJson), load },
   );
 }
 

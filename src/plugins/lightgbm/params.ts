@@ -82,6 +82,7 @@ export function engineParams(params: LightGBMParams): { xgboost: XGBoostParams; 
       nthread: params.num_threads,
       seed: params.seed,
       validation_fraction: params.validation_fraction,
+      refit_on_all_rows: params.refit_on_all_rows,
       update_rounds: params.update_iterations,
     },
     growth: { grow_policy: 'lossguide', max_leaves: params.num_leaves, max_bin: params.max_bin },

@@ -15,6 +15,8 @@ export interface BoostingRun {
   modelJson: Uint8Array;
   /** Rounds in the model, previous ones included. */
   rounds: number;
+  /** Rounds this run added (after early stopping's truncation). */
+  added: number;
   /** The round (0-based, counted in the whole model) whose validation score was best, if validated. */
   bestIteration?: number;
   bestScore?: number;
@@ -85,6 +87,7 @@ export async function boost(request: BoostingRequest): Promise<BoostingRun> {
     return {
       modelJson: booster.saveJson(),
       rounds: booster.boostedRounds(),
+      added: booster.boostedRounds() - start,
       bestIteration: best?.iteration,
       bestScore: best?.score,
     };

@@ -5,7 +5,7 @@
  */
 import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
-import { type TabularFit, trainTabular } from '../base/tabular';
+import { type TabularFit, tabularOptions, trainTabular } from '../base/tabular';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainingSet, TrainedModel } from '../contract';
 import { importOnnxArtifact, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
@@ -25,7 +25,7 @@ async function load(artifact: ModelArtifact): Promise<Predictor> {
 async function boostAndPackage(request: BoostingRequest): Promise<TabularFit> {
   const run = await boost(request);
   const { artifact, featureImportance } = xgboostArtifact(run.modelJson, request.split.featureNames);
-  return { artifact, featureImportance };
+  return { artifact, featureImportance, rounds: run.added };
 }
 
 function taskOf(objective: XGBoostObjective): 'regression' | 'binary' {
@@ -36,9 +36,10 @@ async function train(data: TrainingSet, rawParams: XGBoostParams, ctx: TrainCont
   const params = parseHyperparameters(xgboostHyperparameters, rawParams);
   return trainTabular(
     data,
-    { task: taskOf(params.objective), validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
+    tabularOptions(taskOf(params.objective), params, ctx),
     {
-      fit: (split) => boostAndPackage({ split, params, objective: params.objective, rounds: params.num_boost_round, ctx }),
+      fit: (split, pass) =>
+        boostAndPackage({ split, params, objective: params.objective, rounds: pass.rounds ?? params.num_boost_round, ctx: { ...ctx, progress: pass.progress } }),
       load,
     },
   );
@@ -73,10 +74,10 @@ async function update(
   if (objective !== params.objective) ctx.log(`update keeps the previous model's objective ${objective}`);
   return trainTabular(
     data,
-    { task: taskOf(objective), validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed },
+    tabularOptions(taskOf(objective), params, ctx),
     {
-      fit: (split) =>
-        boostAndPackage({ split, params, objective, rounds: params.update_rounds, ctx, previousModel: previousJson }),
+      fit: (split, pass) =>
+        boostAndPackage({ split, params, objective, rounds: pass.rounds ?? params.update_rounds, ctx: { ...ctx, progress: pass.progress }, previousModel: previousJson }),
       load,
     },
   );

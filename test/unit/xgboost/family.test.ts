@@ -133,6 +133,30 @@ describe('xgboost family', () => {
     expect(treesOf(full).slice(0, kept)).toEqual(treesOf(stopped));
   });
 
+  it('refit_on_all_rows: validates as the held-out fit does, then trains on every row with the rounds early stopping kept', async () => {
+    const noisy = syntheticSet(600, width, { seed: 15 });
+    const setting = { eta: 0.5, max_depth: 8, min_child_weight: 0, lambda: 0, num_boost_round: 150, early_stopping_rounds: 5 };
+    const held = await xgboostFamily.train(noisy, params(setting), trainContext());
+    const ctx = trainContext();
+    const refit = await xgboostFamily.train(noisy, params({ ...setting, refit_on_all_rows: true }), ctx);
+    const kept = treesOf(held).length;
+    expect(kept).toBeLessThan(150);
+
+    // The metrics (and the validation figures of the reference) are the held-out fit's: no rows are left to judge the refit on.
+    expect(refit.metrics).toEqual(held.metrics);
+    expect(refit.reference?.outcomes).toEqual(held.reference?.outcomes);
+    expect(refit.reference?.rows).toBe(noisy.rows);
+    // The model is the one trained on all 600 rows for the kept rounds, not the held-out one.
+    const allRows = await xgboostFamily.train(noisy, params({ ...setting, num_boost_round: kept, early_stopping_rounds: 0, validation_fraction: 0 }), trainContext());
+    expect(treesOf(refit)).toEqual(treesOf(allRows));
+    expect(treesOf(refit)).not.toEqual(treesOf(held));
+    // One progress scale for both passes: the first fit's rounds in [0, ½], the refit's in (½, 1].
+    const fractions = ctx.progressCalls.map((call) => call.fraction);
+    expect(fractions.every((fraction, i) => i === 0 || fraction >= fractions[i - 1])).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+    expect(ctx.progressCalls.at(-1)!.message).toBe(`refit on all 600 rows: round ${kept}/${kept}`);
+  });
+
   it('stops at the next round when aborted, with an AbortError naming the round', async () => {
     const controller = new AbortController();
     const ctx = trainContext(controller.signal);
