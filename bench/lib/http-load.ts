@@ -36,7 +36,16 @@ async function drive(spec: LoadSpec): Promise<LoadResult> {
       call.on('error', reject);
       call.end(body);
     });
-  for (let i = 0; i < spec.warmup; i++) await send();
+  // The warm-up runs at the measured concurrency, so the measurement starts on open connections.
+  let warmed = 0;
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      while (warmed < spec.warmup) {
+        warmed++;
+        await send();
+      }
+    }),
+  );
   const latenciesMs: number[] = [];
   let errors = 0;
   let issued = 0;

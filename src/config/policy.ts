@@ -51,6 +51,17 @@ export const policySchema = z.strictObject({
       max_samples: z.number().int().min(1).default(2000),
     })
     .prefault({}),
+  shadow_scoring: z
+    .strictObject({
+      /**
+       * Share of requests the SHADOW versions score while the server is busy — while the ACTIVE version
+       * answers requests in shared batches, i.e. they queue for it. Below that load every request is
+       * scored. Shadows then cost a busy server a fraction of their work, and the shadow tester gets
+       * fewer (still random) samples. The same requests for every shadow, chosen by request id.
+       */
+      sample_rate_under_load: fraction.default(0.1),
+    })
+    .prefault({}),
   drift_detection: z
     .strictObject({
       check_interval_hours: positive.default(6),

@@ -66,9 +66,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const eventStream = new EventStream(events, (error) => log(`event stream: ${(error as Error).message}`));
   const registry = new RegistryService(dataSource, store, families, events);
   const lifecycle = new LifecycleService(dataSource, registry, events);
+  const policy = new PolicyService(dataSource, events);
   const serving = new ServingService(dataSource, registry, families, {
     batchWindowMs: config.env.KYBERNET_BATCH_WINDOW_MS,
     batchMaxRows: config.env.KYBERNET_BATCH_MAX_ROWS,
+    shadowSampleRateUnderLoad: async () => (await policy.current()).document.shadow_scoring.sample_rate_under_load,
     log,
   });
   lifecycle.setHooks({
@@ -82,7 +84,6 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const datasets = new DatasetsService(dataSource, store);
   const queue = await createJobQueue(databaseUrl, (error) => log(`queue: ${error.message}`));
   const jobs = new JobsService(dataSource, events, queue);
-  const policy = new PolicyService(dataSource, events);
   const training = new TrainingService(dataSource, registry, lifecycle, datasets, jobs, families, policy, {
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,

@@ -5,8 +5,10 @@
  * rows off the answer's path: once the ACTIVE rows are written, the request's rows join the model's
  * shadow queue, which every SHADOW_WINDOW_MS scores all queued rows with each shadow in turn and writes
  * their predictions in one statement — so shadows cost the answer neither a concurrent session run nor
- * a database round trip of its own (bench/predict-shadows.ts). One `predictions` row is written per
- * version per request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
+ * a database round trip of its own (bench/predict-shadows.ts). While requests queue for the ACTIVE
+ * version (it answers them in shared batches), the shadows score only a sample of them
+ * (policy.shadow_scoring), so that a busy server spends on them a fraction of their work. One
+ * `predictions` row is written per version per scored request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
  * request sees either the old ACTIVE or the new one, never a mix.
  */
 import { randomUUID } from 'node:crypto';
@@ -79,6 +81,8 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export interface ServingOptions {
   batchWindowMs: number;
   batchMaxRows: number;
+  /** policy.shadow_scoring.sample_rate_under_load: the share of requests shadows score while requests queue for the ACTIVE version. */
+  shadowSampleRateUnderLoad(): Promise<number>;
   log?: (message: string) => void;
 }
 
@@ -103,6 +107,15 @@ export function encodeRow(values: (number | null)[], signature: ModelSignature, 
     }
     target[offset + i] = value;
   }
+}
+
+/** Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the same requests. */
+export function sampledForShadows(requestId: string, rate: number): boolean {
+  if (rate >= 1) return true;
+  if (rate <= 0) return false;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < requestId.length; i++) hash = Math.imul(hash ^ requestId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) / 0x1_0000_0000 < rate;
 }
 
 export class ServingService {
@@ -143,7 +156,7 @@ export class ServingService {
       encodeRow(values, signature, served.active.version.featureNames, row, 0, `rows[${r}]`);
       return { row, requestId: `${requestId}:${r}`, submittedAt };
     });
-    const results = await this.runBatch(served, rows);
+    const results = await this.runBatch(served, rows, false);
     const conflict = results.find((result) => result instanceof ConflictError);
     if (conflict) throw conflict;
     return results as PredictionResult[];
@@ -228,7 +241,7 @@ export class ServingService {
       model,
       active: { version: activeVersion, predictor: activePredictor },
       shadows,
-      batcher: new MicroBatcher((rows) => this.runBatch(served, rows), {
+      batcher: new MicroBatcher((rows) => this.runBatch(served, rows, rows.length > 1), {
         maxItems: this.options.batchMaxRows,
         windowMs: this.options.batchWindowMs,
       }),
@@ -240,7 +253,8 @@ export class ServingService {
     return served;
   }
 
-  private async runBatch(served: ServedModel, rows: QueuedRow[]): Promise<(PredictionResult | ConflictError)[]> {
+  /** Scores and records `rows` with the ACTIVE version; `busy`: several predict calls queued for this run. */
+  private async runBatch(served: ServedModel, rows: QueuedRow[], busy: boolean): Promise<(PredictionResult | ConflictError)[]> {
     const { active, model } = served;
     const width = active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
@@ -282,8 +296,9 @@ export class ServingService {
     );
     const { shadowQueue } = served;
     if (shadowQueue) {
+      const rate = busy ? await this.options.shadowSampleRateUnderLoad() : 1;
       rows.forEach((queued, r) => {
-        if (inserted.has(results[r].id)) void shadowQueue.submit(queued);
+        if (inserted.has(results[r].id) && sampledForShadows(queued.requestId, rate)) void shadowQueue.submit(queued);
       });
     }
     return results.map((result) =>
