@@ -1,8 +1,8 @@
 /**
  * A statement run as a named prepared statement on the pool's connection: Postgres parses and plans
  * it once per connection instead of on every call. For hot statements with a fixed text (the
- * predictions insert): planning an unnest insert costs more than executing it, and its time varies —
- * on the serving path a plain query's p99 was about three times a prepared one's (bench/predict-http.ts).
+ * predictions insert), whose planning costs more than a one-row execution and varies: 3,000 one-row
+ * inserts of a 64-feature prediction took p50 0.30 / p99 1.66 ms as plain queries, 0.21 / 0.51 ms prepared.
  */
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';

@@ -108,7 +108,7 @@ program
 
 program
   .command('demo')
-  .description('Train, promote and serve a model on a seeded synthetic market (embedded defaults).')
+  .description('Run the learning loop on a seeded market that changes regime (drift, retraining, automatic promotion), then serve (embedded defaults).')
   .action(async () => serve({ worker: true, demo: true }));
 
 program.parseAsync().catch((error: unknown) => {
