@@ -18,6 +18,7 @@ export class EventStream {
   private fetching?: Promise<void>;
   private fetchAgain = false;
   private closed = false;
+  private listening = false;
 
   constructor(
     private readonly events: EventsService,
@@ -27,8 +28,18 @@ export class EventStream {
   async start(): Promise<void> {
     this.head = await this.events.latestId();
     this.client = await this.events.openListenConnection();
+    this.listening = true;
     this.client.on('notification', () => this.pull());
-    this.client.on('error', (error) => this.onError(error));
+    this.client.on('error', (error) => {
+      this.listening = false;
+      this.onError(error);
+    });
+    this.client.on('end', () => (this.listening = false));
+  }
+
+  /** Whether this process hears NOTIFYs now (a replica that cannot listen is not ready). */
+  isListening(): boolean {
+    return this.listening && !this.closed;
   }
 
   async stop(): Promise<void> {
