@@ -14,14 +14,15 @@ export class ApiKeyResolver {
 
   @Authorized('admin')
   @Mutation(() => CreatedApiKey, { description: 'The key is in the answer only; it is stored hashed.' })
-  async createApiKey(@Arg('role', () => RoleEnum) role: Role, @Ctx() { services }: Context, @Arg('name', () => String, { nullable: true }) name?: string) {
-    const { key, record } = await services.apiKeys.createKey(role, name ?? undefined);
+  async createApiKey(@Arg('role', () => RoleEnum) role: Role, @Ctx() { services, principal }: Context, @Arg('name', () => String, { nullable: true }) name?: string) {
+    // The caller's key is re-checked in the minting transaction: a key being revoked mints nothing.
+    const { key, record } = await services.apiKeys.createKey(role, name ?? undefined, principal);
     return { key, apiKey: record };
   }
 
   @Authorized('admin')
   @Mutation(() => ApiKey)
-  revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { services }: Context) {
-    return services.apiKeys.revokeKey(id);
+  revokeApiKey(@Arg('id', () => ID) id: string, @Ctx() { services, principal }: Context) {
+    return services.apiKeys.revokeKey(id, principal);
   }
 }

@@ -18,6 +18,7 @@ import { AuditService } from '../services/audit.service';
 import type { Services } from '../services/container';
 import { DatasetsService } from '../services/datasets.service';
 import { EvaluationService } from '../services/evaluation.service';
+import { PgListener } from '../db/listener';
 import { EventStream } from '../services/event-stream';
 import { EventsService } from '../services/events.service';
 import { createJobQueue, type JobQueue } from '../services/job-queue';
@@ -63,7 +64,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const families = await loadFamilies(config.plugins);
   const store = createArtifactStore(config.store);
   const events = new EventsService(dataSource);
-  const eventStream = new EventStream(events, (error) => log(`event stream: ${(error as Error).message}`));
+  // One LISTEN connection per process for events, outcome signals and key changes; it reconnects by itself.
+  const listener = new PgListener(databaseUrl, { onError: (error) => log(`listener: ${(error as Error).message}`) });
+  const eventStream = new EventStream(events, listener, (error) => log(`event stream: ${(error as Error).message}`));
   const registry = new RegistryService(dataSource, store, families, events);
   const lifecycle = new LifecycleService(dataSource, registry, events);
   const policy = new PolicyService(dataSource, events);
@@ -113,7 +116,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
   const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, drift, log);
   const health = new HealthService(dataSource, registry, events, policy, retraining, log);
-  const outcomeSignal = new OutcomeSignal(dataSource, (error) => log(`outcome signal: ${(error as Error).message}`));
+  const outcomeSignal = new OutcomeSignal(dataSource, listener, (error) => log(`outcome signal: ${(error as Error).message}`));
   scheduler.register(drift.driftCheckTask());
   scheduler.register(health.healthCheckTask());
   const services: Services = {
@@ -122,7 +125,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     families,
     events,
     eventStream,
-    apiKeys: new ApiKeysService(dataSource),
+    apiKeys: new ApiKeysService(dataSource, listener, log),
     audit: new AuditService(dataSource),
     registry,
     lifecycle,
@@ -151,8 +154,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
   await eventStream.start();
   // The policy listener first: it forgets the cached policy that the scheduler then re-reads.
   const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(scheduler.onEvent)];
-  await outcomeSignal.start();
+  outcomeSignal.start();
   stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
+  await listener.start();
 
   const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
   const reaper = new JobReaper(dataSource, events, queue, jobHooks, {
@@ -185,10 +189,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
       await reaper.stop();
       if (worker) await worker.stop();
       else await queue.stop();
-      await outcomeSignal.stop();
+      outcomeSignal.stop();
       await shadow.close();
       await health.close();
       await eventStream.stop();
+      await listener.stop();
       await serving.close();
     },
   };

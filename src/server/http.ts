@@ -17,6 +17,7 @@ import { KybernetError } from '../lib/errors';
 import { createLoaders, type Context } from '../resolvers/context';
 import { formatError, toGraphQLError } from '../schema/errors';
 import { kybernetSchema } from '../schema/build';
+import { KEY_REVOKED_CLOSE } from '../services/api-keys.service';
 import type { Services } from '../services/container';
 
 export interface HttpServer {
@@ -77,7 +78,12 @@ export async function startHttpServer(services: Services, options: { port: numbe
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
-          await services.apiKeys.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          const principal = await services.apiKeys.authenticate(typeof authorization === 'string' ? authorization : undefined);
+          // Closed with 4403 as soon as the key is revoked, from any process.
+          const { socket } = ctx.extra;
+          const untrack = services.apiKeys.trackConnection(principal.keyId, () => socket.close(KEY_REVOKED_CLOSE.code, KEY_REVOKED_CLOSE.reason));
+          if (socket.readyState >= socket.CLOSING) untrack();
+          else socket.once('close', untrack);
           return true;
         } catch {
           return false;

@@ -2,50 +2,55 @@
  * One per process: hears NOTIFY from every process, reads the new events in id order and hands
  * them to in-process listeners (serving, schedulers) and to subscriptions. A subscription that
  * starts `after` an id first replays from the table, so a reconnecting client misses nothing.
+ *
+ * The NOTIFY is only a hint to read the table: whenever the shared listener (re)connects, the
+ * stream reads on from the last id it delivered, so events committed while this process could not
+ * listen (its connection terminated, the server restarted) still reach every listener and
+ * subscriber once, in order. A read that fails (the pool is still reconnecting) is retried.
  */
-import type { Client } from 'pg';
+import type { PgListener } from '../db/listener';
 import type { EventEntity } from '../entities/event.entity';
-import { matchesFilter, type EventFilter, type EventsService } from './events.service';
+import { EVENTS_CHANNEL, matchesFilter, type EventFilter, type EventsService } from './events.service';
 
 type Listener = (event: EventEntity) => void;
 
 const PAGE = 500;
+const RETRY_MS = 500;
 
 export class EventStream {
-  private client?: Client;
   private head = '0';
   private readonly listeners = new Set<Listener>();
   private fetching?: Promise<void>;
   private fetchAgain = false;
   private closed = false;
-  private listening = false;
+  private retryTimer?: NodeJS.Timeout;
+  private readonly detach: (() => void)[] = [];
 
   constructor(
     private readonly events: EventsService,
+    private readonly listener: PgListener,
     private readonly onError: (error: unknown) => void = (error) => console.error('event stream:', error),
   ) {}
 
+  /** Reads the current head; call before the listener starts (its first connection then pulls from here). */
   async start(): Promise<void> {
     this.head = await this.events.latestId();
-    this.client = await this.events.openListenConnection();
-    this.listening = true;
-    this.client.on('notification', () => this.pull());
-    this.client.on('error', (error) => {
-      this.listening = false;
-      this.onError(error);
-    });
-    this.client.on('end', () => (this.listening = false));
-  }
-
-  /** Whether this process hears NOTIFYs now (a replica that cannot listen is not ready). */
-  isListening(): boolean {
-    return this.listening && !this.closed;
+    this.detach.push(
+      this.listener.channel(EVENTS_CHANNEL, () => void this.pull()),
+      this.listener.watch({ connectionDidOpen: () => void this.pull() }),
+    );
   }
 
   async stop(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
+    for (const detach of this.detach) detach();
     await this.fetching;
-    await this.client?.end().catch(() => undefined);
+  }
+
+  /** Whether this process hears NOTIFYs now (a replica that cannot listen is not ready). */
+  isListening(): boolean {
+    return !this.closed && this.listener.isListening();
   }
 
   /** Calls `listener` for every event committed from now on, in id order. Returns the unsubscribe. */
@@ -72,10 +77,13 @@ export class EventStream {
       let page: EventEntity[];
       do {
         if (this.closed) return;
-        page = await this.events.list({ after: this.head, limit: PAGE }).catch((error) => {
+        try {
+          page = await this.events.list({ after: this.head, limit: PAGE });
+        } catch (error) {
           this.onError(error);
-          return [];
-        });
+          this.retryLater();
+          return;
+        }
         for (const event of page) {
           this.head = event.id;
           for (const listener of this.listeners) {
@@ -88,6 +96,14 @@ export class EventStream {
         }
       } while (page.length === PAGE);
     } while (this.fetchAgain);
+  }
+
+  private retryLater(): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.pull();
+    }, RETRY_MS);
   }
 
   /**

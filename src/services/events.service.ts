@@ -3,9 +3,8 @@
  * exists exactly when its change committed. Appends take a transaction-scoped advisory lock, which
  * makes ids commit in increasing order: a reader that has seen id N has seen every id below N, so
  * `after: N` replays without gaps. The NOTIFY issued in the transaction is delivered at commit to
- * every process's EventStream.
+ * every process's EventStream (through its PgListener, src/db/listener.ts).
  */
-import type { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { EventEntity } from '../entities/event.entity';
 import { InvalidInputError } from '../lib/errors';
@@ -85,15 +84,5 @@ export class EventsService {
   async latestId(): Promise<string> {
     const [row] = await this.dataSource.query('SELECT coalesce(max(id), 0)::text AS id FROM events');
     return row.id as string;
-  }
-
-  /** A dedicated connection for LISTEN (pooled connections cannot hold one). */
-  async openListenConnection(): Promise<Client> {
-    const { Client: PgClient } = await import('pg');
-    const options = this.dataSource.options as { url?: string };
-    const client = new PgClient({ connectionString: options.url, application_name: 'kybernet-listen' });
-    await client.connect();
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    return client;
   }
 }

@@ -3,40 +3,48 @@
  * `kybernet_outcomes` with the registered model id after any insert into request_outcomes (a
  * statement trigger, migration 1795301000000), whichever code path wrote them. Listeners are called
  * with the model id after the writing transaction committed.
+ *
+ * A NOTIFY sent while this process could not listen is lost, so when the shared listener reconnects
+ * every model with outcomes recorded since the previous connection was last known to listen (less
+ * CATCH_UP_MARGIN, for transactions that began before and committed after) is signalled once: the
+ * shadow tester and health re-evaluate a model from its stored outcomes, so a signal too many costs
+ * one evaluation and none is missed.
  */
-import type { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PgListener } from '../db/listener';
 
 export const OUTCOMES_CHANNEL = 'kybernet_outcomes';
+
+/** How long before the last confirmed moment of listening an outcome's transaction may have begun. */
+const CATCH_UP_MARGIN_MS = 60_000;
+const RETRY_MS = 500;
 
 type Listener = (registeredModelId: string) => void;
 
 export class OutcomeSignal {
-  private client?: Client;
   private readonly listeners = new Set<Listener>();
+  private readonly detach: (() => void)[] = [];
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly listener: PgListener,
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  async start(): Promise<void> {
-    const { Client: PgClient } = await import('pg');
-    const options = this.dataSource.options as { url?: string };
-    this.client = new PgClient({ connectionString: options.url, application_name: 'kybernet-outcomes' });
-    this.client.on('error', (error) => this.onError(error));
-    this.client.on('notification', (message) => {
-      if (!message.payload) return;
-      for (const listener of this.listeners) {
-        try {
-          listener(message.payload);
-        } catch (error) {
-          this.onError(error);
-        }
-      }
-    });
-    await this.client.connect();
-    await this.client.query(`LISTEN ${OUTCOMES_CHANNEL}`);
+  /** Attaches to the listener's channel and reconnects; call before the listener starts. */
+  start(): void {
+    this.detach.push(
+      this.listener.channel(OUTCOMES_CHANNEL, (payload) => {
+        if (payload) this.signal(payload);
+      }),
+      this.listener.watch({
+        connectionDidOpen: ({ previousConfirmedAt }) => {
+          if (previousConfirmedAt) void this.catchUp(new Date(previousConfirmedAt.getTime() - CATCH_UP_MARGIN_MS));
+        },
+      }),
+    );
   }
 
   /** Calls `listener` with the model id whenever outcomes of that model were recorded. Returns the unsubscribe. */
@@ -45,7 +53,36 @@ export class OutcomeSignal {
     return () => this.listeners.delete(listener);
   }
 
-  async stop(): Promise<void> {
-    await this.client?.end().catch(() => undefined);
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    for (const detach of this.detach) detach();
+  }
+
+  private signal(registeredModelId: string): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(registeredModelId);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  }
+
+  /** Signals every model with outcomes recorded after `since`; retried while the pool cannot answer. */
+  private async catchUp(since: Date): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const models: { id: string }[] = await this.dataSource.query(
+        `SELECT m.id FROM registered_models m
+          WHERE EXISTS (SELECT 1 FROM request_outcomes o WHERE o.registered_model_id = m.id AND o.recorded_at > $1)`,
+        [since],
+      );
+      for (const { id } of models) this.signal(id);
+    } catch (error) {
+      this.onError(error);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.catchUp(since), RETRY_MS);
+    }
   }
 }
