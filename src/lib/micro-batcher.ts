@@ -2,11 +2,24 @@
  * Gathers concurrent requests into one batch run. While a run is in flight, new items queue; when it
  * finishes, everything queued runs together (up to `maxItems` per run). An idle batcher runs a new
  * item at once (or after `windowMs`, when set), so batching adds no latency at low load.
+ *
+ * One item's failure is its own. A run answers each item with its output or with an `ItemFailure`
+ * (that item alone is rejected). A run that throws with several items is not taken as their common
+ * fate: each of them runs again alone, one after the other, so the error reaches only the items that
+ * cause it and their neighbours are answered as if it had not been there. `runBatch` must therefore be
+ * safe to repeat for items of a failed run (it writes all of a run or nothing).
  */
 export interface MicroBatcherOptions {
   maxItems: number;
   windowMs: number;
 }
+
+/** What a run answers for an item that failed on its own: the item's promise rejects with `error`. */
+export class ItemFailure {
+  constructor(readonly error: unknown) {}
+}
+
+export type BatchRun<I, O> = (items: I[]) => Promise<(O | ItemFailure)[]>;
 
 interface Pending<I, O> {
   item: I;
@@ -20,7 +33,7 @@ export class MicroBatcher<I, O> {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly runBatch: (items: I[]) => Promise<O[]>,
+    private readonly runBatch: BatchRun<I, O>,
     private readonly options: MicroBatcherOptions,
   ) {}
 
@@ -48,13 +61,26 @@ export class MicroBatcher<I, O> {
     this.running = true;
     const batch = this.queue.splice(0, this.options.maxItems);
     try {
-      const outputs = await this.runBatch(batch.map((pending) => pending.item));
-      batch.forEach((pending, i) => pending.resolve(outputs[i]));
-    } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      await this.run(batch);
     } finally {
       this.running = false;
       if (this.queue.length) this.schedule();
     }
+  }
+
+  private async run(batch: Pending<I, O>[]): Promise<void> {
+    let outputs: (O | ItemFailure)[];
+    try {
+      outputs = await this.runBatch(batch.map((pending) => pending.item));
+    } catch (error) {
+      if (batch.length === 1) batch[0].reject(error);
+      else for (const pending of batch) await this.run([pending]);
+      return;
+    }
+    batch.forEach((pending, i) => {
+      const output = outputs[i];
+      if (output instanceof ItemFailure) pending.reject(output.error);
+      else pending.resolve(output);
+    });
   }
 }

@@ -5,7 +5,9 @@
  * same row), so shadows cost neither the formatting nor the transfer of feature vectors.
  */
 import type { DataSource } from 'typeorm';
+import { pgErrorCode } from '../db/postgres-errors';
 import { queryPrepared } from '../db/prepared-query';
+import { InvalidInputError } from '../lib/errors';
 
 /** A SHADOW version's prediction of a request the ACTIVE version answered. */
 export interface ShadowPredictionRecord {
@@ -31,9 +33,25 @@ function pgArrayLiteral(values: ArrayLike<number>): string {
 
 const finiteOrNull = (value: number | null) => (value === null || Number.isNaN(value) ? null : value);
 
+/** Longest part of the database's own message quoted in a refusal (it may quote the input). */
+const MAX_QUOTED_MESSAGE = 200;
+
+/**
+ * A row the database refuses for what it holds — a data exception (SQLSTATE class 22) or a value
+ * beyond a limit such as the index row size (54000) — is the request's fault: BAD_USER_INPUT.
+ */
+function refusedRow(error: unknown): unknown {
+  const code = pgErrorCode(error);
+  if (!code || !(code.startsWith('22') || code === '54000')) return error;
+  return new InvalidInputError(`expects a prediction the log can store, but the database refused it: ${(error as Error).message.slice(0, MAX_QUOTED_MESSAGE)}`, {
+    field: 'requestId',
+  });
+}
+
 /**
  * Inserts ACTIVE predictions; a record whose (version, request id) already exists is skipped. Returns
- * the ids inserted.
+ * the ids inserted. Throws BAD_USER_INPUT when the database refuses a row for its contents (all or
+ * nothing: the statement writes no row then).
  */
 export async function insertPredictions(dataSource: DataSource, records: ActivePredictionRecord[]): Promise<Set<string>> {
   if (records.length === 0) return new Set();
@@ -56,7 +74,9 @@ export async function insertPredictions(dataSource: DataSource, records: ActiveP
       records.map((r) => finiteOrNull(r.value)),
       records.map((r) => r.latencyMs),
     ],
-  );
+  ).catch((error: unknown) => {
+    throw refusedRow(error);
+  });
   return new Set(inserted.map((row) => row.id));
 }
 

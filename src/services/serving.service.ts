@@ -17,7 +17,7 @@ import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
-import { MicroBatcher } from '../lib/micro-batcher';
+import { ItemFailure, MicroBatcher } from '../lib/micro-batcher';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES } from './event-types';
@@ -61,7 +61,7 @@ interface ServedModel {
   model: RegisteredModelEntity;
   active: LoadedVersion;
   shadows: LoadedVersion[];
-  batcher: MicroBatcher<QueuedRow, PredictionResult | ConflictError>;
+  batcher: MicroBatcher<QueuedRow, PredictionResult>;
   /** Rows the ACTIVE version answered, waiting to be scored by the shadows (none without shadows). */
   shadowQueue?: MicroBatcher<QueuedRow, void>;
 }
@@ -137,9 +137,7 @@ export class ServingService {
     const { signature } = served.active.predictor;
     const row = new Float32Array(signature.inputWidth);
     encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
-    const result = await served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
-    if (result instanceof ConflictError) throw result;
-    return result;
+    return served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
   }
 
   async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
@@ -157,8 +155,8 @@ export class ServingService {
       return { row, requestId: `${requestId}:${r}`, submittedAt };
     });
     const results = await this.runBatch(served, rows, false);
-    const conflict = results.find((result) => result instanceof ConflictError);
-    if (conflict) throw conflict;
+    const failed = results.find((result) => result instanceof ItemFailure);
+    if (failed) throw failed.error;
     return results as PredictionResult[];
   }
 
@@ -254,7 +252,7 @@ export class ServingService {
   }
 
   /** Scores and records `rows` with the ACTIVE version; `busy`: several predict calls queued for this run. */
-  private async runBatch(served: ServedModel, rows: QueuedRow[], busy: boolean): Promise<(PredictionResult | ConflictError)[]> {
+  private async runBatch(served: ServedModel, rows: QueuedRow[], busy: boolean): Promise<(PredictionResult | ItemFailure)[]> {
     const { active, model } = served;
     const width = active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
@@ -304,9 +302,11 @@ export class ServingService {
     return results.map((result) =>
       inserted.has(result.id)
         ? result
-        : new ConflictError(`a prediction of "${model.name}" with requestId "${result.requestId}" already exists; a request id names one request, so send a new one`, {
-            field: 'requestId',
-          }),
+        : new ItemFailure(
+            new ConflictError(`a prediction of "${model.name}" with requestId "${result.requestId}" already exists; a request id names one request, so send a new one`, {
+              field: 'requestId',
+            }),
+          ),
     );
   }
 
