@@ -93,7 +93,8 @@ export class ApiKeysService {
     if (!UUID_PATTERN.test(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got "${id.slice(0, 40)}"`, { field: 'id' });
     const record = await this.dataSource.transaction(async (tx) => {
       if (by) await this.lockUnrevoked(tx, by);
-      await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+      // clock_timestamp(): the moment the row is revoked (after any minting transaction holding it has committed).
+      await tx.query('UPDATE api_keys SET revoked_at = clock_timestamp() WHERE id = $1 AND revoked_at IS NULL', [id]);
       return tx.getRepository(ApiKeyEntity).findOneBy({ id });
     });
     if (!record) throw new NotFoundError(`no API key with id ${id}`);
