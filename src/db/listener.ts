@@ -76,7 +76,8 @@ export class PgListener {
     if (!handlers) {
       handlers = new Set();
       this.channels.set(name, handlers);
-      if (this.listening) void this.client!.query(`LISTEN ${name}`).catch((error) => this.options.onError(error));
+      // On a connection being opened or open (pg queues it); a failure means a loss, after which every channel is LISTENed again.
+      if (this.client) void this.client.query(`LISTEN ${name}`).catch(() => undefined);
     }
     handlers.add(handler);
     return () => handlers.delete(handler);

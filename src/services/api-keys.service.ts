@@ -197,6 +197,8 @@ export class ApiKeysService {
       for (const id of ids) if (!stillValid.has(id)) this.keyWasRevoked(id);
     } catch (error) {
       this.log(`api keys: checking revocations: ${(error as Error).message}`);
+      // Without the listener, its reconnect checks every open connection anyway.
+      if (!this.listener?.isListening()) return;
       clearTimeout(this.retryTimer);
       this.retryTimer = setTimeout(() => void this.closeRevokedConnections([...new Set([...ids, ...this.connections.keys()])]), RETRY_MS);
       this.retryTimer.unref();
