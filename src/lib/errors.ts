@@ -2,6 +2,11 @@
  * Coded domain errors. Services, plugins and storage throw these; the GraphQL layer maps each code to
  * `extensions.code` in one place (src/schema/errors.ts). Messages follow "expects X, but got Y" so a
  * person knows what to change.
+ *
+ * A message never carries more than a bounded excerpt of an input: builders show inputs through
+ * `quote` (a string, JSON-quoted) or `excerpt` (any value), which keep at most QUOTED_INPUT_MAX
+ * characters and say how long the rest was; `refuse` is the one "expects X, but got Y" builder; and
+ * every KybernetError cuts its message at MAX_MESSAGE_LENGTH as a last bound.
  */
 /** The codes clients switch on (ARCHITECTURE.md); finer distinctions travel as `reason`. */
 export type ErrorCode =
@@ -11,6 +16,72 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'INTERNAL_SERVER_ERROR';
+
+/** The most characters of one input a message quotes. */
+export const QUOTED_INPUT_MAX = 120;
+/** The longest message a KybernetError carries (a message quoting several inputs stays under it). */
+export const MAX_MESSAGE_LENGTH = 2_000;
+
+/** The first `max` characters of `text`, never ending inside a surrogate pair (half of one is not valid UTF-16). */
+function prefix(text: string, max: number): string {
+  return text.slice(0, /[\uD800-\uDBFF]/.test(text[max - 1] ?? '') ? max - 1 : max);
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${prefix(text, max)}… (${text.length} characters)`;
+}
+
+/** A string input as a message shows it: JSON-quoted, at most `max` characters of it, then its length. */
+export function quote(text: string, max = QUOTED_INPUT_MAX): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(prefix(text, max))}… (${text.length} characters)`;
+}
+
+/**
+ * Any value as a message shows it, in at most about `max` characters: a string as it is (callers
+ * pass descriptions such as "none" as well as values; `quote` a raw string input), a number as
+ * String gives it, a list or object as JSON cut at `max` (only the part shown is serialised, so a
+ * huge or deeply nested input costs no more than its excerpt).
+ */
+export function excerpt(value: unknown, max = QUOTED_INPUT_MAX): string {
+  if (typeof value === 'string') return cut(value, max);
+  if (value === null || typeof value !== 'object') return String(value);
+  return boundedJson(value, max);
+}
+
+/**
+ * JSON of `value`, stopped once about `max` characters are written: nesting below the fourth level
+ * shows as […] / {…}, and the items after the budget as "… more", so neither a huge nor a deeply
+ * nested input costs more than its excerpt.
+ */
+function boundedJson(value: object, max: number): string {
+  let out = '';
+  const write = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== 'object') {
+      out += typeof node === 'string' ? quote(node, max) : String(node ?? null);
+      return;
+    }
+    const list = Array.isArray(node);
+    if (depth >= 4) {
+      out += list ? '[…]' : '{…}';
+      return;
+    }
+    out += list ? '[' : '{';
+    let written = 0;
+    for (const key in node) {
+      if (!Object.hasOwn(node, key)) continue;
+      if (out.length > max) {
+        out += ', …';
+        break;
+      }
+      if (written++ > 0) out += ', ';
+      if (!list) out += `${quote(key, 40)}: `;
+      write((node as Record<string, unknown>)[key], depth + 1);
+    }
+    out += list ? ']' : '}';
+  };
+  write(value, 0);
+  return cut(out, max * 2);
+}
 
 export class KybernetError extends Error {
   /** A stable, more specific name than `code`, e.g. MODEL_NOT_READY; sent as `extensions.reason`. */
@@ -22,7 +93,7 @@ export class KybernetError extends Error {
     readonly details?: Record<string, unknown>,
     reason?: string,
   ) {
-    super(message);
+    super(cut(message, MAX_MESSAGE_LENGTH));
     this.name = new.target.name;
     this.reason = reason ?? code;
   }
@@ -33,6 +104,14 @@ export class InvalidInputError extends KybernetError {
   constructor(message: string, details?: { field?: string } & Record<string, unknown>) {
     super('BAD_USER_INPUT', message, details);
   }
+}
+
+/**
+ * The one "expects X, but got Y" refusal: `expects ${field} ${expectation}, but got ${excerpt(got)}`,
+ * BAD_USER_INPUT with `field`. Pass a raw string input through `quote` to show it quoted.
+ */
+export function refuse(field: string, expectation: string, got: unknown): never {
+  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${excerpt(got)}`, { field });
 }
 
 export class NotFoundError extends KybernetError {

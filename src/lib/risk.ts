@@ -14,7 +14,7 @@
  * numbers in the currency of V; a negative VaR means even the α-tail ends in profit.
  */
 import { jStat } from 'jstat';
-import { InvalidInputError } from './errors';
+import { refuse } from './errors';
 
 export interface PredictedReturn {
   /** Bars ahead, an integer ≥ 1. */
@@ -49,10 +49,6 @@ export interface RiskAssessment {
   positionValue: number;
   /** One entry per prediction, in ascending horizon. */
   horizons: HorizonRisk[];
-}
-
-function refuse(field: string, expectation: string, got: unknown): never {
-  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${got}`, { field });
 }
 
 /** Assesses the position's risk at every predicted horizon; refuses inputs outside their ranges. */

@@ -30,7 +30,7 @@
  */
 import seedrandom from 'seedrandom';
 import { type Bar, TIMEFRAME_MS, type Timeframe, parseSymbol } from './bars';
-import { InvalidInputError } from './errors';
+import { InvalidInputError, quote, refuse } from './errors';
 import { MARKET_REGIMES, type MarketRegime, isMarketRegime } from './market-vocabulary';
 
 export interface SyntheticRegime {
@@ -94,14 +94,11 @@ function normalSource(random: () => number): () => number {
 }
 
 function checkOptions(options: SyntheticMarketOptions, regimes: readonly SyntheticRegime[], rho: number): void {
-  const refuse = (field: string, expectation: string, got: unknown): never => {
-    throw new InvalidInputError(`expects ${field} ${expectation}, but got ${JSON.stringify(got)}`, { field });
-  };
-  if (regimes.length === 0) refuse('regimes', 'to list at least one regime', regimes);
+  if (regimes.length === 0) refuse('regimes', 'to list at least one regime', 'none');
   regimes.forEach(({ name, bars, momentum, volatility, drift, volumeLevel }, k) => {
     const field = (key: keyof SyntheticRegime) => `regimes[${k}].${key}`;
     const bound = 1 / MOMENTUM_LAGS;
-    if (!isMarketRegime(name)) refuse(field('name'), `to be one of ${MARKET_REGIMES.join(', ')}`, name);
+    if (!isMarketRegime(name)) refuse(field('name'), `to be one of ${MARKET_REGIMES.join(', ')}`, quote(name));
     if (!Number.isInteger(bars) || bars < 1) refuse(field('bars'), 'to be an integer ≥ 1', bars);
     if (!(Math.abs(momentum) < bound)) refuse(field('momentum'), `in (−${bound}, ${bound}) (stationary)`, momentum);
     if (!(volatility > 0 && volatility < 0.2)) refuse(field('volatility'), 'in (0, 0.2)', volatility);

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { parseSymbol, parseTimeframe, type Timeframe } from '../lib/bars';
-import { InvalidInputError, ModelNotReadyError, NotFoundError } from '../lib/errors';
+import { InvalidInputError, ModelNotReadyError, NotFoundError, quote, refuse } from '../lib/errors';
 import { checkFeatureSnapshot, type FeatureSnapshotValues } from '../lib/feature-snapshot';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime, type Strategy } from '../lib/market-vocabulary';
 import { assessRisk, type RiskAssessment } from '../lib/risk';
@@ -243,10 +243,6 @@ export const ALLOCATION_RULE: DecisionSource = { kind: 'RULE', name: 'regime_pri
 const TRADING_DAYS = 252;
 const STOP_ATR_MULTIPLE = 2;
 
-function refuse(field: string, expectation: string, got: unknown): never {
-  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${String(got)}`, { field });
-}
-
 function optionalNumber(field: string, value: number | null | undefined, expectation: string, ok: (v: number) => boolean): number | undefined {
   if (value == null) return undefined;
   if (!Number.isFinite(value) || !ok(value)) refuse(field, expectation, value);
@@ -258,7 +254,7 @@ function requiredNumber(field: string, value: number, expectation: string, ok: (
 }
 
 function parseRegime(value: string, field: string): MarketRegime {
-  if (!isMarketRegime(value)) refuse(field, `to be one of ${MARKET_REGIMES.join(', ')}`, `'${value}'`);
+  if (!isMarketRegime(value)) refuse(field, `to be one of ${MARKET_REGIMES.join(', ')}`, quote(value));
   return value;
 }
 
