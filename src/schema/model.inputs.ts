@@ -95,7 +95,7 @@ export class RollbackModelInput {
   @Field()
   model!: string;
 
-  @Field(() => Int, { nullable: true, description: 'A RETIRED version; by default the previously ACTIVE one.' })
+  @Field(() => Int, { nullable: true, description: 'A RETIRED version; by default the one ACTIVE before the current one that was not itself rolled back from (two rollbacks in a row go back two versions).' })
   version?: number;
 
   @Field({ nullable: true })

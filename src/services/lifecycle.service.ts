@@ -63,7 +63,12 @@ export class LifecycleService {
     return version;
   }
 
-  /** Goes back to the previously ACTIVE version, or to `version` when given. */
+  /**
+   * Goes back to `version` when given (a RETIRED one), else to the version that was ACTIVE before the
+   * current one — the RETIRED version activated most recently whose last ACTIVE period was not ended
+   * by a rollback. So a second rollback in a row goes further back (v3 → v2 → v1) instead of
+   * re-activating the version the first one rolled back from; with nothing left, it refuses.
+   */
   async rollbackModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
     const model = await this.registry.getRegisteredModel(input.model);
     let target: ModelVersionEntity;
@@ -74,16 +79,10 @@ export class LifecycleService {
         throw new ConflictError(`expects a RETIRED version to roll back to, but version ${target.version} of "${model.name}" is ${target.status}`);
       }
     } else {
-      const previous = await this.dataSource.getRepository(ModelVersionEntity).findOne({
-        where: { registeredModelId: model.id, status: 'RETIRED' },
-        order: { activatedAt: { direction: 'DESC', nulls: 'LAST' } },
-      });
-      if (!previous?.activatedAt) throw new ConflictError(`model "${model.name}" has no previously ACTIVE version to roll back to`);
-      target = previous;
+      target = await this.previouslyActive(model);
     }
     return this.activate(model, target, 'model.rolled_back', input.reason);
   }
-
   /** Takes the ACTIVE version (or the named one, which must be ACTIVE) out of service. */
   async retireModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
     const model = await this.registry.getRegisteredModel(input.model);
@@ -139,6 +138,33 @@ export class LifecycleService {
       modelVersionId: version.id,
       payload: { ...details, model: model.name, version: version.version, reason },
     });
+  }
+
+  /**
+   * rollbackModel's default target: the RETIRED version activated most recently, leaving out every
+   * version whose latest activation (model.promoted or model.rolled_back naming it) was followed by a
+   * model.rolled_back away from it (its payload's previousVersionId) — those were rolled back from.
+   */
+  private async previouslyActive(model: RegisteredModelEntity): Promise<ModelVersionEntity> {
+    const rows: { id: string; rolled_back_from: boolean }[] = await this.dataSource.query(
+      `SELECT v.id, EXISTS (
+           SELECT 1 FROM events r
+           WHERE r.type = 'model.rolled_back' AND r.model_name = $2 AND r.payload ->> 'previousVersionId' = v.id::text
+             AND r.id > coalesce((SELECT max(a.id) FROM events a WHERE a.type IN ('model.promoted', 'model.rolled_back') AND a.model_version_id = v.id), 0)
+         ) AS rolled_back_from
+       FROM model_versions v
+       WHERE v.registered_model_id = $1 AND v.status = 'RETIRED' AND v.activated_at IS NOT NULL
+       ORDER BY v.activated_at DESC`,
+      [model.id, model.name],
+    );
+    const candidate = rows.find((row) => !row.rolled_back_from);
+    if (candidate) return this.dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ id: candidate.id });
+    if (rows.length === 0) throw new ConflictError(`model "${model.name}" has no previously ACTIVE version to roll back to`);
+    const versions = await this.dataSource.getRepository(ModelVersionEntity).findBy(rows.map((row) => ({ id: row.id })));
+    throw new ConflictError(
+      `model "${model.name}" has no earlier ACTIVE version to roll back to: version${versions.length > 1 ? 's' : ''} ${versions.map((v) => v.version).sort((a, b) => a - b).join(', ')} ` +
+        `${versions.length > 1 ? 'were' : 'was'} rolled back from already; name one to go back to it anyway (rollbackModel(input: { model, version }))`,
+    );
   }
 
   private async activate(model: RegisteredModelEntity, target: ModelVersionEntity, eventType: EventType, reason?: string): Promise<ModelVersionEntity> {
