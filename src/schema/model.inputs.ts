@@ -20,7 +20,7 @@ export class CreateRegisteredModelInput {
 
 @InputType()
 export class TrainModelInput {
-  @Field({ description: 'The registered model to add a version to.' })
+  @Field({ description: 'The registered model to add a version to (register it first with createRegisteredModel, which names its family).' })
   model!: string;
 
   @Field({ description: 'Dataset name (or id).' })

@@ -9,7 +9,7 @@ import { ModelVersionEntity, type ModelVersionSource } from '../entities/model-v
 import { JobEntity } from '../entities/job.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { toTrainingSet, type CellValue, type DatasetTable } from '../lib/dataset-table';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { trainedOrderRange } from '../lib/table-window';
 import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
@@ -102,8 +102,9 @@ export class TrainingService {
     private readonly options: TrainingOptions,
   ) {}
 
+  /** Queues a TRAIN job for a registered model; an unregistered name is refused, saying how to register it. */
   async trainModel(request: TrainModelRequest): Promise<JobEntity> {
-    const model = await this.registry.getRegisteredModel(request.model);
+    const model = await this.registeredModelToTrain(request.model);
     const dataset = await this.datasets.getDataset(request.dataset);
     checkColumns(dataset, request);
     const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
@@ -127,6 +128,24 @@ export class TrainingService {
       timeLimitSeconds: retraining.full_time_limit_seconds,
       retryLimit: retraining.retry_limit,
     });
+  }
+
+  /** trainModel adds versions to a model registered first (createRegisteredModel names its family); it never creates one. */
+  private async registeredModelToTrain(name: string): Promise<RegisteredModelEntity> {
+    try {
+      return await this.registry.getRegisteredModel(name);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      const families = this.families
+        .list()
+        .filter((family) => family.kind !== 'policy')
+        .map((family) => family.id);
+      throw new NotFoundError(
+        `no registered model named ${JSON.stringify(name)}; register it first with createRegisteredModel(input: { name: ${JSON.stringify(name)}, family: "${families[0]}" }) ` +
+          `(trainable families: ${families.join(', ')}), then call trainModel again`,
+        { field: 'model' },
+      );
+    }
   }
 
   /** The TRAIN job handler. */

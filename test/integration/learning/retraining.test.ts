@@ -172,6 +172,12 @@ describe('PARTIAL retraining', () => {
       extensions: expect.objectContaining({ field: 'models' }),
     });
     expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody'], reason: 'x' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nobody"' });
+    expect(errorOf(await t.as('operator')(TrainModelDocument, { input: { model: 'unregistered', dataset: 'alpha-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't' } }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message:
+        'no registered model named "unregistered"; register it first with createRegisteredModel(input: { name: "unregistered", family: "xgboost" }) (trainable families: xgboost, lightgbm), then call trainModel again',
+      extensions: expect.objectContaining({ field: 'model' }),
+    });
     expect(errorOf(await trigger({ kind: 'FULL', dataset: 'alpha-rows', reason: 'x' }))).toMatchObject({
       code: 'BAD_USER_INPUT',
       extensions: expect.objectContaining({ field: 'dataset' }),
