@@ -10,7 +10,7 @@ export class TriggerRetrainingInput {
   @Field(() => RetrainingKindEnum)
   kind!: LearningKind;
 
-  @Field(() => [String], { nullable: true, description: 'Registered model names; required for PARTIAL. FULL and INCREMENTAL without them take every model they can.' })
+  @Field(() => [String], { nullable: true, description: 'Registered model names; required for PARTIAL. FULL and INCREMENTAL without them take every model they can. A name that is not registered is listed under skipped while the others are queued (none registered: NOT_FOUND).' })
   models?: string[] | null;
 
   @Field({ description: 'Why, in words; kept on the jobs and the learning events.' })

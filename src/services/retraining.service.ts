@@ -23,7 +23,7 @@
  * the data there is when it starts) — unless either names a dataset. With `singletonKey`, each model's job is keyed
  * `{singletonKey}:{model}`, so the same request from several replicas (a schedule firing) enqueues once.
  */
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { z } from 'zod';
 import type { DatasetEntity } from '../entities/dataset.entity';
 import { JobEntity, type JobTrigger } from '../entities/job.entity';
@@ -32,7 +32,7 @@ import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
 import type { CellValue } from '../lib/dataset-table';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, NotFoundError } from '../lib/errors';
 import { taskMetrics } from '../lib/metrics';
 import { rowsAfter } from '../lib/table-window';
 import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
@@ -63,7 +63,7 @@ export interface RetrainingRequest {
 
 export interface RetrainingPlan {
   jobs: JobEntity[];
-  /** Models a request over every model left out, and why. */
+  /** Models left out, and why: those a request over every model cannot retrain, and named models that are not registered. */
   skipped: { model: string; reason: string }[];
 }
 
@@ -153,7 +153,11 @@ export class RetrainingService {
     this.materializers.push(materializer);
   }
 
-  /** Validates the whole request first (nothing is queued when any named model cannot be retrained), then queues a job per model. */
+  /**
+   * Validates the whole request first (nothing is queued when a named model cannot be retrained), then
+   * queues a job per model. A named model that is not registered is listed under `skipped` while the
+   * others are queued; when none of the names is registered the request is refused (NOT_FOUND).
+   */
   async requestRetraining(request: RetrainingRequest): Promise<RetrainingPlan> {
     if (!(LEARNING_KINDS as readonly string[]).includes(request.kind)) {
       throw new InvalidInputError(`expects kind FULL, PARTIAL or INCREMENTAL, but got ${JSON.stringify(request.kind)}`, { field: 'kind' });
@@ -169,12 +173,9 @@ export class RetrainingService {
     }
     const dataset = request.dataset != null ? await this.datasets.getDataset(request.dataset) : undefined;
     const overrides = { targetColumn: request.targetColumn ?? undefined, orderColumn: request.orderColumn ?? undefined };
-    const models =
-      names.length > 0
-        ? await Promise.all(names.map((name) => this.registry.getRegisteredModel(name)))
-        : await this.dataSource.getRepository(RegisteredModelEntity).find({ order: { name: 'ASC' } });
-    const planned: RegisteredModelEntity[] = [];
     const skipped: RetrainingPlan['skipped'] = [];
+    const models = names.length > 0 ? await this.namedModels(names, skipped) : await this.dataSource.getRepository(RegisteredModelEntity).find({ order: { name: 'ASC' } });
+    const planned: RegisteredModelEntity[] = [];
     for (const model of models) {
       const problem = await this.whyNotRetrainable(request.kind, model, dataset, overrides);
       if (!problem) planned.push(model);
@@ -328,6 +329,15 @@ export class RetrainingService {
     if (filter.kind?.length) query.andWhere('l.kind IN (:...kind)', { kind: filter.kind });
     if (filter.after) query.andWhere('l.id < :after', { after: String(decodeCursor(filter.after).sortKey) });
     return toPage(await query.getMany(), size, (event) => encodeCursor(event.id, event.id));
+  }
+
+  /** The registered models among `names`, in their order; each unregistered name joins `skipped`. Refuses when none is registered. */
+  private async namedModels(names: string[], skipped: RetrainingPlan['skipped']): Promise<RegisteredModelEntity[]> {
+    const found = await this.dataSource.getRepository(RegisteredModelEntity).findBy({ name: In(names) });
+    if (found.length === 0) throw new NotFoundError(`no registered model named ${names.map((name) => JSON.stringify(name)).join(' or ')}`, { field: 'models' });
+    const byName = new Map(found.map((model) => [model.name, model]));
+    for (const name of names) if (!byName.has(name)) skipped.push({ model: name, reason: `no registered model named ${JSON.stringify(name)}` });
+    return names.flatMap((name) => byName.get(name) ?? []);
   }
 
   private async whyNotRetrainable(kind: RetrainingKind, model: RegisteredModelEntity, dataset?: DatasetEntity, overrides: ColumnOverrides = {}): Promise<string | undefined> {

@@ -172,6 +172,7 @@ describe('PARTIAL retraining', () => {
       extensions: expect.objectContaining({ field: 'models' }),
     });
     expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody'], reason: 'x' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nobody"' });
+    expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody', 'noone'], reason: 'x' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nobody" or "noone"' });
     expect(errorOf(await t.as('operator')(TrainModelDocument, { input: { model: 'unregistered', dataset: 'alpha-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't' } }))).toMatchObject({
       code: 'NOT_FOUND',
       message:
@@ -256,5 +257,12 @@ describe('INCREMENTAL updates', () => {
     expect(await learningEvents('alpha')).toHaveLength(eventsBefore);
     const detail = dataOf(await t.as('viewer')(JobDetailDocument, { id: job.id })).job;
     expect(detail.progress).toBe(1);
+  }, 120_000);
+
+  it('queue the models named that exist and list the unknown ones under skipped', async () => {
+    const plan = dataOf(await trigger({ kind: 'INCREMENTAL', models: ['nobody', 'alpha'], reason: 'one name is a typo' })).triggerRetraining;
+    expect(plan.skipped).toEqual([{ model: 'nobody', reason: 'no registered model named "nobody"' }]);
+    expect(plan.jobs.map((job) => job.kind)).toEqual(['INCREMENTAL']);
+    expect(await waitForJob(t, plan.jobs[0].id)).toMatchObject({ status: 'COMPLETED' });
   }, 120_000);
 });
