@@ -6,7 +6,9 @@
  *   DEGRADED  that win rate is below min_win_rate; or the expected calibration error (binary models)
  *             is above max_calibration_error; or more than max_directional_bias of the directional
  *             calls are on one side; or the p99 latency is above max_latency_p99_ms
- *   HEALTHY   none of these
+ *   INSUFFICIENT_DATA  none of these, and fewer than window_trades outcomes: the win rate cannot be
+ *             judged yet (the reason gives the counts, e.g. "3 of the 50 outcomes needed")
+ *   HEALTHY   none of these, on at least window_trades outcomes
  *
  * A figure is judged only once it rests on at least window_trades observations (a win rate of three
  * trades says nothing); until then it is reported but cannot make the model unhealthy. A win is a
@@ -16,7 +18,7 @@ import type { Outcome, ScoredTask } from './outcome-scoring';
 import { scoreOutcomes } from './outcome-scoring';
 import { expectedCalibrationError, type LatencyPercentiles, latencyPercentiles, type LongShortRatio, longShortRatio, rollingWinRate } from './performance';
 
-export const HEALTH_STATUSES = ['HEALTHY', 'DEGRADED', 'CRITICAL'] as const;
+export const HEALTH_STATUSES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'INSUFFICIENT_DATA'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 export interface HealthThresholds {
@@ -41,6 +43,8 @@ export interface HealthInput {
 export interface HealthAssessment {
   status: HealthStatus;
   reasons: string[];
+  /** Outcomes the win rate is judged on (window_trades); fewer, and the status is at best INSUFFICIENT_DATA. */
+  outcomesNeeded: number;
   /** Over the latest window_trades outcomes; null until there are that many. */
   winRate: number | null;
   /** The win rate over each trailing window of window_trades outcomes, oldest first. */
@@ -86,6 +90,8 @@ export function assessHealth(input: HealthInput, thresholds: HealthThresholds): 
   if (latency && input.latenciesMs.length >= enough && latency.p99 > thresholds.max_latency_p99_ms) {
     degraded.push(`p99 latency ${fixed(latency.p99, 1)} ms is above ${thresholds.max_latency_p99_ms} ms`);
   }
-  const status: HealthStatus = critical.length ? 'CRITICAL' : degraded.length ? 'DEGRADED' : 'HEALTHY';
-  return { status, reasons: [...critical, ...degraded], winRate, rollingWinRate: rolling, calibrationError, longShort, latency };
+  const insufficient = input.outcomes.length < enough;
+  const status: HealthStatus = critical.length ? 'CRITICAL' : degraded.length ? 'DEGRADED' : insufficient ? 'INSUFFICIENT_DATA' : 'HEALTHY';
+  const reasons = status === 'INSUFFICIENT_DATA' ? [`${input.outcomes.length} of the ${enough} outcomes needed to judge the win rate (policy.health.window_trades)`] : [...critical, ...degraded];
+  return { status, reasons, outcomesNeeded: enough, winRate, rollingWinRate: rolling, calibrationError, longShort, latency };
 }

@@ -50,4 +50,8 @@ export const SignalDirectionEnum = enumOf(['LONG', 'SHORT', 'FLAT'] as const, 'S
 export const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
 export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
 export const DriftResponseEnum = enumOf(DRIFT_RESPONSES, 'DriftResponse', 'What a drift event set in motion: LOW is logged, MEDIUM a partial retraining, HIGH a full one, CRITICAL a full one with automatic promotion stopped.');
-export const HealthStatusEnum = enumOf(HEALTH_STATUSES, 'HealthStatus', "A model's health, apart from its lifecycle status.");
+export const HealthStatusEnum = enumOf(
+  HEALTH_STATUSES,
+  'HealthStatus',
+  "A model's health, apart from its lifecycle status; INSUFFICIENT_DATA while it has fewer outcomes than policy.health.window_trades and no figure out of bounds.",
+);

@@ -41,8 +41,11 @@ export class ModelHealth {
   @Field(() => HealthStatusEnum)
   status!: HealthStatus;
 
-  @Field(() => [String], { description: 'Why it is not HEALTHY.' })
+  @Field(() => [String], { description: 'Why it is not HEALTHY (for INSUFFICIENT_DATA: the outcomes it has and needs).' })
   reasons!: string[];
+
+  @Field(() => Int, { description: 'Outcomes the win rate is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.' })
+  outcomesNeeded!: number;
 
   @Field(() => Float, { nullable: true, description: 'Over the latest policy.health.window_trades outcomes; null until there are that many.' })
   winRate!: number | null;

@@ -1,7 +1,7 @@
 /**
  * Model health: the ACTIVE version's recent predictions and outcomes judged by lib/model-health
  * (policy.health). `modelHealth` answers from the data now. `refresh` also records the status per model
- * (`model_health_states`); a change for the worse (HEALTHY → DEGRADED or CRITICAL, DEGRADED → CRITICAL)
+ * (`model_health_states`); a change for the worse (HEALTHY or INSUFFICIENT_DATA → DEGRADED or CRITICAL, DEGRADED → CRITICAL)
  * appends model.performance.degraded in the same transaction — under the row's lock, so it is reported
  * once however many processes refresh — and then the process that appended it asks for a PARTIAL
  * retraining of the model (a PARTIAL job of the model still QUEUED is reused, so a further worsening
@@ -39,7 +39,8 @@ export interface ModelHealth extends HealthAssessment {
 
 const SCORED_TASKS: readonly string[] = ['regression', 'binary'];
 const COALESCE_MS = 100;
-const RANK: Record<HealthStatus, number> = { HEALTHY: 0, DEGRADED: 1, CRITICAL: 2 };
+/** How bad a status is: a rise is a worsening. INSUFFICIENT_DATA (too few outcomes to judge) is no worse than HEALTHY. */
+const RANK: Record<HealthStatus, number> = { HEALTHY: 0, INSUFFICIENT_DATA: 0, DEGRADED: 1, CRITICAL: 2 };
 
 export class HealthService {
   private readonly coalescer: KeyedCoalescer<string>;

@@ -28,12 +28,13 @@ const health = async () => dataOf(await t.as('viewer')(ModelHealthDocument, { na
 const recordedStatus = async () => (await t.dataSource.query(`SELECT s.status FROM model_health_states s JOIN registered_models m ON m.id = s.registered_model_id WHERE m.name = 'hl'`))[0]?.status;
 
 describe('modelHealth', () => {
-  it('reports a fresh model HEALTHY with nothing to judge yet', async () => {
+  it('reports a fresh model INSUFFICIENT_DATA, with the outcomes it has and needs, and records it so', async () => {
     expect(await health()).toMatchObject({
       registeredModel: { name: 'hl' },
       modelVersion: { version: 1 },
-      status: 'HEALTHY',
-      reasons: [],
+      status: 'INSUFFICIENT_DATA',
+      reasons: ['0 of the 20 outcomes needed to judge the win rate (policy.health.window_trades)'],
+      outcomesNeeded: 20,
       winRate: null,
       rollingWinRate: [],
       calibrationError: null,
@@ -42,17 +43,28 @@ describe('modelHealth', () => {
       predictionCount: 0,
       outcomeCount: 0,
     });
+    const few = liveRequests(5, 'few');
+    await recordOutcomes(t, await predictRequests(t, 'hl', few), few);
+    await until('the health refresh', recordedStatus);
+    expect(await health()).toMatchObject({
+      status: 'INSUFFICIENT_DATA',
+      reasons: ['5 of the 20 outcomes needed to judge the win rate (policy.health.window_trades)'],
+      winRate: null,
+      outcomeCount: 5,
+      windowOutcomes: 5,
+    });
+    expect(await recordedStatus()).toBe('INSUFFICIENT_DATA');
   });
 
   it('measures win rate, long/short balance, latency and counts from predictions and their outcomes', async () => {
     const requests = liveRequests(40, 'good');
     await recordOutcomes(t, await predictRequests(t, 'hl', requests), requests);
-    await until('the health refresh', recordedStatus);
+    await until('the health refresh', async () => (await recordedStatus()) === 'HEALTHY');
     const good = await health();
-    expect(good).toMatchObject({ status: 'HEALTHY', predictionCount: 40, outcomeCount: 40, windowPredictions: 40, windowOutcomes: 40 });
+    expect(good).toMatchObject({ status: 'HEALTHY', reasons: [], predictionCount: 45, outcomeCount: 45, windowPredictions: 45, windowOutcomes: 45 });
     expect(good.winRate!).toBeGreaterThan(0.7);
-    expect(good.rollingWinRate).toHaveLength(21);
-    expect(good.longShort!.long + good.longShort!.short + good.longShort!.flat).toBe(40);
+    expect(good.rollingWinRate).toHaveLength(26);
+    expect(good.longShort!.long + good.longShort!.short + good.longShort!.flat).toBe(45);
     expect(good.latency!.p50).toBeGreaterThan(0);
     expect(good.latency!.p99).toBeGreaterThanOrEqual(good.latency!.p50);
     expect(await recordedStatus()).toBe('HEALTHY');

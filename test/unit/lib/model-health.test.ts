@@ -39,9 +39,26 @@ describe('assessHealth', () => {
     expect(Math.min(...health.rollingWinRate)).toBe(0.2);
   });
 
-  it('reports but does not judge figures resting on fewer than window_trades observations', () => {
+  it('reports but does not judge figures resting on fewer than window_trades observations: INSUFFICIENT_DATA, with the counts', () => {
     const health = assessHealth({ task: 'regression', predictions: [0.1, 0.2, 0.3], latenciesMs: [500, 500, 500], outcomes: outcomes(10, 0) }, thresholds);
-    expect(health).toMatchObject({ status: 'HEALTHY', winRate: null, rollingWinRate: [], longShort: { long: 3, short: 0, ratio: null }, latency: { p99: 500 } });
+    expect(health).toMatchObject({
+      status: 'INSUFFICIENT_DATA',
+      reasons: ['10 of the 20 outcomes needed to judge the win rate (policy.health.window_trades)'],
+      outcomesNeeded: 20,
+      winRate: null,
+      rollingWinRate: [],
+      longShort: { long: 3, short: 0, ratio: null },
+      latency: { p99: 500 },
+    });
+    expect(assessHealth({ task: 'regression', predictions: [], latenciesMs: [], outcomes: [] }, thresholds)).toMatchObject({
+      status: 'INSUFFICIENT_DATA',
+      reasons: ['0 of the 20 outcomes needed to judge the win rate (policy.health.window_trades)'],
+    });
+  });
+
+  it('is DEGRADED, not INSUFFICIENT_DATA, when a figure that rests on enough predictions is out of bounds before the outcomes are', () => {
+    const slow = assessHealth({ task: 'regression', ...steady(100, 80), outcomes: outcomes(5, 6) }, thresholds);
+    expect(slow).toMatchObject({ status: 'DEGRADED', reasons: ['p99 latency 80.0 ms is above 50 ms'] });
   });
 
   it('is DEGRADED when the calls lean to one side or the p99 latency is too high', () => {
