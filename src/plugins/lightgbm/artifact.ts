@@ -34,6 +34,7 @@ export function lightgbmArtifact(modelText: Uint8Array, featureNames: string[]):
   }
   const { ensemble, zeroAsMissingFeatures } = lightgbmToEnsemble(model);
   const onnx = buildTreeEnsembleModel(ensemble, {
+    field: MODEL_TXT,
     preprocess: zeroAsMissingFeatures.length > 0 ? zeroAsMissingGraph(FEATURES_INPUT, width, zeroAsMissingFeatures) : undefined,
     metadata: {
       feature_names: JSON.stringify(featureNames),

@@ -8,7 +8,8 @@
  * Categorical splits are refused rather than expanded: a LightGBM categorical split tests membership
  * in a bitset of categories, which has no BRANCH_LEQ equivalent in a single ensemble mode.
  */
-import { InvalidInputError } from '../../lib/errors';
+import { excerpt, InvalidInputError, quote } from '../../lib/errors';
+import { checkTreeStructure } from '../onnx/tree-ensemble-structure';
 
 /** How a split treats a missing value (bits 2–3 of decision_type). */
 export type MissingType = 'None' | 'Zero' | 'NaN';
@@ -77,14 +78,14 @@ function numbers(text: string, what: string): number[] {
     .split(/\s+/)
     .map((token) => {
       const value = Number(token);
-      if (!Number.isFinite(value)) refuse(`expects finite numbers in ${what}, but got "${token}"`);
+      if (!Number.isFinite(value)) refuse(`expects finite numbers in ${what}, but got ${quote(token)}`);
       return value;
     });
 }
 
 function integer(text: string | undefined, what: string): number {
   const value = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isInteger(value)) refuse(`expects an integer ${what}, but got ${text === undefined ? 'nothing' : `"${text}"`}`);
+  if (text === undefined || text.trim() === '' || !Number.isInteger(value)) refuse(`expects an integer ${what}, but got ${text === undefined ? 'nothing' : quote(text)}`);
   return value;
 }
 
@@ -101,11 +102,11 @@ function parseObjective(line: string | undefined): LightGBMObjective {
   if ((SIGMOID_OBJECTIVES as readonly string[]).includes(name)) {
     const sigmoidOption = option('sigmoid');
     const sigmoid = sigmoidOption ? Number(sigmoidOption.slice('sigmoid:'.length)) : 1;
-    if (!(Number.isFinite(sigmoid) && sigmoid > 0)) refuse(`expects a positive sigmoid parameter, but got "${sigmoidOption}"`);
+    if (!(Number.isFinite(sigmoid) && sigmoid > 0)) refuse(`expects a positive sigmoid parameter, but got ${quote(String(sigmoidOption))}`);
     return { task: 'binary', name, sigmoid };
   }
   return refuse(
-    `expects objective ${[...IDENTITY_OBJECTIVES, ...SIGMOID_OBJECTIVES].join(', ')} (regression or binary), but got "${line.trim()}"`,
+    `expects objective ${[...IDENTITY_OBJECTIVES, ...SIGMOID_OBJECTIVES].join(', ')} (regression or binary), but got ${quote(line.trim())}`,
   );
 }
 
@@ -118,19 +119,28 @@ function parseSplit(decisionType: number, where: string): LightGBMSplit {
   return { defaultLeft: (decisionType & DEFAULT_LEFT_MASK) !== 0, missingType: MISSING_TYPES[missing] };
 }
 
-/** Each inner node but the root and each leaf must be the child of exactly one node. */
+/**
+ * A tree whose left_child/right_child ids are in range ([-num_leaves, num_leaves − 1), a negative id
+ * c naming leaf ~c) and form a binary tree from the root (checkTreeStructure: every node and leaf
+ * reached exactly once, no cycle, at most MAX_TREE_DEPTH levels), so that it has num_leaves leaves.
+ */
 function checkStructure(tree: LightGBMTree, t: number): void {
   const inner = tree.numLeaves - 1;
-  const innerParents = new Array<number>(inner).fill(0);
-  const leafParents = new Array<number>(tree.numLeaves).fill(0);
-  for (const child of [...tree.leftChild, ...tree.rightChild]) {
-    if (child >= 0 && child < inner && child !== 0) innerParents[child]++;
-    else if (child < 0 && ~child < tree.numLeaves) leafParents[~child]++;
-    else refuse(`expects tree ${t} to have child ids in [-${tree.numLeaves}, ${inner}) other than the root 0, but got ${child}`);
+  const left = new Array<number>(inner + tree.numLeaves).fill(-1);
+  const right = new Array<number>(inner + tree.numLeaves).fill(-1);
+  for (let i = 0; i < inner; i++) {
+    for (const [side, child, ids] of [['left_child', tree.leftChild[i], left], ['right_child', tree.rightChild[i], right]] as const) {
+      if (!Number.isInteger(child) || child >= inner || child < -tree.numLeaves) {
+        refuse(`expects tree ${t} to have ${side} ids in [-${tree.numLeaves}, ${inner}), but node ${i} has ${child}`);
+      }
+      ids[i] = child >= 0 ? child : inner + ~child;
+    }
   }
-  if (innerParents.slice(1).some((n) => n !== 1) || leafParents.some((n) => n !== 1)) {
-    refuse(`expects tree ${t} to be a tree (every node but the root the child of exactly one node), but its left_child/right_child are not`);
-  }
+  const { leaves } = checkTreeStructure(
+    { left, right },
+    { tree: `tree ${t}`, field: FIELD, node: (id) => (id < inner ? `node ${id}` : `leaf ${id - inner}`) },
+  );
+  if (leaves !== tree.numLeaves) refuse(`expects tree ${t} to have num_leaves=${tree.numLeaves} leaves, but ${leaves} are reached from its root`);
 }
 
 function parseTree(lines: string[], t: number, featureCount: number): LightGBMTree {
@@ -138,7 +148,7 @@ function parseTree(lines: string[], t: number, featureCount: number): LightGBMTr
   const numLeaves = integer(kv.get('num_leaves'), `num_leaves in tree ${t}`);
   if (numLeaves < 1) refuse(`expects num_leaves ≥ 1 in tree ${t}, but got ${numLeaves}`);
   if (Number(kv.get('num_cat') ?? 0) > 0) {
-    refuse(`expects numerical splits only, but tree ${t} has ${kv.get('num_cat')} categorical splits (num_cat); retrain with the features encoded as numbers`);
+    refuse(`expects numerical splits only, but tree ${t} has ${excerpt(kv.get('num_cat'))} categorical splits (num_cat); retrain with the features encoded as numbers`);
   }
   if ((kv.get('is_linear') ?? '0').trim() !== '0') {
     refuse(`expects constant leaves, but tree ${t} is a linear tree (is_linear=1, trained with linear_tree=true); retrain with linear_tree=false`);
@@ -186,7 +196,7 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const lines = text.split(/\r?\n/);
   if (lines[0]?.trim() !== 'tree') {
-    refuse(`expects LightGBM's text model format (a first line "tree"), but got ${JSON.stringify((lines[0] ?? '').slice(0, 40))}`);
+    refuse(`expects LightGBM's text model format (a first line "tree"), but got ${quote(lines[0] ?? '', 40)}`);
   }
   const end = lines.findIndex((line) => line.trim() === END_OF_TREES);
   if (end < 0) refuse(`expects the model to end its trees with "${END_OF_TREES}", but the file stops before it (truncated?)`);
@@ -215,7 +225,7 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
     const line = lines[i].trim();
     const match = TREE_HEADER.exec(line);
     if (match) {
-      if (Number(match[1]) !== blocks.length) refuse(`expects tree ${blocks.length} next, but got "${line}" (a missing or reordered tree block)`);
+      if (Number(match[1]) !== blocks.length) refuse(`expects tree ${blocks.length} next, but got ${quote(line)} (a missing or reordered tree block)`);
       blocks.push([]);
     } else if (line !== '') {
       blocks[blocks.length - 1].push(line);

@@ -3,6 +3,8 @@
  * predictor (`importModel` with format "onnx", the file `model.onnx`). The file is checked before it
  * is registered:
  * - it parses as an ONNX model (describeOnnxModel);
+ * - its tree ensembles are well-formed trees of bounded depth (tree-ensemble-onnx.ts), since ONNX
+ *   Runtime would crash the process on a deep or cyclic one;
  * - its one input is a float tensor [N, width] with width = featureNames.length;
  * - feature names stored in its metadata (`feature_names`, a JSON array, as Kybernet writes it) match;
  * - its outputs that give one float per row ([N] or [N, 1]) become the signature's outputs, in graph
@@ -13,10 +15,12 @@
  * `probability`, regression otherwise. Missing values are refused at predict time (allowsMissing
  * false): how a foreign graph treats NaN is unknown.
  */
+import { onnx } from 'onnx-proto';
 import { InvalidInputError } from '../../lib/errors';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelSignature, TrainedModel } from '../contract';
 import { describeOnnxModel, tabularInputWidth, type DescribedValue, type OnnxModelDescription } from './describe';
 import { loadOnnxPredictor } from './predictor';
+import { checkOnnxTreeEnsembles } from './tree-ensemble-onnx';
 
 export const ONNX_FORMAT = 'onnx';
 export const ONNX_FILE = 'model.onnx';
@@ -78,6 +82,7 @@ export async function importOnnxArtifact(files: ArtifactFiles, meta: ImportMeta)
     throw new InvalidInputError(`expects an artifact file "${ONNX_FILE}", but got [${Object.keys(files).join(', ')}]`, { field: `files.${ONNX_FILE}` });
   }
   const description = describeOnnxModel(bytes);
+  checkOnnxTreeEnsembles(onnx.ModelProto.decode(bytes));
   const width = tabularInputWidth(description, meta.featureNames.length);
   checkStoredFeatureNames(description, meta.featureNames);
   const artifact: ModelArtifact = {

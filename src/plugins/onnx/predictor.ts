@@ -3,7 +3,8 @@
  * in signature.outputs concatenated per row in that order.
  *
  * Rows the model may not see (±Inf anywhere; NaN where the signature does not allow missing values)
- * are not sent to the runtime: they come back NaN in every output, as the Predictor contract asks.
+ * are not sent to the runtime: they come back NaN in every output, as the Predictor contract asks. An
+ * output the runtime gives as ±Inf comes back NaN too: nothing non-finite reaches a caller or the log.
  */
 import * as ort from 'onnxruntime-node';
 import { InferenceError, InvalidInputError } from '../../lib/errors';
@@ -84,7 +85,9 @@ class OnnxPredictor implements Predictor {
         );
       }
       scorable.forEach((r, k) => {
-        result[r * outputCount + o] = values[k];
+        // An output that overflowed (±Inf) is no answer: the row reads as not scored, like a row never sent.
+        const value = values[k];
+        result[r * outputCount + o] = value === Infinity || value === -Infinity ? NaN : value;
       });
     });
     return result;

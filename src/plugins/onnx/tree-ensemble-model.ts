@@ -12,6 +12,7 @@ import type { onnx } from 'onnx-proto';
 import { float32Threshold } from './float-threshold';
 import { assembleModel, floatConstant, floatTensorInfo, type GraphPart, ML_DOMAIN, node } from './graph';
 import type { TreeEnsemble } from './tree-ensemble';
+import { checkEnsemble } from './tree-ensemble-structure';
 
 export const FEATURES_INPUT = 'features';
 
@@ -19,37 +20,13 @@ export function ensembleOutputNames(ensemble: Pick<TreeEnsemble, 'postTransform'
   return ensemble.postTransform === 'LOGISTIC' ? ['probability', 'margin'] : ['prediction'];
 }
 
-function checkEnsemble(ensemble: TreeEnsemble): void {
-  if (ensemble.trees.length === 0) throw new RangeError('expects at least one tree, but the ensemble has none');
-  ensemble.trees.forEach((tree, t) => {
-    const n = tree.left.length;
-    for (const [name, values] of Object.entries(tree)) {
-      if ((values as unknown[]).length !== n) {
-        throw new RangeError(`tree ${t}: expects ${n} entries in ${name}, but got ${(values as unknown[]).length}`);
-      }
-    }
-    for (let i = 0; i < n; i++) {
-      if (tree.left[i] === -1) continue;
-      const feature = tree.featureIndex[i];
-      if (!Number.isInteger(feature) || feature < 0 || feature >= ensemble.featureCount) {
-        throw new RangeError(`tree ${t} node ${i}: expects a feature index in [0, ${ensemble.featureCount}), but got ${feature}`);
-      }
-      for (const child of [tree.left[i], tree.right[i]]) {
-        if (!Number.isInteger(child) || child < 0 || child >= n || child === i) {
-          throw new RangeError(`tree ${t} node ${i}: expects child ids in [0, ${n}) other than ${i}, but got ${child}`);
-        }
-      }
-    }
-  });
-}
-
 /**
  * The TreeEnsembleRegressor node reading `input` and writing the margin (base score + Σ leaves) to
  * `output`. A row goes to the "true" branch (the IR's left child) when `x mode threshold` holds, and
  * follows defaultLeft when x is NaN.
  */
-export function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: string): onnx.INodeProto {
-  checkEnsemble(ensemble);
+export function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: string, field = 'model'): onnx.INodeProto {
+  checkEnsemble(ensemble, field);
   const a = {
     nodes_treeids: [] as number[],
     nodes_nodeids: [] as number[],
@@ -112,11 +89,12 @@ export function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: 
 
 /**
  * The complete model. `preprocess`, when given, reads `features` and produces the tensor the ensemble
- * reads (same width), e.g. nodes that map some values to NaN per feature.
+ * reads (same width), e.g. nodes that map some values to NaN per feature. The ensemble is checked
+ * first (tree-ensemble-structure.ts); a refusal names `field` (the file the trees came from).
  */
 export function buildTreeEnsembleModel(
   ensemble: TreeEnsemble,
-  options: { preprocess?: GraphPart; metadata?: Record<string, string>; docString?: string } = {},
+  options: { preprocess?: GraphPart; metadata?: Record<string, string>; docString?: string; field?: string } = {},
 ): Uint8Array {
   const { preprocess } = options;
   const ensembleInput = preprocess?.output ?? FEATURES_INPUT;
@@ -124,7 +102,7 @@ export function buildTreeEnsembleModel(
   const outputs = ensembleOutputNames(ensemble);
   const initializers = [...(preprocess?.initializers ?? [])];
   if (ensemble.postTransform === 'LOGISTIC') {
-    nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'margin'));
+    nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'margin', options.field));
     const scale = ensemble.logisticScale ?? 1;
     if (scale === 1) {
       nodes.push(node({ opType: 'Sigmoid', inputs: ['margin'], outputs: ['probability'] }));
@@ -134,7 +112,7 @@ export function buildTreeEnsembleModel(
       nodes.push(node({ opType: 'Sigmoid', inputs: ['scaled_margin'], outputs: ['probability'] }));
     }
   } else {
-    nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'prediction'));
+    nodes.push(treeEnsembleNode(ensemble, ensembleInput, 'prediction', options.field));
   }
   return assembleModel({
     inputs: [floatTensorInfo(FEATURES_INPUT, ['N', ensemble.featureCount])],

@@ -36,6 +36,7 @@ export function xgboostArtifact(modelJson: Uint8Array, featureNames: string[]): 
   }
   const ensemble = xgboostToEnsemble(model);
   const onnx = buildTreeEnsembleModel(ensemble, {
+    field: MODEL_JSON,
     metadata: { feature_names: JSON.stringify(featureNames), source_format: XGBOOST_FORMAT, objective: model.objective },
   });
   return {

@@ -2,10 +2,14 @@
  * Reads XGBoost's JSON model format (as XGBoosterSaveModelToBuffer writes it with {"format":"json"},
  * 1.x and 2.x) into the few facts the family needs: objective, base score, feature count and names,
  * and the trees. Only single-output gbtree models with numerical splits are accepted; anything else is
- * refused with an InvalidInputError that names what was found.
+ * refused with an InvalidInputError that names what was found. Each tree must be a binary tree of at
+ * most MAX_TREE_DEPTH levels (onnx/tree-ensemble-structure.ts: children in range, every node reached
+ * once from the root, as many nodes as tree_param.num_nodes says), checked before anything is built
+ * from it or handed to a native library.
  */
 import { z } from 'zod';
-import { InvalidInputError } from '../../lib/errors';
+import { excerpt, InvalidInputError, quote } from '../../lib/errors';
+import { checkTreeStructure } from '../onnx/tree-ensemble-structure';
 
 export const SUPPORTED_OBJECTIVES = ['reg:squarederror', 'reg:pseudohubererror', 'binary:logistic'] as const;
 export type XGBoostObjective = (typeof SUPPORTED_OBJECTIVES)[number];
@@ -22,6 +26,7 @@ const treeSchema = z.object({
   loss_changes: numberArray,
   split_type: numberArray.optional(),
   categories_nodes: numberArray.optional(),
+  tree_param: z.object({ num_nodes: z.string() }).optional(),
 });
 
 export type XGBoostTree = z.infer<typeof treeSchema>;
@@ -74,7 +79,7 @@ function parseJson(bytes: Uint8Array): unknown {
 function parseBaseScore(text: string): number {
   const values = text.replace(/^\[|\]$/g, '').split(',').map(Number);
   if (values.length !== 1 || !Number.isFinite(values[0])) {
-    refuse(`expects one finite base_score, but got "${text}"`);
+    refuse(`expects one finite base_score, but got ${quote(text)}`);
   }
   return values[0];
 }
@@ -89,10 +94,14 @@ function checkTree(tree: XGBoostTree, index: number, numFeature: number): void {
   if (n === 0 || lengths.some((l) => l !== n)) {
     refuse(`expects tree ${index} to have arrays of one length, but got ${[n, ...lengths].join(', ')}`);
   }
+  if (tree.tree_param && Number(tree.tree_param.num_nodes) !== n) {
+    refuse(`expects tree ${index} to have tree_param.num_nodes (${excerpt(tree.tree_param.num_nodes)}) nodes, but its arrays hold ${n}`);
+  }
+  checkTreeStructure({ left: tree.left_children, right: tree.right_children }, { tree: `tree ${index}`, field: 'model.json' });
   for (let i = 0; i < n; i++) {
     if (tree.left_children[i] === -1) continue;
     const feature = tree.split_indices[i];
-    if (feature < 0 || feature >= numFeature) {
+    if (!Number.isInteger(feature) || feature < 0 || feature >= numFeature) {
       refuse(`expects split features in [0, ${numFeature}), but tree ${index} node ${i} splits on feature ${feature}`);
     }
   }
@@ -108,23 +117,23 @@ export function parseXGBoostModel(bytes: Uint8Array): XGBoostModel {
   const param = learner.learner_model_param;
   const objective = learner.objective.name;
   if (!(SUPPORTED_OBJECTIVES as readonly string[]).includes(objective)) {
-    refuse(`expects objective ${SUPPORTED_OBJECTIVES.join(', ')}, but got ${objective}`);
+    refuse(`expects objective ${SUPPORTED_OBJECTIVES.join(', ')}, but got ${quote(objective)}`);
   }
   if (Number(param.num_class ?? 0) > 1 || Number(param.num_target ?? 1) > 1) {
     refuse(
-      `expects a single-output model, but got num_class ${param.num_class ?? 0} and num_target ${param.num_target ?? 1} (multi-output)`,
+      `expects a single-output model, but got num_class ${excerpt(param.num_class ?? 0)} and num_target ${excerpt(param.num_target ?? 1)} (multi-output)`,
     );
   }
   const booster = learner.gradient_booster;
   if (booster.name !== 'gbtree' || !booster.model) {
-    refuse(`expects booster gbtree, but got ${booster.name}`);
+    refuse(`expects booster gbtree, but got ${quote(booster.name)}`);
   }
   const baseScore = parseBaseScore(param.base_score);
   if (objective === 'binary:logistic' && !(baseScore > 0 && baseScore < 1)) {
     refuse(`expects a binary:logistic base_score in (0, 1), but got ${baseScore}`);
   }
   const numFeature = Number(param.num_feature);
-  if (!Number.isInteger(numFeature) || numFeature < 1) refuse(`expects num_feature ≥ 1, but got ${param.num_feature}`);
+  if (!Number.isInteger(numFeature) || numFeature < 1) refuse(`expects num_feature ≥ 1, but got ${quote(param.num_feature)}`);
   booster.model.trees.forEach((tree, i) => checkTree(tree, i, numFeature));
   return {
     objective: objective as XGBoostObjective,

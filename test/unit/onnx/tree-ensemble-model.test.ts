@@ -3,6 +3,8 @@ import { boolConstant, floatConstant, node } from '../../../src/plugins/onnx/gra
 import { loadOnnxPredictor } from '../../../src/plugins/onnx/predictor';
 import type { BranchMode, TreeArrays, TreeEnsemble } from '../../../src/plugins/onnx/tree-ensemble';
 import { buildTreeEnsembleModel, ensembleOutputNames } from '../../../src/plugins/onnx/tree-ensemble-model';
+import { MAX_TREE_DEPTH } from '../../../src/plugins/onnx/tree-ensemble-structure';
+import { InvalidInputError } from '../../../src/lib/errors';
 
 /** The IR's meaning, evaluated in double precision: margin = baseScore + Σ leaves. */
 function referenceMargin(ensemble: TreeEnsemble, row: ArrayLike<number>): number {
@@ -164,10 +166,12 @@ describe('buildTreeEnsembleModel', () => {
     const ensemble = randomEnsemble('BRANCH_LT', 'NONE');
     const badChild = structuredClone(ensemble);
     badChild.trees[3].right[0] = 99;
-    expect(() => buildTreeEnsembleModel(badChild)).toThrow('tree 3 node 0: expects child ids in [0, 31) other than 0, but got 99');
+    expect(() => buildTreeEnsembleModel(badChild)).toThrow(
+      new InvalidInputError(`expects tree 3 to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but node 0 has the child id 99, outside [0, 31)`),
+    );
     const badFeature = structuredClone(ensemble);
     badFeature.trees[1].featureIndex[2] = 5;
-    expect(() => buildTreeEnsembleModel(badFeature)).toThrow('tree 1 node 2: expects a feature index in [0, 5), but got 5');
+    expect(() => buildTreeEnsembleModel(badFeature)).toThrow('expects tree 1 node 2 to split on a feature in [0, 5), but got 5');
     expect(() => buildTreeEnsembleModel({ ...ensemble, trees: [] })).toThrow('expects at least one tree');
   });
 });

@@ -250,7 +250,7 @@ describe('xgboost family', () => {
       const gamma = editModelJson(trained, (m) => {
         m.learner.objective.name = 'reg:gamma';
       });
-      await expect(importJson(gamma)).rejects.toThrow(/objective .* but got reg:gamma/);
+      await expect(importJson(gamma)).rejects.toThrow(/objective .* but got "reg:gamma"/);
       await expect(importJson(trained.artifact.files['model.json'], ['a', 'b'])).rejects.toMatchObject({
         details: { field: 'featureNames' },
         message: expect.stringContaining('num_feature 6'),
