@@ -98,8 +98,9 @@ export class EventStream {
     } while (this.fetchAgain);
   }
 
+  /** Reads again soon while listening; without the listener, its reconnect pulls anyway. */
   private retryLater(): void {
-    if (this.closed || this.retryTimer) return;
+    if (this.closed || this.retryTimer || !this.listener.isListening()) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       void this.pull();

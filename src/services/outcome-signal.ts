@@ -24,7 +24,10 @@ type Listener = (registeredModelId: string) => void;
 export class OutcomeSignal {
   private readonly listeners = new Set<Listener>();
   private readonly detach: (() => void)[] = [];
-  private retryTimer?: NodeJS.Timeout;
+  /** The earliest moment whose outcomes may not have been signalled yet, while a catch-up is owed. */
+  private catchUpSince?: Date;
+  private catchingUp = false;
+  private catchUpAgain = false;
   private stopped = false;
 
   constructor(
@@ -41,7 +44,7 @@ export class OutcomeSignal {
       }),
       this.listener.watch({
         connectionDidOpen: ({ previousConfirmedAt }) => {
-          if (previousConfirmedAt) void this.catchUp(new Date(previousConfirmedAt.getTime() - CATCH_UP_MARGIN_MS));
+          if (previousConfirmedAt) this.requestCatchUp(new Date(previousConfirmedAt.getTime() - CATCH_UP_MARGIN_MS));
         },
       }),
     );
@@ -55,7 +58,6 @@ export class OutcomeSignal {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
     for (const detach of this.detach) detach();
   }
 
@@ -69,20 +71,40 @@ export class OutcomeSignal {
     }
   }
 
-  /** Signals every model with outcomes recorded after `since`; retried while the pool cannot answer. */
-  private async catchUp(since: Date): Promise<void> {
-    if (this.stopped) return;
+  private requestCatchUp(since: Date): void {
+    if (!this.catchUpSince || since < this.catchUpSince) this.catchUpSince = since;
+    if (this.catchingUp) this.catchUpAgain = true;
+    else void this.catchUp();
+  }
+
+  /**
+   * Signals every model with outcomes recorded after `catchUpSince`, again when another reconnect
+   * asked meanwhile. A failed read is retried while the listener is connected; otherwise the owed
+   * range waits for the next reconnect, which widens nothing but asks again.
+   */
+  private async catchUp(): Promise<void> {
+    this.catchingUp = true;
     try {
-      const models: { id: string }[] = await this.dataSource.query(
-        `SELECT m.id FROM registered_models m
-          WHERE EXISTS (SELECT 1 FROM request_outcomes o WHERE o.registered_model_id = m.id AND o.recorded_at > $1)`,
-        [since],
-      );
-      for (const { id } of models) this.signal(id);
-    } catch (error) {
-      this.onError(error);
-      clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => void this.catchUp(since), RETRY_MS);
+      do {
+        this.catchUpAgain = false;
+        const since = this.catchUpSince!;
+        try {
+          const models: { id: string }[] = await this.dataSource.query(
+            `SELECT m.id FROM registered_models m
+              WHERE EXISTS (SELECT 1 FROM request_outcomes o WHERE o.registered_model_id = m.id AND o.recorded_at > $1)`,
+            [since],
+          );
+          if (!this.catchUpAgain) this.catchUpSince = undefined;
+          for (const { id } of models) this.signal(id);
+        } catch (error) {
+          if (this.stopped) return;
+          this.onError(error);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
+          this.catchUpAgain = this.listener.isListening();
+        }
+      } while (this.catchUpAgain && !this.stopped);
+    } finally {
+      this.catchingUp = false;
     }
   }
 }
