@@ -13,7 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PgListener } from '../db/listener';
 import { ApiKeyEntity, ROLES, type Role } from '../entities/api-key.entity';
-import { InvalidInputError, NotFoundError, UnauthenticatedError } from '../lib/errors';
+import { InvalidInputError, NotFoundError, UnauthenticatedError, quote } from '../lib/errors';
 
 export interface Principal {
   keyId: string;
@@ -78,7 +78,7 @@ export class ApiKeysService {
   /** A new key of `role`; when `by` is given, only while `by`'s own key is not revoked (checked in the same transaction). */
   async createKey(role: string, name = `${role} key`, by?: Principal): Promise<{ key: string; record: ApiKeyEntity }> {
     if (!(ROLES as readonly string[]).includes(role)) {
-      throw new InvalidInputError(`expects role to be one of ${ROLES.join(', ')}, but got "${role.slice(0, 40)}"`, { field: 'role' });
+      throw new InvalidInputError(`expects role to be one of ${ROLES.join(', ')}, but got ${quote(role)}`, { field: 'role' });
     }
     const key = `kyb_${randomBytes(32).toString('base64url')}`;
     const record = await this.dataSource.transaction(async (tx) => {
@@ -90,7 +90,7 @@ export class ApiKeysService {
 
   /** Revokes the key (idempotent); it is refused at once by every process and its graphql-ws connections are closed. */
   async revokeKey(id: string, by?: Principal): Promise<ApiKeyEntity> {
-    if (!UUID_PATTERN.test(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got "${id.slice(0, 40)}"`, { field: 'id' });
+    if (!UUID_PATTERN.test(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got ${quote(id)}`, { field: 'id' });
     const record = await this.dataSource.transaction(async (tx) => {
       if (by) await this.lockUnrevoked(tx, by);
       // clock_timestamp(): the moment the row is revoked (after any minting transaction holding it has committed).

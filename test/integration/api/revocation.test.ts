@@ -5,7 +5,8 @@
  * revocation returns — no sleep — both replicas refuse the key (their caches held it), its open
  * graphql-ws connections are closed with 4403, and a key racing to mint admin keys during the
  * revocation mints none after it. A replica whose revocation listener is down bypasses its cache,
- * and closes the connections of keys revoked meanwhile once it listens again.
+ * and closes the connections of keys revoked meanwhile once it listens again. A malformed or unknown
+ * key id is a coded refusal.
  */
 import { print } from 'graphql';
 import { performance } from 'node:perf_hooks';
@@ -143,4 +144,13 @@ it('while the revocation listener is down the cache is bypassed, and connections
     await admin.end();
     await listener.stop();
   }
+});
+
+it('refuses revoking a malformed or unknown key id with a coded error, changing nothing', async () => {
+  const before = await a.dataSource.query('SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NOT NULL');
+  const malformed = errorOf(await a.as('admin')(RevokeApiKeyDocument, { id: `not-a-uuid${'x'.repeat(500)}` }));
+  expect(malformed).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'id' }) });
+  expect(malformed.message).toMatch(/^expects an API key id \(a UUID\), but got "not-a-uuidx+"… \(510 characters\)$/);
+  expect(errorOf(await a.as('admin')(RevokeApiKeyDocument, { id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ code: 'NOT_FOUND' });
+  expect(await a.dataSource.query('SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NOT NULL')).toEqual(before);
 });
