@@ -41,9 +41,19 @@ export interface SizingDecision {
   leverage: number;
 }
 
+/** One limit's cut: which quantity of the decision it shrank, from what to what. */
+export interface RiskLimitCut {
+  limit: RiskLimitName;
+  quantity: 'leverage' | 'size multiplier';
+  from: number;
+  to: number;
+}
+
 export interface ClampedSizing extends SizingDecision {
   /** The limits the requested decision would have broken, in the order they were applied. */
   clampedBy: RiskLimitName[];
+  /** What each of them cut, in the same order. */
+  cuts: RiskLimitCut[];
   /** Notional of the new position / equity. */
   notionalFraction: number;
   /** Loss at the stop of the new position / equity. */
@@ -73,18 +83,19 @@ export function clampPositionSize(
   validatePortfolio(portfolio);
   validateDecision(decision);
 
-  const clampedBy: RiskLimitName[] = [];
+  const cuts: RiskLimitCut[] = [];
   let leverage = decision.leverage;
   if (leverage > limits.maxLeverage) {
+    cuts.push({ limit: 'maxLeverage', quantity: 'leverage', from: leverage, to: limits.maxLeverage });
     leverage = limits.maxLeverage;
-    clampedBy.push('maxLeverage');
   }
 
   let sizeMultiplier = decision.sizeMultiplier;
-  if (portfolio.openPositions >= limits.maxOpenPositions && sizeMultiplier > 0) {
-    sizeMultiplier = 0;
-    clampedBy.push('maxOpenPositions');
-  }
+  const cutSize = (limit: RiskLimitName, to: number) => {
+    cuts.push({ limit, quantity: 'size multiplier', from: sizeMultiplier, to });
+    sizeMultiplier = to;
+  };
+  if (portfolio.openPositions >= limits.maxOpenPositions && sizeMultiplier > 0) cutSize('maxOpenPositions', 0);
 
   const perUnitNotional = portfolio.basePositionFraction * leverage;
   const withinRisk = largestWithin(
@@ -92,10 +103,7 @@ export function clampPositionSize(
     limits.maxRiskPerTrade / (perUnitNotional * portfolio.stopDistance),
     (m) => riskFraction(portfolio, { sizeMultiplier: m, leverage }) <= limits.maxRiskPerTrade,
   );
-  if (withinRisk < sizeMultiplier) {
-    sizeMultiplier = withinRisk;
-    clampedBy.push('maxRiskPerTrade');
-  }
+  if (withinRisk < sizeMultiplier) cutSize('maxRiskPerTrade', withinRisk);
 
   const maxGross = limits.maxGrossExposure;
   if (maxGross !== undefined) {
@@ -104,19 +112,23 @@ export function clampPositionSize(
       (maxGross - portfolio.grossExposure / portfolio.equity) / perUnitNotional,
       (m) => grossExposureAfter(portfolio, { sizeMultiplier: m, leverage }) <= maxGross,
     );
-    if (withinExposure < sizeMultiplier) {
-      sizeMultiplier = withinExposure;
-      clampedBy.push('maxGrossExposure');
-    }
+    if (withinExposure < sizeMultiplier) cutSize('maxGrossExposure', withinExposure);
   }
 
   const result = { sizeMultiplier, leverage };
   return {
     ...result,
-    clampedBy,
+    clampedBy: cuts.map((cut) => cut.limit),
+    cuts,
     notionalFraction: notionalFraction(portfolio, result),
     riskFraction: riskFraction(portfolio, result),
   };
+}
+
+/** The cuts in words, naming each quantity: "maxLeverage cut leverage 10 → 3; maxRiskPerTrade cut the size multiplier 1.5 → 0.3333". */
+export function describeCuts(cuts: readonly RiskLimitCut[]): string {
+  const figure = (value: number) => String(Number(value.toPrecision(4)));
+  return cuts.map((cut) => `${cut.limit} cut ${cut.quantity === 'leverage' ? 'leverage' : 'the size multiplier'} ${figure(cut.from)} → ${figure(cut.to)}`).join('; ');
 }
 
 /**

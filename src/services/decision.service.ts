@@ -17,7 +17,7 @@ import { InvalidInputError, ModelNotReadyError, NotFoundError, quote, refuse } f
 import { checkFeatureSnapshot, type FeatureSnapshotValues } from '../lib/feature-snapshot';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime, type Strategy } from '../lib/market-vocabulary';
 import { assessRisk, type RiskAssessment } from '../lib/risk';
-import { clampPositionSize, type ClampedSizing, type RiskLimits } from '../lib/risk-limits';
+import { clampPositionSize, describeCuts, type ClampedSizing, type RiskLimits } from '../lib/risk-limits';
 import { DEFAULT_SIZING_RULES, positionSizeMultiplier, type PositionSize } from '../lib/sizing-rules';
 import { DEFAULT_WEIGHT_FLOOR, strategyWeights, type StrategyWeightReason } from '../lib/strategy-allocation';
 import { combineForecasts, type HorizonForecast, type TradeSignal } from '../lib/trade-signal';
@@ -407,9 +407,7 @@ export class DecisionService {
       { equity: portfolio.equity, openPositions: portfolio.openPositions, grossExposure: portfolio.grossExposure, stopDistance, basePositionFraction: baseFraction },
       { sizeMultiplier: proposed.sizeMultiplier, leverage: proposed.leverage },
     );
-    const explanation = clamped.clampedBy.length
-      ? `${proposed.explanation}; risk limits ${clamped.clampedBy.join(', ')} cut ${round(proposed.sizeMultiplier)}× to ${round(clamped.sizeMultiplier)}×`
-      : proposed.explanation;
+    const explanation = clamped.cuts.length ? `${proposed.explanation}; risk limits: ${describeCuts(clamped.cuts)}` : proposed.explanation;
     return {
       symbol,
       source: proposed.source,
@@ -494,8 +492,4 @@ export class DecisionService {
       throw error;
     }
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 1e4) / 1e4;
 }

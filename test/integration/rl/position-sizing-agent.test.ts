@@ -90,7 +90,7 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
     const answer = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
     expect(answer).toMatchObject({ source: { kind: 'MODEL', name: 'sizer', version: 1 }, proposedMultiplier: 1.5, multiplier: 1.5, leverage: 3, clampedBy: ['maxLeverage'] });
     expect(answer.riskFraction).toBeCloseTo(0.01 * 1.5 * 3 * 0.02, 12);
-    expect(answer.explanation).toMatch(/rl_position_sizing agent "sizer" v1 \(epoch 1\) chose greedily size1\.5_lev10_tp-aggressive_sl-wide/);
+    expect(answer.explanation).toMatch(/rl_position_sizing agent "sizer" v1 \(epoch 1\) chose greedily size1\.5_lev10_tp-aggressive_sl-wide .*; risk limits: maxLeverage cut leverage 10 → 3$/);
     expect(answer.decision.rl_position_sizing).toEqual({ model: 'sizer', version: 1, state: STATE, action: BOLD, takeProfit: 'aggressive', stopLoss: 'wide', stopDistance: 0.02, explored: false });
 
     dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { risk_limits: { max_position_multiplier: 1, max_risk_per_trade: 0.0002 } } }));

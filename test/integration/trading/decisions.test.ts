@@ -201,7 +201,7 @@ describe('positionSizeMultiplier', () => {
     expect(answer.clampedBy).toEqual(['maxRiskPerTrade']);
     expect(answer.multiplier).toBeCloseTo(0.4, 12);
     expect(answer.riskFraction).toBeLessThanOrEqual(0.02);
-    expect(answer.explanation).toMatch(/; risk limits maxRiskPerTrade cut 2× to 0.4×$/);
+    expect(answer.explanation).toMatch(/; risk limits: maxRiskPerTrade cut the size multiplier 2 → 0\.4$/);
   });
 
   it('sizes nothing once the policy’s open positions are taken, and follows a changed multiplier cap', async () => {
@@ -246,7 +246,7 @@ describe('positionSizeMultiplier', () => {
       const answer = await size({ ...request, regime: 'VOLATILE' });
       expect(answer).toMatchObject({ source: { kind: 'MODEL', name: 'sizing-agent', version: 3 }, proposedMultiplier: 1.5, leverage: 3, ruleLimits: [], kelly: null });
       expect(answer.clampedBy[0]).toBe('maxLeverage');
-      expect(answer.explanation).toMatch(/^state VOLATILE → size1.5_lev10/);
+      expect(answer.explanation).toMatch(/^state VOLATILE → size1.5_lev10; risk limits: maxLeverage cut leverage 10 → 3/);
       expect(answer.decision).toMatchObject({ position_size: { source: { kind: 'MODEL', name: 'sizing-agent', version: 3 } }, rl_position_sizing: { action: 'size1.5_lev10_tp-balanced_sl-tight' } });
     } finally {
       t.app.services.decision.setAgents(previous);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { clampPositionSize, type PortfolioRisk, type RiskLimits, type SizingDecision } from '../../../src/lib/risk-limits';
+import { clampPositionSize, describeCuts, type PortfolioRisk, type RiskLimits, type SizingDecision } from '../../../src/lib/risk-limits';
 
 const fraction = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 
@@ -94,6 +94,24 @@ describe('clampPositionSize', () => {
       { sizeMultiplier: 0.7, leverage: 7 },
     );
     expect(out).toMatchObject({ sizeMultiplier: 0, leverage: 3, clampedBy: ['maxLeverage', 'maxOpenPositions'] });
+    expect(out.cuts).toEqual([
+      { limit: 'maxLeverage', quantity: 'leverage', from: 7, to: 3 },
+      { limit: 'maxOpenPositions', quantity: 'size multiplier', from: 0.7, to: 0 },
+    ]);
+    expect(describeCuts(out.cuts)).toBe('maxLeverage cut leverage 7 → 3; maxOpenPositions cut the size multiplier 0.7 → 0');
+  });
+
+  it('names the quantity each limit cut, from what to what', () => {
+    // Leverage 5 → 3 alone leaves the size multiplier as proposed; the risk limit then cuts it: 0.1 × m × 3 × 0.05 = 0.01 → m = 0.6667.
+    const out = clampPositionSize(
+      { maxRiskPerTrade: 0.01, maxLeverage: 3, maxOpenPositions: 10 },
+      { equity: 10_000, openPositions: 0, grossExposure: 0, stopDistance: 0.05, basePositionFraction: 0.1 },
+      { sizeMultiplier: 1.5, leverage: 5 },
+    );
+    expect(describeCuts(out.cuts)).toBe('maxLeverage cut leverage 5 → 3; maxRiskPerTrade cut the size multiplier 1.5 → 0.6667');
+    expect(describeCuts(clampPositionSize({ maxRiskPerTrade: 1, maxLeverage: 3, maxOpenPositions: 10 }, { equity: 1, openPositions: 0, grossExposure: 0, stopDistance: 0.01, basePositionFraction: 0.1 }, { sizeMultiplier: 1.5, leverage: 5 }).cuts)).toBe(
+      'maxLeverage cut leverage 5 → 3',
+    );
   });
 
   it('fits the new position into the room left under the gross-exposure cap', () => {
