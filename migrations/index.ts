@@ -7,6 +7,7 @@ import { RlAgents1795300917000 } from './1795300917000-rl-agents';
 
 import { ShadowDriftHealth1795301000000 } from './1795301000000-shadow-drift-health';
 import { ApiKeyChangeNotify1795301300000 } from './1795301300000-api-key-change-notify';
+import { FiniteValues1795301400000 } from './1795301400000-finite-values';
 import { HealthInsufficientData1795301500000 } from './1795301500000-health-insufficient-data';
 
-export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000, RlAgents1795300917000, ShadowDriftHealth1795301000000, ApiKeyChangeNotify1795301300000, HealthInsufficientData1795301500000];
+export const migrations = [Foundation1795300000000, Policies1795300000100, LearningLoopJobs1795300417000, TradingInterface1795300500000, RlAgents1795300917000, ShadowDriftHealth1795301000000, ApiKeyChangeNotify1795301300000, FiniteValues1795301400000, HealthInsufficientData1795301500000];

@@ -11,8 +11,13 @@
  * A prediction that informed the trade is scored against what it predicted about the market:
  * a regression (a forward return) against priceReturn, a binary model (the probability of a rise)
  * against 1 when the price rose and 0 otherwise.
+ *
+ * Every input is held to TRADE_LIMITS, so that every figure above is finite and so is any sum of them
+ * a report takes over the trade log (|pnl| ≤ 3·10¹⁵, |realizedReturn| ≤ 3·10²⁴, priceReturn ≤ 10²⁴):
+ * a trade whose products would overflow is refused before anything is written, never stored as ±∞ or
+ * NaN. The bounds are far beyond any real trade.
  */
-import { InvalidInputError } from './errors';
+import { refuse } from './errors';
 
 export const TRADE_SIDES = ['LONG', 'SHORT'] as const;
 export type TradeSide = (typeof TRADE_SIDES)[number];
@@ -39,23 +44,40 @@ export interface TradeResult {
   success: boolean;
 }
 
-function refuse(field: string, expectation: string, got: unknown): never {
-  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${String(got)}`, { field });
-}
+/** The range of every price, quantity, notional (price × quantity) and fee a trade may carry. */
+export const TRADE_LIMITS = {
+  minPrice: 1e-12,
+  maxPrice: 1e12,
+  maxQuantity: 1e15,
+  minNotional: 1e-9,
+  maxNotional: 1e15,
+  maxFees: 1e15,
+} as const;
 
 function checkPrice(field: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) refuse(field, 'to be a finite price > 0', value);
+  if (!(value >= TRADE_LIMITS.minPrice && value <= TRADE_LIMITS.maxPrice)) refuse(field, `to be a price in [${TRADE_LIMITS.minPrice}, ${TRADE_LIMITS.maxPrice}]`, value);
+}
+
+/** Refuses a price × quantity outside [minNotional, maxNotional] (so that no product or ratio of the trade overflows). */
+function checkNotional(field: string, price: number, quantity: number): void {
+  const notional = price * quantity;
+  if (!(notional >= TRADE_LIMITS.minNotional && notional <= TRADE_LIMITS.maxNotional)) {
+    refuse(field, `× quantity to be a notional in [${TRADE_LIMITS.minNotional}, ${TRADE_LIMITS.maxNotional}]`, `${price} × ${quantity} = ${notional}`);
+  }
 }
 
 function checkTime(field: string, value: Date): void {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) refuse(field, 'to be a valid date-time', value);
 }
 
-/** Refuses an execution that cannot be a trade: a side other than LONG/SHORT, quantity ≤ 0, a price ≤ 0, a bad time. */
+/** Refuses an execution that cannot be a trade: a side other than LONG/SHORT, a quantity, price or notional outside TRADE_LIMITS, a bad time. */
 export function checkEntry(entry: TradeEntry): void {
   if (!(TRADE_SIDES as readonly string[]).includes(entry.side)) refuse('side', `to be one of ${TRADE_SIDES.join(', ')}`, entry.side);
   if (!(Number.isFinite(entry.quantity) && entry.quantity > 0)) refuse('quantity', 'to be a finite number > 0', entry.quantity);
+  if (!(entry.quantity <= TRADE_LIMITS.maxQuantity)) refuse('quantity', `to be at most ${TRADE_LIMITS.maxQuantity}`, entry.quantity);
   checkPrice('entryPrice', entry.entryPrice);
+  checkNotional('entryPrice', entry.entryPrice, entry.quantity);
   checkTime('entryTime', entry.entryTime);
 }
 
@@ -68,22 +90,29 @@ export function priceReturn(entryPrice: number, exitPrice: number): number {
 export function tradeResult(entry: TradeEntry, exit: TradeExit): TradeResult {
   checkEntry(entry);
   checkPrice('exitPrice', exit.exitPrice);
+  checkNotional('exitPrice', exit.exitPrice, entry.quantity);
   checkTime('exitTime', exit.exitTime);
   const fees = exit.fees ?? 0;
   if (!(Number.isFinite(fees) && fees >= 0)) refuse('fees', 'to be a finite amount ≥ 0', fees);
+  if (!(fees <= TRADE_LIMITS.maxFees)) refuse('fees', `to be at most ${TRADE_LIMITS.maxFees}`, fees);
   const heldMs = exit.exitTime.getTime() - entry.entryTime.getTime();
   if (heldMs < 0) {
     refuse('exitTime', `not to be before the entry at ${entry.entryTime.toISOString()}`, exit.exitTime.toISOString());
   }
   const sign = entry.side === 'LONG' ? 1 : -1;
   const pnl = sign * (exit.exitPrice - entry.entryPrice) * entry.quantity - fees;
-  return {
+  const result = {
     pnl,
     realizedReturn: pnl / (entry.entryPrice * entry.quantity),
     priceReturn: priceReturn(entry.entryPrice, exit.exitPrice),
     holdingPeriodSeconds: heldMs / 1000,
     success: pnl > 0,
   };
+  // Unreachable within TRADE_LIMITS; kept so that no change of the limits can ever store ±∞ or NaN.
+  for (const key of ['pnl', 'realizedReturn', 'priceReturn', 'holdingPeriodSeconds'] as const) {
+    if (!Number.isFinite(result[key])) refuse('exitPrice', `to give a finite ${key}`, result[key]);
+  }
+  return result;
 }
 
 /** The realised value a prediction of `task` that informed the trade is scored against (see the top of this file). */

@@ -13,7 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { TradeEntity, type TradeStatus } from '../entities/trade.entity';
 import { parseSymbol } from '../lib/bars';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
-import { ConflictError, InvalidInputError, NotFoundError } from '../lib/errors';
+import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { checkEntry, tradeResult, type TradeSide } from '../lib/trade-math';
 import { checkFeatureSnapshot } from '../lib/feature-snapshot';
 import { isUuid } from './datasets.service';
@@ -93,10 +93,12 @@ const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:\-/]{0,127}$/;
 const MAX_PREDICTION_IDS = 64;
 const MAX_TEXT = 128;
 const MAX_DECISION_BYTES = 64 * 1024;
+/** Worst adverse excursion a trade may report, as a fraction of its entry notional (a leveraged short can lose more than all of it). */
+const MAX_DRAWDOWN = 1000;
 
 function checkClientTradeId(id: string): void {
   if (!CLIENT_ID_PATTERN.test(id)) {
-    throw new InvalidInputError(`expects clientTradeId of 1–128 letters, digits or _ . : - / (starting with a letter or digit), but got ${JSON.stringify(id)}`, {
+    throw new InvalidInputError(`expects clientTradeId of 1–128 letters, digits or _ . : - / (starting with a letter or digit), but got ${quote(id)}`, {
       field: 'clientTradeId',
     });
   }
@@ -119,7 +121,7 @@ function checkExecution(input: TradeExecutionInput): void {
   const ids = input.predictionIds ?? [];
   if (ids.length > MAX_PREDICTION_IDS) throw new InvalidInputError(`expects at most ${MAX_PREDICTION_IDS} predictionIds, but got ${ids.length}`, { field: 'predictionIds' });
   const bad = ids.find((id) => !isUuid(id));
-  if (bad !== undefined) throw new InvalidInputError(`expects predictionIds to be prediction ids (UUIDs), but got ${JSON.stringify(bad)}`, { field: 'predictionIds' });
+  if (bad !== undefined) throw new InvalidInputError(`expects predictionIds to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'predictionIds' });
   if (new Set(ids).size !== ids.length) throw new InvalidInputError('expects each prediction id once, but some appear twice', { field: 'predictionIds' });
   if (input.features != null) checkFeatureSnapshot(input.features);
   if (input.decision != null && Buffer.byteLength(JSON.stringify(input.decision)) > MAX_DECISION_BYTES) {
@@ -130,8 +132,8 @@ function checkExecution(input: TradeExecutionInput): void {
 function checkOutcome(input: TradeOutcomeInput): void {
   checkClientTradeId(input.clientTradeId);
   checkText('exitReason', input.exitReason);
-  if (input.maxDrawdown != null && !(Number.isFinite(input.maxDrawdown) && input.maxDrawdown >= 0)) {
-    throw new InvalidInputError(`expects maxDrawdown to be a finite fraction ≥ 0 (0.03 = 3 %), but got ${input.maxDrawdown}`, { field: 'maxDrawdown' });
+  if (input.maxDrawdown != null && !(Number.isFinite(input.maxDrawdown) && input.maxDrawdown >= 0 && input.maxDrawdown <= MAX_DRAWDOWN)) {
+    throw new InvalidInputError(`expects maxDrawdown to be a fraction in [0, ${MAX_DRAWDOWN}] (0.03 = 3 %), but got ${input.maxDrawdown}`, { field: 'maxDrawdown' });
   }
 }
 
@@ -280,7 +282,7 @@ export class TradesService {
     const repository = this.dataSource.getRepository(TradeEntity);
     const trade =
       (await repository.findOneBy({ clientTradeId: clientTradeIdOrId })) ?? (isUuid(clientTradeIdOrId) ? await repository.findOneBy({ id: clientTradeIdOrId }) : null);
-    if (!trade) throw new NotFoundError(`no trade with clientTradeId or id "${clientTradeIdOrId}"`, { field: 'id' });
+    if (!trade) throw new NotFoundError(`no trade with clientTradeId or id ${quote(clientTradeIdOrId)}`, { field: 'id' });
     return trade;
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { predictionActual, tradeResult, type TradeEntry } from '../../../src/lib/trade-math';
+import { checkEntry, predictionActual, TRADE_LIMITS, tradeResult, type TradeEntry } from '../../../src/lib/trade-math';
 
 const entry: TradeEntry = { side: 'LONG', quantity: 10, entryPrice: 100, entryTime: new Date('2024-03-01T14:30:00Z') };
 const exitTime = new Date('2024-03-03T14:30:00Z');
@@ -58,6 +58,42 @@ describe('tradeResult', () => {
     } catch (error) {
       expect((error as InvalidInputError).details).toEqual({ field });
     }
+  });
+});
+
+describe('tradeResult within TRADE_LIMITS', () => {
+  it('refuses an execution whose notional overflows (1e308 × 1e308) or underflows, naming the field', () => {
+    expect(() => checkEntry({ ...entry, quantity: 1e308, entryPrice: 1e308 })).toThrow(/^expects quantity to be at most 1000000000000000, but got 1e\+308$/);
+    expect(() => checkEntry({ ...entry, quantity: 1e14, entryPrice: 1e6 })).toThrow('expects entryPrice × quantity to be a notional in [1e-9, 1000000000000000], but got 1000000 × 100000000000000 = 100000000000000000000');
+    expect(() => checkEntry({ ...entry, quantity: 1e-300, entryPrice: 1 })).toThrow(/notional in \[1e-9/);
+    expect(() => checkEntry({ ...entry, entryPrice: 5e-324 })).toThrow('expects entryPrice to be a price in [1e-12, 1000000000000], but got 5e-324');
+  });
+
+  it('refuses a close whose exit notional or fees overflow', () => {
+    expect(() => tradeResult({ ...entry, quantity: 1e12, entryPrice: 1 }, { exitPrice: 1e9, exitTime })).toThrow(/^expects exitPrice × quantity to be a notional/);
+    expect(() => tradeResult(entry, { exitPrice: 101, exitTime, fees: 1e308 })).toThrow('expects fees to be at most 1000000000000000, but got 1e+308');
+  });
+
+  it('gives finite figures for every trade it accepts, at the extremes of the limits', () => {
+    const { minPrice, maxPrice, maxNotional, minNotional, maxFees } = TRADE_LIMITS;
+    const price = fc.oneof(fc.constantFrom(minPrice, maxPrice, 1), fc.double({ min: minPrice, max: maxPrice, noNaN: true }));
+    fc.assert(
+      fc.property(price, price, fc.double({ min: minNotional, max: maxNotional, noNaN: true }), fc.constantFrom(0, maxFees, 1), fc.constantFrom('LONG', 'SHORT'), (entryPrice, exitPrice, notional, fees, side) => {
+        const quantity = notional / entryPrice;
+        const trade = { ...entry, side: side as 'LONG' | 'SHORT', entryPrice, quantity };
+        let result;
+        try {
+          checkEntry(trade);
+          result = tradeResult(trade, { exitPrice, exitTime, fees });
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidInputError);
+          return;
+        }
+        for (const value of [result.pnl, result.realizedReturn, result.priceReturn]) expect(Number.isFinite(value)).toBe(true);
+        expect(Math.abs(result.pnl)).toBeLessThanOrEqual(3e15);
+      }),
+      { numRuns: 300, seed: 13 },
+    );
   });
 });
 
