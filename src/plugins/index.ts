@@ -4,7 +4,7 @@
  * array of them). Ids are unique; a second family with a known id is refused at start.
  */
 import { z } from 'zod';
-import { NotFoundError } from '../lib/errors';
+import { NotFoundError, quote } from '../lib/errors';
 import { parseHyperparameters } from './base/hyperparameters';
 import type { ModelFamily } from './contract';
 import { lightgbmFamily } from './lightgbm';
@@ -32,7 +32,7 @@ export class FamilyRegistry {
   get(id: string): ModelFamily<any> {
     const family = this.byId.get(id);
     if (!family) {
-      throw new NotFoundError(`expects a model family among ${[...this.byId.keys()].join(', ')}, but got "${id}"`, { field: 'family' });
+      throw new NotFoundError(`expects a model family among ${[...this.byId.keys()].join(', ')}, but got ${quote(id)}`, { field: 'family' });
     }
     return family;
   }

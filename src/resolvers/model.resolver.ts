@@ -12,13 +12,23 @@ import {
 } from '../schema/model.inputs';
 import { Dataset } from '../schema/dataset.types';
 import { Job } from '../schema/job.types';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, quote } from '../lib/errors';
+import { checkRelativePath } from '../lib/input-bounds';
 import type { Context } from './context';
 import { ModelVersionStatusEnum } from '../schema/enums';
 
-function decodeBase64File(path: string, content: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content)) throw new InvalidInputError(`expects files["${path}"].contentBase64 to be base64, but it is not`, { field: 'files.contentBase64' });
-  return Buffer.from(content, 'base64');
+/** The files of an import by path: each path a safe relative one and given once, each content base64 — checked before any is decoded. */
+function decodeFiles(files: ImportModelInput['files']): Record<string, Uint8Array> {
+  const seen = new Set<string>();
+  files.forEach(({ path, contentBase64 }, i) => {
+    checkRelativePath(`files[${i}].path`, path);
+    if (seen.has(path)) throw new InvalidInputError(`expects each file path once, but files[${i}].path ${quote(path)} appears before`, { field: `files[${i}].path` });
+    seen.add(path);
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(contentBase64)) {
+      throw new InvalidInputError(`expects files[${i}].contentBase64 (${quote(path)}) to be base64, but it is not`, { field: `files[${i}].contentBase64` });
+    }
+  });
+  return Object.fromEntries(files.map(({ path, contentBase64 }) => [path, Buffer.from(contentBase64, 'base64')]));
 }
 
 @Resolver()
@@ -107,8 +117,7 @@ export class ModelVersionResolver {
   @Authorized('operator')
   @Mutation(() => ModelVersion, { description: 'Registers a model trained elsewhere as a SHADOW version (ACTIVE with activate: true).' })
   importModel(@Arg('input') input: ImportModelInput, @Ctx() { services }: Context) {
-    const files = Object.fromEntries(input.files.map((file) => [file.path, decodeBase64File(file.path, file.contentBase64)]));
-    return services.lifecycle.importModel({ ...input, model: input.name, files });
+    return services.lifecycle.importModel({ ...input, model: input.name, files: decodeFiles(input.files) });
   }
 
   @Authorized('operator')

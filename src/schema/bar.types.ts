@@ -1,4 +1,7 @@
 import { Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { INPUT_LIMITS } from '../lib/input-bounds';
+import { MAX_INGEST_BARS } from '../services/bars.service';
+import { Bounded } from './input-guard';
 
 @InputType({ description: 'One OHLCV bar; timestamp is the start of its interval (UTC).' })
 export class BarInput {
@@ -29,6 +32,7 @@ export class BarInput {
 
 @InputType({ description: 'Exactly one of bars or csv. Up to 500,000 bars per request; larger files: `kybernet ingest-bars FILE.csv`.' })
 export class IngestBarsInput {
+  @Bounded({ maxItems: MAX_INGEST_BARS })
   @Field(() => [BarInput], { nullable: true })
   bars?: BarInput[];
 
@@ -36,6 +40,7 @@ export class IngestBarsInput {
     nullable: true,
     description: 'CSV text: a header naming a time column (timestamp, datetime, date or time), open, high, low, close, volume, and optionally symbol and timeframe.',
   })
+  @Bounded({ maxLength: INPUT_LIMITS.fileChars })
   csv?: string;
 
   @Field({ nullable: true, description: 'The symbol of CSV rows without a symbol column.' })

@@ -3,6 +3,8 @@ import type { ColumnType } from '../lib/dataset-table';
 import { BarsDatasetInput, TradesDatasetInput } from './dataset-spec.inputs';
 import { ColumnTypeEnum } from './enums';
 import { JSONObjectScalar, JSONScalar } from './scalars';
+import { INPUT_LIMITS } from '../lib/input-bounds';
+import { Bounded } from './input-guard';
 
 @ObjectType()
 export class DatasetColumn {
@@ -63,12 +65,15 @@ export class CreateDatasetInput {
   @Field({ nullable: true })
   description?: string;
 
+  @Bounded({ maxNodes: 20_000_000, maxChars: INPUT_LIMITS.fileChars })
   @Field(() => JSONScalar, { nullable: true })
   rows?: unknown;
 
+  @Bounded({ maxLength: INPUT_LIMITS.fileChars })
   @Field({ nullable: true })
   csv?: string;
 
+  @Bounded({ maxItems: INPUT_LIMITS.features })
   @Field(() => [DatasetColumnInput], { nullable: true, description: 'Declared column types; others are inferred.' })
   columns?: DatasetColumnInput[];
 

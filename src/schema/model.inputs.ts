@@ -2,6 +2,8 @@ import { Field, InputType, Int } from 'type-graphql';
 import type { ModelVersionStatus } from '../entities/model-version.entity';
 import { ModelVersionStatusEnum } from './enums';
 import { JSONObjectScalar } from './scalars';
+import { INPUT_LIMITS } from '../lib/input-bounds';
+import { Bounded } from './input-guard';
 
 @InputType()
 export class CreateRegisteredModelInput {
@@ -29,6 +31,7 @@ export class TrainModelInput {
   @Field()
   targetColumn!: string;
 
+  @Bounded({ maxItems: INPUT_LIMITS.features })
   @Field(() => [String])
   featureColumns!: string[];
 
@@ -47,9 +50,11 @@ export class TrainModelInput {
 
 @InputType()
 export class ArtifactFileInput {
-  @Field()
+  @Bounded({ maxLength: INPUT_LIMITS.filePathLength })
+  @Field({ description: 'A relative path such as "model.json": no "..", no leading "/", no control characters, at most 255 characters.' })
   path!: string;
 
+  @Bounded({ maxLength: INPUT_LIMITS.fileChars })
   @Field()
   contentBase64!: string;
 }
@@ -65,9 +70,11 @@ export class ImportModelInput {
   @Field({ description: 'e.g. "xgboost-json", "lightgbm-text", "onnx".' })
   format!: string;
 
+  @Bounded({ maxItems: 64 })
   @Field(() => [ArtifactFileInput])
   files!: ArtifactFileInput[];
 
+  @Bounded({ maxItems: INPUT_LIMITS.features })
   @Field(() => [String])
   featureNames!: string[];
 

@@ -3,6 +3,9 @@ import type { OutcomeSource } from '../entities/request-outcome.entity';
 import type { PredictionRole } from '../entities/prediction.entity';
 import { NamedValue } from './common.types';
 import { OutcomeSourceEnum, PredictionRoleEnum } from './enums';
+import { INPUT_LIMITS } from '../lib/input-bounds';
+import { MAX_BATCH_ROWS } from '../services/serving.service';
+import { Bounded } from './input-guard';
 
 @ObjectType({ description: 'The realised value a prediction is scored against (one per request and registered model).' })
 export class PredictionOutcome {
@@ -51,10 +54,12 @@ export class PredictInput {
   @Field()
   model!: string;
 
+  @Bounded({ maxItems: INPUT_LIMITS.features })
   @Field(() => [Float], { nullable: 'items', description: 'In the order of the ACTIVE version’s featureNames; null = missing.' })
   features!: (number | null)[];
 
-  @Field({ nullable: true, description: 'Shared by the ACTIVE and SHADOW rows of this request; generated when absent.' })
+  @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
+  @Field({ nullable: true, description: 'Shared by the ACTIVE and SHADOW rows of this request; generated when absent. At most 200 characters.' })
   requestId?: string;
 }
 
@@ -63,9 +68,11 @@ export class PredictBatchInput {
   @Field()
   model!: string;
 
+  @Bounded({ maxItems: [MAX_BATCH_ROWS, INPUT_LIMITS.features] })
   @Field(() => [[Float]], { nullable: 'items' })
   rows!: (number | null)[][];
 
-  @Field({ nullable: true })
+  @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
+  @Field({ nullable: true, description: 'Row r is logged with request id "{requestId}:{r}"; generated when absent. At most 200 characters.' })
   requestId?: string;
 }

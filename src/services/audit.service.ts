@@ -6,16 +6,31 @@ import { roleIncludes, type Principal } from './api-keys.service';
 const MAX_STRING = 256;
 const MAX_ARRAY = 32;
 
-/** Keeps the shape of the variables but not their bulk (file contents, rows, CSV text). */
+/** Text Postgres can store in jsonb: NUL and unpaired surrogates (a cut can make one) become U+FFFD. */
+function storable(text: string): string {
+  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** Keeps the shape of the variables but not their bulk (file contents, rows, CSV text, huge objects). */
 export function elide(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value;
+  if (typeof value === 'string') return storable(value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value);
   if (Array.isArray(value)) {
     const kept = value.slice(0, MAX_ARRAY).map((item) => elide(item, depth + 1));
     return value.length > MAX_ARRAY ? [...kept, `… (${value.length} items)`] : kept;
   }
   if (value && typeof value === 'object') {
     if (depth > 6) return '…';
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, elide(item, depth + 1)]));
+    const kept: Record<string, unknown> = {};
+    let keys = 0;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      if (++keys > MAX_ARRAY) {
+        kept['…'] = 'more keys';
+        break;
+      }
+      kept[storable(key.slice(0, MAX_STRING))] = elide((value as Record<string, unknown>)[key], depth + 1);
+    }
+    return kept;
   }
   return value;
 }

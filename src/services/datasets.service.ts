@@ -13,7 +13,7 @@ import {
   type ColumnSpec,
   type DatasetTable,
 } from '../lib/dataset-table';
-import { ConflictError, InvalidInputError, NotFoundError } from '../lib/errors';
+import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 
@@ -30,7 +30,7 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function checkDatasetName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
-    throw new InvalidInputError(`expects a dataset name of letters, digits, _ . - (up to 128), but got ${JSON.stringify(name)}`, { field: 'name' });
+    throw new InvalidInputError(`expects a dataset name of letters, digits, _ . - (up to 128), but got ${quote(name)}`, { field: 'name' });
   }
 }
 
@@ -56,7 +56,7 @@ export class DatasetsService {
   async saveTable(input: { name: string; description?: string; source: string; table: DatasetTable; spec?: Record<string, unknown> }): Promise<DatasetEntity> {
     checkDatasetName(input.name);
     const repository = this.dataSource.getRepository(DatasetEntity);
-    if (await repository.existsBy({ name: input.name })) throw new ConflictError(`a dataset named "${input.name}" already exists; datasets are immutable, choose a new name`);
+    if (await repository.existsBy({ name: input.name })) throw new ConflictError(`a dataset named ${quote(input.name)} already exists; datasets are immutable, choose a new name`);
     const id = randomUUID();
     const stored = await this.store.put(`datasets/${id}/table.json.gz`, serializeTable(input.table));
     try {
@@ -74,7 +74,7 @@ export class DatasetsService {
       });
     } catch (error) {
       await this.store.delete(stored.key).catch(() => undefined);
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError(`a dataset named "${input.name}" already exists`);
+      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError(`a dataset named ${quote(input.name)} already exists`);
       throw error;
     }
   }
@@ -83,7 +83,7 @@ export class DatasetsService {
     const repository = this.dataSource.getRepository(DatasetEntity);
     const byName = await repository.findOneBy({ name: nameOrId });
     const found = byName ?? (isUuid(nameOrId) ? await repository.findOneBy({ id: nameOrId }) : null);
-    if (!found) throw new NotFoundError(`no dataset named "${nameOrId}"`, { field: 'dataset' });
+    if (!found) throw new NotFoundError(`no dataset named ${quote(nameOrId)}`, { field: 'dataset' });
     return found;
   }
 

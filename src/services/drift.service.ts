@@ -28,7 +28,7 @@ import { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
 import { assessDrift, DRIFT_SEVERITIES, type DriftAssessment, type DriftSeverity, severityRank } from '../lib/drift-assessment';
-import { ConflictError, InvalidInputError } from '../lib/errors';
+import { ConflictError, InvalidInputError, quote } from '../lib/errors';
 import { validationBaseline, type ScoredTask } from '../lib/outcome-scoring';
 import type { EventStream } from './event-stream';
 import type { EventsService } from './events.service';
@@ -74,7 +74,7 @@ const RESPONSES: Record<RecordedDriftSeverity, DriftResponse> = {
 function checkSeverity(severity: string | null | undefined, field: string): DriftSeverity {
   if (severity == null) return 'LOW';
   if (!(DRIFT_SEVERITIES as readonly string[]).includes(severity)) {
-    throw new InvalidInputError(`expects ${field} to be one of ${DRIFT_SEVERITIES.join(', ')}, but got ${JSON.stringify(severity)}`, { field });
+    throw new InvalidInputError(`expects ${field} to be one of ${DRIFT_SEVERITIES.join(', ')}, but got ${quote(String(severity))}`, { field });
   }
   return severity as DriftSeverity;
 }

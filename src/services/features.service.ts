@@ -13,7 +13,7 @@ import type { DataSource } from 'typeorm';
 import type { DatasetEntity } from '../entities/dataset.entity';
 import { TradeEntity } from '../entities/trade.entity';
 import { parseSymbol, parseTimeframe, type Bar, type Timeframe } from '../lib/bars';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, quote } from '../lib/errors';
 import { buildFeatureTable, labelColumnName } from '../lib/feature-table';
 import { FEATURE_NAMES, STABLE_HISTORY_BARS, WARMUP_BARS, computeFeatures, type FeatureName } from '../lib/features';
 import { LABEL_KINDS, type LabelSpec } from '../lib/labels';
@@ -70,12 +70,12 @@ function checkSymbols(symbols: string[], field: string): void {
   if (symbols.length > MAX_SYMBOLS) throw new InvalidInputError(`expects at most ${MAX_SYMBOLS} symbols, but got ${symbols.length}`, { field });
   symbols.forEach((symbol, i) => parseSymbol(symbol, `${field}[${i}]`, { field }));
   const duplicate = symbols.find((symbol, i) => symbols.indexOf(symbol) !== i);
-  if (duplicate) throw new InvalidInputError(`expects each symbol once, but "${duplicate}" appears twice`, { field });
+  if (duplicate) throw new InvalidInputError(`expects each symbol once, but ${quote(duplicate)} appears twice`, { field });
 }
 
 function checkLabel(label: BarsDatasetSpec['label']): LabelSpec {
   if (!(LABEL_KINDS as readonly string[]).includes(label.kind)) {
-    throw new InvalidInputError(`expects bars.label.kind to be one of ${LABEL_KINDS.join(', ')}, but got "${label.kind}"`, { field: 'bars.label.kind' });
+    throw new InvalidInputError(`expects bars.label.kind to be one of ${LABEL_KINDS.join(', ')}, but got ${quote(String(label.kind))}`, { field: 'bars.label.kind' });
   }
   if (!Number.isInteger(label.horizon) || label.horizon < 1 || label.horizon > 1000) {
     throw new InvalidInputError(`expects bars.label.horizon to be a whole number of bars from 1 to 1000, but got ${label.horizon}`, { field: 'bars.label.horizon' });

@@ -13,7 +13,7 @@ import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { PredictionRole } from '../entities/prediction.entity';
 import { RequestOutcomeEntity, type OutcomeSource } from '../entities/request-outcome.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
-import { ConflictError, InvalidInputError, NotFoundError } from '../lib/errors';
+import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { predictionActual, type TradeResult } from '../lib/trade-math';
 import { isUuid } from './datasets.service';
 import type { RegistryService } from './registry.service';
@@ -148,7 +148,7 @@ export class OutcomesService {
     if (filter.ids) {
       if (filter.ids.length > MAX_FILTER_IDS) throw new InvalidInputError(`expects at most ${MAX_FILTER_IDS} ids, but got ${filter.ids.length}`, { field: 'ids' });
       const bad = filter.ids.find((id) => !isUuid(id));
-      if (bad !== undefined) throw new InvalidInputError(`expects ids to be prediction ids (UUIDs), but got "${bad}"`, { field: 'ids' });
+      if (bad !== undefined) throw new InvalidInputError(`expects ids to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'ids' });
       where.push(`p.id = ANY (${bind(filter.ids)}::uuid[])`);
     }
     if (filter.role) where.push(`p.role = ${bind(filter.role)}`);

@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ModelVersionEntity, type ModelVersionSource, type ModelVersionStatus, type StoredArtifactFile } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
-import { ConflictError, InvalidInputError, NotFoundError } from '../lib/errors';
+import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import type { ArtifactFiles, ModelArtifact, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -22,7 +22,7 @@ const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export function checkModelName(name: string, field = 'name'): void {
   if (!MODEL_NAME_PATTERN.test(name)) {
-    throw new InvalidInputError(`expects a model name of letters, digits, _ . - (up to 64), but got ${JSON.stringify(name)}`, { field });
+    throw new InvalidInputError(`expects a model name of letters, digits, _ . - (up to 64), but got ${quote(name)}`, { field });
   }
 }
 
@@ -77,14 +77,14 @@ export class RegistryService {
         tags: input.tags ?? {},
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError(`a registered model named "${input.name}" already exists`);
+      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError(`a registered model named ${quote(input.name)} already exists`);
       throw error;
     }
   }
 
   async getRegisteredModel(name: string, manager: EntityManager = this.dataSource.manager): Promise<RegisteredModelEntity> {
     const model = await manager.findOneBy(RegisteredModelEntity, { name });
-    if (!model) throw new NotFoundError(`no registered model named "${name}"`, { field: 'model' });
+    if (!model) throw new NotFoundError(`no registered model named ${quote(name)}`, { field: 'model' });
     return model;
   }
 
@@ -229,12 +229,12 @@ export class RegistryService {
     const family = this.families.get(input.family);
     if (!family.importArtifact || !family.importFormats?.includes(input.format)) {
       throw new InvalidInputError(
-        `expects a format family "${family.id}" can import (${(family.importFormats ?? []).join(', ') || 'none'}), but got "${input.format}"`,
+        `expects a format family "${family.id}" can import (${(family.importFormats ?? []).join(', ') || 'none'}), but got ${quote(input.format)}`,
         { field: 'format' },
       );
     }
     for (const path of Object.keys(input.files)) {
-      if (!FILE_NAME_PATTERN.test(path)) throw new InvalidInputError(`expects plain file names, but got ${JSON.stringify(path)}`, { field: 'files.path' });
+      if (!FILE_NAME_PATTERN.test(path)) throw new InvalidInputError(`expects plain file names, but got ${quote(path)}`, { field: 'files.path' });
     }
     checkFeatureNames(input.featureNames);
     const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames });
@@ -326,7 +326,7 @@ export function checkFeatureNames(names: string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (!name.trim()) throw new InvalidInputError('expects non-empty feature names', { field: 'featureNames' });
-    if (seen.has(name)) throw new InvalidInputError(`expects unique feature names, but "${name}" appears twice`, { field: 'featureNames' });
+    if (seen.has(name)) throw new InvalidInputError(`expects unique feature names, but ${quote(name)} appears twice`, { field: 'featureNames' });
     seen.add(name);
   }
 }

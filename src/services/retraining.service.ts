@@ -32,7 +32,7 @@ import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
 import type { CellValue } from '../lib/dataset-table';
-import { InvalidInputError, NotFoundError } from '../lib/errors';
+import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { taskMetrics } from '../lib/metrics';
 import { rowsAfter } from '../lib/table-window';
 import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
@@ -160,7 +160,7 @@ export class RetrainingService {
    */
   async requestRetraining(request: RetrainingRequest): Promise<RetrainingPlan> {
     if (!(LEARNING_KINDS as readonly string[]).includes(request.kind)) {
-      throw new InvalidInputError(`expects kind FULL, PARTIAL or INCREMENTAL, but got ${JSON.stringify(request.kind)}`, { field: 'kind' });
+      throw new InvalidInputError(`expects kind FULL, PARTIAL or INCREMENTAL, but got ${quote(String(request.kind))}`, { field: 'kind' });
     }
     const names = [...new Set(request.models ?? [])];
     if (request.kind === 'PARTIAL' && names.length === 0) {
@@ -334,9 +334,9 @@ export class RetrainingService {
   /** The registered models among `names`, in their order; each unregistered name joins `skipped`. Refuses when none is registered. */
   private async namedModels(names: string[], skipped: RetrainingPlan['skipped']): Promise<RegisteredModelEntity[]> {
     const found = await this.dataSource.getRepository(RegisteredModelEntity).findBy({ name: In(names) });
-    if (found.length === 0) throw new NotFoundError(`no registered model named ${names.map((name) => JSON.stringify(name)).join(' or ')}`, { field: 'models' });
+    if (found.length === 0) throw new NotFoundError(`no registered model named ${names.map((name) => quote(name)).join(' or ')}`, { field: 'models' });
     const byName = new Map(found.map((model) => [model.name, model]));
-    for (const name of names) if (!byName.has(name)) skipped.push({ model: name, reason: `no registered model named ${JSON.stringify(name)}` });
+    for (const name of names) if (!byName.has(name)) skipped.push({ model: name, reason: `no registered model named ${quote(name)}` });
     return names.flatMap((name) => byName.get(name) ?? []);
   }
 

@@ -30,7 +30,7 @@ import { RlSnapshotEntity, type RlSnapshotReason } from '../entities/rl-snapshot
 import type { TradeEntity } from '../entities/trade.entity';
 import { parseHyperparameters } from '../plugins/base/hyperparameters';
 import type { PolicyTransition } from '../plugins/contract';
-import { ConflictError, InvalidInputError, ModelNotReadyError } from '../lib/errors';
+import { ConflictError, InvalidInputError, ModelNotReadyError, quote } from '../lib/errors';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime } from '../lib/market-vocabulary';
 import {
   actionIndex,
@@ -112,6 +112,14 @@ export interface SizeChoice {
   decision: Record<string, unknown>;
 }
 
+/** The ACTIVE position-sizing agent has learned from too few trades to answer (policy.rl_maintenance.min_trades_before_serving). */
+export interface SizeWarmUp {
+  agent: AgentRef;
+  /** The state the agent would have decided in: the trade is learned in it, with the action the answer's size maps to. */
+  state: PositionSizingState;
+  tradesNeeded: number;
+}
+
 export interface RegimeChangeAnswer {
   agent: AgentRef;
   previousRegime: MarketRegime | null;
@@ -153,7 +161,7 @@ export class RlAgentsService {
    */
   async createAgent(input: { name: string; family: string; hyperparameters?: Record<string, unknown> | null; description?: string | null }): Promise<ModelVersionEntity> {
     if (!isRlFamily(input.family)) {
-      throw new InvalidInputError(`expects family ${RL_FAMILIES.join(' or ')}, but got "${input.family}"`, { field: 'family' });
+      throw new InvalidInputError(`expects family ${RL_FAMILIES.join(' or ')}, but got ${quote(input.family)}`, { field: 'family' });
     }
     const { definition, hyperparameters: schema } = RL_AGENT_KINDS[input.family];
     const { rl_maintenance } = (await this.policy.current()).document;
@@ -215,14 +223,20 @@ export class RlAgentsService {
 
   /**
    * The ACTIVE position-sizing agent's ε-greedy choice for `state`, its size multiplier capped at
-   * policy.risk_limits.max_position_multiplier; null when no agent is ACTIVE. The caller clamps it by
-   * the other risk limits (DecisionService.positionSizeMultiplier).
+   * policy.risk_limits.max_position_multiplier; null when no agent is ACTIVE; a SizeWarmUp while its
+   * live table has learned from fewer than policy.rl_maintenance.min_trades_before_serving trades (an
+   * empty table would only guess). The caller clamps a choice by the other risk limits
+   * (DecisionService.positionSizeMultiplier).
    */
-  async chooseSize(input: { model?: string | null; state: PositionSizingState }): Promise<SizeChoice | null> {
+  async chooseSize(input: { model?: string | null; state: PositionSizingState }): Promise<SizeChoice | SizeWarmUp | null> {
     const model = await this.activeAgentModel('rl_position_sizing', input.model);
     if (!model) return null;
     const agent = await this.live.read(model);
-    const { max_position_multiplier } = (await this.policy.current()).document.risk_limits;
+    const { risk_limits, rl_maintenance } = (await this.policy.current()).document;
+    const { max_position_multiplier } = risk_limits;
+    if (agent.row.qTable.tradesSeen < rl_maintenance.min_trades_before_serving) {
+      return { agent: agentRef(agent), state: input.state, tradesNeeded: rl_maintenance.min_trades_before_serving };
+    }
     const choice = chooseAction(agent.row.qTable, { ...input.state }, this.random);
     const proposed = parsePositionSizingAction(choice.action);
     const ref = agentRef(agent);
@@ -249,7 +263,7 @@ export class RlAgentsService {
       const field = `decision.${decision.family}`;
       const model = await tx.findOneBy(RegisteredModelEntity, { name: decision.model });
       if (!model || model.family !== decision.family) {
-        throw new InvalidInputError(`${field}.model expects a registered ${decision.family} agent, but got "${decision.model}"`, { field: `${field}.model` });
+        throw new InvalidInputError(`${field}.model expects a registered ${decision.family} agent, but got ${quote(String(decision.model))}`, { field: `${field}.model` });
       }
       const agent = await this.live.lock(tx, model);
       if (!agent) {
@@ -275,7 +289,7 @@ export class RlAgentsService {
 
   async signalRegimeChange(input: { regime: string; model?: string | null }): Promise<RegimeChangeAnswer[]> {
     if (!isMarketRegime(input.regime)) {
-      throw new InvalidInputError(`regime expects one of ${MARKET_REGIMES.join(', ')}, but got ${JSON.stringify(input.regime)}`, { field: 'regime' });
+      throw new InvalidInputError(`regime expects one of ${MARKET_REGIMES.join(', ')}, but got ${quote(String(input.regime))}`, { field: 'regime' });
     }
     const regime = input.regime;
     const models = input.model ? [await this.resolveAgent(undefined, input.model)] : await this.activeAgentModels();
@@ -407,7 +421,7 @@ export class RlAgentsService {
   private async registeredModel(name: string, family: RlFamily): Promise<RegisteredModelEntity> {
     const existing = await this.dataSource.getRepository(RegisteredModelEntity).findOneBy({ name });
     if (!existing) return this.registry.createRegisteredModel({ name, family });
-    if (existing.family !== family) throw new ConflictError(`model "${name}" is of family ${existing.family}, not ${family}`, { field: 'name' });
+    if (existing.family !== family) throw new ConflictError(`model ${quote(name)} is of family ${existing.family}, not ${family}`, { field: 'name' });
     return existing;
   }
 
@@ -416,7 +430,7 @@ export class RlAgentsService {
     if (name) {
       const model = await this.registry.getRegisteredModel(name);
       if (!isRlFamily(model.family) || (family && model.family !== family)) {
-        throw new InvalidInputError(`model expects a ${family ?? RL_FAMILIES.join(' or ')} agent, but "${name}" is ${model.family}`, { field: 'model' });
+        throw new InvalidInputError(`model expects a ${family ?? RL_FAMILIES.join(' or ')} agent, but ${quote(name)} is ${model.family}`, { field: 'model' });
       }
       return model;
     }

@@ -9,7 +9,7 @@ import { ModelVersionEntity, type ModelVersionSource } from '../entities/model-v
 import { JobEntity } from '../entities/job.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { toTrainingSet, type CellValue, type DatasetTable } from '../lib/dataset-table';
-import { InvalidInputError, NotFoundError } from '../lib/errors';
+import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { trainedOrderRange } from '../lib/table-window';
 import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
@@ -73,9 +73,9 @@ function checkColumns(dataset: DatasetEntity, request: TrainModelRequest): void 
   const known = dataset.columns.map((column) => column.name).join(', ');
   const need = (name: string, field: string, numeric: boolean) => {
     const type = types.get(name);
-    if (!type) throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got "${name}"`, { field });
+    if (!type) throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got ${quote(name)}`, { field });
     if (numeric && type !== 'number' && type !== 'boolean') {
-      throw new InvalidInputError(`expects ${field} "${name}" to be a number or boolean column, but it is ${type}`, { field });
+      throw new InvalidInputError(`expects ${field} ${quote(name)} to be a number or boolean column, but it is ${type}`, { field });
     }
   };
   need(request.targetColumn, 'targetColumn', true);
@@ -86,7 +86,7 @@ function checkColumns(dataset: DatasetEntity, request: TrainModelRequest): void 
   }
   for (const name of request.featureColumns) need(name, 'featureColumns', true);
   if (request.featureColumns.includes(request.targetColumn)) {
-    throw new InvalidInputError(`expects the target column "${request.targetColumn}" not to be a feature too`, { field: 'featureColumns' });
+    throw new InvalidInputError(`expects the target column ${quote(request.targetColumn)} not to be a feature too`, { field: 'featureColumns' });
   }
 }
 
@@ -141,7 +141,7 @@ export class TrainingService {
         .filter((family) => family.kind !== 'policy')
         .map((family) => family.id);
       throw new NotFoundError(
-        `no registered model named ${JSON.stringify(name)}; register it first with createRegisteredModel(input: { name: ${JSON.stringify(name)}, family: "${families[0]}" }) ` +
+        `no registered model named ${quote(name)}; register it first with createRegisteredModel(input: { name: ${quote(name)}, family: "${families[0]}" }) ` +
           `(trainable families: ${families.join(', ')}), then call trainModel again`,
         { field: 'model' },
       );
