@@ -2,19 +2,28 @@
  * The policy: one versioned document (shaped like the seeds' clm_config) that says when to retrain,
  * when a shadow may replace the active model, how drift and health are judged, how the RL agents learn
  * and which risk limits bound every sizing answer. Stored in the `policies` table; `updatePolicy` takes
- * a partial document, merged over the current one and validated whole. Unknown keys are refused.
+ * a partial document, merged over the current one and validated whole. Unknown keys are refused, and so
+ * are settings out of order with their partner (ORDERED_SETTINGS: min_samples above max_samples, a critical
+ * threshold past its warning one, …) and intervals or limits a timer cannot hold.
  */
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
+/** Hours between the firings of a scheduled task: at least 0.01 (36 s), at most a year. */
+const intervalHours = positive.min(0.01).max(8760);
+/** A job's time limit: at most a week (longer would overflow the timer that enforces it). */
+const timeLimitSeconds = z.number().int().min(1).max(7 * 24 * 3600);
+/** Rows a window reads at once. */
+const MAX_WINDOW_ROWS = 1_000_000;
 const cron = z
   .string()
   .regex(/^(\S+\s+){4}\S+$/, 'expects a five-field cron expression (minute hour day-of-month month day-of-week)')
   .refine((expression) => validateCron(expression), 'expects a valid cron expression (minute hour day-of-month month day-of-week)');
 
-export const policySchema = z.strictObject({
+/** The shape of a policy document: every setting's own range. */
+const policyShape = z.strictObject({
   /** IANA time zone in which schedules run. */
   timezone: z
     .string()
@@ -33,7 +42,7 @@ export const policySchema = z.strictObject({
       full_retraining: cron.default('0 18 * * 6'),
       /** Archive of versions older than archive_after_days (default monthly, 1st at 03:00). */
       archive: cron.default('0 3 1 * *'),
-      archive_after_days: z.number().int().min(1).default(90),
+      archive_after_days: z.number().int().min(1).max(36_500).default(90),
     })
     .prefault({}),
   auto_promote_threshold: z
@@ -64,7 +73,7 @@ export const policySchema = z.strictObject({
     .prefault({}),
   drift_detection: z
     .strictObject({
-      check_interval_hours: positive.default(6),
+      check_interval_hours: intervalHours.default(6),
       /** Significance of each KS test after the multiple-testing correction. */
       ks_test_threshold: z.number().gt(0).lt(1).default(0.05),
       correction: z.enum(['benjamini-hochberg', 'bonferroni']).default('benjamini-hochberg'),
@@ -73,7 +82,7 @@ export const policySchema = z.strictObject({
       /** KS statistic (effect size) below which a significant shift is still ignored. */
       min_ks_statistic: fraction.default(0.1),
       /** Recent rows compared against the reference. */
-      window: z.number().int().min(10).default(2000),
+      window: z.number().int().min(10).max(MAX_WINDOW_ROWS).default(2000),
       /** Fewest recent predictions (and outcomes, for the performance tests) a check needs. */
       min_samples: z.number().int().min(2).default(50),
       /** PSI at or above which a significant shift is major (see lib/drift-assessment for the severity rule). */
@@ -94,8 +103,8 @@ export const policySchema = z.strictObject({
     .prefault({}),
   retraining: z
     .strictObject({
-      incremental_time_limit_seconds: z.number().int().min(1).default(300),
-      full_time_limit_seconds: z.number().int().min(1).default(2700),
+      incremental_time_limit_seconds: timeLimitSeconds.default(300),
+      full_time_limit_seconds: timeLimitSeconds.default(2700),
       /** Further attempts after a failed or lost one. */
       retry_limit: z.number().int().min(0).max(10).default(1),
     })
@@ -103,11 +112,11 @@ export const policySchema = z.strictObject({
   health: z
     .strictObject({
       /** Latest outcomes the win rate is measured on. */
-      window_trades: z.number().int().min(1).default(50),
+      window_trades: z.number().int().min(1).max(MAX_WINDOW_ROWS).default(50),
       /** Latest predictions that latency, long/short balance, calibration and counts are measured on. */
-      window_predictions: z.number().int().min(1).default(1000),
+      window_predictions: z.number().int().min(1).max(MAX_WINDOW_ROWS).default(1000),
       /** How often every model's health is re-assessed besides whenever its outcomes arrive. */
-      check_interval_hours: positive.default(1),
+      check_interval_hours: intervalHours.default(1),
       min_win_rate: fraction.default(0.45),
       critical_win_rate: fraction.default(0.35),
       max_calibration_error: fraction.default(0.15),
@@ -119,8 +128,14 @@ export const policySchema = z.strictObject({
   rl_maintenance: z
     .strictObject({
       snapshot_interval_trades: z.number().int().min(1).default(500),
+      /**
+       * Trades a position-sizing agent's table must have learned from (its tradesSeen) before the agent
+       * answers positionSizeMultiplier; until then the capped-Kelly rule answers, says why, and the agent
+       * learns from the trade as the rule sized it. 0 lets a new agent answer at once.
+       */
+      min_trades_before_serving: z.number().int().min(0).default(50),
       /** How often pending snapshots are swept up (the RL_MAINTENANCE job). */
-      maintenance_interval_hours: positive.default(1),
+      maintenance_interval_hours: intervalHours.default(1),
       reset_on_regime_change: z.boolean().default(true),
       learning_rate: z.number().gt(0).max(1).default(0.1),
       discount: fraction.default(0.95),
@@ -143,10 +158,45 @@ export const policySchema = z.strictObject({
   trade_prediction: z
     .strictObject({
       /** Horizon in days → registered model answering it. */
-      horizons: z.record(z.string().regex(/^[1-9]\d*$/, 'expects a horizon in whole days'), z.string().min(1)).default({ '1': 'returns-1d', '5': 'returns-5d', '10': 'returns-10d' }),
+      horizons: z
+        .record(z.string().regex(/^[1-9]\d{0,3}$/, 'expects a horizon in whole days (1–9999)'), z.string().min(1).max(64))
+        .refine((horizons) => Object.keys(horizons).length <= 64, 'expects at most 64 horizons')
+        .default({ '1': 'returns-1d', '5': 'returns-5d', '10': 'returns-10d' }),
     })
     .prefault({}),
 });
+
+/**
+ * Pairs of settings whose order matters: [section, low, high, why]. `why` completes
+ * "expects low ≤ high, since …".
+ */
+const ORDERED_SETTINGS: readonly [string, string, string, string][] = [
+  ['auto_promote_threshold', 'min_samples', 'max_samples', 'a shadow is rejected at max_samples outcomes, before it could reach min_samples for a verdict'],
+  ['drift_detection', 'min_samples', 'window', 'a check reads at most window recent predictions, so it could never have min_samples'],
+  ['drift_detection', 'psi_threshold', 'major_psi', 'a major shift is a shift that matters (PSI ≥ psi_threshold) of at least major_psi'],
+  ['health', 'critical_win_rate', 'min_win_rate', 'CRITICAL is a win rate below critical_win_rate, worse than DEGRADED below min_win_rate'],
+  ['rl_maintenance', 'min_epsilon', 'epsilon', 'exploration starts at epsilon and decays to min_epsilon'],
+];
+
+/** Refuses a document with a pair of ORDERED_SETTINGS out of order, naming the lower setting. */
+function checkOrder(policy: z.infer<typeof policyShape>, ctx: z.RefinementCtx): void {
+  for (const [section, low, high, why] of ORDERED_SETTINGS) {
+    const values = (policy as unknown as Record<string, Record<string, unknown>>)[section];
+    const [a, b] = [values[low], values[high]];
+    if (typeof a === 'number' && typeof b === 'number' && a > b) {
+      ctx.addIssue({ code: 'custom', path: [section, low], input: a, message: `expects a number <= ${section}.${high} (${b}), since ${why}` });
+    }
+  }
+}
+
+/** A whole policy: each setting in its range and the ordered pairs in order. `updatePolicy` checks this. */
+export const policySchema = policyShape.superRefine(checkOrder);
+
+/**
+ * A policy as stored: each setting in its range. A document stored before an ordering rule existed
+ * still loads (and behaves as it did); the next update must satisfy policySchema.
+ */
+export const storedPolicySchema = policyShape;
 
 export type Policy = z.infer<typeof policySchema>;
 

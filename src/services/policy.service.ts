@@ -5,10 +5,10 @@
  */
 import type { DataSource } from 'typeorm';
 import type { z } from 'zod';
-import { DEFAULT_POLICY, policySchema, type Policy } from '../config/policy';
+import { DEFAULT_POLICY, policySchema, storedPolicySchema, type Policy } from '../config/policy';
 import type { EventEntity } from '../entities/event.entity';
 import { PolicyEntity } from '../entities/policy.entity';
-import { ConflictError, InvalidInputError } from '../lib/errors';
+import { ConflictError, excerpt, InvalidInputError, quote } from '../lib/errors';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from './events.service';
 
@@ -40,12 +40,13 @@ function valueAt(document: unknown, path: PropertyKey[]): unknown {
 /** One validation problem in the house style: what the setting expects, and what it got. */
 function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: string; message: string } {
   const value = valueAt(document, issue.path);
-  const got = `but got ${JSON.stringify(value) ?? 'nothing'}`;
+  const shown = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? quote(v) : excerpt(v));
+  let got = `but got ${shown(value)}`;
   if (issue.code === 'unrecognized_keys') {
     const known = Object.keys((valueAt(DEFAULT_POLICY, issue.path) as Record<string, unknown>) ?? {});
     const field = [...issue.path.map(String), issue.keys[0]].join('.');
     const where = issue.path.length ? `section ${issue.path.join('.')}` : 'the policy';
-    return { field, message: `policy ${field}: expects a setting of ${where} (${known.join(', ')}), but got the unknown key "${issue.keys[0]}"` };
+    return { field, message: `policy ${field}: expects a setting of ${where} (${known.join(', ')}), but got the unknown key ${quote(issue.keys[0])}` };
   }
   const field = issue.path.map(String).join('.') || 'patch';
   let expects: string;
@@ -59,6 +60,10 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: str
     case 'invalid_type':
       expects = issue.expected === 'int' ? 'a whole number' : `a${/^[aeiou]/.test(issue.expected) ? 'n' : ''} ${issue.expected}`;
       break;
+    case 'invalid_key':
+      expects = (issue.issues[0]?.message ?? 'a valid key').replace(/^expects /, '');
+      got = `but got the key ${quote(String(issue.path.at(-1)))}`;
+      break;
     case 'invalid_value':
       expects = `one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`;
       break;
@@ -68,8 +73,8 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: str
   return { field, message: `policy ${field}: expects ${expects}, ${got}` };
 }
 
-export function parsePolicy(document: unknown): Policy {
-  const parsed = policySchema.safeParse(document);
+export function parsePolicy(document: unknown, schema: z.ZodType<Policy, unknown> = policySchema): Policy {
+  const parsed = schema.safeParse(document);
   if (parsed.success) return parsed.data;
   const { field, message } = describeIssue(parsed.error.issues[0], document);
   throw new InvalidInputError(message, { field });
@@ -117,6 +122,6 @@ export class PolicyService {
   private async load(): Promise<PolicyVersion> {
     const latest = await this.dataSource.getRepository(PolicyEntity).findOne({ where: {}, order: { version: 'DESC' } });
     if (!latest) return { version: 0, document: DEFAULT_POLICY, createdAt: null };
-    return { version: latest.version, document: parsePolicy(latest.document), createdAt: latest.createdAt };
+    return { version: latest.version, document: parsePolicy(latest.document, storedPolicySchema), createdAt: latest.createdAt };
   }
 }
