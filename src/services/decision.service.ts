@@ -76,6 +76,18 @@ export interface AgentPositionSize {
   decision: Record<string, unknown>;
 }
 
+/**
+ * An agent that lets the rule answer this request and says why (e.g. it has not learned from enough
+ * trades yet). The reason leads the answer's explanation and its `decision.position_size.deferredBy`;
+ * `decisionFor` is given the size the answer carries (after the risk limits) and returns the agent's
+ * own entry for the answer's `decision`, so that the agent learns from the trade as it was sized.
+ */
+export interface AgentDeferral {
+  deferredBy: DecisionSource;
+  reason: string;
+  decisionFor(sized: { sizeMultiplier: number; leverage: number }): Record<string, unknown>;
+}
+
 /** Market figures the RL meta-strategy agent's state needs besides the regime (the rule does not use them). */
 export interface MarketState {
   /** Annualised realised volatility (0.2 = 20 %). */
@@ -103,11 +115,12 @@ export interface AgentStrategyWeights {
 /**
  * The RL agents plug in here (server/app.ts: `decision.setAgents(...)`). Each method is called first
  * on every request of its kind: return a proposal to answer with it, or undefined to let the rule
- * answer (no ACTIVE agent version, a state the agent has never seen, …). Throwing fails the request.
+ * answer (no ACTIVE agent version, a state the agent has never seen, …) — for a position size, an
+ * AgentDeferral lets the rule answer and says why. Throwing fails the request.
  * A proposed size still passes the policy's risk limits; the answer names the limits that cut it.
  */
 export interface DecisionAgents {
-  proposePositionSize?(context: PositionSizeContext): Promise<AgentPositionSize | undefined>;
+  proposePositionSize?(context: PositionSizeContext): Promise<AgentPositionSize | AgentDeferral | undefined>;
   proposeStrategyWeights?(context: StrategyWeightsContext): Promise<AgentStrategyWeights | undefined>;
 }
 
@@ -391,16 +404,19 @@ export class DecisionService {
       payoffRatio,
       limits,
     });
+    const deferral = proposal && 'deferredBy' in proposal ? proposal : null;
+    const agentSize = proposal && !('deferredBy' in proposal) ? proposal : null;
     let rule: PositionSize | null = null;
     let proposed: { source: DecisionSource; sizeMultiplier: number; leverage: number; explanation: string; decision: Record<string, unknown> | null };
-    if (proposal) {
-      proposed = proposal;
+    if (agentSize) {
+      proposed = agentSize;
     } else {
       rule = positionSizeMultiplier(
         { winProbability: strategyConfidence, payoffRatio, currentDrawdown: portfolio.currentDrawdown, realizedVolatility },
         { ...DEFAULT_SIZING_RULES, baseFraction, maxMultiplier },
       );
-      proposed = { source: SIZING_RULE, sizeMultiplier: rule.multiplier, leverage: 1, explanation: rule.explanation, decision: null };
+      const explanation = deferral ? `${deferral.reason}; ${rule.explanation}` : rule.explanation;
+      proposed = { source: SIZING_RULE, sizeMultiplier: rule.multiplier, leverage: 1, explanation, decision: null };
     }
     const clamped: ClampedSizing = clampPositionSize(
       limits,
@@ -432,8 +448,9 @@ export class DecisionService {
           proposedMultiplier: proposed.sizeMultiplier,
           clampedBy: clamped.clampedBy,
           inputs,
+          ...(deferral ? { deferredBy: { ...deferral.deferredBy, reason: deferral.reason } } : {}),
         },
-        ...(proposed.decision ?? {}),
+        ...(proposed.decision ?? deferral?.decisionFor({ sizeMultiplier: clamped.sizeMultiplier, leverage: clamped.leverage }) ?? {}),
       },
     };
   }

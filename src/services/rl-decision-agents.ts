@@ -13,23 +13,31 @@
  *   are proposed; DecisionService then clamps them by the policy's risk limits, at the request's stop
  *   distance, and names the limits that cut them. The stop-loss profile places the stop at a share of
  *   that distance (tight ½, medium ¾, wide 1), so the clamp never understates the risk. The rule
- *   answers when no agent is ACTIVE or the request names no regime.
+ *   answers when no agent is ACTIVE or the request names no regime — and, saying why, while the
+ *   agent's table has learned from fewer than policy.rl_maintenance.min_trades_before_serving trades:
+ *   then the answer's decision carries the agent's state and the action nearest to the size the rule
+ *   answered (leverage as answered, take-profit balanced, stop-loss wide: the stop at the request's
+ *   full stop distance, as the clamp assumed), so the agent learns from the trade as it was sized.
  */
 import type { DataSource } from 'typeorm';
 import { isMarketRegime } from '../lib/market-vocabulary';
 import {
   confidenceLevel,
   exposureLevel,
+  LEVERAGES,
   liquidityLevel,
   performanceLevel,
+  positionSizingActionName,
+  SIZE_MULTIPLIERS,
   softmaxWeights,
   volatilityLevel,
   winRateLevel,
   type StopLossProfile,
   type Strategy,
 } from '../plugins/rl';
-import type { AgentPositionSize, AgentStrategyWeights, DecisionAgents, PositionSizeContext, StrategyWeightsContext } from './decision.service';
-import type { RlAgentsService } from './rl-agents.service';
+import type { AgentDeferral, AgentPositionSize, AgentStrategyWeights, DecisionAgents, PositionSizeContext, StrategyWeightsContext } from './decision.service';
+import type { RlAgentsService, SizeWarmUp } from './rl-agents.service';
+import { decisionJson } from './rl-trade-decisions';
 
 /** Where each stop-loss profile places the stop, as a share of the request's stop distance. */
 export const STOP_PROFILE_SHARE: Record<StopLossProfile, number> = { tight: 0.5, medium: 0.75, wide: 1 };
@@ -68,7 +76,7 @@ export class RlDecisionAgents implements DecisionAgents {
     };
   }
 
-  async proposePositionSize(context: PositionSizeContext): Promise<AgentPositionSize | undefined> {
+  async proposePositionSize(context: PositionSizeContext): Promise<AgentPositionSize | AgentDeferral | undefined> {
     if (context.regime === null || !isMarketRegime(context.regime)) return undefined;
     const { portfolio } = context;
     const state = {
@@ -80,6 +88,7 @@ export class RlDecisionAgents implements DecisionAgents {
     };
     const choice = await this.agents.chooseSize({ state });
     if (!choice) return undefined;
+    if ('tradesNeeded' in choice) return warmingUp(choice);
     const { agent, proposed } = choice;
     const stopDistance = context.stopDistance * STOP_PROFILE_SHARE[proposed.stopLoss];
     const capped = choice.cappedAt === null ? '' : `, size capped at max_position_multiplier ${choice.cappedAt}`;
@@ -107,4 +116,24 @@ export class RlDecisionAgents implements DecisionAgents {
     const rows: { pnl: number }[] = await this.dataSource.query(`SELECT pnl FROM trades WHERE status = 'CLOSED' ORDER BY closed_at DESC, id DESC LIMIT 20`);
     return rows.map((row) => row.pnl).reverse();
   }
+}
+
+/** The action of the agent's vocabulary nearest to a size it did not choose (the rule's, after the risk limits). */
+function nearestAction(sized: { sizeMultiplier: number; leverage: number }): string {
+  const nearest = (values: readonly number[], target: number) => values.reduce((best, v) => (Math.abs(v - target) < Math.abs(best - target) ? v : best));
+  return positionSizingActionName({ sizeMultiplier: nearest(SIZE_MULTIPLIERS, sized.sizeMultiplier), leverage: nearest(LEVERAGES, sized.leverage), takeProfit: 'balanced', stopLoss: 'wide' });
+}
+
+/** The rule answers while the agent warms up; the answer says so, and carries what the agent learns the trade as. */
+function warmingUp({ agent, state, tradesNeeded }: SizeWarmUp): AgentDeferral {
+  return {
+    deferredBy: { kind: 'MODEL', name: agent.model, version: agent.version },
+    reason:
+      `${agent.family} agent "${agent.model}" v${agent.version} has learned from ${agent.tradesSeen} of the ${tradesNeeded} trades it needs before it answers ` +
+      `(policy rl_maintenance.min_trades_before_serving), so the rule answers and the agent learns from this trade as sized`,
+    decisionFor: (sized) => {
+      const action = nearestAction(sized);
+      return decisionJson({ family: 'rl_position_sizing', model: agent.model, version: agent.version, state: { ...state }, action });
+    },
+  };
 }

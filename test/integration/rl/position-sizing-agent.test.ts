@@ -1,6 +1,8 @@
 /**
  * The position-sizing agent behind positionSizeMultiplier: the ACTIVE agent answers after the safety
- * clamp from the policy and names the limits that cut it; over random states, portfolios and policy
+ * clamp from the policy and names the limits that cut it — once its table has learned from
+ * rl_maintenance.min_trades_before_serving trades; until then the rule answers, says why, and hands the
+ * agent the trade to learn from; over random states, portfolios and policy
  * limits an answer never exceeds them (a property at the service level); outcomes closed concurrently
  * are each learned exactly once, under the live row's lock.
  */
@@ -22,7 +24,8 @@ import { dataOf } from '../../helpers/graphql';
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ worker: false });
-  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_epsilon: 0 } } }));
+  // Agents answer from their first trade here; the last test restores a warm-up.
+  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_epsilon: 0, min_trades_before_serving: 0 } } }));
 });
 afterAll(async () => {
   await t?.close();
@@ -179,5 +182,27 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
       ),
       { numRuns: 80, seed: 4242 },
     );
+  });
+
+  it('lets the rule answer, saying why, until the agent has learned from min_trades_before_serving trades, and learns from those trades', async () => {
+    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_trades_before_serving: 2 } } }));
+    dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 0, epsilonMin: 0 } } }));
+    const { version } = (await t.app.services.registry.activeVersion((await t.app.services.registry.getRegisteredModel('sizer')).id))!;
+    for (const seen of [0, 1]) {
+      const answer = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
+      expect(answer.source).toEqual({ kind: 'RULE', name: 'capped_kelly', version: null });
+      const why = `rl_position_sizing agent "sizer" v${version} has learned from ${seen} of the 2 trades it needs before it answers (policy rl_maintenance.min_trades_before_serving)`;
+      expect(answer.explanation.startsWith(why)).toBe(true);
+      expect(answer.decision.position_size).toMatchObject({ source: { kind: 'RULE' }, deferredBy: { kind: 'MODEL', name: 'sizer', version, reason: expect.stringContaining(why) } });
+      // The trade is learned as the rule sized it: the nearest of the agent's actions, leverage 1.
+      const sizing = answer.decision.rl_position_sizing as { model: string; state: unknown; action: string };
+      expect(sizing).toMatchObject({ model: 'sizer', version, state: STATE });
+      expect(parsePositionSizingAction(sizing.action)).toMatchObject({ leverage: 1, takeProfit: 'balanced', stopLoss: 'wide' });
+      dataOf(await closeTrade(await openTrade(sizing.action), 101));
+    }
+    expect((await liveTable()).tradesSeen).toBe(2);
+    const served = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
+    expect(served.source).toEqual({ kind: 'MODEL', name: 'sizer', version });
+    expect(served.decision.position_size).not.toHaveProperty('deferredBy');
   });
 });
