@@ -134,12 +134,6 @@ const policyShape = z.strictObject({
        * learns from the trade as the rule sized it. 0 lets a new agent answer at once.
        */
       min_trades_before_serving: z.number().int().min(0).default(50),
-      /**
-       * Trades a position-sizing agent's table must have learned from (its tradesSeen) before the agent
-       * answers positionSizeMultiplier; until then the capped-Kelly rule answers, says why, and the agent
-       * learns from the trade as the rule sized it. 0 lets a new agent answer at once.
-       */
-      min_trades_before_serving: z.number().int().min(0).default(50),
       /** How often pending snapshots are swept up (the RL_MAINTENANCE job). */
       maintenance_interval_hours: intervalHours.default(1),
       reset_on_regime_change: z.boolean().default(true),
