@@ -208,7 +208,8 @@ function classify(distributions: DistributionDrift[], performance: PerformanceDr
   const reasons: string[] = [];
   for (const entry of failing) {
     const direction = entry.metric === 'win_rate' ? 'fell' : 'rose';
-    reasons.push(`${entry.metric} ${direction} to ${fixed(entry.current, 4)} over ${entry.samples} recent outcomes from ${fixed(entry.reference, 4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`);
+    // Four significant digits: a squared error of 0.0001 against 0.00002 must not read "0.0001 from 0.0000".
+    reasons.push(`${entry.metric} ${direction} to ${entry.current.toPrecision(4)} over ${entry.samples} recent outcomes from ${entry.reference.toPrecision(4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`);
   }
   if (drifted.length > 0) {
     const listed = drifted.slice(0, 5).map((entry) => `${entry.name} (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)})`);

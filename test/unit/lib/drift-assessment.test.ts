@@ -113,6 +113,9 @@ describe('the severity rule', () => {
     expect(winRate).toMatchObject({ reference: 0.6, samples: 400, drifted: true });
     expect(winRate.current).toBeGreaterThan(0.4);
     expect(high.reasons[0]).toMatch(/^win_rate fell to 0\.4\d+ over 400 recent outcomes from 0\.6000 in validation/);
+    // Small losses keep four significant digits, not four decimals ("0.0003" from "0.0000").
+    const lossy = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o3', 400, 0.6), baseline: { hitRate: 0.6, meanLoss: 0.00002 } } }, rule);
+    expect(lossy.reasons.find((reason) => reason.startsWith('squared_error'))).toMatch(/^squared_error rose to 0\.000\d{4} over 400 recent outcomes from 0\.00002000 in validation/);
 
     const critical = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o2', 400, 0.25), baseline } }, rule);
     expect(critical.severity).toBe('CRITICAL');
