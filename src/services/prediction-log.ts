@@ -1,13 +1,16 @@
 /**
  * Writes prediction rows in one statement per batch (unnest of parallel arrays), whatever the batch
- * size, so a 10,000-row predictBatch is one round trip; the statements are prepared once per
- * connection. A SHADOW row takes its features from the ACTIVE row of the same request (they are the
- * same row), so shadows cost neither the formatting nor the transfer of feature vectors.
+ * size; the statements are prepared once per connection. `PredictionLog` group-commits the ACTIVE
+ * answers of concurrent `predict` calls: the rows that arrive while a write is in flight are written
+ * together by the next one, in one statement and so one transaction, and each call is answered once
+ * its row has committed. A SHADOW row takes its features from the ACTIVE row of the same request
+ * (they are the same row), so shadows cost neither the formatting nor the transfer of feature vectors.
  */
 import type { DataSource } from 'typeorm';
 import { pgErrorCode } from '../db/postgres-errors';
 import { queryPrepared } from '../db/prepared-query';
 import { InvalidInputError } from '../lib/errors';
+import { MicroBatcher } from '../lib/micro-batcher';
 
 /** A SHADOW version's prediction of a request the ACTIVE version answered. */
 export interface ShadowPredictionRecord {
@@ -109,4 +112,41 @@ export async function insertShadowPredictions(dataSource: DataSource, activeVers
     // Shadow rows answer no one: they need not hold up the ACTIVE answers' commits.
     { synchronousCommit: false },
   );
+}
+
+/** Most rows one group commit writes; more wait for the next. */
+const GROUP_MAX_ROWS = 2048;
+
+/**
+ * The group commit of ACTIVE predictions. One write is in flight at a time; whatever arrives
+ * meanwhile is written by the next, so under load each commit carries many rows while an idle log
+ * writes a row at once. A group the database refuses is written again row by row (MicroBatcher), so
+ * one row's refusal is that row's alone.
+ */
+/** How an appended record fared: written, or not (its request id was taken); and the rows of its commit. */
+export interface AppendedRecord {
+  written: boolean;
+  groupRows: number;
+}
+
+export class PredictionLog {
+  private readonly group: MicroBatcher<ActivePredictionRecord, AppendedRecord>;
+
+  constructor(dataSource: DataSource) {
+    this.group = new MicroBatcher(
+      async (records) => {
+        const inserted = await insertPredictions(dataSource, records);
+        return records.map((record) => ({ written: inserted.has(record.id), groupRows: records.length }));
+      },
+      { maxItems: GROUP_MAX_ROWS, windowMs: 0 },
+    );
+  }
+
+  /**
+   * Resolves once `record` has committed, or is not written because the version has a prediction with
+   * its request id already. BAD_USER_INPUT when the database refuses the row itself.
+   */
+  append(record: ActivePredictionRecord): Promise<AppendedRecord> {
+    return this.group.submit(record);
+  }
 }

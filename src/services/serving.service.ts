@@ -1,7 +1,11 @@
 /**
  * Prediction serving. For each registered model it holds the ACTIVE version's predictor and every
  * SHADOW version's, loaded once per version (artifacts checked against their SHA-256 on load).
- * Concurrent `predict` calls on one model share a session run (MicroBatcher). Shadows score the same
+ * Concurrent `predict` calls on one model share a session run (MicroBatcher); their answers then join
+ * the prediction log's group commit (PredictionLog: the rows that arrive together are written in one
+ * transaction, each call answered after that commit), so the next session run need not wait for the
+ * last one's write. `predictBatch` scores its rows in one session run and writes them in one
+ * statement. Shadows score the same
  * rows off the answer's path: once the ACTIVE rows are written, the request's rows join the model's
  * shadow queue, which every SHADOW_WINDOW_MS scores all queued rows with each shadow in turn and writes
  * their predictions in one statement — so shadows cost the answer neither a concurrent session run nor
@@ -17,11 +21,11 @@ import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
-import { ItemFailure, MicroBatcher } from '../lib/micro-batcher';
+import { MicroBatcher } from '../lib/micro-batcher';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES } from './event-types';
-import { insertPredictions, insertShadowPredictions, type ShadowPredictionRecord } from './prediction-log';
+import { insertPredictions, insertShadowPredictions, PredictionLog, type ActivePredictionRecord, type ShadowPredictionRecord } from './prediction-log';
 import type { RegistryService } from './registry.service';
 
 export interface PredictInput {
@@ -61,7 +65,8 @@ interface ServedModel {
   model: RegisteredModelEntity;
   active: LoadedVersion;
   shadows: LoadedVersion[];
-  batcher: MicroBatcher<QueuedRow, PredictionResult>;
+  /** Concurrent predict calls share a session run; their rows then join the log's group commit. */
+  scorer: MicroBatcher<QueuedRow, ScoredRow>;
   /** Rows the ACTIVE version answered, waiting to be scored by the shadows (none without shadows). */
   shadowQueue?: MicroBatcher<QueuedRow, void>;
 }
@@ -70,6 +75,13 @@ interface QueuedRow {
   row: Float32Array;
   requestId: string;
   submittedAt: number;
+}
+
+/** A row the ACTIVE version scored: its outputs (signature order) and whether it shared its session run. */
+interface ScoredRow {
+  outputs: Float32Array;
+  finishedAt: number;
+  shared: boolean;
 }
 
 export const MAX_BATCH_ROWS = 10_000;
@@ -122,6 +134,7 @@ export class ServingService {
   private readonly served = new Map<string, Promise<ServedModel>>();
   private readonly predictors = new Map<string, Promise<Predictor>>();
   private readonly log: (message: string) => void;
+  private readonly predictionLog: PredictionLog;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -130,6 +143,7 @@ export class ServingService {
     private readonly options: ServingOptions,
   ) {
     this.log = options.log ?? ((message) => console.warn(message));
+    this.predictionLog = new PredictionLog(dataSource);
   }
 
   async predict(input: PredictInput): Promise<PredictionResult> {
@@ -137,7 +151,17 @@ export class ServingService {
     const { signature } = served.active.predictor;
     const row = new Float32Array(signature.inputWidth);
     encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
-    return served.batcher.submit({ row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() });
+    const queued = { row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() };
+    const scored = await served.scorer.submit(queued);
+    const {
+      results: [result],
+      records: [record],
+    } = this.answers(served, [queued], scored.outputs, scored.finishedAt);
+    const logged = await this.predictionLog.append(record);
+    if (!logged.written) throw this.requestIdTaken(served, queued.requestId);
+    const busy = scored.shared || logged.groupRows > 1;
+    if (served.shadowQueue && sampledForShadows(queued.requestId, busy ? await this.options.shadowSampleRateUnderLoad() : 1)) void served.shadowQueue.submit(queued);
+    return result;
   }
 
   async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
@@ -154,10 +178,13 @@ export class ServingService {
       encodeRow(values, signature, served.active.version.featureNames, row, 0, `rows[${r}]`);
       return { row, requestId: `${requestId}:${r}`, submittedAt };
     });
-    const results = await this.runBatch(served, rows, false);
-    const failed = results.find((result) => result instanceof ItemFailure);
-    if (failed) throw failed.error;
-    return results as PredictionResult[];
+    const { results, records } = this.answers(served, rows, await this.score(served, rows), performance.now());
+    const inserted = await insertPredictions(this.dataSource, records);
+    const taken = results.find((result) => !inserted.has(result.id));
+    if (taken) throw this.requestIdTaken(served, taken.requestId);
+    const { shadowQueue } = served;
+    if (shadowQueue) for (const row of rows) void shadowQueue.submit(row);
+    return results;
   }
 
   /** Loads (and caches) the predictor of `version`, checking its artifacts: the promotion pre-flight. */
@@ -239,7 +266,7 @@ export class ServingService {
       model,
       active: { version: activeVersion, predictor: activePredictor },
       shadows,
-      batcher: new MicroBatcher((rows) => this.runBatch(served, rows, rows.length > 1), {
+      scorer: new MicroBatcher((rows) => this.scoreShared(served, rows), {
         maxItems: this.options.batchMaxRows,
         windowMs: this.options.batchWindowMs,
       }),
@@ -251,23 +278,33 @@ export class ServingService {
     return served;
   }
 
-  /** Scores and records `rows` with the ACTIVE version; `busy`: several predict calls queued for this run. */
-  private async runBatch(served: ServedModel, rows: QueuedRow[], busy: boolean): Promise<(PredictionResult | ItemFailure)[]> {
+  /** Scores `rows` with the ACTIVE version in one session run: their outputs, row after row. */
+  private async score(served: ServedModel, rows: QueuedRow[]): Promise<Float32Array> {
     const { active, model } = served;
     const width = active.predictor.signature.inputWidth;
     const batch = new Float32Array(rows.length * width);
     rows.forEach((queued, r) => batch.set(queued.row, r * width));
-
-    let outputs: Float32Array;
     try {
-      outputs = await active.predictor.predict(batch, rows.length);
+      return await active.predictor.predict(batch, rows.length);
     } catch (error) {
       throw error instanceof KybernetError ? error : new InferenceError(`version ${active.version.version} of "${model.name}" failed to predict: ${(error as Error).message}`);
     }
+  }
+
+  /** The scorer's run: one session run for the predict calls that queued together. */
+  private async scoreShared(served: ServedModel, rows: QueuedRow[]): Promise<ScoredRow[]> {
+    const outputs = await this.score(served, rows);
     const finishedAt = performance.now();
+    const stride = served.active.predictor.signature.outputs.length;
+    return rows.map((_, r) => ({ outputs: outputs.subarray(r * stride, (r + 1) * stride), finishedAt, shared: rows.length > 1 }));
+  }
+
+  /** The answers to scored `rows` (`outputs` row after row) and the log records that store them. */
+  private answers(served: ServedModel, rows: QueuedRow[], outputs: Float32Array, finishedAt: number): { results: PredictionResult[]; records: ActivePredictionRecord[] } {
+    const { active, model } = served;
     const names = active.predictor.signature.outputs;
     const createdAt = new Date();
-    const results = rows.map((queued, r) => {
+    const results = rows.map((queued, r): PredictionResult => {
       const values = Array.from(outputs.subarray(r * names.length, (r + 1) * names.length));
       return {
         id: randomUUID(),
@@ -279,35 +316,23 @@ export class ServingService {
         createdAt,
       };
     });
-    const inserted = await insertPredictions(
-      this.dataSource,
-      results.map((result, r) => ({
-        id: result.id,
-        registeredModelId: model.id,
-        modelVersionId: active.version.id,
-        requestId: result.requestId,
-        features: rows[r].row,
-        outputs: outputs.subarray(r * names.length, (r + 1) * names.length),
-        value: result.value,
-        latencyMs: result.latencyMs,
-      })),
-    );
-    const { shadowQueue } = served;
-    if (shadowQueue) {
-      const rate = busy ? await this.options.shadowSampleRateUnderLoad() : 1;
-      rows.forEach((queued, r) => {
-        if (inserted.has(results[r].id) && sampledForShadows(queued.requestId, rate)) void shadowQueue.submit(queued);
-      });
-    }
-    return results.map((result) =>
-      inserted.has(result.id)
-        ? result
-        : new ItemFailure(
-            new ConflictError(`a prediction of "${model.name}" with requestId "${result.requestId}" already exists; a request id names one request, so send a new one`, {
-              field: 'requestId',
-            }),
-          ),
-    );
+    const records = results.map((result, r) => ({
+      id: result.id,
+      registeredModelId: model.id,
+      modelVersionId: active.version.id,
+      requestId: result.requestId,
+      features: rows[r].row,
+      outputs: outputs.subarray(r * names.length, (r + 1) * names.length),
+      value: result.value,
+      latencyMs: result.latencyMs,
+    }));
+    return { results, records };
+  }
+
+  private requestIdTaken(served: ServedModel, requestId: string): ConflictError {
+    return new ConflictError(`a prediction of "${served.model.name}" with requestId "${requestId}" already exists; a request id names one request, so send a new one`, {
+      field: 'requestId',
+    });
   }
 
   /** Scores queued rows with every shadow, one after the other, and writes all their predictions at once. A failing shadow is logged and skipped. */

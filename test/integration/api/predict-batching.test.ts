@@ -40,6 +40,36 @@ describeWithShared('predict batching', () => {
     await t?.close();
   });
 
+  it('group commit: calls that arrive together are written in shared transactions, each answered after its row committed', async () => {
+    const requestIds = Array.from({ length: 200 }, (_, i) => `group-${i}`);
+    const { serving } = t.app.services;
+    const seenAtAnswer = await Promise.all(
+      requestIds.map(async (requestId, i) => {
+        const answer = await serving.predict({ model: 'batched', features: row(i), requestId });
+        // Another connection sees the row as soon as the answer arrives: it had committed.
+        const [stored] = await t.dataSource.query(`SELECT id FROM predictions WHERE id = $1`, [answer.id]);
+        return stored?.id === answer.id;
+      }),
+    );
+    expect(seenAtAnswer).toEqual(requestIds.map(() => true));
+    const [{ transactions, rows }] = await t.dataSource.query(
+      `SELECT count(DISTINCT xmin::text)::int AS transactions, count(*)::int AS rows FROM predictions WHERE request_id = ANY($1)`,
+      [requestIds],
+    );
+    expect(rows).toBe(requestIds.length);
+    expect(transactions).toBeLessThan(requestIds.length / 4);
+
+    // Over HTTP too, every answer follows its commit.
+    const overHttp = await Promise.all(
+      requestIds.map(async (requestId, i) => {
+        const answer = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'batched', features: row(i), requestId: `http-${requestId}` } })).predict;
+        const [stored] = await t.dataSource.query(`SELECT id FROM predictions WHERE id = $1`, [answer.id]);
+        return stored?.id === answer.id;
+      }),
+    );
+    expect(overHttp).toEqual(requestIds.map(() => true));
+  });
+
   it('a request the log cannot store fails alone inside a shared micro-batch; its neighbours are answered and stored', async () => {
     // Called on the service, past any bound the API puts on requestId: the row reaches the shared
     // insert, whose unique index refuses a 20 KB key ("index row requires … bytes").
