@@ -10,7 +10,7 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { InvalidInputError } from './errors';
+import { InvalidInputError, quote } from './errors';
 
 export const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
@@ -61,12 +61,19 @@ export function parseTimeframe(value: string, where?: string, details: Record<st
 export function parseSymbol(value: string, where?: string, details: Record<string, unknown> = {}): string {
   if (!SYMBOL_PATTERN.test(value)) {
     throw new InvalidInputError(
-      `${where ? `${where}: ` : ''}expects symbol to be 1–32 letters, digits or . _ : / ^ = -, but got '${value}'`,
+      `${where ? `${where}: ` : ''}expects symbol to be 1–32 letters, digits or . _ : / ^ = -, but got ${quote(value)}`,
       { field: 'symbol', ...details },
     );
   }
   return value;
 }
+
+/**
+ * The prices a bar or trade may carry, and the largest volume: far beyond any real market, and small
+ * enough that every return, ratio and sum computed from them (features, trade results) is finite.
+ */
+export const PRICE_RANGE = { min: 1e-12, max: 1e12 } as const;
+export const MAX_VOLUME = 1e15;
 
 /**
  * Checks one bar and returns it. `where` names the bar in messages ("row 3", "line 57"); `details`
@@ -84,8 +91,10 @@ function checkBar(bar: Bar, where: string, details: Record<string, unknown>): Ba
   for (const field of PRICE_FIELDS) {
     const value = bar[field];
     if (!Number.isFinite(value) || value <= 0) refuse(field, 'to be a finite price > 0', String(value));
+    if (value < PRICE_RANGE.min || value > PRICE_RANGE.max) refuse(field, `to be a price in [${PRICE_RANGE.min}, ${PRICE_RANGE.max}]`, String(value));
   }
   if (!Number.isFinite(bar.volume) || bar.volume < 0) refuse('volume', 'to be a finite number ≥ 0', String(bar.volume));
+  if (bar.volume > MAX_VOLUME) refuse('volume', `to be at most ${MAX_VOLUME}`, String(bar.volume));
   const { open, high, low, close } = bar;
   if (high < Math.max(open, close, low)) {
     refuse('high', '≥ max(open, close, low)', `high=${high} with open=${open}, close=${close}, low=${low}`);

@@ -17,6 +17,7 @@
  * a trade whose products would overflow is refused before anything is written, never stored as ±∞ or
  * NaN. The bounds are far beyond any real trade.
  */
+import { PRICE_RANGE } from './bars';
 import { refuse } from './errors';
 
 export const TRADE_SIDES = ['LONG', 'SHORT'] as const;
@@ -46,8 +47,8 @@ export interface TradeResult {
 
 /** The range of every price, quantity, notional (price × quantity) and fee a trade may carry. */
 export const TRADE_LIMITS = {
-  minPrice: 1e-12,
-  maxPrice: 1e12,
+  minPrice: PRICE_RANGE.min,
+  maxPrice: PRICE_RANGE.max,
   maxQuantity: 1e15,
   minNotional: 1e-9,
   maxNotional: 1e15,

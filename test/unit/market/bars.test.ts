@@ -67,6 +67,10 @@ describe('validateBar', () => {
     ['timestamp', { timestamp: 1.5 }],
     ['timeframe', { timeframe: '2d' as Bar['timeframe'] }],
     ['symbol', { symbol: 'has space' }],
+    // Beyond PRICE_RANGE / MAX_VOLUME: finite, but returns and sums computed from them could overflow.
+    ['high', { high: 1e308 }],
+    ['low', { low: 5e-324 }],
+    ['volume', { volume: 1e300 }],
   ])('refuses a bad %s and names the field and row', (field, overrides) => {
     const error = refusal(() => validateBar(bar(overrides), 7));
     expect(error.code).toBe('BAD_USER_INPUT');
