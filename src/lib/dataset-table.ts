@@ -6,7 +6,7 @@
 import { parse } from 'csv-parse/sync';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { TabularTrainingSet } from '../plugins/contract';
-import { InvalidInputError } from './errors';
+import { excerpt, InvalidInputError, quote } from './errors';
 
 export type ColumnType = 'number' | 'string' | 'boolean' | 'timestamp';
 export const COLUMN_TYPE_NAMES: readonly ColumnType[] = ['number', 'string', 'boolean', 'timestamp'];
@@ -29,9 +29,11 @@ export interface DatasetTable {
 export interface TableLimits {
   maxRows: number;
   maxColumns: number;
+  /** Characters of one cell as sent (a CSV field or a JSON string value). */
+  maxCellChars: number;
 }
 
-export const DEFAULT_TABLE_LIMITS: TableLimits = { maxRows: 2_000_000, maxColumns: 512 };
+export const DEFAULT_TABLE_LIMITS: TableLimits = { maxRows: 2_000_000, maxColumns: 512, maxCellChars: 10_000 };
 
 const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
@@ -42,7 +44,7 @@ function parseCell(raw: unknown, type: ColumnType, where: () => string): CellVal
     case 'number': {
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
       if (typeof raw === 'boolean' || !Number.isFinite(value)) {
-        throw new InvalidInputError(`${where()}: expects a finite number, but got ${JSON.stringify(raw)}`);
+        throw new InvalidInputError(`${where()}: expects a finite number, but got ${typeof raw === 'string' ? quote(raw) : excerpt(raw)}`);
       }
       return value;
     }
@@ -51,12 +53,12 @@ function parseCell(raw: unknown, type: ColumnType, where: () => string): CellVal
       const text = String(raw).trim().toLowerCase();
       if (text === 'true' || text === '1') return true;
       if (text === 'false' || text === '0') return false;
-      throw new InvalidInputError(`${where()}: expects true or false, but got ${JSON.stringify(raw)}`);
+      throw new InvalidInputError(`${where()}: expects true or false, but got ${typeof raw === 'string' ? quote(raw) : excerpt(raw)}`);
     }
     case 'timestamp': {
       const millis = typeof raw === 'number' ? raw : TIMESTAMP_PATTERN.test(String(raw).trim()) ? Date.parse(String(raw).trim()) : NaN;
       if (!Number.isFinite(millis)) {
-        throw new InvalidInputError(`${where()}: expects an ISO-8601 date or epoch milliseconds, but got ${JSON.stringify(raw)}`);
+        throw new InvalidInputError(`${where()}: expects an ISO-8601 date or epoch milliseconds, but got ${typeof raw === 'string' ? quote(raw) : excerpt(raw)}`);
       }
       return millis;
     }
@@ -84,11 +86,11 @@ function checkNames(names: string[], limits: TableLimits): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (!NAME_PATTERN.test(name)) {
-      throw new InvalidInputError(`expects column names of letters, digits, _ . - (starting with a letter or _), but got ${JSON.stringify(name)}`, {
+      throw new InvalidInputError(`expects column names of letters, digits, _ . - (starting with a letter or _), but got ${quote(name)}`, {
         field: 'columns',
       });
     }
-    if (seen.has(name)) throw new InvalidInputError(`expects unique column names, but "${name}" appears twice`, { field: 'columns' });
+    if (seen.has(name)) throw new InvalidInputError(`expects unique column names, but ${quote(name)} appears twice`, { field: 'columns' });
     seen.add(name);
   }
 }
@@ -100,11 +102,17 @@ function build(names: string[], rawColumns: unknown[][], declared: ColumnSpec[] 
   if (rowCount > limits.maxRows) throw new InvalidInputError(`expects at most ${limits.maxRows} rows, but got ${rowCount}`, { field: 'rows' });
   const declaredByName = new Map((declared ?? []).map((column) => [column.name, column.type]));
   for (const name of declaredByName.keys()) {
-    if (!names.includes(name)) throw new InvalidInputError(`declares a type for column "${name}", which the data does not have`, { field: 'columns' });
+    if (!names.includes(name)) throw new InvalidInputError(`declares a type for column ${quote(name)}, which the data does not have`, { field: 'columns' });
   }
   const columns = names.map((name, c) => ({ name, type: declaredByName.get(name) ?? inferType(rawColumns[c]) }));
   const data = columns.map((column, c) =>
-    rawColumns[c].map((raw, r) => parseCell(raw, column.type, () => `${rowLabel(r)}, column "${column.name}"`)),
+    rawColumns[c].map((raw, r) => {
+      const where = () => `${rowLabel(r)}, column "${column.name}"`;
+      if (typeof raw === 'string' && raw.length > limits.maxCellChars) {
+        throw new InvalidInputError(`${where()}: expects a cell of at most ${limits.maxCellChars} characters, but got ${raw.length}`, { field: 'rows' });
+      }
+      return parseCell(raw, column.type, where);
+    }),
   );
   return { columns, rowCount, data };
 }
@@ -117,7 +125,7 @@ export function tableFromRows(rows: unknown, declared?: ColumnSpec[], limits = D
   const index = new Map<string, number>();
   rows.forEach((row, r) => {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      throw new InvalidInputError(`row ${r + 1}: expects an object of column values, but got ${JSON.stringify(row)}`, { field: 'rows' });
+      throw new InvalidInputError(`row ${r + 1}: expects an object of column values, but got ${excerpt(row)}`, { field: 'rows' });
     }
     for (const key of Object.keys(row)) {
       if (!index.has(key)) {
@@ -147,7 +155,7 @@ export function tableFromCsv(text: string, declared?: ColumnSpec[], limits = DEF
 export function columnIndex(table: DatasetTable, name: string, field: string): number {
   const index = table.columns.findIndex((column) => column.name === name);
   if (index < 0) {
-    throw new InvalidInputError(`expects ${field} to name a column among ${table.columns.map((c) => c.name).join(', ')}, but got "${name}"`, {
+    throw new InvalidInputError(`expects ${field} to name a column among ${table.columns.map((c) => c.name).join(', ')}, but got ${quote(name)}`, {
       field,
     });
   }
