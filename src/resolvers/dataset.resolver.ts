@@ -23,7 +23,7 @@ export class DatasetResolver {
   })
   createDataset(@Arg('input') input: CreateDatasetInput, @Ctx() { services }: Context) {
     const { bars, trades, ...table } = input;
-    const given = [table.rows !== undefined, table.csv !== undefined, bars != null, trades != null].filter(Boolean).length;
+    const given = [table.rows != null, table.csv != null, bars != null, trades != null].filter(Boolean).length;
     if (given !== 1) throw new InvalidInputError('expects exactly one of rows, csv, bars or trades', { field: 'input' });
     const time = (date: Date | undefined) => date?.getTime();
     if (bars) return services.features.materializeBarsDataset({ name: input.name, description: input.description, spec: { ...bars, from: time(bars.from), to: time(bars.to) } });

@@ -42,14 +42,16 @@ export class DatasetsService {
 
   async createDataset(request: CreateDatasetRequest): Promise<DatasetEntity> {
     checkDatasetName(request.name);
-    if ((request.rows === undefined) === (request.csv === undefined)) {
+    // null (a GraphQL client's explicit "none") counts as absent, as undefined does.
+    const { rows, csv } = request;
+    if ((rows == null) === (csv == null)) {
       throw new InvalidInputError('expects exactly one of rows or csv', { field: 'rows' });
     }
-    if (request.csv !== undefined && Buffer.byteLength(request.csv) > MAX_CSV_BYTES) {
+    if (csv != null && Buffer.byteLength(csv) > MAX_CSV_BYTES) {
       throw new InvalidInputError(`expects CSV text of at most ${MAX_CSV_BYTES} bytes`, { field: 'csv' });
     }
-    const table = request.csv !== undefined ? tableFromCsv(request.csv, request.columns) : tableFromRows(request.rows, request.columns);
-    return this.saveTable({ name: request.name, description: request.description, source: request.csv !== undefined ? 'CSV' : 'ROWS', table });
+    const table = csv != null ? tableFromCsv(csv, request.columns) : tableFromRows(rows, request.columns);
+    return this.saveTable({ name: request.name, description: request.description, source: csv != null ? 'CSV' : 'ROWS', table });
   }
 
   /** Stores `table` and records it; the name must be new. Used by materialized datasets too. */
