@@ -41,9 +41,11 @@ function itemsAt(bounds: InputBounds, level: number): number {
   return maxItems[Math.min(level, maxItems.length - 1)];
 }
 
-/** Whether values of `type` (a list's item type) need no check of their own: numbers, booleans, enums. */
+/** Whether values of `type` (a list's item type) need no check of their own: numbers, booleans, enums (not lists of them). */
 function isInert(type: GraphQLInputType): boolean {
-  const named = getNamedType(type);
+  const item = isNonNullType(type) ? type.ofType : type;
+  if (isListType(item)) return false;
+  const named = getNamedType(item);
   return isEnumType(named) || (isScalarType(named) && named !== GraphQLString && named !== GraphQLID && !JSON_SCALARS.has(named.name));
 }
 
@@ -54,7 +56,17 @@ function checkValue(field: string, type: GraphQLInputType, value: unknown, bound
   if (isListType(type)) {
     if (!Array.isArray(value)) return; // a single value coerced to a list by GraphQL arrives as an array; nothing else reaches here
     checkItems(field, value, itemsAt(bounds, level));
-    if (isInert(type.ofType)) return;
+    const item = isNonNullType(type.ofType) ? type.ofType.ofType : type.ofType;
+    if (isInert(item)) return;
+    if (isListType(item) && isInert(item.ofType)) {
+      // Rows of numbers (predictBatch): only their lengths to check, without naming each row unless it is refused.
+      const max = itemsAt(bounds, level + 1);
+      for (let i = 0; i < value.length; i++) {
+        const row = value[i];
+        if (Array.isArray(row) && row.length > max) checkItems(`${field}[${i}]`, row, max);
+      }
+      return;
+    }
     for (let i = 0; i < value.length; i++) checkValue(`${field}[${i}]`, type.ofType, value[i], bounds, level + 1);
     return;
   }
