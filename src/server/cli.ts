@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `kybernet` command: serve | worker | migrate | keys | ingest-bars | demo. */
+/** The `kybernet` command: serve | worker | migrate | keys | ingest-bars | subscribe | demo. */
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { ROLES } from '../entities/api-key.entity';
@@ -8,6 +8,7 @@ import { createApp } from './app';
 import { boot, onShutdownSignal } from './boot';
 import { runDemo } from './demo';
 import { ingestBarsCommand, type IngestBarsOptions } from './ingest-bars-command';
+import { DEFAULT_SUBSCRIBE_URL, subscribe, type SubscribeOptions } from './subscribe-command';
 import { startHttpServer } from './http';
 
 const program = new Command('kybernet').description('Keeps trading models learning: registry, serving, retraining, shadow testing and drift over GraphQL.');
@@ -105,6 +106,16 @@ program
   .option('--acks', 'print a line per committed batch (default when stdout is not a terminal)', !process.stdout.isTTY)
   .option('--no-acks', 'print no line per batch')
   .action((file: string, options: IngestBarsOptions) => ingestBarsCommand(file, options));
+
+program
+  .command('subscribe <document>')
+  .description('Run a GraphQL subscription (e.g. promotionAlerts) against a running server; print each event as a line of JSON until Ctrl-C.')
+  .option('--url <url>', 'the graphql-ws endpoint', DEFAULT_SUBSCRIBE_URL)
+  .option('--key <key>', 'an API key (default: $KYBERNET_API_KEY)')
+  .option('--variables <json>', 'the variables, as a JSON object')
+  .action(async (document: string, options: SubscribeOptions) => {
+    process.exitCode = await subscribe(document, options);
+  });
 
 program
   .command('demo')
