@@ -25,8 +25,7 @@ async function serve(options: { worker: boolean; demo?: boolean }): Promise<void
     await booted.shutdown();
   });
   if (options.demo) {
-    const adminKey = bootstrapKey ?? (await app.services.apiKeys.createKey('admin', 'demo admin')).key;
-    await runDemo(app, http, adminKey);
+    await runDemo(app, http, bootstrapKey);
   } else {
     console.log(`Kybernet API on ${http.url}${options.worker ? ' (working jobs too)' : ''}`);
   }

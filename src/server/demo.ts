@@ -3,14 +3,23 @@
  * market of factor signals (lib/synthetic-factor-market.ts) is traded hour by hour through Kybernet's
  * services: paper trades become the trade-log dataset and version 1; the regime changes; a drift check
  * finds it and its response retrains the model into a SHADOW version, which live outcomes judge
- * against the ACTIVE one until it is promoted automatically. Then the API serves on PORT, with keys
- * and a ready-to-run `predict` printed. A data directory whose demo already ran just serves.
+ * against the ACTIVE one until it is promoted automatically. The story runs under its own policy
+ * version; the defaults are then restored as a new version.
+ *
+ * Then the demo leaves what README.md's orchestrator loop needs (demo-orchestrator.ts: the DEMO bars
+ * and the ACTIVE horizon models), serves on PORT and prints the next steps: a tradePrediction curl, a
+ * promotionAlerts subscriber and how to sign in to the browser page. A data directory whose demo
+ * already ran serves at once, creating no key: it says where the keys were printed and how to make one.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
+import { DEFAULT_POLICY } from '../config/policy';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { NotFoundError } from '../lib/errors';
 import { FACTOR_NAMES, syntheticFactorMarket, type FactorHour, type FactorRegime } from '../lib/synthetic-factor-market';
+import { mergePolicy, parsePolicy } from '../services/policy.service';
 import type { App } from './app';
+import { DEMO_SYMBOL, prepareOrchestratorData, type OrchestratorData } from './demo-orchestrator';
 import type { HttpServer } from './http';
 
 const MODEL = 'demo-factor-model';
@@ -21,6 +30,13 @@ const HYPERPARAMETERS = { num_boost_round: 60, max_depth: 4, eta: 0.2, early_sto
 /** Live hours between looks at the shadow, and the most the demo trades waiting for a promotion. */
 const ROUND_HOURS = 25;
 const MAX_LIVE_HOURS = 600;
+/** The story's policy: incremental updates and health-triggered retraining out of reach, so that drift alone answers the change. */
+const STORY_POLICY = {
+  learning: { min_trades_for_update: 1_000_000 },
+  health: { min_win_rate: 0.05, critical_win_rate: 0.01, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 10_000 },
+};
+/** The one key the next steps use: an operator may trade and also build datasets and train, which README's orchestrator loop does. */
+const DEMO_KEY_NAME = 'demo operator';
 
 interface TradedHour {
   hour: FactorHour;
@@ -86,14 +102,8 @@ async function tellTheStory(app: App, next: (regime: FactorRegime) => FactorHour
   console.log(`
 Kybernet demo: a seeded market of four factor signals (${FACTOR_NAMES.join(', ')}) that changes regime, and the
 loop that keeps a model of it learning. Every step below goes through Kybernet's services and Postgres.`);
-  await policy.updatePolicy(
-    {
-      learning: { min_trades_for_update: 1_000_000 },
-      health: { min_win_rate: 0.05, critical_win_rate: 0.01, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 10_000 },
-    },
-    null,
-  );
-  console.log('demo policy: incremental updates and health-triggered retraining out of reach, so that drift alone answers the change\n');
+  const storyPolicy = await policy.updatePolicy(STORY_POLICY, null);
+  console.log(`policy version ${storyPolicy.version} for the story: incremental updates and health-triggered retraining out of reach, so that drift alone answers the change\n`);
   await registry.createRegisteredModel({ name: MODEL, family: 'xgboost', description: `Next-hour return of ${SYMBOL} from its factor signals (demo)` });
 
   await tradeHours(app, next, 400, 'CALM', false);
@@ -124,7 +134,7 @@ loop that keeps a model of it learning. Every step below goes through Kybernet's
   const v2 = await followJob(app, retraining.id);
   const rebuilt = await datasets.getDataset(v2.datasetId!);
   console.log(
-    `   version ${v2.version} ${v2.status}, trained by the ${retraining.kind} job on ${rebuilt.name} (${rebuilt.rowCount} trades); ${describeMetrics(v2)}` +
+    `   version ${v2.version} ${v2.status}, trained by the ${retraining.kind} job on ${calmTrades.name} rebuilt with the trades stored now (${rebuilt.rowCount} trades); ${describeMetrics(v2)}` +
       ` — the held-out latest trades are the new regime's, which only the refit on all rows learned`,
   );
 
@@ -156,29 +166,99 @@ async function modelAlreadyThere(app: App): Promise<boolean> {
   }
 }
 
-export async function runDemo(app: App, http: HttpServer, adminKey: string): Promise<void> {
-  const next = syntheticFactorMarket('kybernet:demo');
-  if (await modelAlreadyThere(app)) {
-    const active = await app.services.registry.activeVersion((await app.services.registry.getRegisteredModel(MODEL)).id);
-    console.log(`The demo's story ran on an earlier start in this data directory; ${MODEL} serves version ${active?.version}.`);
-  } else {
-    await tellTheStory(app, next);
+/** Puts the default policy back in force as a new version, after the story (or when a stopped first start left the story's policy in force). */
+async function restoreDefaultPolicy(app: App): Promise<void> {
+  const { policy } = app.services;
+  const story = parsePolicy(mergePolicy(DEFAULT_POLICY, STORY_POLICY));
+  const current = await policy.current();
+  if (!isDeepStrictEqual(current.document, story)) return;
+  const restored = await policy.updatePolicy(DEFAULT_POLICY, null);
+  console.log(`policy: the defaults are in force again, as policy version ${restored.version} (the story ran under version ${current.version})`);
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+const day = (date: Date) => date.toISOString().slice(0, 10);
+
+function describeOrchestratorData({ bars, horizons }: OrchestratorData, step: string): string {
+  const width = Math.max(...horizons.map((h) => h.model.length));
+  const models = horizons.map(
+    ({ model, version }) => `     ${model.padEnd(width)}  v${version.version} ${version.status}, held-out directional accuracy ${pct(version.metrics.directional_accuracy)}`,
+  );
+  return [
+    `${step}README.md's "An orchestrator's loop": ${count(bars.count)} daily bars of ${DEMO_SYMBOL}, a synthetic trending symbol (${day(bars.first)} to ${day(bars.last)}),`,
+    '   and the horizon models tradePrediction asks, trained on them:',
+    ...models,
+  ].join('\n');
+}
+
+/** The API's address as a person on this machine types it (a wildcard listen address becomes localhost). */
+function reachable(url: string): string {
+  return url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//localhost');
+}
+
+/** A first start shows the keys it made; a later one says where they were shown and how to make another. */
+async function describeKeys(app: App, adminKey: string | undefined, demoKey: string | undefined): Promise<{ text: string; key: string }> {
+  if (demoKey) {
+    return { text: `${adminKey ? `  admin key:    ${adminKey}\n` : ''}  operator key: ${demoKey}   (shown only now; the next steps use it)`, key: demoKey };
   }
-  const { key } = await app.services.apiKeys.createKey('trader', 'demo trader');
-  const body = JSON.stringify({
-    query: 'mutation($input: PredictInput!) { predict(input: $input) { id value latencyMs modelVersion { version status } } }',
-    variables: { input: { model: MODEL, features: next('VOLATILE').features } },
-  });
+  const keys = await app.services.apiKeys.listKeys();
+  const made = keys.filter((k) => k.name === DEMO_KEY_NAME && !k.revokedAt).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  const where = made
+    ? `the demo's operator key (${made.prefix}…) was printed by its first start on this data, at ${made.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`
+    : 'the keys were printed when they were made';
+  return {
+    text:
+      `  No new API keys (a key is shown only when it is made): ${where}. Make another with\n` +
+      '    export KYBERNET_API_KEY=$(npm run --silent kybernet -- keys create --role operator)\n' +
+      '  and the commands below use it.',
+    key: '$KYBERNET_API_KEY',
+  };
+}
+
+function nextSteps(http: HttpServer, key: string): string {
+  const url = reachable(http.url);
+  const wsUrl = reachable(http.wsUrl);
+  const query = `mutation { tradePrediction(input: { symbol: "${DEMO_SYMBOL}" }) { direction confidence horizons { horizon expectedReturn } unavailable { horizon reason } } }`;
+  return `Next steps, in another terminal in this checkout:
+
+  Ask the horizon models about ${DEMO_SYMBOL} (tradePrediction, the first call of the README's orchestrator loop):
+
+    curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer ${key}" \\
+      -d '${JSON.stringify({ query })}'
+
+  Hear every promotion, rollback and retirement as it happens (promotionAlerts over graphql-ws):
+
+    npm run --silent kybernet -- subscribe --url ${wsUrl} --key "${key}" 'subscription { promotionAlerts { type payload } }'
+
+  In a browser, open ${url} and paste the key into the page's API key field: it is sent as
+  "Authorization: Bearer <key>" with every request (and as the authorization connection parameter of
+  subscriptions). README.md's "An orchestrator's loop" runs there as printed, against ${DEMO_SYMBOL}.`;
+}
+
+/** `bootstrapKey`: the admin key the server made on this start (a fresh database), if it made one. */
+export async function runDemo(app: App, http: HttpServer, bootstrapKey: string | undefined): Promise<void> {
+  const toldBefore = await modelAlreadyThere(app);
+  if (toldBefore) {
+    const active = await app.services.registry.activeVersion((await app.services.registry.getRegisteredModel(MODEL)).id);
+    console.log(
+      active
+        ? `The demo's story ran on an earlier start in this data directory; ${MODEL} serves version ${active.version}.`
+        : `The demo's story began on an earlier start in this data directory and was stopped before ${MODEL} had an ACTIVE version; start on an empty KYBERNET_DATA_DIR to see it again.`,
+    );
+  } else {
+    await tellTheStory(app, syntheticFactorMarket('kybernet:demo'));
+  }
+  await restoreDefaultPolicy(app);
+  const data = await prepareOrchestratorData(app, (jobId) => followJob(app, jobId));
+  console.log(describeOrchestratorData(data, toldBefore ? 'Ready for ' : '5. For '));
+  const demoKey = toldBefore ? undefined : (await app.services.apiKeys.createKey('operator', DEMO_KEY_NAME)).key;
+  const keys = await describeKeys(app, bootstrapKey, demoKey);
   console.log(`
-Kybernet is serving GraphQL on ${http.url} (subscriptions on ${http.wsUrl}).
+Kybernet is serving GraphQL on ${reachable(http.url)} (subscriptions on ${reachable(http.wsUrl)}).
 
-  admin key:  ${adminKey}
-  trader key: ${key}
+${keys.text}
 
-Ask the ACTIVE model for a prediction (features: ${FACTOR_NAMES.join(', ')}):
-
-  curl -s ${http.url} -H 'content-type: application/json' -H 'authorization: Bearer ${key}' \\
-    -d '${body}'
+${nextSteps(http, keys.key)}
 
 Press Ctrl-C to stop.`);
 }
