@@ -11,6 +11,7 @@ import {
   ImportModelDocument,
   LogTradeExecutionDocument,
   LogTradeOutcomeDocument,
+  PredictBatchDocument,
   PredictDocument,
   RegisteredModelDocument,
   TradesDocument,
@@ -165,6 +166,8 @@ describe('bounds on strings, lists and JSON, before any work', () => {
     expect(errorOf(await create({ tags }))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects tags to nest at most 32 levels deep, but got deeper', extensions: { field: 'tags' } });
     const tooMany = errorOf(await t.as('operator')(ImportModelDocument, { input: { name: 'x', family: 'xgboost', format: 'xgboost-json', files: [], featureNames: new Array(10_001).fill('f') } }));
     expect(tooMany).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects featureNames to hold at most 10000 items, but got 10001', extensions: { field: 'featureNames' } });
+    const wideRow = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: MODEL, rows: [new Array(featureCount).fill(0), new Array(10_001).fill(0)] } }));
+    expect(wideRow).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects rows[1] to hold at most 10000 items, but got 10001', extensions: { field: 'rows[1]' } });
     expect(await counts()).toEqual(before);
   });
 });
