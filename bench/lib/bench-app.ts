@@ -44,7 +44,7 @@ export async function startBenchApp(options: { worker?: boolean; env?: Record<st
   const config = loadConfig({ ...process.env, ...options.env, DATABASE_URL: databaseUrl, KYBERNET_DATA_DIR: dataDir });
   const dataSource = await openDatabase(databaseUrl, { applicationName: 'kybernet-bench' });
   const app = await createApp(config, dataSource, databaseUrl, { worker: options.worker ?? false, log: () => undefined });
-  const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => console.error(message) });
+  const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => console.error(message), env: config.env });
   const keys = {} as Record<Role, string>;
   for (const role of ['viewer', 'trader', 'operator', 'admin'] as const) keys[role] = (await app.services.apiKeys.createKey(role, `bench ${role}`)).key;
   return {

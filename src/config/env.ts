@@ -50,6 +50,11 @@ const envSchema = z.object({
   /** How often each process looks for such jobs. */
   KYBERNET_JOB_REAPER_SECONDS: z.coerce.number().positive().default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Whether error responses carry stack traces and internal messages (never in production; for debugging). */
+  KYBERNET_DEBUG_ERRORS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 });
 
 export type Env = z.infer<typeof envSchema>;

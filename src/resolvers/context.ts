@@ -28,6 +28,11 @@ function byId<T extends { id: string }>(dataSource: DataSource, entity: new () =
   });
 }
 
+/** The context of one operation by `principal` (authenticated by the transport before anything runs). */
+export function createContext(services: Services, principal: Principal): Context {
+  return { principal, services, loaders: createLoaders(services.dataSource) };
+}
+
 /** Per request, so that batching never serves one request another's rows. */
 export function createLoaders(dataSource: DataSource): Loaders {
   return {

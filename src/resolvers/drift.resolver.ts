@@ -9,6 +9,7 @@ import { Job } from '../schema/job.types';
 import { ModelVersion, RegisteredModel } from '../schema/model.types';
 import type { DriftCheck as Check } from '../services/drift.service';
 import type { Context } from './context';
+import { subscribeChecked } from './subscription-args';
 
 function toGraphQL(check: Check): DriftCheck {
   return {
@@ -49,7 +50,8 @@ export class DriftResolver {
   @Authorized('viewer')
   @Subscription(() => Event, {
     description: 'drift.detected events of at least `minSeverity` (default LOW); with `after`, first every one after that event id.',
-    subscribe: ({ args, context }) => (context as Context).services.drift.subscribeDriftAlerts(args as DriftAlertArgs),
+    subscribe: ({ args, context }) =>
+      subscribeChecked(args as DriftAlertArgs, context as Context, () => (context as Context).services.drift.subscribeDriftAlerts(args as DriftAlertArgs)),
   })
   driftAlerts(
     @Root() event: EventEntity,

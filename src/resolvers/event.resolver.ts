@@ -4,17 +4,17 @@ import { Event } from '../schema/event.types';
 import { PROMOTION_EVENT_TYPES } from '../services/event-types';
 import { validateEventTypes } from '../services/events.service';
 import type { Context } from './context';
+import { subscribeChecked, type SubscriptionArgs } from './subscription-args';
 
-interface SubscribeArgs {
+interface SubscribeArgs extends SubscriptionArgs {
   types?: string[];
-  model?: string;
-  after?: string;
-  jobId?: string;
 }
 
 function subscribe({ args, context }: { args: SubscribeArgs; context: Context }, types?: string[]) {
   validateEventTypes(args.types);
-  return context.services.eventStream.subscribe({ types: types ?? args.types, modelName: args.model, jobId: args.jobId }, args.after);
+  return subscribeChecked(args, context, () =>
+    context.services.eventStream.subscribe({ types: types ?? args.types, modelName: args.model ?? undefined, jobId: args.jobId }, args.after ?? undefined),
+  );
 }
 
 @Resolver(() => Event)

@@ -18,7 +18,7 @@ async function serve(options: { worker: boolean; demo?: boolean }): Promise<void
   const app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: options.worker });
   const bootstrapKey = await app.services.apiKeys.bootstrapAdminKey();
   if (bootstrapKey) console.log(`first start: created an admin API key (shown only now):\n  ${bootstrapKey}`);
-  const http = await startHttpServer(app.services, { port: booted.config.env.PORT, host: booted.config.env.HOST });
+  const http = await startHttpServer(app.services, { port: booted.config.env.PORT, host: booted.config.env.HOST, env: booted.config.env });
   onShutdownSignal(async () => {
     await http.close();
     await app.close();

@@ -1,24 +1,28 @@
 /**
  * The API process's front door: Apollo Server (HTTP POST /graphql) and graphql-ws (subscriptions on
  * the same path) on one HTTP server. Every request is authenticated by API key before it runs;
- * mutations by operators and admins are written to the audit log.
+ * mutations by operators and admins are written to the audit log. The parts live in ./http/:
+ * reading bodies within bounds, refusals before GraphQL runs, graphql-ws, Apollo plugins.
  */
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express from 'express';
-import { Kind, type OperationDefinitionNode } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { loadConfig, type Env } from '../config/env';
 import { KybernetError } from '../lib/errors';
-import { createLoaders, type Context } from '../resolvers/context';
-import { formatError, toGraphQLError } from '../schema/errors';
+import { createContext, type Context } from '../resolvers/context';
+import { formatError, toGraphQLError, type ErrorFormatOptions } from '../schema/errors';
 import { kybernetSchema } from '../schema/build';
-import { KEY_REVOKED_CLOSE } from '../services/api-keys.service';
 import type { Services } from '../services/container';
+import { auditPlugin } from './http/audit-plugin';
+import { startGraphQLWs } from './http/graphql-ws';
+import { LimitExceededError } from './http/limit-error';
+import { checkJsonContentType, readJsonBody, type BodyBounds } from './http/read-body';
+import { refusalStatusPlugin } from './http/refusal-status';
+import { sendRefusal } from './http/respond';
 
 export interface HttpServer {
   url: string;
@@ -27,12 +31,20 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const BODY_LIMIT = '100mb';
+export interface HttpServerOptions {
+  port: number;
+  host?: string;
+  log?: (message: string) => void;
+  /** The process's environment settings (limits, KYBERNET_DEBUG_ERRORS); read from process.env when absent. */
+  env?: Env;
+}
+
+const BODY_BOUNDS: BodyBounds = { maxBytes: 100 * 1024 * 1024, maxBytesSetting: 'the server', maxDepth: 64, maxElements: 2_000_000 };
+const WS_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 async function contextFor(services: Services, authorization: string | undefined): Promise<Context> {
   try {
-    const principal = await services.apiKeys.authenticate(authorization);
-    return { principal, services, loaders: createLoaders(services.dataSource) };
+    return createContext(services, await services.apiKeys.authenticate(authorization));
   } catch (error) {
     if (error instanceof KybernetError) {
       const graphQLError = toGraphQLError(error);
@@ -43,67 +55,46 @@ async function contextFor(services: Services, authorization: string | undefined)
   }
 }
 
-function auditPlugin(): ApolloServerPlugin<Context> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, operation, request, response }) {
-          if (operation?.operation !== 'mutation' || !contextValue.services.audit.audits(contextValue.principal)) return;
-          const fields = (operation as OperationDefinitionNode).selectionSet.selections
-            .filter((selection) => selection.kind === Kind.FIELD)
-            .map((selection) => (selection.kind === Kind.FIELD ? selection.name.value : ''))
-            .join(',');
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const outcome = errors?.length ? String(errors[0].extensions?.code ?? 'ERROR') : 'OK';
-          await contextValue.services.audit.record(contextValue.principal, fields, request.variables ?? {}, outcome);
-        },
-      };
-    },
+/** Parses a POST's JSON body within its bounds into `request.body`, or answers the refusal (JSON, coded) and closes. */
+function jsonBody(errors: ErrorFormatOptions) {
+  return async (request: Request, response: Response, next: NextFunction) => {
+    if (request.method !== 'POST') {
+      request.body = undefined;
+      return next();
+    }
+    try {
+      checkJsonContentType(request);
+      request.body = await readJsonBody(request, BODY_BOUNDS);
+    } catch (error) {
+      if (!(error instanceof KybernetError)) return next(error);
+      return sendRefusal(response, error instanceof LimitExceededError ? error.status : 400, error, { debug: errors.debug, close: !request.complete });
+    }
+    next();
   };
 }
 
-export async function startHttpServer(services: Services, options: { port: number; host?: string; log?: (message: string) => void }): Promise<HttpServer> {
+export async function startHttpServer(services: Services, options: HttpServerOptions): Promise<HttpServer> {
   const log = options.log ?? ((message: string) => console.error(message));
+  const env = options.env ?? loadConfig().env;
+  const errors: ErrorFormatOptions = { log, debug: env.KYBERNET_DEBUG_ERRORS };
   const schema = await kybernetSchema();
   const app = express();
   const httpServer: Server = createServer(app);
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsCleanup = useServer<Record<string, unknown>>(
-    {
-      schema,
-      context: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        return contextFor(services, typeof authorization === 'string' ? authorization : undefined);
-      },
-      onConnect: async (ctx) => {
-        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        try {
-          const principal = await services.apiKeys.authenticate(typeof authorization === 'string' ? authorization : undefined);
-          // Closed with 4403 as soon as the key is revoked, from any process.
-          const { socket } = ctx.extra;
-          const untrack = services.apiKeys.trackConnection(principal.keyId, () => socket.close(KEY_REVOKED_CLOSE.code, KEY_REVOKED_CLOSE.reason));
-          if (socket.readyState >= socket.CLOSING) untrack();
-          else socket.once('close', untrack);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    },
-    wsServer,
-  );
+  const ws = startGraphQLWs(httpServer, { schema, services, errors, parseOptions: {}, validationRules: [], maxMessageBytes: WS_MAX_MESSAGE_BYTES });
   const apollo = new ApolloServer<Context>({
     schema,
     introspection: true,
-    formatError: (formatted, error) => formatError(formatted, error, log),
+    includeStacktraceInErrorResponses: errors.debug,
+    formatError: (formatted, error) => formatError(formatted, error, errors),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
-          return { drainServer: async () => void (await wsCleanup.dispose()) };
+          return { drainServer: async () => void (await ws.dispose()) };
         },
       },
       auditPlugin(),
+      refusalStatusPlugin(),
     ],
   });
   await apollo.start();
@@ -111,7 +102,7 @@ export async function startHttpServer(services: Services, options: { port: numbe
   app.use(
     '/graphql',
     cors<cors.CorsRequest>(),
-    express.json({ limit: BODY_LIMIT }),
+    jsonBody(errors),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
   );
   await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '0.0.0.0', resolve));
@@ -126,4 +117,3 @@ export async function startHttpServer(services: Services, options: { port: numbe
     },
   };
 }
-

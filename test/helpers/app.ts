@@ -45,7 +45,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dataSource = await openDatabase(db.url, { poolSize: 6, applicationName: 'kybernet-test' });
   const logs: string[] = [];
   const app = await createApp(config, dataSource, db.url, { worker: options.worker ?? true, log: (message) => logs.push(message) });
-  const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => logs.push(message) });
+  const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => logs.push(message), env: config.env });
   const keys = {} as Record<Role, string>;
   for (const role of ['viewer', 'trader', 'operator', 'admin'] as const) keys[role] = (await app.services.apiKeys.createKey(role, `test ${role}`)).key;
   return {

@@ -20,10 +20,19 @@ import { syntheticRows, waitForJob } from '../../helpers/fixtures';
 import { describeWithShared, readSharedJson, readSharedText } from '../../helpers/shared';
 
 let t: TestApp;
+// Every response body of this suite, checked at the end for stack traces and server paths.
+const responseBodies: string[] = [];
+const realFetch = globalThis.fetch;
 beforeAll(async () => {
   t = await startTestApp();
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const response = await realFetch(...args);
+    responseBodies.push(await response.clone().text());
+    return response;
+  };
 });
 afterAll(async () => {
+  globalThis.fetch = realFetch;
   await t?.close();
 });
 
@@ -231,5 +240,18 @@ describe('training refuses bad requests before anything is written', () => {
     const error = errorOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'bad-csv', csv: 't,x,y\n1,2,3\n2,abc,4\n', columns: [{ name: 'x', type: 'NUMBER' }] } }));
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'line 3, column "x": expects a finite number, but got "abc"' });
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('every response of this suite', () => {
+  it('carries no stack trace and no path on the server', () => {
+    expect(responseBodies.length).toBeGreaterThan(10);
+    const absolutePath = /(^|[\s'"`(=:,[])\/(?:[\w.@+~-]+\/)+/;
+    for (const body of responseBodies) {
+      expect(body).not.toMatch(/stacktrace|\bat \S+ \(|node_modules/);
+      expect(body).not.toMatch(absolutePath);
+      expect(body).not.toContain(process.cwd());
+      expect(body).not.toContain(t.dataDir);
+    }
   });
 });

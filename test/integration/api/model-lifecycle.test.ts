@@ -84,12 +84,12 @@ describe('training, promotion, rollback and retirement', () => {
   });
 
   it('trains versions from a dataset, promotes, rolls back and retires them, and reports it on promotionAlerts', async () => {
-    const subscriber = t.ws('viewer');
-    const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'trend' }, (items) => items.some((item) => item.promotionAlerts.type === 'model.retired' && item.promotionAlerts.payload.reason === 'end of test'));
-
     const dataset = dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'trend-rows', rows: syntheticRows(600, 11) } })).createDataset;
     expect(dataset).toMatchObject({ rowCount: 600, source: 'ROWS' });
     dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'trend', family: 'xgboost' } }));
+    // Subscribed once the model exists (a subscription to an unknown model is refused at once).
+    const subscriber = t.ws('viewer');
+    const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'trend' }, (items) => items.some((item) => item.promotionAlerts.type === 'model.retired' && item.promotionAlerts.payload.reason === 'end of test'));
 
     const train = (activate: boolean, seed: number) =>
       t.as('operator')(TrainModelDocument, {
