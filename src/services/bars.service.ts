@@ -13,12 +13,10 @@
  * commit. A process killed mid-ingest leaves exactly the committed batches: none partially, and every
  * acknowledged one.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import { encodeBarsForCopy } from '../db/bar-copy';
+import { copyInto } from '../db/binary-copy';
 import { readBarBatches, validateBars, type Bar, type BarCsvOptions, type CsvSource, type Timeframe } from '../lib/bars';
 import { InvalidInputError } from '../lib/errors';
 
@@ -260,7 +258,7 @@ export class BarsService {
     );
     await tx.query(CREATE_STAGING);
     const client = (await tx.queryRunner!.connect()) as PoolClient;
-    await pipeline(Readable.from([encodeBarsForCopy(series)]), client.query(copyFrom(COPY_INTO_STAGING)));
+    await copyInto(client, COPY_INTO_STAGING, encodeBarsForCopy(series));
 
     const counts: UpsertCounts = { received, inserted: 0, updated: 0, unchanged: 0 };
     const fresh = series.filter((s) => !overlapping.has(s.seriesId));

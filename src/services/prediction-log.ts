@@ -1,15 +1,20 @@
 /**
- * Writes prediction rows in one statement per batch (unnest of parallel arrays), whatever the batch
- * size; the statements are prepared once per connection. `PredictionLog` group-commits the ACTIVE
+ * Writes prediction rows. A block of one batch call (`predictBatch`, and `forecastBatch` to come: any
+ * number of rows with feature vectors or flattened input windows of one width) travels by binary COPY
+ * (db/binary-copy.ts), atomically: all its rows or, on a taken request id, none. Smaller sets go in
+ * one statement each (unnest of parallel arrays), prepared once per connection. `PredictionLog`
+ * group-commits the ACTIVE
  * answers of concurrent `predict` calls: the rows that arrive while a write is in flight are written
  * together by the next one, in one statement and so one transaction, and each call is answered once
  * its row has committed. A SHADOW row takes its features from the ACTIVE row of the same request
  * (they are the same row), so shadows cost neither the formatting nor the transfer of feature vectors.
  */
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import { pgErrorCode } from '../db/postgres-errors';
+import { copyInto, CopyEncoder, float4ArrayFieldBytes } from '../db/binary-copy';
+import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import { queryPrepared } from '../db/prepared-query';
-import { InvalidInputError } from '../lib/errors';
+import { ConflictError, InvalidInputError, quote } from '../lib/errors';
 import { MicroBatcher } from '../lib/micro-batcher';
 
 /** A SHADOW version's prediction of a request the ACTIVE version answered. */
@@ -26,6 +31,25 @@ export interface ShadowPredictionRecord {
 /** The ACTIVE version's prediction: the answer, with the features it was given. */
 export interface ActivePredictionRecord extends ShadowPredictionRecord {
   features: ArrayLike<number>;
+}
+
+/**
+ * The predictions of one batch call by one version, column by column: row r has id `ids[r]` (its 16
+ * bytes at 16·r of `idBytes`), request id `requestIds[r]`, inputs `features[r·featureWidth …]`
+ * and outputs `outputs[r·outputWidth …]` (the first is the row's value; NaN = could not be scored).
+ */
+export interface PredictionBlock {
+  registeredModelId: string;
+  modelVersionId: string;
+  role: 'ACTIVE' | 'SHADOW';
+  rows: number;
+  idBytes: Uint8Array;
+  requestIds: readonly string[];
+  features: Float32Array;
+  featureWidth: number;
+  outputs: Float32Array;
+  outputWidth: number;
+  latencyMs: number;
 }
 
 function pgArrayLiteral(values: ArrayLike<number>): string {
@@ -81,6 +105,74 @@ export async function insertPredictions(dataSource: DataSource, records: ActiveP
     throw refusedRow(error);
   });
   return new Set(inserted.map((row) => row.id));
+}
+
+const COPY_PREDICTIONS = `COPY predictions (id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms) FROM STDIN (FORMAT binary)`;
+const PREDICTION_FIELDS = 9;
+
+const uuidBytes = (id: string) => Buffer.from(id.replace(/-/g, ''), 'hex');
+
+/** Appends the rows of `block` to `copy`. */
+function encodeBlock(copy: CopyEncoder, block: PredictionBlock): void {
+  const { rows, featureWidth, outputWidth } = block;
+  const modelId = uuidBytes(block.registeredModelId);
+  const versionId = uuidBytes(block.modelVersionId);
+  for (let r = 0; r < rows; r++) {
+    const value = block.outputs[r * outputWidth];
+    copy
+      .tuple(PREDICTION_FIELDS)
+      .uuid(block.idBytes, 16 * r)
+      .uuid(modelId)
+      .uuid(versionId)
+      .text(block.role)
+      .text(block.requestIds[r])
+      .float4Array(block.features, r * featureWidth, (r + 1) * featureWidth)
+      .float4Array(block.outputs, r * outputWidth, (r + 1) * outputWidth);
+    if (Number.isNaN(value)) copy.null();
+    else copy.float8(value);
+    copy.float4(block.latencyMs);
+  }
+}
+
+/** Bytes `block` takes in the stream, about (request ids counted as one byte a character). */
+function blockBytes(block: PredictionBlock): number {
+  const rowBytes = 2 + 3 * 20 + 4 + block.role.length + 4 + float4ArrayFieldBytes(block.featureWidth) + float4ArrayFieldBytes(block.outputWidth) + 12 + 8;
+  return block.rows * rowBytes + block.requestIds.reduce((sum, requestId) => sum + requestId.length, 0);
+}
+
+/**
+ * Writes every row of `blocks` (produced while the first are being written: one batch call scored in
+ * parts) in one COPY, or none: when the version already has a prediction with one of their request
+ * ids, CONFLICT naming it; BAD_USER_INPUT when the database refuses a row's contents; when producing a
+ * block throws, that error.
+ */
+export async function copyPredictions(dataSource: DataSource, blocks: AsyncIterable<PredictionBlock>): Promise<void> {
+  const sent: PredictionBlock[] = [];
+  async function* stream(): AsyncGenerator<Buffer> {
+    const copy = new CopyEncoder();
+    for await (const block of blocks) {
+      sent.push(block);
+      encodeBlock(copy, block);
+      yield copy.take(blockBytes(block));
+    }
+    yield copy.finish();
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await copyInto((await runner.connect()) as PoolClient, COPY_PREDICTIONS, stream());
+  } catch (error) {
+    if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION) throw refusedRow(error);
+    const [taken]: { request_id: string }[] = await dataSource.query(
+      `SELECT request_id FROM predictions WHERE model_version_id = $1 AND request_id = ANY ($2::text[]) LIMIT 1`,
+      [sent[0].modelVersionId, sent.flatMap((block) => block.requestIds)],
+    );
+    throw new ConflictError(
+      `expects request ids this version has not answered, but it has a prediction with requestId ${quote(taken?.request_id ?? sent[0].requestIds[0])} already; nothing of the batch was written, so send it again with a new requestId`,
+      { field: 'requestId' },
+    );
+  } finally {
+    await runner.release();
+  }
 }
 
 /**

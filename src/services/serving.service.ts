@@ -20,12 +20,14 @@ import type { DataSource } from 'typeorm';
 import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError } from '../lib/errors';
+import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError, quote } from '../lib/errors';
 import { MicroBatcher } from '../lib/micro-batcher';
+import { decodePackedRows } from '../lib/packed-rows';
+import { randomUuids } from '../lib/random-uuids';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES } from './event-types';
-import { insertPredictions, insertShadowPredictions, PredictionLog, type ActivePredictionRecord, type ShadowPredictionRecord } from './prediction-log';
+import { copyPredictions, insertShadowPredictions, PredictionLog, type ActivePredictionRecord, type PredictionBlock, type ShadowPredictionRecord } from './prediction-log';
 import type { RegistryService } from './registry.service';
 
 export interface PredictInput {
@@ -37,7 +39,10 @@ export interface PredictInput {
 
 export interface PredictBatchInput {
   model: string;
-  rows: (number | null)[][];
+  /** Either rows (null = missing) … */
+  rows?: (number | null)[][] | null;
+  /** … or the same packed: base64 of little-endian float32, row after row (lib/packed-rows.ts). */
+  packedRows?: string | null;
   requestId?: string | null;
 }
 
@@ -54,6 +59,28 @@ export interface PredictionResult {
   latencyMs: number;
   modelVersion: ModelVersionEntity;
   createdAt: Date;
+}
+
+/** One row's answer of a batch call: a view on the batch's outputs, whose named values are built only when a client asks for them. */
+class BatchPrediction implements PredictionResult {
+  constructor(
+    readonly id: string,
+    readonly requestId: string,
+    private readonly batchOutputs: Float32Array,
+    private readonly offset: number,
+    private readonly names: readonly string[],
+    readonly latencyMs: number,
+    readonly modelVersion: ModelVersionEntity,
+    readonly createdAt: Date,
+  ) {}
+
+  get value(): number | null {
+    return nullIfNaN(this.batchOutputs[this.offset]);
+  }
+
+  get outputs(): NamedValue[] {
+    return this.names.map((name, i) => ({ name, value: nullIfNaN(this.batchOutputs[this.offset + i]) }));
+  }
 }
 
 interface LoadedVersion {
@@ -85,6 +112,8 @@ interface ScoredRow {
 }
 
 export const MAX_BATCH_ROWS = 10_000;
+/** Rows of a batch call scored per session run, each part written while the next is scored. */
+const BATCH_PART_ROWS = 2_000;
 const DISPOSE_DELAY_MS = 30_000;
 /** How long answered rows gather before the shadows score them together. */
 const SHADOW_WINDOW_MS = 25;
@@ -97,6 +126,8 @@ export interface ServingOptions {
   shadowSampleRateUnderLoad(): Promise<number>;
   log?: (message: string) => void;
 }
+
+const nullIfNaN = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
 /** Encodes one request row, refusing what the model cannot take; `where` names the row in errors. */
 export function encodeRow(values: (number | null)[], signature: ModelSignature, featureNames: string[], target: Float32Array, offset: number, where: string): void {
@@ -119,6 +150,45 @@ export function encodeRow(values: (number | null)[], signature: ModelSignature, 
     }
     target[offset + i] = value;
   }
+}
+
+/** Refuses packed rows (row after row in `values`) holding what the model cannot take, naming the first such value. */
+export function checkPackedRows(values: Float32Array, signature: ModelSignature, featureNames: string[]): void {
+  const width = signature.inputWidth;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value - value === 0) continue; // finite
+    const where = `packedRows: row ${Math.floor(i / width)}, feature "${featureNames[i % width]}"`;
+    if (value !== value) {
+      if (signature.allowsMissing) continue;
+      throw new InvalidInputError(`${where} is missing (NaN), but this model does not accept missing values`, { field: 'packedRows' });
+    }
+    throw new InvalidInputError(`${where} expects a finite float32, but got ${value}`, { field: 'packedRows' });
+  }
+}
+
+const tooManyRows = (rows: number, field: string) => new InvalidInputError(`expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${rows}`, { field });
+
+/** The rows of a batch call, row after row, from `rows` or `packedRows` (exactly one of them). */
+export function batchRows(input: PredictBatchInput, signature: ModelSignature, featureNames: string[]): { values: Float32Array; rows: number } {
+  const width = signature.inputWidth;
+  if ((input.rows == null) === (input.packedRows == null)) {
+    throw new InvalidInputError(`expects rows or packedRows, but got ${input.rows == null ? 'neither' : 'both'}`, { field: 'rows' });
+  }
+  if (input.packedRows != null) {
+    // Refused before decoding: base64 carries 3 bytes in 4 characters.
+    const sentRows = Math.floor((input.packedRows.length * 3) / 4 / (4 * width));
+    if (sentRows > MAX_BATCH_ROWS) throw tooManyRows(sentRows, 'packedRows');
+    const packed = decodePackedRows(input.packedRows, width);
+    checkPackedRows(packed.values, signature, featureNames);
+    return packed;
+  }
+  const rows = input.rows!;
+  if (rows.length === 0) throw new InvalidInputError('expects at least one row, but got none', { field: 'rows' });
+  if (rows.length > MAX_BATCH_ROWS) throw tooManyRows(rows.length, 'rows');
+  const values = new Float32Array(rows.length * width);
+  rows.forEach((row, r) => encodeRow(row, signature, featureNames, values, r * width, `rows[${r}]`));
+  return { values, rows: rows.length };
 }
 
 /** Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the same requests. */
@@ -164,27 +234,54 @@ export class ServingService {
     return result;
   }
 
+  /**
+   * Scores the rows and writes them in one COPY: all of them, or (CONFLICT, BAD_USER_INPUT) none. The
+   * rows are scored in parts of BATCH_PART_ROWS, each sent to the COPY as soon as it is scored, so the
+   * database inserts the first part while the session scores the next.
+   */
   async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
-    if (input.rows.length === 0) throw new InvalidInputError('expects at least one row, but got none', { field: 'rows' });
-    if (input.rows.length > MAX_BATCH_ROWS) {
-      throw new InvalidInputError(`expects at most ${MAX_BATCH_ROWS} rows per predictBatch, but got ${input.rows.length}`, { field: 'rows' });
-    }
     const served = await this.servedModel(input.model);
-    const { signature } = served.active.predictor;
+    const { active, model } = served;
+    const { signature } = active.predictor;
     const submittedAt = performance.now();
-    const requestId = input.requestId || randomUUID();
-    const rows = input.rows.map((values, r) => {
-      const row = new Float32Array(signature.inputWidth);
-      encodeRow(values, signature, served.active.version.featureNames, row, 0, `rows[${r}]`);
-      return { row, requestId: `${requestId}:${r}`, submittedAt };
-    });
-    const { results, records } = this.answers(served, rows, await this.score(served, rows), performance.now());
-    const inserted = await insertPredictions(this.dataSource, records);
-    const taken = results.find((result) => !inserted.has(result.id));
-    if (taken) throw this.requestIdTaken(served, taken.requestId);
+    const { values, rows } = batchRows(input, signature, active.version.featureNames);
+    const width = signature.inputWidth;
+    const stride = signature.outputs.length;
+    const ids = randomUuids(rows);
+    const baseRequestId = input.requestId || randomUUID();
+    const requestIds = Array.from({ length: rows }, (_, r) => `${baseRequestId}:${r}`);
+    const outputs = new Float32Array(rows * stride);
+    const latencies: number[] = [];
+    const score = (from: number, count: number) => this.score(served, values.subarray(from * width, (from + count) * width), count);
+    async function* scoredParts(): AsyncGenerator<PredictionBlock> {
+      for (let from = 0; from < rows; from += BATCH_PART_ROWS) {
+        const count = Math.min(BATCH_PART_ROWS, rows - from);
+        const part = await score(from, count);
+        outputs.set(part, from * stride);
+        const latencyMs = performance.now() - submittedAt;
+        latencies.push(latencyMs);
+        yield {
+          registeredModelId: model.id,
+          modelVersionId: active.version.id,
+          role: 'ACTIVE',
+          rows: count,
+          idBytes: ids.bytes.subarray(16 * from, 16 * (from + count)),
+          requestIds: requestIds.slice(from, from + count),
+          features: values.subarray(from * width, (from + count) * width),
+          featureWidth: width,
+          outputs: part,
+          outputWidth: stride,
+          latencyMs,
+        };
+      }
+    }
+    await copyPredictions(this.dataSource, scoredParts());
     const { shadowQueue } = served;
-    if (shadowQueue) for (const row of rows) void shadowQueue.submit(row);
-    return results;
+    if (shadowQueue) for (let r = 0; r < rows; r++) void shadowQueue.submit({ row: values.subarray(r * width, (r + 1) * width), requestId: requestIds[r], submittedAt });
+    const createdAt = new Date();
+    return ids.ids.map(
+      (id, r) => new BatchPrediction(id, requestIds[r], outputs, r * stride, signature.outputs, latencies[Math.floor(r / BATCH_PART_ROWS)], active.version, createdAt),
+    );
   }
 
   /** Loads (and caches) the predictor of `version`, checking its artifacts: the promotion pre-flight. */
@@ -278,14 +375,11 @@ export class ServingService {
     return served;
   }
 
-  /** Scores `rows` with the ACTIVE version in one session run: their outputs, row after row. */
-  private async score(served: ServedModel, rows: QueuedRow[]): Promise<Float32Array> {
+  /** Scores `rows` rows (row after row in `batch`) with the ACTIVE version in one session run: their outputs, row after row. */
+  private async score(served: ServedModel, batch: Float32Array, rows: number): Promise<Float32Array> {
     const { active, model } = served;
-    const width = active.predictor.signature.inputWidth;
-    const batch = new Float32Array(rows.length * width);
-    rows.forEach((queued, r) => batch.set(queued.row, r * width));
     try {
-      return await active.predictor.predict(batch, rows.length);
+      return await active.predictor.predict(batch, rows);
     } catch (error) {
       throw error instanceof KybernetError ? error : new InferenceError(`version ${active.version.version} of "${model.name}" failed to predict: ${(error as Error).message}`);
     }
@@ -293,7 +387,10 @@ export class ServingService {
 
   /** The scorer's run: one session run for the predict calls that queued together. */
   private async scoreShared(served: ServedModel, rows: QueuedRow[]): Promise<ScoredRow[]> {
-    const outputs = await this.score(served, rows);
+    const width = served.active.predictor.signature.inputWidth;
+    const batch = new Float32Array(rows.length * width);
+    rows.forEach((queued, r) => batch.set(queued.row, r * width));
+    const outputs = await this.score(served, batch, rows.length);
     const finishedAt = performance.now();
     const stride = served.active.predictor.signature.outputs.length;
     return rows.map((_, r) => ({ outputs: outputs.subarray(r * stride, (r + 1) * stride), finishedAt, shared: rows.length > 1 }));
@@ -330,7 +427,7 @@ export class ServingService {
   }
 
   private requestIdTaken(served: ServedModel, requestId: string): ConflictError {
-    return new ConflictError(`a prediction of "${served.model.name}" with requestId "${requestId}" already exists; a request id names one request, so send a new one`, {
+    return new ConflictError(`a prediction of "${served.model.name}" with requestId ${quote(requestId)} already exists; a request id names one request, so send a new one`, {
       field: 'requestId',
     });
   }

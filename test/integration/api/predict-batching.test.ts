@@ -1,10 +1,12 @@
 /**
- * The predict path under concurrency, over real HTTP and Postgres: calls that share a micro-batch (one
- * session run, one insert) keep their own fates — one call's unstorable input fails that call alone,
- * its neighbours are answered and stored as if it had not been there.
+ * The predict paths over real HTTP and Postgres. Calls that share a micro-batch (one session run, one
+ * group commit) keep their own fates — one call's unstorable input fails that call alone, its
+ * neighbours are answered and stored as if it had not been there. predictBatch writes its rows by
+ * COPY, all of them or none, from JSON rows or packed float32 rows alike.
  */
 import { randomBytes } from 'node:crypto';
-import { ImportModelDocument, PredictDocument } from '../../generated/graphql';
+import { ImportModelDocument, PredictBatchDocument, PredictDocument } from '../../generated/graphql';
+import { packRows } from '../../../src/lib/packed-rows';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf, errorOf } from '../../helpers/graphql';
 import { describeWithShared, readSharedJson, readSharedText } from '../../helpers/shared';
@@ -104,5 +106,65 @@ describeWithShared('predict batching', () => {
     }
     expect(await storedRows(normal)).toBe(normal.length);
     expect(await storedRows(hostile)).toBe(0);
+  });
+
+  describe('predictBatch', () => {
+    const batch = (count: number, seed: number) => Array.from({ length: count }, (_, i) => row(seed + i));
+    const stored = (requestIdPrefix: string) =>
+      t.dataSource.query(
+        `SELECT id, request_id, role, features::float8[] AS features, outputs::float8[] AS outputs, value, model_version_id FROM predictions WHERE request_id LIKE $1 || ':%' ORDER BY split_part(request_id, ':', 2)::int`,
+        [requestIdPrefix],
+      );
+
+    it('logs every row by COPY as the answers say, the same from rows and from packedRows', async () => {
+      const rows = batch(2500, 1000); // more than one part of the COPY stream
+      const fromJson = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows, requestId: 'json' } })).predictBatch;
+      const fromPacked = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', packedRows: packRows(rows), requestId: 'packed' } })).predictBatch;
+      expect(fromPacked.map((p) => p.value)).toEqual(fromJson.map((p) => p.value));
+      for (const [prefix, answers] of [['json', fromJson], ['packed', fromPacked]] as const) {
+        const logged = await stored(prefix);
+        expect(logged).toHaveLength(rows.length);
+        logged.forEach((entry: { id: string; request_id: string; role: string; features: number[]; outputs: number[]; value: number }, r: number) => {
+          expect(entry.id).toBe(answers[r].id);
+          expect(entry.request_id).toBe(`${prefix}:${r}`);
+          expect(entry.role).toBe('ACTIVE');
+          expect(entry.features).toEqual(rows[r].map(Math.fround));
+          expect(entry.outputs).toEqual([answers[r].value]);
+          expect(entry.value).toBe(answers[r].value);
+        });
+      }
+      // A single predict of a row scores it as the batch did.
+      const single = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'batched', features: rows[17] } })).predict;
+      expect(single.value).toBeCloseTo(fromJson[17].value!, 6);
+    });
+
+    it('writes nothing of a batch whose request id was used before (CONFLICT) or whose packed rows are malformed (BAD_USER_INPUT)', async () => {
+      dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows: batch(3, 0), requestId: 'again' } }));
+      const repeated = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows: batch(10, 50), requestId: 'again' } }));
+      expect(repeated.code).toBe('CONFLICT');
+      expect(repeated.message).toContain('requestId "again:');
+      expect(await stored('again')).toHaveLength(3);
+
+      const before = (await t.dataSource.query(`SELECT count(*)::int AS n FROM predictions`))[0].n;
+      const packed = packRows(batch(4, 0));
+      const refusals = [
+        { packedRows: packed.slice(0, -4) }, // not whole rows
+        { packedRows: `!${packed.slice(1)}` }, // not base64
+        { packedRows: packRows([...batch(3, 0), featureNames.map(() => Infinity)]) },
+        { rows: batch(2, 0), packedRows: packed },
+        {},
+      ];
+      for (const refusal of refusals) {
+        const error = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', requestId: 'refused', ...refusal } }));
+        expect(error.code).toBe('BAD_USER_INPUT');
+      }
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM predictions`))[0].n).toBe(before);
+    });
+
+    it('takes 10,000 packed rows in one call', async () => {
+      const answers = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', packedRows: packRows(batch(10_000, 0)), requestId: 'big' } })).predictBatch;
+      expect(answers).toHaveLength(10_000);
+      expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM predictions WHERE request_id LIKE 'big:%'`))[0].n).toBe(10_000);
+    });
   });
 });
