@@ -1,8 +1,9 @@
 /**
  * The API process's front door: Apollo Server (HTTP POST /graphql) and graphql-ws (subscriptions on
  * the same path) on one HTTP server. Every request is authenticated by API key before it runs;
- * mutations by operators and admins are written to the audit log. The parts live in ./http/:
- * reading bodies within bounds, refusals before GraphQL runs, graphql-ws, Apollo plugins.
+ * mutations by operators and admins are written to the audit log. A browser's GET /graphql gets the
+ * GraphQL IDE (built into dist/web); /health and /ready are the probes. The parts live in ./http/:
+ * reading bodies within bounds, refusals before GraphQL runs, graphql-ws, the IDE, probes, plugins.
  */
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -19,7 +20,9 @@ import { kybernetSchema } from '../schema/build';
 import type { Services } from '../services/container';
 import { auditPlugin } from './http/audit-plugin';
 import { startGraphQLWs } from './http/graphql-ws';
+import { ideRoutes } from './http/ide';
 import { LimitExceededError } from './http/limit-error';
+import { healthProbe, readyProbe } from './http/probes';
 import { checkJsonContentType, readJsonBody, type BodyBounds } from './http/read-body';
 import { refusalStatusPlugin } from './http/refusal-status';
 import { sendRefusal } from './http/respond';
@@ -98,9 +101,13 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     ],
   });
   await apollo.start();
-  app.get('/health', (_request, response) => void response.json({ ok: true }));
+  app.get('/health', healthProbe);
+  app.get('/ready', readyProbe(services));
+  const ide = ideRoutes();
+  app.use('/web', ide.assets);
   app.use(
     '/graphql',
+    ide.page,
     cors<cors.CorsRequest>(),
     jsonBody(errors),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
