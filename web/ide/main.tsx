@@ -6,8 +6,9 @@
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
 import './ide.css';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createGraphiQLFetcher, type Fetcher, type FetcherReturnType } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
+import { getOperationAST, parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { StrictMode, useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -19,6 +20,14 @@ const DEFAULT_QUERY = `# Paste an API key above (kybernet keys create viewer), t
   __typename
 }
 `;
+
+function isSubscription(query: string, operationName?: string | null): boolean {
+  try {
+    return getOperationAST(parse(query), operationName ?? undefined)?.operation === 'subscription';
+  } catch {
+    return false; // not parseable: let the server say why
+  }
+}
 
 function Ide() {
   const [key, setKey] = useState(readKey);
@@ -33,9 +42,15 @@ function Ide() {
     });
   }, [endpoint, key]);
   useEffect(() => () => void wsClient.dispose(), [wsClient]);
-  const fetcher = useMemo(() => {
+  const fetcher = useMemo<Fetcher>(() => {
     const authorization = bearer(key);
-    return createGraphiQLFetcher({ url: endpoint.href, headers: authorization ? { Authorization: authorization } : {}, wsClient });
+    const http = createGraphiQLFetcher({ url: endpoint.href, headers: authorization ? { Authorization: authorization } : {} });
+    // Every subscription goes over graphql-ws, named or not (GraphiQL's own routing misses anonymous ones,
+    // which then reached the HTTP endpoint).
+    // (graphql-ws yields results as they arrive on the wire, errors formatted; GraphiQL shows them as JSON either way.)
+    const subscribe = (params: Parameters<Fetcher>[0]) =>
+      wsClient.iterate({ query: params.query, operationName: params.operationName ?? undefined, variables: params.variables }) as unknown as FetcherReturnType;
+    return (params, options) => (isSubscription(params.query, params.operationName) ? subscribe(params) : http(params, options));
   }, [endpoint, key, wsClient]);
   const useKey = (next: string) => {
     storeKey(next);
