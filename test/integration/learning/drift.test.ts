@@ -29,8 +29,10 @@ beforeAll(async () => {
   t = await startTestApp({ worker: false });
   dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'market', rows: trainingRows(1500, 'market', (f, noise) => signal(f) + noise) } }));
   dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'turned', rows: trainingRows(1500, 'turned', (f, noise) => -signal(f) + noise) } }));
-  // Health would answer the losing model of the CRITICAL case with its own PARTIAL retraining; tested apart.
-  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { health: { min_win_rate: 0, max_directional_bias: 1, max_latency_p99_ms: 1e6 } } }));
+  // Health would answer the losing model of the CRITICAL case with its own PARTIAL retraining (tested apart):
+  // its window is longer than any test here records, so it never judges (INSUFFICIENT_DATA), while drift
+  // still reads health.critical_win_rate (the default 0.35).
+  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { health: { window_trades: 1_000_000, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 1e6 } } }));
 });
 afterAll(async () => {
   await t?.close();
