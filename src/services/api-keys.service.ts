@@ -93,7 +93,10 @@ export class ApiKeysService {
     if (!UUID_PATTERN.test(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got ${quote(id)}`, { field: 'id' });
     const record = await this.dataSource.transaction(async (tx) => {
       if (by) await this.lockUnrevoked(tx, by);
-      // clock_timestamp(): the moment the row is revoked (after any minting transaction holding it has committed).
+      // The row lock first, then the time: revoked_at is read after every minting transaction that holds the
+      // key's share lock has committed. (Computed within the UPDATE, clock_timestamp() is taken before the
+      // UPDATE waits for those locks, and share lockers arriving while it waits can commit ahead of it.)
+      await tx.query('SELECT 1 FROM api_keys WHERE id = $1 FOR UPDATE', [id]);
       await tx.query('UPDATE api_keys SET revoked_at = clock_timestamp() WHERE id = $1 AND revoked_at IS NULL', [id]);
       return tx.getRepository(ApiKeyEntity).findOneBy({ id });
     });
