@@ -49,6 +49,12 @@ const envSchema = z.object({
   KYBERNET_JOB_STALE_SECONDS: z.coerce.number().positive().default(60),
   /** How often each process looks for such jobs. */
   KYBERNET_JOB_REAPER_SECONDS: z.coerce.number().positive().default(10),
+  /**
+   * Longest a stop on SIGINT/SIGTERM may take (serve, worker, demo): in-flight requests and running
+   * jobs get part of it (jobs still running then are queued again), and a step still hanging at the
+   * end is named and the process exits 1.
+   */
+  KYBERNET_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Whether error responses carry stack traces and internal messages (never in production; for debugging). */
   KYBERNET_DEBUG_ERRORS: z

@@ -43,14 +43,21 @@ import { RlLiveAgents } from '../services/rl-live-agents';
 import { RlSnapshots } from '../services/rl-snapshots';
 import type { JobEntity } from '../entities/job.entity';
 import { createArtifactStore } from '../storage/artifact-store';
+import type { ShutdownStep } from './shutdown';
 
 export interface App {
   services: Services;
   queue: JobQueue;
   worker?: JobWorker;
   reaper: JobReaper;
-  close(): Promise<void>;
+  /**
+   * Tears the services down in reverse, each part a named step (for a shutdown that must say what
+   * hangs); running jobs get `jobGraceMs` to finish before they are queued again (default: all they need).
+   */
+  close(step?: ShutdownStep, options?: { jobGraceMs?: number }): Promise<void>;
 }
+
+const unnamed: ShutdownStep = (_name, run) => run();
 
 export interface AppOptions {
   /** Work jobs from the queue in this process. */
@@ -183,18 +190,24 @@ export async function createApp(config: Config, dataSource: DataSource, database
     queue,
     worker,
     reaper,
-    async close() {
-      for (const stop of stopListeners) stop();
-      await scheduler.stop();
-      await reaper.stop();
-      if (worker) await worker.stop();
-      else await queue.stop();
-      outcomeSignal.stop();
-      await shadow.close();
-      await health.close();
-      await eventStream.stop();
-      await listener.stop();
-      await serving.close();
+    async close(step = unnamed, closeOptions = {}) {
+      await step('the schedules and the job reaper', async () => {
+        for (const stop of stopListeners) stop();
+        await scheduler.stop();
+        await reaper.stop();
+      });
+      if (worker) await step('the job worker (running jobs)', () => worker.stop(closeOptions.jobGraceMs));
+      else await step('the job queue', () => queue.stop());
+      await step('shadow verdicts and health checks', async () => {
+        outcomeSignal.stop();
+        await shadow.close();
+        await health.close();
+      });
+      await step('the event stream and its LISTEN connection', async () => {
+        await eventStream.stop();
+        await listener.stop();
+      });
+      await step('the model sessions', () => serving.close());
     },
   };
 }

@@ -1,55 +1,58 @@
 /**
  * Start-up shared by every command: read the environment, reach Postgres (DATABASE_URL, else the
- * embedded server under $KYBERNET_DATA_DIR/pg) and bring the schema up to date.
+ * embedded server under $KYBERNET_DATA_DIR/pg: the one another kybernet process on the same data
+ * directory already runs, or one of this process's own) and bring the schema up to date.
  */
 import type { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../config/env';
 import { openDatabase } from '../db/data-source';
-import { startEmbeddedPostgres } from '../db/embedded';
+import { openEmbeddedPostgres } from '../db/embedded';
+import type { ShutdownStep } from './shutdown';
 
 export interface Booted {
   config: Config;
   dataSource: DataSource;
   databaseUrl: string;
+  /** This process started the embedded Postgres (and stops it in shutdown). */
   embedded: boolean;
-  shutdown(): Promise<void>;
+  /** Closes the pool, then stops the embedded Postgres if this process started it; each a named step when `step` is given. */
+  shutdown(step?: ShutdownStep): Promise<void>;
 }
 
-export async function boot(options: { applicationName: string; log?: (message: string) => void }): Promise<Booted> {
+const unnamed: ShutdownStep = (_name, run) => run();
+
+/** `command` names the process in messages and in Postgres (application_name: kybernet-<command>). */
+export async function boot(options: { command: string; log?: (message: string) => void }): Promise<Booted> {
   const log = options.log ?? ((message: string) => console.error(message));
   const config = loadConfig();
   let databaseUrl = config.env.DATABASE_URL;
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!databaseUrl) {
-    log(`starting embedded Postgres under ${config.dataDir}/pg (set DATABASE_URL to use your own server)`);
-    const embedded = await startEmbeddedPostgres(config.dataDir, config.env.KYBERNET_EMBEDDED_PG_PORT);
+    const embedded = await openEmbeddedPostgres(config.dataDir, config.env.KYBERNET_EMBEDDED_PG_PORT, options.command, {
+      log,
+      onUnexpectedExit: (description) => {
+        log(`${description}; kybernet cannot go on without its database and exits`);
+        process.exit(1);
+      },
+    });
     databaseUrl = embedded.url;
-    stopEmbedded = embedded.stop;
+    if (!embedded.shared) stopEmbedded = embedded.stop;
   }
-  const dataSource = await openDatabase(databaseUrl, { applicationName: options.applicationName });
+  let dataSource: DataSource;
+  try {
+    dataSource = await openDatabase(databaseUrl, { applicationName: `kybernet-${options.command.replace(/ /g, '-')}` });
+  } catch (error) {
+    await stopEmbedded?.();
+    throw error;
+  }
   return {
     config,
     dataSource,
     databaseUrl,
     embedded: !!stopEmbedded,
-    async shutdown() {
-      await dataSource.destroy();
-      await stopEmbedded?.();
+    async shutdown(step = unnamed) {
+      await step('the database pool', () => dataSource.destroy());
+      if (stopEmbedded) await step('the embedded Postgres', stopEmbedded);
     },
   };
-}
-
-/** Runs `stop` once on SIGINT/SIGTERM, then exits. */
-export function onShutdownSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`${signal}: shutting down`);
-    stop()
-      .catch((error) => console.error(error))
-      .finally(() => process.exit(0));
-  };
-  process.on('SIGINT', () => handler('SIGINT'));
-  process.on('SIGTERM', () => handler('SIGTERM'));
 }

@@ -2,32 +2,74 @@
 /** The `kybernet` command: serve | worker | migrate | keys | ingest-bars | subscribe | demo. */
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
+import { loadConfig } from '../config/env';
 import { ROLES } from '../entities/api-key.entity';
+import { portIsFree } from '../lib/free-port';
 import { ApiKeysService } from '../services/api-keys.service';
-import { createApp } from './app';
-import { boot, onShutdownSignal } from './boot';
+import { createApp, type App } from './app';
+import { boot, type Booted } from './boot';
 import { runDemo } from './demo';
 import { ingestBarsCommand, type IngestBarsOptions } from './ingest-bars-command';
+import { formatModels, listModels } from './models-command';
+import { onShutdownSignal } from './shutdown';
 import { DEFAULT_SUBSCRIBE_URL, subscribe, type SubscribeOptions } from './subscribe-command';
-import { startHttpServer } from './http';
+import { portInUse, startHttpServer, type HttpServer } from './http';
+import { kybernetVersion } from './version';
 
-const program = new Command('kybernet').description('Keeps trading models learning: registry, serving, retraining, shadow testing and drift over GraphQL.');
+const program = new Command('kybernet')
+  .description('Keeps trading models learning: registry, serving, retraining, shadow testing and drift over GraphQL.')
+  .version(kybernetVersion(), '-V, --version');
+
+/**
+ * What a long-running command holds, filled in as it starts: a signal at any point stops what has
+ * started so far, in reverse (HTTP first, the database last), within KYBERNET_SHUTDOWN_TIMEOUT_MS.
+ */
+interface Running {
+  http?: HttpServer;
+  app?: App;
+  booted?: Booted;
+}
+
+function stopOnSignal(running: Running): void {
+  const timeoutMs = loadConfig().env.KYBERNET_SHUTDOWN_TIMEOUT_MS;
+  // In-flight requests and running jobs get part of the bound each; the rest is for closing pools and Postgres.
+  const graceMs = Math.floor(timeoutMs * 0.3);
+  onShutdownSignal(
+    async (step) => {
+      const { http, app, booted } = running;
+      if (http) await step('the HTTP server (in-flight requests, graphql-ws clients)', () => http.close(graceMs));
+      if (app) await app.close(step, { jobGraceMs: graceMs });
+      if (booted) await booted.shutdown(step);
+    },
+    { timeoutMs },
+  );
+}
 
 async function serve(options: { worker: boolean; demo?: boolean }): Promise<void> {
-  const booted = await boot({ applicationName: 'kybernet-api' });
-  const app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: options.worker });
+  const { env } = loadConfig();
+  // Before the database, the schedules or the worker start: a second serve must not work jobs it cannot serve.
+  if (!(await portIsFree(env.PORT, env.HOST))) throw new Error(portInUse(env.PORT));
+  const running: Running = {};
+  stopOnSignal(running);
+  const booted = (running.booted = await boot({ command: options.demo ? 'demo' : 'serve' }));
+  const app = (running.app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: options.worker }));
   const bootstrapKey = await app.services.apiKeys.bootstrapAdminKey();
   if (bootstrapKey) console.log(`first start: created an admin API key (shown only now):\n  ${bootstrapKey}`);
-  const http = await startHttpServer(app.services, { port: booted.config.env.PORT, host: booted.config.env.HOST, env: booted.config.env });
-  onShutdownSignal(async () => {
-    await http.close();
-    await app.close();
-    await booted.shutdown();
-  });
+  const http = (running.http = await startHttpServer(app.services, { port: env.PORT, host: env.HOST, env: booted.config.env }));
   if (options.demo) {
     await runDemo(app, http, bootstrapKey);
   } else {
     console.log(`Kybernet API on ${http.url}${options.worker ? ' (working jobs too)' : ''}`);
+  }
+}
+
+/** Runs a one-shot command on the database (the running server's embedded Postgres when there is one), then closes it. */
+async function withDatabase(command: string, run: (booted: Booted) => Promise<void>): Promise<void> {
+  const booted = await boot({ command });
+  try {
+    await run(booted);
+  } finally {
+    await booted.shutdown();
   }
 }
 
@@ -45,23 +87,17 @@ program
   .description('Work jobs (training, retraining) from the shared queue.')
   .option('-c, --concurrency <n>', 'jobs at a time', (value) => Number.parseInt(value, 10), 1)
   .action(async (options: { concurrency: number }) => {
-    const booted = await boot({ applicationName: 'kybernet-worker' });
-    const app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: true, workerConcurrency: options.concurrency });
+    const running: Running = {};
+    stopOnSignal(running);
+    const booted = (running.booted = await boot({ command: 'worker' }));
+    const app = (running.app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: true, workerConcurrency: options.concurrency }));
     console.log(`Kybernet worker ${app.worker?.workerId} working jobs (concurrency ${options.concurrency})`);
-    onShutdownSignal(async () => {
-      await app.close();
-      await booted.shutdown();
-    });
   });
 
 program
   .command('migrate')
   .description('Bring the database schema up to date, then exit.')
-  .action(async () => {
-    const booted = await boot({ applicationName: 'kybernet-migrate' });
-    console.log('database schema is up to date');
-    await booted.shutdown();
-  });
+  .action(() => withDatabase('migrate', async () => console.log('database schema is up to date')));
 
 const keys = program.command('keys').description('Manage API keys.');
 keys
@@ -69,32 +105,38 @@ keys
   .description('Create an API key and print it (it is shown only once).')
   .addOption(new Option('--role <role>', 'viewer | trader | operator | admin').choices([...ROLES]).makeOptionMandatory())
   .option('--name <name>', 'a label for the key')
-  .action(async (options: { role: string; name?: string }) => {
-    const booted = await boot({ applicationName: 'kybernet-keys' });
-    const { key, record } = await new ApiKeysService(booted.dataSource).createKey(options.role, options.name);
-    console.log(key);
-    console.error(`created ${record.role} key ${record.id} (${record.prefix}…)`);
-    await booted.shutdown();
-  });
+  .action((options: { role: string; name?: string }) =>
+    withDatabase('keys create', async ({ dataSource }) => {
+      const { key, record } = await new ApiKeysService(dataSource).createKey(options.role, options.name);
+      console.log(key);
+      console.error(`created ${record.role} key ${record.id} (${record.prefix}…)`);
+    }),
+  );
 keys
   .command('list')
   .description('List API keys (never the keys themselves).')
-  .action(async () => {
-    const booted = await boot({ applicationName: 'kybernet-keys' });
-    for (const key of await new ApiKeysService(booted.dataSource).listKeys()) {
-      console.log(`${key.id}  ${key.role.padEnd(8)}  ${key.prefix}…  ${key.name}${key.revokedAt ? '  (revoked)' : ''}`);
-    }
-    await booted.shutdown();
-  });
+  .action(() =>
+    withDatabase('keys list', async ({ dataSource }) => {
+      for (const key of await new ApiKeysService(dataSource).listKeys()) {
+        console.log(`${key.id}  ${key.role.padEnd(8)}  ${key.prefix}…  ${key.name}${key.revokedAt ? '  (revoked)' : ''}`);
+      }
+    }),
+  );
 keys
   .command('revoke <id>')
   .description('Revoke an API key by id.')
-  .action(async (id: string) => {
-    const booted = await boot({ applicationName: 'kybernet-keys' });
-    await new ApiKeysService(booted.dataSource).revokeKey(id);
-    console.log(`revoked ${id}`);
-    await booted.shutdown();
-  });
+  .action((id: string) =>
+    withDatabase('keys revoke', async ({ dataSource }) => {
+      await new ApiKeysService(dataSource).revokeKey(id);
+      console.log(`revoked ${id}`);
+    }),
+  );
+
+const models = program.command('models').description('The model registry.');
+models
+  .command('list')
+  .description('List registered models: family, the ACTIVE version, the SHADOW versions.')
+  .action(() => withDatabase('models list', async ({ dataSource }) => console.log(formatModels(await listModels(dataSource)))));
 
 program
   .command('ingest-bars <file>')
@@ -122,6 +164,8 @@ program
   .action(async () => serve({ worker: true, demo: true }));
 
 program.parseAsync().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  // Some libraries reject with nothing at all; a person still gets a sentence.
+  const message = error instanceof Error ? error.message : error === undefined || error === null ? 'failed without a reason (a bug: please report it)' : String(error);
+  console.error(`kybernet: ${message}`);
   process.exit(1);
 });

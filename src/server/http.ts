@@ -31,8 +31,17 @@ export interface HttpServer {
   url: string;
   wsUrl: string;
   port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish and asks graphql-ws clients to go (1001); after
+   * `graceMs` whatever is still open (a slow request, a client that does not answer) is cut off.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+const CLOSE_GRACE_MS = 5_000;
+
+/** What `serve` says when its port is taken (checked before anything starts, and again at listen). */
+export const portInUse = (port: number) => `port ${port} is in use (another kybernet serve?); set PORT`;
 
 export interface HttpServerOptions {
   port: number;
@@ -90,7 +99,7 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     includeStacktraceInErrorResponses: errors.debug,
     formatError: (formatted, error) => formatError(formatted, error, errors),
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: CLOSE_GRACE_MS }),
       {
         async serverWillStart() {
           return { drainServer: async () => void (await ws.dispose()) };
@@ -112,15 +121,34 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     jsonBody(errors),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
   );
-  await new Promise<void>((resolve) => httpServer.listen(options.port, options.host ?? '0.0.0.0', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port, options.host ?? '0.0.0.0', () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await apollo.stop();
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? new Error(portInUse(options.port)) : error;
+  }
   const { port } = httpServer.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
-    async close() {
-      await apollo.stop();
+    async close(graceMs = CLOSE_GRACE_MS) {
+      const cutOff = setTimeout(() => {
+        ws.terminateClients();
+        httpServer.closeAllConnections();
+      }, graceMs);
+      try {
+        await apollo.stop();
+      } finally {
+        clearTimeout(cutOff);
+      }
     },
   };
 }

@@ -31,7 +31,7 @@ function fileSize(file: string): number {
 export async function ingestBarsCommand(file: string, options: IngestBarsOptions): Promise<void> {
   const size = fileSize(file);
   const timeframe: Timeframe | undefined = options.timeframe === undefined ? undefined : parseTimeframe(options.timeframe);
-  const booted = await boot({ applicationName: 'kybernet-ingest' });
+  const booted = await boot({ command: 'ingest-bars' });
   const bar = new SingleBar(
     { format: 'ingesting {bar} {percentage}% | {bars} bars in {batches} batches | {rate} bars/s', hideCursor: true },
     Presets.shades_classic,

@@ -45,6 +45,8 @@ export interface JobQueue {
   work(concurrency: number, handler: (delivery: Delivery) => Promise<void>): Promise<void>;
   /** Withdraws an entry that has not finished (a no-op for one that has). */
   cancel(entryId: string, tx?: EntityManager): Promise<void>;
+  /** Takes no more entries (those being worked go on); `stop` then waits for them. */
+  stopTaking(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -92,6 +94,9 @@ export async function createJobQueue(connectionString: string, onError: (error: 
     },
     async cancel(entryId, tx) {
       await boss.cancel(QUEUE_NAME, entryId, tx ? { db: asBossDb(tx) } : undefined);
+    },
+    async stopTaking() {
+      await boss.offWork(QUEUE_NAME);
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true, timeout: 10_000 });

@@ -10,13 +10,12 @@
  *     entry for the next attempt (`job.queued`), which any live worker takes;
  *   - otherwise → FAILED (`job.failed`) with the reason.
  */
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { JobEntity } from '../entities/job.entity';
 import type { EventsService } from './events.service';
 import type { JobQueue } from './job-queue';
 import type { JobWorkerHooks } from './job-worker';
-import { expireInSeconds } from './jobs.service';
+import { handJobBack } from './job-handover';
 
 export interface JobReaperOptions {
   /** A RUNNING job whose heartbeat is older than this has lost its worker. */
@@ -34,8 +33,8 @@ export class JobReaper {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly events: EventsService,
-    private readonly queue: JobQueue,
+    readonly events: EventsService,
+    readonly queue: JobQueue,
     private readonly hooks: JobWorkerHooks,
     private readonly options: JobReaperOptions,
   ) {}
@@ -77,30 +76,21 @@ export class JobReaper {
       if (!locked) return undefined;
       const job = await tx.findOneByOrFail(JobEntity, { id: jobId });
       await this.hooks.jobAttemptWasLost?.(job);
-      await this.queue.cancel(job.queueEntryId ?? job.id, tx);
       const reason = `worker ${job.workerId ?? '?'} stopped responding during attempt ${job.attempts} (no heartbeat for over ${this.options.staleSeconds} s)`;
       const retryLimit = Number(job.payload.retryLimit ?? 0);
       const eventBase = { jobId, modelName: typeof job.payload.model === 'string' ? job.payload.model : null };
       let outcome: ReapOutcome;
       if (job.cancelRequestedAt) {
         outcome = 'CANCELLED';
+        await this.queue.cancel(job.queueEntryId ?? job.id, tx);
         await tx.update(JobEntity, { id: jobId }, { status: 'CANCELLED', finishedAt: () => 'now()', heartbeatAt: null, error: reason });
         await this.events.append(tx, { ...eventBase, type: 'job.cancelled', payload: { kind: job.kind, while: 'RUNNING', attempt: job.attempts, reason } });
       } else if (job.attempts <= retryLimit) {
         outcome = 'QUEUED';
-        const entryId = randomUUID();
-        await tx.update(JobEntity, { id: jobId }, { status: 'QUEUED', queueEntryId: entryId, heartbeatAt: null, error: reason });
-        await this.queue.enqueue(
-          { entryId, jobId, firstAttempt: job.attempts + 1 },
-          { retryLimit: retryLimit - job.attempts, expireInSeconds: expireInSeconds(Number(job.payload.timeLimitSeconds ?? 2700)), tx },
-        );
-        await this.events.append(tx, {
-          ...eventBase,
-          type: 'job.queued',
-          payload: { kind: job.kind, trigger: job.trigger, reason: `retry after a lost attempt: ${reason}`, attempt: job.attempts + 1 },
-        });
+        await handJobBack(tx, this, job, { firstAttempt: job.attempts + 1, reason: `retry after a lost attempt: ${reason}` });
       } else {
         outcome = 'FAILED';
+        await this.queue.cancel(job.queueEntryId ?? job.id, tx);
         await tx.update(JobEntity, { id: jobId }, { status: 'FAILED', finishedAt: () => 'now()', heartbeatAt: null, error: reason });
         await this.events.append(tx, { ...eventBase, type: 'job.failed', payload: { kind: job.kind, status: 'FAILED', attempt: job.attempts, error: reason } });
       }

@@ -14,6 +14,7 @@ import { JobEntity, type JobKind } from '../entities/job.entity';
 import { KybernetError } from '../lib/errors';
 import type { EventsService } from './events.service';
 import type { Delivery, JobQueue } from './job-queue';
+import { handJobBack } from './job-handover';
 import { FINISHED_STATUSES } from './jobs.service';
 
 export interface JobContext {
@@ -52,6 +53,9 @@ const CANCEL_POLL_MS = 1_000;
 
 class CancelledError extends Error {}
 
+/** The worker is shutting down and its grace for running jobs has passed: the attempt goes back to the queue. */
+class ShutdownError extends Error {}
+
 /** The attempt was declared lost and handed on; this worker must change nothing more about the job. */
 class LostAttemptError extends Error {}
 
@@ -72,6 +76,8 @@ export class JobWorker {
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly handlers = new Map<JobKind, JobHandler>();
   private readonly running = new Set<Promise<void>>();
+  /** The abort controllers of the running attempts, for a shutdown that cannot wait for them. */
+  private readonly controllers = new Set<AbortController>();
   private readonly log: (message: string) => void;
 
   constructor(
@@ -108,6 +114,7 @@ export class JobWorker {
     const timeLimitSeconds = Number(job.payload.timeLimitSeconds ?? 2700);
     const retryLimit = Number(job.payload.retryLimit ?? 0);
     const controller = new AbortController();
+    this.controllers.add(controller);
     const timeLimit = setTimeout(() => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)), timeLimitSeconds * 1000);
     const cancelPoll = setInterval(() => void this.checkCancel(jobId, controller), CANCEL_POLL_MS);
     const heartbeat = setInterval(() => void this.beat(jobId, attempt, controller), this.options.heartbeatSeconds * 1000);
@@ -134,6 +141,10 @@ export class JobWorker {
         await this.finish(delivery, job, 'CANCELLED', {});
         return;
       }
+      if (reason instanceof ShutdownError) {
+        await this.handBack(job, attempt, reason.message);
+        return;
+      }
       const message = reason instanceof Error ? reason.message : String(reason);
       const retryable = !(error instanceof KybernetError && error.code === 'BAD_USER_INPUT') && !controller.signal.aborted;
       if (retryable && attempt <= retryLimit) {
@@ -144,6 +155,7 @@ export class JobWorker {
       }
       await this.finish(delivery, job, 'FAILED', { error: message });
     } finally {
+      this.controllers.delete(controller);
       clearTimeout(timeLimit);
       clearInterval(cancelPoll);
       clearInterval(heartbeat);
@@ -269,8 +281,37 @@ export class JobWorker {
     };
   }
 
-  async stop(): Promise<void> {
+  /** Puts an attempt interrupted by shutdown back on the queue as the same attempt (unless it was handed on meanwhile). */
+  private async handBack(job: JobEntity, attempt: number, reason: string): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const current = await tx.findOne(JobEntity, { where: { id: job.id, status: 'RUNNING', attempts: attempt }, lock: { mode: 'pessimistic_write' } });
+      if (!current) return;
+      await this.hooks.jobAttemptWasLost?.(current);
+      await handJobBack(tx, { queue: this.queue, events: this.events }, current, { firstAttempt: attempt, reason });
+    });
+    this.log(`job ${job.id}: ${reason}`);
+  }
+
+  /**
+   * Takes no more jobs and waits up to `graceMs` for the running ones; those still running then are
+   * interrupted and put back on the queue as the same attempt, for another worker (or this one, restarted).
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<void> {
+    await this.queue.stopTaking();
+    const settled = Promise.allSettled([...this.running]);
+    let grace: NodeJS.Timeout | undefined;
+    const finishedInTime = await Promise.race([
+      settled.then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(graceMs)) grace = setTimeout(() => resolve(false), graceMs);
+      }),
+    ]);
+    clearTimeout(grace);
+    if (!finishedInTime) {
+      const reason = new ShutdownError(`interrupted by the shutdown of worker ${this.workerId}; queued again as the same attempt`);
+      for (const controller of this.controllers) controller.abort(reason);
+      await settled;
+    }
     await this.queue.stop();
-    await Promise.allSettled([...this.running]);
   }
 }

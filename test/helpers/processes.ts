@@ -20,13 +20,16 @@ const ROOT = resolve(__dirname, '../..');
 const READY_TIMEOUT_MS = 60_000;
 
 export interface ProcessOptions {
-  databaseUrl: string;
+  /** The database; absent, the process runs on the embedded Postgres under dataDir (KYBERNET_EMBEDDED_PG_PORT in env). */
+  databaseUrl?: string;
   dataDir: string;
   /** serve only: the HTTP port (0, the default, takes a free one). */
   port?: number;
   /** Extra arguments after the command, e.g. ['--no-worker'] or ['--concurrency', '2']. */
   args?: string[];
   env?: Record<string, string>;
+  /** Run as this system user (uid, gid) instead of ours. */
+  user?: { uid: number; gid: number };
 }
 
 export interface KybernetProcess {
@@ -42,25 +45,42 @@ export interface KybernetProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** A graceful stop: SIGTERM, then the exit. */
   stop(): Promise<void>;
+  /** Sends `signal` without waiting for anything. */
+  signal(signal: NodeJS.Signals): void;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const live = new Set<KybernetProcess>();
 
-function start(command: 'serve' | 'worker' | 'demo', options: ProcessOptions, ready: RegExp): Promise<KybernetProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', 'src/server/cli.ts', command, ...(options.args ?? [])], {
+function spawnCli(args: string[], options: ProcessOptions): ChildProcess {
+  return spawn(process.execPath, ['-r', '@swc-node/register', 'src/server/cli.ts', ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
       KYBERNET_SCHEDULER: 'false',
       ...options.env,
-      DATABASE_URL: options.databaseUrl,
+      DATABASE_URL: options.databaseUrl ?? '',
       KYBERNET_DATA_DIR: options.dataDir,
       PORT: String(options.port ?? 0),
       HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.user ?? {}),
   });
+}
+
+/** A one-shot command (`keys create …`, `models list`, `--version`) run to its end. */
+export function runCli(args: string[], options: ProcessOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnCli(args, options);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolveRun) => child.once('close', (code) => resolveRun({ code, stdout, stderr })));
+}
+
+function start(command: 'serve' | 'worker' | 'demo', options: ProcessOptions, ready: RegExp): Promise<KybernetProcess> {
+  const child = spawnCli([command, ...(options.args ?? [])], options);
   const lines: string[] = [];
   const watchers = new Set<(line: string) => void>();
   const onData = (chunk: Buffer) => {
@@ -110,6 +130,7 @@ function start(command: 'serve' | 'worker' | 'demo', options: ProcessOptions, re
     waitForOutput,
     kill,
     stop: () => kill('SIGTERM'),
+    signal: (signal) => void child.kill(signal),
     exited,
   };
   live.add(handle);

@@ -54,11 +54,16 @@ function toGraphQLErrors(error: unknown): GraphQLError[] {
   throw error;
 }
 
-export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): Disposable {
+export interface GraphQLWsServer extends Disposable {
+  /** Cuts off every client at once: the end of a shutdown's grace, for clients that did not answer the close (1001). */
+  terminateClients(): void;
+}
+
+export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): GraphQLWsServer {
   const { schema, services } = options;
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, options.errors);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
-  return useServer<Record<string, unknown>>(
+  const disposable = useServer<Record<string, unknown>>(
     {
       schema,
       isProd: !options.errors.debug,
@@ -119,4 +124,10 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): D
     },
     wsServer,
   );
+  return {
+    dispose: () => disposable.dispose(),
+    terminateClients: () => {
+      for (const client of wsServer.clients) client.terminate();
+    },
+  };
 }
