@@ -83,7 +83,7 @@ export class LearningTriggerService {
    * closing transaction: from here to the commit, other closes wait for the counter row.
    */
   async countCompletedTrade(tx: EntityManager, tradeId: string): Promise<CountedTrade> {
-    const { learning, retraining } = (await this.policy.current()).document;
+    const { learning, retraining } = (await this.policy.current(tx)).document;
     const threshold = learning.min_trades_for_update;
     // TypeORM answers an UPDATE … RETURNING with [rows, affected].
     const [[counted]]: [{ cycle: number; count: number; triggered: boolean }[], number] = await tx.query(

@@ -3,7 +3,7 @@
  * when any process appends `policy.updated`. Before the first update the defaults are in force
  * (version 0).
  */
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { DEFAULT_POLICY, policySchema, storedPolicySchema, type Policy } from '../config/policy';
 import type { EventEntity } from '../entities/event.entity';
@@ -88,7 +88,13 @@ export class PolicyService {
     private readonly events: EventsService,
   ) {}
 
-  current(): Promise<PolicyVersion> {
+  /**
+   * The current policy, cached. Code inside a transaction passes its manager: a cold cache is then
+   * read on the transaction's own connection — a read on another could wait forever for a pool whose
+   * every connection is held by transactions waiting for the same read (many trades closed at once).
+   */
+  current(tx?: EntityManager): Promise<PolicyVersion> {
+    if (!this.cached && tx) return this.load(tx);
     this.cached ??= this.load().catch((error) => {
       this.cached = undefined;
       throw error;
@@ -119,8 +125,8 @@ export class PolicyService {
     if (event.type === 'policy.updated') this.cached = undefined;
   };
 
-  private async load(): Promise<PolicyVersion> {
-    const latest = await this.dataSource.getRepository(PolicyEntity).findOne({ where: {}, order: { version: 'DESC' } });
+  private async load(manager: EntityManager = this.dataSource.manager): Promise<PolicyVersion> {
+    const latest = await manager.getRepository(PolicyEntity).findOne({ where: {}, order: { version: 'DESC' } });
     if (!latest) return { version: 0, document: DEFAULT_POLICY, createdAt: null };
     return { version: latest.version, document: parsePolicy(latest.document, storedPolicySchema), createdAt: latest.createdAt };
   }

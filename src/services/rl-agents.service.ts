@@ -258,7 +258,7 @@ export class RlAgentsService {
    * tradeOutcomeWillCommit); a snapshot it takes is registered after the commit (registerPendingSnapshots).
    */
   async learnFromTrade(trade: TradeEntity, tx: EntityManager): Promise<void> {
-    const { rl_maintenance } = (await this.policy.current()).document;
+    const { rl_maintenance } = (await this.policy.current(tx)).document;
     for (const decision of agentDecisionsOf(trade.decision)) {
       const field = `decision.${decision.family}`;
       const model = await tx.findOneBy(RegisteredModelEntity, { name: decision.model });

@@ -16,6 +16,7 @@ import {
   UpdatePolicyPatchDocument,
   type PositionSizeInput,
 } from '../../generated/graphql';
+import type { EventEntity } from '../../../src/entities/event.entity';
 import { MARKET_REGIMES } from '../../../src/lib/market-vocabulary';
 import { applyOutcomes, parsePositionSizingAction, withHyperparameters, type QTable } from '../../../src/plugins/rl';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -110,6 +111,9 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
     const opened = [];
     for (let i = 0; i < 24; i++) opened.push(await openTrade(action));
     const before = await liveTable();
+    // A cold policy cache (as after another process's policy update): each closing transaction reads the
+    // policy, and 24 of them at once hold every pooled connection — a read on any other connection would never be served.
+    t.app.services.policy.onEvent({ type: 'policy.updated' } as EventEntity);
     const answers = await Promise.all(opened.map((trade, i) => closeTrade(trade, 99 + (i % 5))));
     answers.forEach((answer) => dataOf(answer));
 
@@ -196,7 +200,8 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
       expect(answer.decision.position_size).toMatchObject({ source: { kind: 'RULE' }, deferredBy: { kind: 'MODEL', name: 'sizer', version, reason: expect.stringContaining(why) } });
       // The trade is learned as the rule sized it: the nearest of the agent's actions, leverage 1.
       const sizing = answer.decision.rl_position_sizing as { model: string; state: unknown; action: string };
-      expect(sizing).toMatchObject({ model: 'sizer', version, state: STATE });
+      // The win rate is that of the latest 20 closed trades, which the earlier tests of this file decide (and order, closed concurrently).
+      expect(sizing).toMatchObject({ model: 'sizer', version, state: { ...STATE, winRate: expect.stringMatching(/^(COLD|NEUTRAL|HOT)$/) } });
       expect(parsePositionSizingAction(sizing.action)).toMatchObject({ leverage: 1, takeProfit: 'balanced', stopLoss: 'wide' });
       dataOf(await closeTrade(await openTrade(sizing.action), 101));
     }
