@@ -28,7 +28,7 @@ let t: TestApp;
 let origin: string;
 beforeAll(async () => {
   // The page is served from the Vite build (kept when web/ is unchanged).
-  execFileSync(process.execPath, [resolve(__dirname, '../../../scripts/build-web.mjs')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [resolve(__dirname, '../../../scripts/build.mjs'), 'web'], { stdio: 'inherit' });
   t = await startTestApp({ worker: false });
   origin = new URL(t.http.url).origin;
 }, 120_000);
