@@ -26,6 +26,7 @@ import { healthProbe, readyProbe } from './http/probes';
 import { checkJsonContentType, readJsonBody, type BodyBounds } from './http/read-body';
 import { refusalStatusPlugin } from './http/refusal-status';
 import { sendRefusal } from './http/respond';
+import { subscriptionRefusalPlugin } from './http/subscription-refusal';
 
 export interface HttpServer {
   url: string;
@@ -107,6 +108,7 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
       },
       auditPlugin(),
       refusalStatusPlugin(),
+      subscriptionRefusalPlugin(),
     ],
   });
   await apollo.start();

@@ -162,6 +162,16 @@ describe('subscriptions that could never deliver', () => {
   });
 });
 
+it('refuses a subscription sent over HTTP, saying it goes over graphql-ws, with 400', async () => {
+  const answer = await overHttp('subscription { promotionAlerts { id } }');
+  expect(answer.status).toBe(400);
+  expect(answer.errors).toHaveLength(1);
+  expect(answer.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'SUBSCRIPTION_OVER_HTTP' });
+  expect(answer.errors![0].message).toBe(
+    `subscriptions run over graphql-ws (the graphql-transport-ws protocol) at ws://${new URL(t.http.url).host}/graphql, not over HTTP; connect a graphql-ws client there, or run \`kybernet subscribe '<document>'\``,
+  );
+});
+
 describeWithShared('a subscription to a model that exists', () => {
   let client: Client;
   beforeAll(() => {
