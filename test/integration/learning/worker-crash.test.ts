@@ -1,5 +1,5 @@
 /**
- * A worker process SIGKILLed in the middle of a training. The API process (which works no jobs
+ * A worker process SIGKILLed (or stopped by SIGTERM) in the middle of a training. The API process (which works no jobs
  * itself) notices the stopped heartbeat within seconds: the attempt's TRAINING version becomes FAILED
  * with the reason, nothing from the attempt is ever registered, and the job is retried by another
  * worker process or failed, as the policy's retraining.retry_limit says.
@@ -123,6 +123,35 @@ it('with retry_limit 1, hands the job to another worker, which trains it again a
   expect(starts.map((row: { payload: { attempt: number; worker: string } }) => [row.payload.attempt, row.payload.worker.split(':').pop()])).toEqual([
     [1, String(first.pid)],
     [2, String(second.pid)],
+  ]);
+  await second.stop();
+}, 240_000);
+
+it('a worker stopped by SIGTERM mid-training queues the job again as the same attempt (a shutdown is no failure, even with retry_limit 0), and another worker trains it', async () => {
+  await setRetryLimit(0);
+  // A 3 s bound: running jobs get 0.9 s of it to finish before they are interrupted.
+  const first = await spawnWorker({ databaseUrl: t.db.url, dataDir: t.dataDir, env: { ...FAST_REAPER, KYBERNET_SHUTDOWN_TIMEOUT_MS: '3000' } });
+  const id = await queueSlowTraining();
+  await waitUntil(id, (job) => job.status === 'RUNNING' && job.progress > 0.02, 'RUNNING mid-training');
+  await first.stop();
+  expect(await first.exited).toEqual({ code: 0, signal: null });
+  expect(first.output()).toContain(`job ${id}: interrupted by the shutdown of worker`);
+
+  const requeued = await jobDetail(id);
+  expect(requeued).toMatchObject({ status: 'QUEUED', attempts: 1 });
+  expect(requeued.error).toMatch(new RegExp(`interrupted by the shutdown of worker \\S+:${first.pid}; queued again as the same attempt`));
+  const [interrupted] = await versionsOfJob(id);
+  expect(interrupted).toMatchObject({ status: 'FAILED', error: expect.stringMatching(/^interrupted by the shutdown of worker/) });
+
+  const second = await worker();
+  const done = await waitUntil(id, (job) => job.status === 'COMPLETED', 'COMPLETED', 120_000);
+  expect(done.attempts).toBe(1);
+  expect(done.workerId).toMatch(new RegExp(`:${second.pid}$`));
+  expect(await registeredEventsOfJob(id)).toBe(1);
+  const starts = await t.dataSource.query(`SELECT payload FROM events WHERE type = 'job.started' AND job_id = $1 ORDER BY id`, [id]);
+  expect(starts.map((row: { payload: { attempt: number; worker: string } }) => [row.payload.attempt, row.payload.worker.split(':').pop()])).toEqual([
+    [1, String(first.pid)],
+    [1, String(second.pid)],
   ]);
   await second.stop();
 }, 240_000);
