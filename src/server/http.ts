@@ -1,6 +1,7 @@
 /**
  * The API process's front door: Apollo Server (HTTP POST /graphql) and graphql-ws (subscriptions on
- * the same path) on one HTTP server. Every request is authenticated by API key before it runs;
+ * the same path) on one HTTP server. Every request is authenticated by API key from its headers before
+ * its body is read (bodies are then bounded per role);
  * mutations by operators and admins are written to the audit log. A browser's GET /graphql gets the
  * GraphQL IDE (built into dist/web); /health and /ready are the probes. The parts live in ./http/:
  * reading bodies within bounds, refusals before GraphQL runs, graphql-ws, the IDE, probes, plugins.
@@ -17,13 +18,15 @@ import { KybernetError } from '../lib/errors';
 import { createContext, type Context } from '../resolvers/context';
 import { formatError, toGraphQLError, type ErrorFormatOptions } from '../schema/errors';
 import { kybernetSchema } from '../schema/build';
+import type { Principal } from '../services/api-keys.service';
 import type { Services } from '../services/container';
 import { auditPlugin } from './http/audit-plugin';
 import { startGraphQLWs } from './http/graphql-ws';
 import { ideRoutes } from './http/ide';
 import { LimitExceededError } from './http/limit-error';
 import { healthProbe, readyProbe } from './http/probes';
-import { checkJsonContentType, readJsonBody, type BodyBounds } from './http/read-body';
+import { bodyBoundsFor } from './http/body-limits';
+import { checkJsonContentType, readJsonBody } from './http/read-body';
 import { refusalStatusPlugin } from './http/refusal-status';
 import { sendRefusal } from './http/respond';
 import { subscriptionRefusalPlugin } from './http/subscription-refusal';
@@ -52,7 +55,6 @@ export interface HttpServerOptions {
   env?: Env;
 }
 
-const BODY_BOUNDS: BodyBounds = { maxBytes: 100 * 1024 * 1024, maxBytesSetting: 'the server', maxDepth: 64, maxElements: 2_000_000 };
 const WS_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 async function contextFor(services: Services, authorization: string | undefined): Promise<Context> {
@@ -68,8 +70,26 @@ async function contextFor(services: Services, authorization: string | undefined)
   }
 }
 
-/** Parses a POST's JSON body within its bounds into `request.body`, or answers the refusal (JSON, coded) and closes. */
-function jsonBody(errors: ErrorFormatOptions) {
+/**
+ * Checks a POST's key from its headers before a byte of its body is read: a request without a valid
+ * key is answered 401 and its connection closed, its body never read or parsed (whatever its size).
+ * The principal is kept for the body's limit and for the GraphQL context.
+ */
+function authenticateFirst(services: Services, errors: ErrorFormatOptions) {
+  return async (request: Request, response: Response, next: NextFunction) => {
+    if (request.method !== 'POST') return next();
+    try {
+      response.locals.principal = await services.apiKeys.authenticate(request.headers.authorization);
+    } catch (error) {
+      if (!(error instanceof KybernetError)) return next(error);
+      return sendRefusal(response, 401, error, { debug: errors.debug, close: !request.complete });
+    }
+    next();
+  };
+}
+
+/** Parses a POST's JSON body within its role's bounds into `request.body`, or answers the refusal (JSON, coded) and closes. */
+function jsonBody(env: Env, errors: ErrorFormatOptions) {
   return async (request: Request, response: Response, next: NextFunction) => {
     if (request.method !== 'POST') {
       request.body = undefined;
@@ -77,7 +97,7 @@ function jsonBody(errors: ErrorFormatOptions) {
     }
     try {
       checkJsonContentType(request);
-      request.body = await readJsonBody(request, BODY_BOUNDS);
+      request.body = await readJsonBody(request, bodyBoundsFor((response.locals.principal as Principal).role, env));
     } catch (error) {
       if (!(error instanceof KybernetError)) return next(error);
       return sendRefusal(response, error instanceof LimitExceededError ? error.status : 400, error, { debug: errors.debug, close: !request.complete });
@@ -120,8 +140,11 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     '/graphql',
     ide.page,
     cors<cors.CorsRequest>(),
-    jsonBody(errors),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(services, req.headers.authorization) }),
+    authenticateFirst(services, errors),
+    jsonBody(env, errors),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => (res.locals.principal ? createContext(services, res.locals.principal as Principal) : contextFor(services, req.headers.authorization)),
+    }),
   );
   try {
     await new Promise<void>((resolve, reject) => {

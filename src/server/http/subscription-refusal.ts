@@ -12,7 +12,7 @@ export function subscriptionRefusalPlugin(): ApolloServerPlugin<Context> {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, request }) {
-          if (operation.operation !== 'subscription') return;
+          if (operation?.operation !== 'subscription') return;
           const url = request.http ? `ws://${request.http.headers.get('host') ?? 'localhost'}/graphql` : 'ws://…/graphql';
           throw new GraphQLError(
             `subscriptions run over graphql-ws (the graphql-transport-ws protocol) at ${url}, not over HTTP; connect a graphql-ws client there, or run \`kybernet subscribe '<document>'\``,
