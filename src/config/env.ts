@@ -67,6 +67,19 @@ const envSchema = z.object({
   /** How deep and how large a JSON body may be (checked while it streams in, before it is parsed). */
   KYBERNET_JSON_MAX_DEPTH: z.coerce.number().int().min(8).default(64),
   KYBERNET_JSON_MAX_ELEMENTS: z.coerce.number().int().min(1000).default(2_000_000),
+  /**
+   * The shape a GraphQL document may have (HTTP and graphql-ws alike; introspection's own nesting does
+   * not count toward depth and cost): nesting depth, aliases, lexical tokens (large inputs go in
+   * variables), and a static cost (graphql-armor's: objects 2, scalars 1, ×1.5 per level).
+   */
+  KYBERNET_MAX_QUERY_DEPTH: z.coerce.number().int().min(2).default(12),
+  KYBERNET_MAX_QUERY_ALIASES: z.coerce.number().int().min(1).default(50),
+  KYBERNET_MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(50_000),
+  KYBERNET_MAX_QUERY_COST: z.coerce.number().int().min(100).default(10_000),
+  /** Requests (and graphql-ws operations) per second per API key, in each process; beyond it 429 with Retry-After. */
+  KYBERNET_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(1).default(10_000),
+  /** graphql-ws subscriptions open at once per API key, in each process. */
+  KYBERNET_MAX_SUBSCRIPTIONS_PER_KEY: z.coerce.number().int().min(1).default(100),
   /** Whether error responses carry stack traces and internal messages (never in production; for debugging). */
   KYBERNET_DEBUG_ERRORS: z
     .enum(['true', 'false'])

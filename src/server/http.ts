@@ -25,6 +25,9 @@ import { startGraphQLWs } from './http/graphql-ws';
 import { ideRoutes } from './http/ide';
 import { LimitExceededError } from './http/limit-error';
 import { healthProbe, readyProbe } from './http/probes';
+import { checkQueryTokens, queryLimitRules } from './http/query-limits';
+import { keyRateLimiter, type KeyRateLimiter } from './http/rate-limit';
+import { SubscriptionCounter } from './http/subscription-limits';
 import { bodyBoundsFor } from './http/body-limits';
 import { checkJsonContentType, readJsonBody } from './http/read-body';
 import { refusalStatusPlugin } from './http/refusal-status';
@@ -75,14 +78,21 @@ async function contextFor(services: Services, authorization: string | undefined)
  * key is answered 401 and its connection closed, its body never read or parsed (whatever its size).
  * The principal is kept for the body's limit and for the GraphQL context.
  */
-function authenticateFirst(services: Services, errors: ErrorFormatOptions) {
+function authenticateFirst(services: Services, rateLimiter: KeyRateLimiter, errors: ErrorFormatOptions) {
   return async (request: Request, response: Response, next: NextFunction) => {
     if (request.method !== 'POST') return next();
+    let principal: Principal;
     try {
-      response.locals.principal = await services.apiKeys.authenticate(request.headers.authorization);
+      principal = response.locals.principal = await services.apiKeys.authenticate(request.headers.authorization);
     } catch (error) {
       if (!(error instanceof KybernetError)) return next(error);
       return sendRefusal(response, 401, error, { debug: errors.debug, close: !request.complete });
+    }
+    try {
+      await rateLimiter.take(principal.keyId);
+    } catch (error) {
+      if (!(error instanceof LimitExceededError)) return next(error);
+      return sendRefusal(response, 429, error, { debug: errors.debug, close: !request.complete, headers: { 'retry-after': String(error.details?.retryAfterSeconds ?? 1) } });
     }
     next();
   };
@@ -98,6 +108,9 @@ function jsonBody(env: Env, errors: ErrorFormatOptions) {
     try {
       checkJsonContentType(request);
       request.body = await readJsonBody(request, bodyBoundsFor((response.locals.principal as Principal).role, env));
+      const query = (request.body as { query?: unknown } | null)?.query;
+      // Before anything parses the document (Apollo, or its cache lookup).
+      if (typeof query === 'string') checkQueryTokens(query, env);
     } catch (error) {
       if (!(error instanceof KybernetError)) return next(error);
       return sendRefusal(response, error instanceof LimitExceededError ? error.status : 400, error, { debug: errors.debug, close: !request.complete });
@@ -113,10 +126,22 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
   const schema = await kybernetSchema();
   const app = express();
   const httpServer: Server = createServer(app);
-  const ws = startGraphQLWs(httpServer, { schema, services, errors, parseOptions: {}, validationRules: [], maxMessageBytes: WS_MAX_MESSAGE_BYTES });
+  const rateLimiter = keyRateLimiter(env);
+  const validationRules = queryLimitRules(env);
+  const ws = startGraphQLWs(httpServer, {
+    schema,
+    services,
+    errors,
+    parseOptions: {},
+    validationRules,
+    maxMessageBytes: WS_MAX_MESSAGE_BYTES,
+    limits: { env, rateLimiter, subscriptions: new SubscriptionCounter(env) },
+  });
   const apollo = new ApolloServer<Context>({
     schema,
+    // Every request is authenticated first (a POST before its body is read), so only keys introspect.
     introspection: true,
+    validationRules,
     includeStacktraceInErrorResponses: errors.debug,
     formatError: (formatted, error) => formatError(formatted, error, errors),
     plugins: [
@@ -140,7 +165,7 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     '/graphql',
     ide.page,
     cors<cors.CorsRequest>(),
-    authenticateFirst(services, errors),
+    authenticateFirst(services, rateLimiter, errors),
     jsonBody(env, errors),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => (res.locals.principal ? createContext(services, res.locals.principal as Principal) : contextFor(services, req.headers.authorization)),

@@ -9,16 +9,20 @@
  * do not retry 4401); a key revoked while connected closes its connections with 4403.
  * Each operation authenticates again (a key revoked since the connection opened is refused).
  */
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
 import { CloseCode, type Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
+import type { Env } from '../../config/env';
 import { KybernetError } from '../../lib/errors';
 import { createContext } from '../../resolvers/context';
 import { formatError, type ErrorFormatOptions } from '../../schema/errors';
 import { KEY_REVOKED_CLOSE, type Principal } from '../../services/api-keys.service';
 import type { Services } from '../../services/container';
+import { checkQueryTokens } from './query-limits';
+import type { KeyRateLimiter } from './rate-limit';
+import type { SubscriptionCounter } from './subscription-limits';
 
 export interface GraphQLWsOptions {
   schema: GraphQLSchema;
@@ -29,6 +33,8 @@ export interface GraphQLWsOptions {
   validationRules: readonly ValidationRule[];
   /** The largest message a client may send (ws closes the socket with 1009 above it). */
   maxMessageBytes: number;
+  /** Per-key limits shared with HTTP (rate), and of this transport (open subscriptions); the token count of a document. */
+  limits: { env: Env; rateLimiter: KeyRateLimiter; subscriptions: SubscriptionCounter };
 }
 
 const MISSING_KEY = 'expects an API key as the connection parameter authorization ("Bearer <key>"), but got none';
@@ -63,6 +69,19 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
   const { schema, services } = options;
   const format = (error: GraphQLError) => formatError(error.toJSON(), error, options.errors);
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: options.maxMessageBytes });
+  const { limits } = options;
+  /** The subscriptions each connection holds open (operation id → key), released on complete and on close. */
+  const held = new WeakMap<object, Map<string, string>>();
+  const release = (ctx: object, id?: string) => {
+    const ofConnection = held.get(ctx);
+    for (const [operation, keyId] of ofConnection ?? []) {
+      if (id !== undefined && operation !== id) continue;
+      limits.subscriptions.close(keyId, `${connectionIds.get(ctx)}:${operation}`);
+      ofConnection!.delete(operation);
+    }
+  };
+  const connectionIds = new WeakMap<object, number>();
+  let connections = 0;
   const disposable = useServer<Record<string, unknown>>(
     {
       schema,
@@ -85,7 +104,7 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
         else socket.once('close', untrack);
         return true;
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         let principal: Principal;
         try {
           principal = await services.apiKeys.authenticate(authorizationOf(ctx.connectionParams));
@@ -94,6 +113,12 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
         }
         let document: DocumentNode;
         try {
+          await limits.rateLimiter.take(principal.keyId);
+          checkQueryTokens(payload.query, limits.env);
+        } catch (error) {
+          return toGraphQLErrors(error);
+        }
+        try {
           document = parse(payload.query, options.parseOptions);
         } catch (error) {
           if (error instanceof GraphQLError) return [requestError(error, 'GRAPHQL_PARSE_FAILED')];
@@ -101,6 +126,17 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
         }
         const invalid = validate(schema, document, [...specifiedRules, ...options.validationRules]);
         if (invalid.length > 0) return invalid.map((error) => requestError(error, 'GRAPHQL_VALIDATION_FAILED'));
+        if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
+          if (!connectionIds.has(ctx)) connectionIds.set(ctx, ++connections);
+          try {
+            limits.subscriptions.add(principal.keyId, `${connectionIds.get(ctx)}:${id}`);
+          } catch (error) {
+            return toGraphQLErrors(error);
+          }
+          const ofConnection = held.get(ctx) ?? new Map<string, string>();
+          ofConnection.set(id, principal.keyId);
+          held.set(ctx, ofConnection);
+        }
         return {
           schema,
           document,
@@ -121,6 +157,8 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
         };
       },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
+      onComplete: (ctx, id) => release(ctx, id),
+      onClose: (ctx) => release(ctx),
     },
     wsServer,
   );
