@@ -70,6 +70,15 @@ async function versionsOfJob(jobId: string): Promise<{ version: number; status: 
   return t.dataSource.query('SELECT version, status, error FROM model_versions WHERE job_id = $1 ORDER BY version', [jobId]);
 }
 
+/** Each start of the job, in order: [attempt, the pid of the worker that took it]. */
+async function startsOfJob(jobId: string): Promise<[number, string][]> {
+  const starts: { payload: { attempt: number; worker: string } }[] = await t.dataSource.query(
+    `SELECT payload FROM events WHERE type = 'job.started' AND job_id = $1 ORDER BY id`,
+    [jobId],
+  );
+  return starts.map(({ payload }) => [payload.attempt, payload.worker.split(':').pop()!]);
+}
+
 async function registeredEventsOfJob(jobId: string): Promise<number> {
   const [{ count }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM events WHERE type = 'model.registered' AND job_id = $1`, [jobId]);
   return count;
@@ -119,8 +128,7 @@ it('with retry_limit 1, hands the job to another worker, which trains it again a
     { version: 3, status: 'SHADOW', error: null },
   ]);
   expect(await registeredEventsOfJob(id)).toBe(1);
-  const starts = await t.dataSource.query(`SELECT payload FROM events WHERE type = 'job.started' AND job_id = $1 ORDER BY id`, [id]);
-  expect(starts.map((row: { payload: { attempt: number; worker: string } }) => [row.payload.attempt, row.payload.worker.split(':').pop()])).toEqual([
+  expect(await startsOfJob(id)).toEqual([
     [1, String(first.pid)],
     [2, String(second.pid)],
   ]);
@@ -148,8 +156,7 @@ it('a worker stopped by SIGTERM mid-training queues the job again as the same at
   expect(done.attempts).toBe(1);
   expect(done.workerId).toMatch(new RegExp(`:${second.pid}$`));
   expect(await registeredEventsOfJob(id)).toBe(1);
-  const starts = await t.dataSource.query(`SELECT payload FROM events WHERE type = 'job.started' AND job_id = $1 ORDER BY id`, [id]);
-  expect(starts.map((row: { payload: { attempt: number; worker: string } }) => [row.payload.attempt, row.payload.worker.split(':').pop()])).toEqual([
+  expect(await startsOfJob(id)).toEqual([
     [1, String(first.pid)],
     [1, String(second.pid)],
   ]);
