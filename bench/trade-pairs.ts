@@ -1,8 +1,9 @@
 /**
  * `logTradeExecution` + `logTradeOutcome` pairs per second over HTTP: 32 clients (in a worker thread,
  * so the server in the main thread is not measured against its own client) each log an execution and
- * then its outcome, with fresh client trade ids, until 3,000 pairs are done. Every outcome bumps the
- * learning counter (one row, locked until commit), and every 10th queues an INCREMENTAL job.
+ * then its outcome, with fresh client trade ids, until 3,000 pairs are done. Every outcome is counted
+ * by the learning counter (after its close commits, in a counting pass shared with the closes that
+ * committed meanwhile), and every 10th queues an INCREMENTAL job.
  * Cases: trades carrying a prediction id (the outcome writes its request_outcomes row) and trades
  * without; at concurrency 32 and 1. Baseline in the same run: two `{ __typename }` requests per pair
  * (HTTP, GraphQL and auth alone).

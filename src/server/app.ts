@@ -115,7 +115,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   decision.setAgents(new RlDecisionAgents(dataSource, rlAgents));
   trades.setHooks({
     tradeOutcomeWillCommit: (trade, tx) => rlAgents.learnFromTrade(trade, tx),
-    tradeOutcomeDidRecord: () => rlAgents.registerPendingSnapshots(),
+    tradeOutcomeDidRecord: (trade) => rlAgents.registerSnapshotsOf(trade),
   });
   scheduler.register(retraining.fullRetrainingTask());
   scheduler.register(archive.archiveTask());
@@ -164,6 +164,8 @@ export async function createApp(config: Config, dataSource: DataSource, database
   outcomeSignal.start();
   stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
   await listener.start();
+  const leftovers = await learningTrigger.countLeftovers();
+  if (leftovers) log(`learning: counted ${leftovers} closed trades left uncounted by a process that stopped`);
 
   const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
   const reaper = new JobReaper(dataSource, events, queue, jobHooks, {

@@ -255,7 +255,7 @@ export class RlAgentsService {
 
   /**
    * Learns from a trade being closed, inside the closing transaction `tx` (trades hook
-   * tradeOutcomeWillCommit); a snapshot it takes is registered after the commit (registerPendingSnapshots).
+   * tradeOutcomeWillCommit); a snapshot it takes is registered after the commit (registerSnapshotsOf).
    */
   async learnFromTrade(trade: TradeEntity, tx: EntityManager): Promise<void> {
     const { rl_maintenance } = (await this.policy.current(tx)).document;
@@ -282,9 +282,13 @@ export class RlAgentsService {
     }
   }
 
-  /** Registers every pending snapshot as a version (trades hook tradeOutcomeDidRecord; also retries earlier failures). */
-  async registerPendingSnapshots(): Promise<void> {
-    await this.snapshots.registerPending();
+  /**
+   * After a trade that informed an agent (trades hook tradeOutcomeDidRecord): registers every pending
+   * snapshot as a version, the one its close may have taken and earlier failures. A trade no agent
+   * decided cannot have taken one, so it costs nothing; failures also wait for RL maintenance.
+   */
+  async registerSnapshotsOf(trade: TradeEntity): Promise<void> {
+    if (agentDecisionsOf(trade.decision).length) await this.snapshots.registerPending();
   }
 
   async signalRegimeChange(input: { regime: string; model?: string | null }): Promise<RegimeChangeAnswer[]> {

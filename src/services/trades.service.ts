@@ -1,8 +1,10 @@
 /**
  * The trade log. `logTradeExecution` records a trade OPEN with the predictions that informed it and
- * the feature snapshot it was decided on; `logTradeOutcome` closes it, writes the realised value of
- * each of its prediction requests (request_outcomes) and counts it towards the next incremental
- * update (learning-trigger.service.ts) — all in one transaction.
+ * the feature snapshot it was decided on; `logTradeOutcome` closes it and writes the realised value of
+ * each of its prediction requests (request_outcomes) in one transaction, and once that has committed
+ * the trade is counted towards the next incremental update (learning-trigger.service.ts) before the
+ * call answers. A close answered with an error after its commit is counted by the next counting pass
+ * of any process, and its retry answers the same outcome with its place in the count.
  *
  * Both are idempotent on the orchestrator's client trade id, so a retry after a lost answer is safe:
  * the same execution (or outcome) again gets the same answer and writes nothing; a different one for
@@ -77,11 +79,11 @@ export interface TradeFilter {
  * `setHooks` in server/app.ts.
  *
  * - `tradeOutcomeWillCommit(trade, tx)` runs inside the transaction closing the trade, after the
- *   trade and its request outcomes are written, before the trade is counted towards learning (its
- *   learning* fields are still null) and committed. Whatever it writes through `tx` commits or rolls
+ *   trade and its request outcomes are written, before the commit (the trade is counted towards
+ *   learning after it: its learning* fields are still null). Whatever it writes through `tx` commits or rolls
  *   back with the outcome; throwing aborts the close (nothing is written, the caller gets the error).
- * - `tradeOutcomeDidRecord(trade)` runs after the commit, in this process, before the mutation
- *   answers. Throwing is logged and changes nothing (the close is committed).
+ * - `tradeOutcomeDidRecord(trade)` runs after the commit and the count, in this process, before the
+ *   mutation answers. Throwing is logged and changes nothing (the close is committed).
  * Neither runs when a repeated outcome is answered idempotently.
  */
 export interface TradeHooks {
@@ -170,6 +172,11 @@ function outcomeFields(outcome: TradeOutcomeInput | TradeEntity): Record<string,
   };
 }
 
+/** A counted trade's place in the learning count, as the outcome's answer reports it. */
+function learningTriggerOf(trade: TradeEntity): LearningTriggerAnswer {
+  return { shouldTrigger: trade.learningTriggered!, tradesSinceLastUpdate: trade.learningCount!, threshold: trade.learningThreshold! };
+}
+
 /** The names of the fields whose values differ. */
 function differences(stored: Record<string, unknown>, sent: Record<string, unknown>): string[] {
   return Object.keys(sent).filter((key) => !isDeepStrictEqual(stored[key], sent[key]));
@@ -237,10 +244,10 @@ export class TradesService {
       if (!trade) {
         throw new NotFoundError(`no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`, { field: 'clientTradeId' });
       }
-      if (trade.status === 'CLOSED') return { repeated: true, ...this.sameOutcome(trade, input) };
+      if (trade.status === 'CLOSED') return { repeated: true, trade: this.sameOutcome(trade, input) };
       const result = tradeResult(trade, { exitPrice: input.exitPrice, exitTime: input.exitTime, fees: input.fees ?? 0 });
-      await tx.update(TradeEntity, { id: trade.id }, {
-        status: 'CLOSED',
+      const outcome = {
+        status: 'CLOSED' as const,
         exitPrice: input.exitPrice,
         exitTime: input.exitTime,
         exitReason: input.exitReason ?? null,
@@ -252,22 +259,19 @@ export class TradesService {
         maxDrawdown: input.maxDrawdown ?? null,
         takeProfitHit: input.takeProfitHit ?? null,
         stopLossHit: input.stopLossHit ?? null,
-        closedAt: () => 'now()',
-      });
-      await this.outcomes.recordTradeOutcomes(tx, trade, result);
-      const closed = await tx.findOneByOrFail(TradeEntity, { id: trade.id });
-      await this.hooks.tradeOutcomeWillCommit?.(closed, tx);
-      // Last before the commit: from the count on, other closes wait for the counter row.
-      const counted = await this.learning.countCompletedTrade(tx, trade.id);
-      Object.assign(closed, { learningCycle: counted.cycle, learningCount: counted.count, learningTriggered: counted.triggered, learningThreshold: counted.threshold });
-      return {
-        repeated: false,
-        trade: closed,
-        learningTrigger: { shouldTrigger: counted.triggered, tradesSinceLastUpdate: counted.count, threshold: counted.threshold },
-        jobs: counted.jobs,
       };
+      // The stored values are those sent and computed; only the close's time comes back from the database.
+      const updated = await tx.createQueryBuilder().update(TradeEntity).set({ ...outcome, closedAt: () => 'now()' }).where({ id: trade.id }).returning('closed_at').execute();
+      const closed = Object.assign(trade, outcome, { closedAt: (updated.raw as { closed_at: Date }[])[0].closed_at });
+      await this.outcomes.recordTradeOutcomes(tx, closed, result);
+      await this.hooks.tradeOutcomeWillCommit?.(closed, tx);
+      return { repeated: false, trade: closed };
     });
-    const { repeated, ...result } = answer;
+    const { repeated, trade } = answer;
+    if (repeated && trade.learningCycle !== null) return { trade, learningTrigger: learningTriggerOf(trade), jobs: [] };
+    const counted = await this.learning.countClosedTrade(trade.id);
+    Object.assign(trade, { learningCycle: counted.cycle, learningCount: counted.count, learningTriggered: counted.triggered, learningThreshold: counted.threshold });
+    const result = { trade, learningTrigger: learningTriggerOf(trade), jobs: repeated ? [] : counted.jobs };
     if (!repeated && this.hooks.tradeOutcomeDidRecord) {
       try {
         await this.hooks.tradeOutcomeDidRecord(result.trade);
@@ -318,7 +322,7 @@ export class TradesService {
     return stored;
   }
 
-  private sameOutcome(stored: TradeEntity, sent: TradeOutcomeInput): TradeOutcomeAnswer {
+  private sameOutcome(stored: TradeEntity, sent: TradeOutcomeInput): TradeEntity {
     const changed = differences(outcomeFields(stored), outcomeFields(sent));
     if (changed.length) {
       throw new ConflictError(
@@ -326,10 +330,6 @@ export class TradesService {
         { field: 'clientTradeId', fields: changed },
       );
     }
-    return {
-      trade: stored,
-      learningTrigger: { shouldTrigger: stored.learningTriggered!, tradesSinceLastUpdate: stored.learningCount!, threshold: stored.learningThreshold! },
-      jobs: [],
-    };
+    return stored;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The trade log over HTTP: idempotent executions and outcomes, their refusals (each checked to write
  * nothing), outcomes joining every version's prediction of a request, recordOutcome, the learning
- * counter under 32 concurrent closes, the INCREMENTAL jobs it queues, the RL hooks' transaction, and
- * trade-log datasets.
+ * counter under 32 concurrent closes on two replicas, closes left uncounted by a stopped process, the
+ * INCREMENTAL jobs it queues, the RL hooks' transaction, and trade-log datasets.
  */
 import seedrandom from 'seedrandom';
 import type { TradeEntity } from '../../../src/entities/trade.entity';
@@ -275,28 +275,36 @@ describe('logTradeOutcome', () => {
 });
 
 describe('the learning counter', () => {
-  it('counts 32 concurrent closes exactly once each and triggers once per threshold crossing, queueing INCREMENTAL jobs', async () => {
+  it('counts 32 concurrent closes on two replicas exactly once each and triggers once per threshold crossing, queueing INCREMENTAL jobs', async () => {
     const predictions = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'returns-test', rows: Array.from({ length: 32 }, (_, i) => [i / 32, -i / 64, 0.5]), requestId: 'burst' } })).predictBatch;
     await Promise.all(predictions.map((prediction, i) => t.as('trader')(LogTradeExecutionDocument, { input: execution(`burst-${i}`, [prediction.id]) }).then(dataOf)));
     const before = await counter();
     const jobsBefore = await count(`jobs WHERE kind = 'INCREMENTAL'`);
 
+    // Every other close goes to a second replica: its own counting passes, on the same counter.
+    const second = await startTestApp({ database: t.db, worker: false });
     const answers = await Promise.all(
       predictions.map((_, i) =>
-        t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: `burst-${i}`, exitPrice: 400 + (i % 5) - 2, exitTime: '2024-03-05T15:00:00.000Z' } }).then(dataOf),
+        (i % 2 ? second : t).as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: `burst-${i}`, exitPrice: 400 + (i % 5) - 2, exitTime: '2024-03-05T15:00:00.000Z' } }).then(dataOf),
       ),
-    );
+    ).finally(() => second.close());
     const total = before.tradesSinceLastUpdate + 32;
     const crossings = Math.floor(total / 10);
     const after = await counter();
     expect(after).toMatchObject({ tradesSinceLastUpdate: total % 10, completedTrades: before.completedTrades + 32, cycle: before.cycle + crossings, shouldTrigger: false });
 
-    // Each close got its own place in the count: within each cycle 1, 2, … with no gap or repeat.
-    const counted: { learning_cycle: number; learning_count: number; learning_triggered: boolean }[] = await t.dataSource.query(
-      `SELECT learning_cycle, learning_count, learning_triggered FROM trades WHERE client_trade_id LIKE 'burst-%' ORDER BY learning_cycle, learning_count`,
+    // Each close got its own place in the count: within each cycle 1, 2, … with no gap or repeat, as its answer said.
+    const counted: { client_trade_id: string; learning_cycle: number; learning_count: number; learning_triggered: boolean }[] = await t.dataSource.query(
+      `SELECT client_trade_id, learning_cycle, learning_count, learning_triggered FROM trades WHERE client_trade_id LIKE 'burst-%' ORDER BY learning_cycle, learning_count`,
     );
-    const places = counted.map((row) => `${row.learning_cycle}:${row.learning_count}`);
-    expect(new Set(places).size).toBe(32);
+    const expectedPlaces = Array.from({ length: 32 }, (_, i) => {
+      const place = before.tradesSinceLastUpdate + i;
+      return `${before.cycle + Math.floor(place / 10)}:${(place % 10) + 1}`;
+    });
+    expect(counted.map((row) => `${row.learning_cycle}:${row.learning_count}`)).toEqual(expectedPlaces);
+    const answered = new Map(answers.map((answer) => [answer.logTradeOutcome.trade.id, answer.logTradeOutcome.learningTrigger.tradesSinceLastUpdate]));
+    const [{ ids }] = await t.dataSource.query(`SELECT array_agg(id ORDER BY learning_cycle, learning_count) AS ids FROM trades WHERE client_trade_id LIKE 'burst-%'`);
+    expect((ids as string[]).map((id) => answered.get(id))).toEqual(counted.map((row) => row.learning_count));
     const triggered = answers.filter((answer) => answer.logTradeOutcome.learningTrigger.shouldTrigger);
     expect(triggered).toHaveLength(crossings);
     expect(counted.filter((row) => row.learning_triggered).map((row) => row.learning_count)).toEqual(Array(crossings).fill(10));
@@ -323,6 +331,38 @@ describe('the learning counter', () => {
       timeLimitSeconds: 300,
       retryLimit: 1,
     });
+  });
+
+  it('counts a close its process committed but did not count: at the next start, and first in the next pass; its retry answers its place', async () => {
+    // As a process that stopped between its close's commit and its count would leave them.
+    const closeUncounted = async (clientTradeId: string, closedAt: string) => {
+      dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(clientTradeId, [(await predict()).id]) }));
+      await t.dataSource.query(`UPDATE trades SET status = 'CLOSED', exit_price = 401, exit_time = '2024-03-06T15:00:00Z', fees = 0, pnl = 10, realized_return = 0.0025, success = true, closed_at = $2 WHERE client_trade_id = $1`, [
+        clientTradeId,
+        closedAt,
+      ]);
+    };
+    const place = async (clientTradeId: string) =>
+      (await t.dataSource.query(`SELECT learning_cycle AS cycle, learning_count AS count FROM trades WHERE client_trade_id = $1`, [clientTradeId]))[0];
+
+    const before = await counter();
+    await closeUncounted('left-at-stop', '2024-03-06T15:00:01Z');
+    const restarted = await startTestApp({ database: t.db, worker: false });
+    await restarted.close();
+    expect(restarted.logs).toContain('learning: counted 1 closed trades left uncounted by a process that stopped');
+    const atStart = await place('left-at-stop');
+    expect(atStart.count).toBe((before.tradesSinceLastUpdate % 10) + 1);
+
+    await closeUncounted('left-mid-run', '2024-03-06T15:00:02Z');
+    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('after-left', [(await predict()).id]) }));
+    const next = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'after-left', exitPrice: 401, exitTime: '2024-03-06T15:00:00.000Z' } })).logTradeOutcome;
+    const leftMidRun = await place('left-mid-run');
+    expect([leftMidRun.count, next.learningTrigger.tradesSinceLastUpdate]).toEqual([(atStart.count % 10) + 1, ((atStart.count + 1) % 10) + 1]);
+
+    // A retry of the uncounted close (the lost answer of a stopped process) answers where it was counted.
+    const retried = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'left-mid-run', exitPrice: 401, exitTime: '2024-03-06T15:00:00.000Z' } })).logTradeOutcome;
+    expect(retried).toMatchObject({ trade: { clientTradeId: 'left-mid-run' }, learningTrigger: { tradesSinceLastUpdate: leftMidRun.count }, jobs: [] });
+    expect((await counter()).completedTrades).toBe(before.completedTrades + 3);
   });
 });
 
