@@ -103,30 +103,33 @@ export class OutcomesService {
   }
 
   /**
-   * In the transaction closing a trade: the outcome of each request its predictions answered — the
+   * In the transaction closing trades: the outcome of each request their predictions answered — the
    * value each model predicted, realised over the trade (see lib/trade-math.ts `predictionActual`).
-   * Returns how many requests got their outcome now (those that had one keep it).
+   * Trades in close order: where two of them carry the same request, the first one's outcome stands,
+   * as does one recorded earlier. Returns how many requests got their outcome now.
    */
-  async recordTradeOutcomes(tx: EntityManager, trade: { id: string; predictionIds: string[] }, result: Pick<TradeResult, 'priceReturn'>): Promise<number> {
-    if (trade.predictionIds.length === 0) return 0;
-    const requests: { registered_model_id: string; request_id: string; task: string }[] = await tx.query(
-      `SELECT DISTINCT ON (p.registered_model_id, p.request_id) p.registered_model_id, p.request_id, v.signature ->> 'task' AS task
-       FROM predictions p JOIN model_versions v ON v.id = p.model_version_id
-       WHERE p.id = ANY ($1::uuid[])
-       ORDER BY p.registered_model_id, p.request_id, (p.role = 'ACTIVE') DESC`,
-      [trade.predictionIds],
+  async recordTradeOutcomes(tx: EntityManager, closes: { trade: { id: string; predictionIds: string[] }; result: Pick<TradeResult, 'priceReturn'> }[]): Promise<number> {
+    const carried = closes.flatMap(({ trade }, order) => trade.predictionIds.map((predictionId) => ({ order, predictionId })));
+    if (carried.length === 0) return 0;
+    const requests: { ord: number; registered_model_id: string; request_id: string; task: string }[] = await tx.query(
+      `SELECT DISTINCT ON (c.ord, p.registered_model_id, p.request_id) c.ord, p.registered_model_id, p.request_id, v.signature ->> 'task' AS task
+       FROM unnest($1::int[], $2::uuid[]) AS c(ord, prediction_id)
+       JOIN predictions p ON p.id = c.prediction_id JOIN model_versions v ON v.id = p.model_version_id
+       ORDER BY c.ord, p.registered_model_id, p.request_id, (p.role = 'ACTIVE') DESC`,
+      [carried.map((c) => c.order), carried.map((c) => c.predictionId)],
     );
     const scored = requests.filter((request) => request.task === 'regression' || request.task === 'binary');
     if (scored.length === 0) return 0;
+    // One statement: of rows with the same request, the first (in close order) is inserted and the rest skipped.
     const inserted: unknown[] = await tx.query(
       `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source, trade_id)
-       SELECT m, r, a, 'TRADE', $4 FROM unnest($1::uuid[], $2::text[], $3::float8[]) AS t(m, r, a)
+       SELECT m, r, a, 'TRADE', t FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::uuid[]) AS u(m, r, a, t)
        ON CONFLICT (registered_model_id, request_id) DO NOTHING RETURNING request_id`,
       [
         scored.map((request) => request.registered_model_id),
         scored.map((request) => request.request_id),
-        scored.map((request) => predictionActual(request.task as 'regression' | 'binary', result)),
-        trade.id,
+        scored.map((request) => predictionActual(request.task as 'regression' | 'binary', closes[request.ord].result)),
+        scored.map((request) => closes[request.ord].trade.id),
       ],
     );
     return inserted.length;

@@ -1,7 +1,8 @@
 /**
  * The trade log. `logTradeExecution` records a trade OPEN with the predictions that informed it and
  * the feature snapshot it was decided on; `logTradeOutcome` closes it and writes the realised value of
- * each of its prediction requests (request_outcomes) in one transaction, and once that has committed
+ * each of its prediction requests (request_outcomes) in one transaction (shared by the closes that
+ * arrive together, as executions share their insert: group commits), and once that has committed
  * the trade is counted towards the next incremental update (learning-trigger.service.ts) before the
  * call answers. A close answered with an error after its commit is counted by the next counting pass
  * of any process, and its retry answers the same outcome with its place in the count.
@@ -11,12 +12,14 @@
  * a known id is CONFLICT, naming the fields that differ.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { TradeEntity, type TradeStatus } from '../entities/trade.entity';
 import { parseSymbol } from '../lib/bars';
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
-import { checkEntry, tradeResult, type TradeSide } from '../lib/trade-math';
+import { checkEntry, tradeResult, type TradeResult, type TradeSide } from '../lib/trade-math';
+import { ItemFailure, MicroBatcher } from '../lib/micro-batcher';
+import { queryPrepared } from '../db/prepared-query';
 import { checkFeatureSnapshot } from '../lib/feature-snapshot';
 import { isUuid } from './datasets.service';
 import type { JobEntity } from '../entities/job.entity';
@@ -82,6 +85,8 @@ export interface TradeFilter {
  *   trade and its request outcomes are written, before the commit (the trade is counted towards
  *   learning after it: its learning* fields are still null). Whatever it writes through `tx` commits or rolls
  *   back with the outcome; throwing aborts the close (nothing is written, the caller gets the error).
+ *   Closes are committed in groups: when it throws, the group is rolled back and its trades closed again
+ *   one at a time, so it may run twice for a trade (the first run's writes rolled back).
  * - `tradeOutcomeDidRecord(trade)` runs after the commit and the count, in this process, before the
  *   mutation answers. Throwing is logged and changes nothing (the close is committed).
  * Neither runs when a repeated outcome is answered idempotently.
@@ -182,8 +187,41 @@ function differences(stored: Record<string, unknown>, sent: Record<string, unkno
   return Object.keys(sent).filter((key) => !isDeepStrictEqual(stored[key], sent[key]));
 }
 
+/** A close's answer from its group: the closed trade, or (repeated) the stored one it repeats. */
+interface Close {
+  repeated: boolean;
+  trade: TradeEntity;
+}
+
+/** Most trades one group commit writes (or closes); more wait for the next. */
+const GROUP_MAX_TRADES = 256;
+
+/** The outcome `input` gives the open `trade`: the fields its close stores, and the result they come from. */
+function closedBy(trade: TradeEntity, input: TradeOutcomeInput): { outcome: Partial<TradeEntity>; result: TradeResult } {
+  const result = tradeResult(trade, { exitPrice: input.exitPrice, exitTime: input.exitTime, fees: input.fees ?? 0 });
+  const outcome = {
+    status: 'CLOSED' as const,
+    exitPrice: input.exitPrice,
+    exitTime: input.exitTime,
+    exitReason: input.exitReason ?? null,
+    fees: input.fees ?? 0,
+    pnl: result.pnl,
+    realizedReturn: result.realizedReturn,
+    holdingPeriodSeconds: result.holdingPeriodSeconds,
+    success: result.success,
+    maxDrawdown: input.maxDrawdown ?? null,
+    takeProfitHit: input.takeProfitHit ?? null,
+    stopLossHit: input.stopLossHit ?? null,
+  };
+  return { outcome, result };
+}
+
 export class TradesService {
   private hooks: TradeHooks = {};
+  /** Executions that arrive while one is written are written together, by the next statement. */
+  private readonly executionGroup = new MicroBatcher<TradeExecutionInput, TradeEntity>((inputs) => this.writeExecutions(inputs), { maxItems: GROUP_MAX_TRADES, windowMs: 0 });
+  /** Closes that arrive while a close commits are closed together, in the next transaction. */
+  private readonly closeGroup = new MicroBatcher<TradeOutcomeInput, Close>((inputs) => this.closeTrades(inputs), { maxItems: GROUP_MAX_TRADES, windowMs: 0 });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -200,74 +238,25 @@ export class TradesService {
   }
 
   /**
-   * One statement writes the trade, and only when every prediction id exists and the client trade id
-   * is new; when it writes nothing, the stored trade (a retry or a concurrent twin) or the unknown
-   * prediction id says why.
+   * Executions that arrive together are written by one statement (a group commit, ExecutionGroup):
+   * each trade only when every prediction id it carries exists and its client trade id is new. For a
+   * trade it did not write, the stored trade (a retry or a concurrent twin) or the unknown prediction
+   * id says why.
    */
   async logTradeExecution(input: TradeExecutionInput): Promise<TradeEntity> {
     checkExecution(input);
-    const ids = input.predictionIds ?? [];
-    const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
-    const inserted: { id: string }[] = await this.dataSource.query(
-      `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids, features, decision, status)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::uuid[], $10::jsonb, $11::jsonb, 'OPEN'
-       WHERE (SELECT count(*) FROM predictions WHERE id = ANY ($9::uuid[])) = cardinality($9::uuid[])
-       ON CONFLICT (client_trade_id) DO NOTHING RETURNING id`,
-      [
-        input.clientTradeId,
-        input.symbol,
-        input.side,
-        input.quantity,
-        input.entryPrice,
-        input.entryTime,
-        input.strategy ?? null,
-        input.modelConfidence ?? null,
-        ids,
-        json(input.features),
-        json(input.decision),
-      ],
-    );
-    const repository = this.dataSource.getRepository(TradeEntity);
-    if (inserted.length) return repository.findOneByOrFail({ id: inserted[0].id });
-    const existing = await repository.findOneBy({ clientTradeId: input.clientTradeId });
-    if (existing) return this.sameExecution(existing, input);
-    const found: { id: string }[] = await this.dataSource.query('SELECT id FROM predictions WHERE id = ANY ($1::uuid[])', [ids]);
-    const known = new Set(found.map((row) => row.id));
-    const unknown = ids.find((id) => !known.has(id));
-    throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, { field: 'predictionIds' });
+    return this.executionGroup.submit(input);
   }
 
+  /**
+   * Closes that arrive together commit in one transaction (a group commit): the trades are locked,
+   * closed and their request outcomes written together. A close that cannot be made (an unknown trade,
+   * a different outcome for a closed one, values out of range) is refused alone; one whose hook throws
+   * makes the group close one trade at a time (MicroBatcher), so the error is its own.
+   */
   async logTradeOutcome(input: TradeOutcomeInput): Promise<TradeOutcomeAnswer> {
     checkOutcome(input);
-    const answer = await this.dataSource.transaction(async (tx) => {
-      const trade = await tx.findOne(TradeEntity, { where: { clientTradeId: input.clientTradeId }, lock: { mode: 'pessimistic_write' } });
-      if (!trade) {
-        throw new NotFoundError(`no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`, { field: 'clientTradeId' });
-      }
-      if (trade.status === 'CLOSED') return { repeated: true, trade: this.sameOutcome(trade, input) };
-      const result = tradeResult(trade, { exitPrice: input.exitPrice, exitTime: input.exitTime, fees: input.fees ?? 0 });
-      const outcome = {
-        status: 'CLOSED' as const,
-        exitPrice: input.exitPrice,
-        exitTime: input.exitTime,
-        exitReason: input.exitReason ?? null,
-        fees: input.fees ?? 0,
-        pnl: result.pnl,
-        realizedReturn: result.realizedReturn,
-        holdingPeriodSeconds: result.holdingPeriodSeconds,
-        success: result.success,
-        maxDrawdown: input.maxDrawdown ?? null,
-        takeProfitHit: input.takeProfitHit ?? null,
-        stopLossHit: input.stopLossHit ?? null,
-      };
-      // The stored values are those sent and computed; only the close's time comes back from the database.
-      const updated = await tx.createQueryBuilder().update(TradeEntity).set({ ...outcome, closedAt: () => 'now()' }).where({ id: trade.id }).returning('closed_at').execute();
-      const closed = Object.assign(trade, outcome, { closedAt: (updated.raw as { closed_at: Date }[])[0].closed_at });
-      await this.outcomes.recordTradeOutcomes(tx, closed, result);
-      await this.hooks.tradeOutcomeWillCommit?.(closed, tx);
-      return { repeated: false, trade: closed };
-    });
-    const { repeated, trade } = answer;
+    const { repeated, trade } = await this.closeGroup.submit(input);
     if (repeated && trade.learningCycle !== null) return { trade, learningTrigger: learningTriggerOf(trade), jobs: [] };
     const counted = await this.learning.countClosedTrade(trade.id);
     Object.assign(trade, { learningCycle: counted.cycle, learningCount: counted.count, learningTriggered: counted.triggered, learningThreshold: counted.threshold });
@@ -309,6 +298,126 @@ export class TradesService {
       query.andWhere('(t.entry_time, t.id) < (:entryTime, :id)', { entryTime: new Date(sortKey), id });
     }
     return toPage(await query.getMany(), size, (trade) => encodeCursor(trade.entryTime.toISOString(), trade.id));
+  }
+
+  /** The execution group's run: one INSERT for the executions that arrived together. */
+  private async writeExecutions(inputs: TradeExecutionInput[]): Promise<(TradeEntity | ItemFailure)[]> {
+    const rows = inputs.map((input) => ({
+      client_trade_id: input.clientTradeId,
+      symbol: input.symbol,
+      side: input.side,
+      quantity: input.quantity,
+      entry_price: input.entryPrice,
+      entry_time: input.entryTime.toISOString(),
+      strategy: input.strategy ?? null,
+      model_confidence: input.modelConfidence ?? null,
+      prediction_ids: input.predictionIds ?? [],
+      features: input.features ?? null,
+      decision: input.decision ?? null,
+    }));
+    // Of two rows with the same client trade id, the first is written and the second answered as its retry.
+    const inserted = await queryPrepared<{ id: string; client_trade_id: string }>(
+      this.dataSource,
+      'kybernet_insert_trades',
+      `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids, features, decision, status)
+       SELECT r.client_trade_id, r.symbol, r.side, r.quantity, r.entry_price, r.entry_time, r.strategy, r.model_confidence, r.prediction_ids, r.features, r.decision, 'OPEN'
+       FROM jsonb_to_recordset($1::jsonb) AS r(client_trade_id text, symbol text, side text, quantity float8, entry_price float8, entry_time timestamptz,
+         strategy text, model_confidence float8, prediction_ids uuid[], features jsonb, decision jsonb)
+       WHERE (SELECT count(*) FROM predictions WHERE id = ANY (r.prediction_ids)) = cardinality(r.prediction_ids)
+       ON CONFLICT (client_trade_id) DO NOTHING RETURNING id, client_trade_id`,
+      [JSON.stringify(rows)],
+    );
+    const repository = this.dataSource.getRepository(TradeEntity);
+    const written = new Map<string, TradeEntity>();
+    if (inserted.length) for (const trade of await repository.findBy({ id: In(inserted.map((row) => row.id)) })) written.set(trade.clientTradeId, trade);
+    const taken = new Set<string>();
+    return Promise.all(
+      inputs.map(async (input) => {
+        const trade = written.get(input.clientTradeId);
+        if (trade && !taken.has(input.clientTradeId)) {
+          taken.add(input.clientTradeId);
+          return trade;
+        }
+        try {
+          return await this.unwrittenExecution(input);
+        } catch (error) {
+          return new ItemFailure(error);
+        }
+      }),
+    );
+  }
+
+  /** Why an execution was not written: its client trade id was taken (by it or another), or a prediction id is unknown. */
+  private async unwrittenExecution(input: TradeExecutionInput): Promise<TradeEntity> {
+    const existing = await this.dataSource.getRepository(TradeEntity).findOneBy({ clientTradeId: input.clientTradeId });
+    if (existing) return this.sameExecution(existing, input);
+    const ids = input.predictionIds ?? [];
+    const found: { id: string }[] = await this.dataSource.query('SELECT id FROM predictions WHERE id = ANY ($1::uuid[])', [ids]);
+    const known = new Set(found.map((row) => row.id));
+    const unknown = ids.find((id) => !known.has(id));
+    throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, { field: 'predictionIds' });
+  }
+
+  /** The close group's run: the closes that arrived together, in one transaction. */
+  private async closeTrades(inputs: TradeOutcomeInput[]): Promise<(Close | ItemFailure)[]> {
+    if (new Set(inputs.map((input) => input.clientTradeId)).size < inputs.length) {
+      // The same trade twice in a group: the MicroBatcher closes the group's trades one at a time, so the second is answered as a repeat.
+      throw new Error('a trade closed twice in one group');
+    }
+    return this.dataSource.transaction(async (tx) => {
+      // Locked in id order, so that groups closing overlapping trades cannot deadlock.
+      const locked = await tx.find(TradeEntity, {
+        where: { clientTradeId: In(inputs.map((input) => input.clientTradeId)) },
+        order: { id: 'ASC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const byClientId = new Map(locked.map((trade) => [trade.clientTradeId, trade]));
+      const answers: (Close | ItemFailure)[] = [];
+      const closing: { index: number; trade: TradeEntity; outcome: Partial<TradeEntity>; result: TradeResult }[] = [];
+      inputs.forEach((input, index) => {
+        const trade = byClientId.get(input.clientTradeId);
+        try {
+          if (!trade) throw new NotFoundError(`no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`, { field: 'clientTradeId' });
+          if (trade.status === 'CLOSED') answers[index] = { repeated: true, trade: this.sameOutcome(trade, input) };
+          else closing.push({ index, trade, ...closedBy(trade, input) });
+        } catch (error) {
+          answers[index] = new ItemFailure(error);
+        }
+      });
+      if (closing.length === 0) return answers;
+      // The stored values are those sent and computed; only the close's time comes back from the database.
+      const column = <K extends keyof TradeEntity>(key: K) => closing.map(({ outcome }) => outcome[key] ?? null);
+      const closedAt: { id: string; closed_at: Date }[] = await tx.query(
+        `UPDATE trades AS t SET status = 'CLOSED', exit_price = u.exit_price, exit_time = u.exit_time, exit_reason = u.exit_reason, fees = u.fees, pnl = u.pnl,
+           realized_return = u.realized_return, holding_period_seconds = u.holding_period_seconds, success = u.success, max_drawdown = u.max_drawdown,
+           take_profit_hit = u.take_profit_hit, stop_loss_hit = u.stop_loss_hit, closed_at = now()
+         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::boolean[], $10::float8[], $11::boolean[], $12::boolean[])
+           AS u(id, exit_price, exit_time, exit_reason, fees, pnl, realized_return, holding_period_seconds, success, max_drawdown, take_profit_hit, stop_loss_hit)
+         WHERE t.id = u.id RETURNING t.id, t.closed_at`,
+        [
+          closing.map(({ trade }) => trade.id),
+          column('exitPrice'),
+          column('exitTime'),
+          column('exitReason'),
+          column('fees'),
+          column('pnl'),
+          column('realizedReturn'),
+          column('holdingPeriodSeconds'),
+          column('success'),
+          column('maxDrawdown'),
+          column('takeProfitHit'),
+          column('stopLossHit'),
+        ],
+      );
+      const closedAtOf = new Map(closedAt.map((row) => [row.id, row.closed_at]));
+      const closed = closing.map(({ index, trade, outcome, result }) => ({ index, result, trade: Object.assign(trade, outcome, { closedAt: closedAtOf.get(trade.id)! }) }));
+      await this.outcomes.recordTradeOutcomes(tx, closed);
+      for (const { index, trade } of closed) {
+        await this.hooks.tradeOutcomeWillCommit?.(trade, tx);
+        answers[index] = { repeated: false, trade };
+      }
+      return answers;
+    });
   }
 
   private sameExecution(stored: TradeEntity, sent: TradeExecutionInput): TradeEntity {

@@ -366,6 +366,79 @@ describe('the learning counter', () => {
   });
 });
 
+describe('group commits', () => {
+  // Called on the service in one tick: the first call runs alone, the others queue behind it and are
+  // written as one group, so each group below holds every kind of refusal beside good neighbours.
+  const settle = <T>(calls: Promise<T>[]) => Promise.all(calls.map((call) => call.then((value) => ({ value }), (error: { code?: string; message: string }) => ({ code: error.code ?? error.message }))));
+
+  it('writes the executions that arrive together in one statement; a bad one is refused alone, twins are one trade', async () => {
+    const trades = t.app.services.trades;
+    const predictionIds = await Promise.all(Array.from({ length: 6 }, async () => (await predict()).id));
+    const input = (id: string, overrides: Partial<LogTradeExecutionInput> = {}) => ({ ...execution(id, [predictionIds[0]], overrides), entryTime: new Date('2024-03-01T14:30:00Z') }) as never;
+    const answers = await settle([
+      trades.logTradeExecution(input('group-first')),
+      ...predictionIds.map((id, i) => trades.logTradeExecution(input(`group-exec-${i}`, { predictionIds: [id] }))),
+      trades.logTradeExecution(input('group-unknown', { predictionIds: ['00000000-0000-4000-8000-000000000000'] })),
+      trades.logTradeExecution(input('group-twin')),
+      trades.logTradeExecution(input('group-twin')),
+      trades.logTradeExecution(input('group-twin', { quantity: 11 })),
+    ]);
+    expect(answers.slice(0, 7).every((answer) => 'value' in answer)).toBe(true);
+    expect(answers.slice(7)).toEqual([
+      { code: 'NOT_FOUND' },
+      { value: expect.objectContaining({ clientTradeId: 'group-twin', quantity: 10 }) },
+      { value: expect.objectContaining({ clientTradeId: 'group-twin', quantity: 10 }) },
+      { code: 'CONFLICT' },
+    ]);
+    expect(await count(`trades WHERE client_trade_id LIKE 'group-%'`)).toBe(8);
+    expect(await count(`trades WHERE client_trade_id = 'group-unknown'`)).toBe(0);
+  });
+
+  it('closes the trades that arrive together in one transaction; refusals and a throwing hook are their own', async () => {
+    const trades = t.app.services.trades;
+    const ids = ['group-close-first', ...Array.from({ length: 5 }, (_, i) => `group-close-${i}`), 'group-close-repeat', 'group-close-conflict', 'group-close-early', 'group-close-hook'];
+    for (const id of ids) dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(id, [(await predict()).id]) }));
+    const outcome = (clientTradeId: string, exitPrice = 402, exitTime = '2024-03-02T14:30:00Z') => ({ clientTradeId, exitPrice, exitTime: new Date(exitTime) });
+    for (const id of ['group-close-repeat', 'group-close-conflict']) await trades.logTradeOutcome(outcome(id));
+    const before = { counter: await counter(), outcomes: await count('request_outcomes') };
+    const previous = trades.setHooks({
+      tradeOutcomeWillCommit: async (trade) => {
+        if (trade.clientTradeId === 'group-close-hook') throw new Error('Q-table update failed');
+      },
+    });
+    try {
+      const answers = await settle([
+        ...ids.slice(0, 6).map((id) => trades.logTradeOutcome(outcome(id))),
+        trades.logTradeOutcome(outcome('group-close-repeat')),
+        trades.logTradeOutcome(outcome('group-close-conflict', 399)),
+        trades.logTradeOutcome(outcome('group-close-early', 402, '2024-02-01T00:00:00Z')),
+        trades.logTradeOutcome(outcome('group-close-hook')),
+        trades.logTradeOutcome(outcome('group-close-unknown')),
+      ]);
+      const places = answers.slice(0, 6).map((answer) => ('value' in answer ? answer.value.learningTrigger.tradesSinceLastUpdate : answer.code));
+      expect(places.map((place) => typeof place)).toEqual(Array(6).fill('number'));
+      expect(answers.slice(6).map((answer) => ('value' in answer ? `repeated, ${answer.value.jobs.length} jobs` : answer.code))).toEqual([
+        'repeated, 0 jobs',
+        'CONFLICT',
+        'BAD_USER_INPUT',
+        'Q-table update failed',
+        'NOT_FOUND',
+      ]);
+      const statuses = await t.dataSource.query(`SELECT client_trade_id AS id, status FROM trades WHERE client_trade_id = ANY ($1) ORDER BY client_trade_id`, [ids]);
+      expect(Object.fromEntries(statuses.map((row: { id: string; status: string }) => [row.id, row.status]))).toEqual({
+        ...Object.fromEntries(ids.map((id) => [id, 'CLOSED'])),
+        'group-close-early': 'OPEN',
+        'group-close-hook': 'OPEN',
+      });
+      // Six closes counted once each, and the one request each trade carries has its outcome.
+      expect((await counter()).completedTrades).toBe(before.counter.completedTrades + 6);
+      expect(await count('request_outcomes')).toBe(before.outcomes + 6);
+    } finally {
+      trades.setHooks(previous);
+    }
+  });
+});
+
 describe('recordOutcome', () => {
   it('records the realised value of a request that led to no trade; the same value again is idempotent, another is CONFLICT', async () => {
     const prediction = await predict('req-recorded');
