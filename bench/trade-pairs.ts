@@ -6,7 +6,8 @@
  * committed meanwhile), and every 10th queues an INCREMENTAL job.
  * Cases: trades carrying a prediction id (the outcome writes its request_outcomes row) and trades
  * without; at concurrency 32 and 1. Baseline in the same run: two `{ __typename }` requests per pair
- * (HTTP, GraphQL and auth alone).
+ * (HTTP, GraphQL and auth alone). Beside the rates, the server's CPU per pair (the API's thread and the
+ * Postgres backends, bench/lib/cpu-time.ts), which a busy machine hardly moves.
  *
  *   node -r @swc-node/register bench/trade-pairs.ts      (DATABASE_URL: a Postgres server to use)
  */
@@ -17,6 +18,7 @@ import { latencyPercentiles } from '../src/lib/performance';
 import type { TabularTrainingSet } from '../src/plugins/contract';
 import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';
+import { cpuMsPer, readCpu } from './lib/cpu-time';
 import { printTable, writeResults, type Row } from './lib/report';
 
 const PAIRS = 3_000;
@@ -135,10 +137,12 @@ async function main(): Promise<void> {
     ];
     for (const [i, c] of cases.entries()) {
       const pairs = c.concurrency === 1 ? PAIRS / 6 : PAIRS;
+      const cpuBefore = await readCpu(services.dataSource);
       const result = await runPairs({ url: bench.http.url, key: bench.keys.trader, concurrency: c.concurrency, pairs, prefix: `case${i}`, predictionIds: c.predictions ? predictionIds : [], trivial: c.trivial });
       if (result.errors.length) throw new Error(`${c.label}: ${result.errors.length} errors, e.g. ${result.errors[0]}`);
+      const cpu = cpuMsPer(cpuBefore, await readCpu(services.dataSource), result.latenciesMs.length + Math.min(WARMUP, pairs)); // the warm-up pairs ran too
       const { p50, p99 } = latencyPercentiles(result.latenciesMs);
-      rows.push({ case: c.label, concurrency: c.concurrency, pairs: result.latenciesMs.length, pairs_per_second: Math.round(result.latenciesMs.length / result.seconds), pair_p50_ms: p50, pair_p99_ms: p99 });
+      rows.push({ case: c.label, concurrency: c.concurrency, pairs: result.latenciesMs.length, pairs_per_second: Math.round(result.latenciesMs.length / result.seconds), pair_p50_ms: p50, pair_p99_ms: p99, ...cpu });
       console.error(`${c.label} @${c.concurrency}: ${Math.round(result.latenciesMs.length / result.seconds)} pairs/s`);
     }
     const state = await services.learningTrigger.state();
