@@ -34,9 +34,9 @@ export async function readCpu(dataSource: DataSource): Promise<CpuReading> {
   };
 }
 
-/** Milliseconds of CPU per operation between two readings, per side (null where unreadable). */
-export function cpuMsPer(before: CpuReading, after: CpuReading, operations: number): { main_thread_cpu_ms: number | null; postgres_cpu_ms: number | null } {
-  const per = (seconds: number | null) => (seconds === null ? null : Math.round((seconds * 1000 * 1000) / operations) / 1000);
+/** Milliseconds of CPU per operation between two readings, per side ('n/a' where unreadable). */
+export function cpuMsPer(before: CpuReading, after: CpuReading, operations: number): { main_thread_cpu_ms: number | string; postgres_cpu_ms: number | string } {
+  const per = (seconds: number | null) => (seconds === null ? 'n/a' : Math.round((seconds * 1000 * 1000) / operations) / 1000);
   const main = before.mainThreadSeconds === null || after.mainThreadSeconds === null ? null : after.mainThreadSeconds - before.mainThreadSeconds;
   let postgres: number | null = null;
   if (before.postgresSeconds && after.postgresSeconds) {

@@ -164,8 +164,6 @@ export async function createApp(config: Config, dataSource: DataSource, database
   outcomeSignal.start();
   stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
   await listener.start();
-  const leftovers = await learningTrigger.countLeftovers();
-  if (leftovers) log(`learning: counted ${leftovers} closed trades left uncounted by a process that stopped`);
 
   const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
   const reaper = new JobReaper(dataSource, events, queue, jobHooks, {

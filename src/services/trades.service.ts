@@ -1,11 +1,9 @@
 /**
  * The trade log. `logTradeExecution` records a trade OPEN with the predictions that informed it and
  * the feature snapshot it was decided on; `logTradeOutcome` closes it and writes the realised value of
- * each of its prediction requests (request_outcomes) in one transaction (shared by the closes that
- * arrive together, as executions share their insert: group commits), and once that has committed
- * the trade is counted towards the next incremental update (learning-trigger.service.ts) before the
- * call answers. A close answered with an error after its commit is counted by the next counting pass
- * of any process, and its retry answers the same outcome with its place in the count.
+ * each of its prediction requests (request_outcomes) and its place in the count towards the next
+ * incremental update (learning-trigger.service.ts) in one transaction, shared by the closes that
+ * arrive together (as executions share their insert: group commits).
  *
  * Both are idempotent on the orchestrator's client trade id, so a retry after a lost answer is safe:
  * the same execution (or outcome) again gets the same answer and writes nothing; a different one for
@@ -82,12 +80,12 @@ export interface TradeFilter {
  * `setHooks` in server/app.ts.
  *
  * - `tradeOutcomeWillCommit(trade, tx)` runs inside the transaction closing the trade, after the
- *   trade and its request outcomes are written, before the commit (the trade is counted towards
- *   learning after it: its learning* fields are still null). Whatever it writes through `tx` commits or rolls
+ *   trade (with its place in the learning count) and its request outcomes are written, before the
+ *   counter is stored and the commit. Whatever it writes through `tx` commits or rolls
  *   back with the outcome; throwing aborts the close (nothing is written, the caller gets the error).
  *   Closes are committed in groups: when it throws, the group is rolled back and its trades closed again
  *   one at a time, so it may run twice for a trade (the first run's writes rolled back).
- * - `tradeOutcomeDidRecord(trade)` runs after the commit and the count, in this process, before the
+ * - `tradeOutcomeDidRecord(trade)` runs after the commit, in this process, before the
  *   mutation answers. Throwing is logged and changes nothing (the close is committed).
  * Neither runs when a repeated outcome is answered idempotently.
  */
@@ -191,6 +189,8 @@ function differences(stored: Record<string, unknown>, sent: Record<string, unkno
 interface Close {
   repeated: boolean;
   trade: TradeEntity;
+  /** The INCREMENTAL jobs its place in the learning count queued (none on a repeat). */
+  jobs: JobEntity[];
 }
 
 /** Most trades one group commit writes (or closes); more wait for the next. */
@@ -250,17 +250,14 @@ export class TradesService {
 
   /**
    * Closes that arrive together commit in one transaction (a group commit): the trades are locked,
-   * closed and their request outcomes written together. A close that cannot be made (an unknown trade,
+   * closed, counted and their request outcomes written together. A close that cannot be made (an unknown trade,
    * a different outcome for a closed one, values out of range) is refused alone; one whose hook throws
    * makes the group close one trade at a time (MicroBatcher), so the error is its own.
    */
   async logTradeOutcome(input: TradeOutcomeInput): Promise<TradeOutcomeAnswer> {
     checkOutcome(input);
-    const { repeated, trade } = await this.closeGroup.submit(input);
-    if (repeated && trade.learningCycle !== null) return { trade, learningTrigger: learningTriggerOf(trade), jobs: [] };
-    const counted = await this.learning.countClosedTrade(trade.id);
-    Object.assign(trade, { learningCycle: counted.cycle, learningCount: counted.count, learningTriggered: counted.triggered, learningThreshold: counted.threshold });
-    const result = { trade, learningTrigger: learningTriggerOf(trade), jobs: repeated ? [] : counted.jobs };
+    const { repeated, trade, jobs } = await this.closeGroup.submit(input);
+    const result = { trade, learningTrigger: learningTriggerOf(trade), jobs };
     if (!repeated && this.hooks.tradeOutcomeDidRecord) {
       try {
         await this.hooks.tradeOutcomeDidRecord(result.trade);
@@ -378,24 +375,33 @@ export class TradesService {
         const trade = byClientId.get(input.clientTradeId);
         try {
           if (!trade) throw new NotFoundError(`no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`, { field: 'clientTradeId' });
-          if (trade.status === 'CLOSED') answers[index] = { repeated: true, trade: this.sameOutcome(trade, input) };
+          if (trade.status === 'CLOSED') answers[index] = { repeated: true, trade: this.sameOutcome(trade, input), jobs: [] };
           else closing.push({ index, trade, ...closedBy(trade, input) });
         } catch (error) {
           answers[index] = new ItemFailure(error);
         }
       });
       if (closing.length === 0) return answers;
-      // The stored values are those sent and computed; only the close's time comes back from the database.
-      const column = <K extends keyof TradeEntity>(key: K) => closing.map(({ outcome }) => outcome[key] ?? null);
-      const closedAt: { id: string; closed_at: Date }[] = await tx.query(
+      // Counted in close order; the place is written with the close, in the same row version.
+      const placement = await this.learning.placeTrades(tx, closing.length);
+      const closed = closing.map(({ index, trade, outcome, result }, i) => {
+        const { cycle, count, triggered, threshold } = placement.places[i];
+        const counted = { learningCycle: cycle, learningCount: count, learningTriggered: triggered, learningThreshold: threshold, closedAt: placement.at };
+        return { index, result, trade: Object.assign(trade, outcome, counted) };
+      });
+      const column = <K extends keyof TradeEntity>(key: K) => closed.map(({ trade }) => trade[key] ?? null);
+      await tx.query(
         `UPDATE trades AS t SET status = 'CLOSED', exit_price = u.exit_price, exit_time = u.exit_time, exit_reason = u.exit_reason, fees = u.fees, pnl = u.pnl,
            realized_return = u.realized_return, holding_period_seconds = u.holding_period_seconds, success = u.success, max_drawdown = u.max_drawdown,
-           take_profit_hit = u.take_profit_hit, stop_loss_hit = u.stop_loss_hit, closed_at = now()
-         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::boolean[], $10::float8[], $11::boolean[], $12::boolean[])
-           AS u(id, exit_price, exit_time, exit_reason, fees, pnl, realized_return, holding_period_seconds, success, max_drawdown, take_profit_hit, stop_loss_hit)
-         WHERE t.id = u.id RETURNING t.id, t.closed_at`,
+           take_profit_hit = u.take_profit_hit, stop_loss_hit = u.stop_loss_hit, learning_cycle = u.learning_cycle, learning_count = u.learning_count,
+           learning_triggered = u.learning_triggered, learning_threshold = u.learning_threshold, closed_at = $17
+         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::boolean[], $10::float8[], $11::boolean[],
+             $12::boolean[], $13::int[], $14::int[], $15::boolean[], $16::int[])
+           AS u(id, exit_price, exit_time, exit_reason, fees, pnl, realized_return, holding_period_seconds, success, max_drawdown, take_profit_hit, stop_loss_hit,
+             learning_cycle, learning_count, learning_triggered, learning_threshold)
+         WHERE t.id = u.id`,
         [
-          closing.map(({ trade }) => trade.id),
+          column('id'),
           column('exitPrice'),
           column('exitTime'),
           column('exitReason'),
@@ -407,15 +413,17 @@ export class TradesService {
           column('maxDrawdown'),
           column('takeProfitHit'),
           column('stopLossHit'),
+          column('learningCycle'),
+          column('learningCount'),
+          column('learningTriggered'),
+          column('learningThreshold'),
+          placement.at,
         ],
       );
-      const closedAtOf = new Map(closedAt.map((row) => [row.id, row.closed_at]));
-      const closed = closing.map(({ index, trade, outcome, result }) => ({ index, result, trade: Object.assign(trade, outcome, { closedAt: closedAtOf.get(trade.id)! }) }));
       await this.outcomes.recordTradeOutcomes(tx, closed);
-      for (const { index, trade } of closed) {
-        await this.hooks.tradeOutcomeWillCommit?.(trade, tx);
-        answers[index] = { repeated: false, trade };
-      }
+      for (const { trade } of closed) await this.hooks.tradeOutcomeWillCommit?.(trade, tx);
+      const jobsOfCycle = await this.learning.recordPlacement(tx, placement);
+      for (const { index, trade } of closed) answers[index] = { repeated: false, trade, jobs: trade.learningTriggered ? jobsOfCycle.get(trade.learningCycle!)! : [] };
       return answers;
     });
   }

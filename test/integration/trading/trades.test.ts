@@ -1,7 +1,7 @@
 /**
  * The trade log over HTTP: idempotent executions and outcomes, their refusals (each checked to write
  * nothing), outcomes joining every version's prediction of a request, recordOutcome, the learning
- * counter under 32 concurrent closes on two replicas, closes left uncounted by a stopped process, the
+ * counter under 32 concurrent closes on two replicas, group commits (a refusal is its own), the
  * INCREMENTAL jobs it queues, the RL hooks' transaction, and trade-log datasets.
  */
 import seedrandom from 'seedrandom';
@@ -281,7 +281,7 @@ describe('the learning counter', () => {
     const before = await counter();
     const jobsBefore = await count(`jobs WHERE kind = 'INCREMENTAL'`);
 
-    // Every other close goes to a second replica: its own counting passes, on the same counter.
+    // Every other close goes to a second replica: its own groups of closes, counted on the same counter.
     const second = await startTestApp({ database: t.db, worker: false });
     const answers = await Promise.all(
       predictions.map((_, i) =>
@@ -331,38 +331,6 @@ describe('the learning counter', () => {
       timeLimitSeconds: 300,
       retryLimit: 1,
     });
-  });
-
-  it('counts a close its process committed but did not count: at the next start, and first in the next pass; its retry answers its place', async () => {
-    // As a process that stopped between its close's commit and its count would leave them.
-    const closeUncounted = async (clientTradeId: string, closedAt: string) => {
-      dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(clientTradeId, [(await predict()).id]) }));
-      await t.dataSource.query(`UPDATE trades SET status = 'CLOSED', exit_price = 401, exit_time = '2024-03-06T15:00:00Z', fees = 0, pnl = 10, realized_return = 0.0025, success = true, closed_at = $2 WHERE client_trade_id = $1`, [
-        clientTradeId,
-        closedAt,
-      ]);
-    };
-    const place = async (clientTradeId: string) =>
-      (await t.dataSource.query(`SELECT learning_cycle AS cycle, learning_count AS count FROM trades WHERE client_trade_id = $1`, [clientTradeId]))[0];
-
-    const before = await counter();
-    await closeUncounted('left-at-stop', '2024-03-06T15:00:01Z');
-    const restarted = await startTestApp({ database: t.db, worker: false });
-    await restarted.close();
-    expect(restarted.logs).toContain('learning: counted 1 closed trades left uncounted by a process that stopped');
-    const atStart = await place('left-at-stop');
-    expect(atStart.count).toBe((before.tradesSinceLastUpdate % 10) + 1);
-
-    await closeUncounted('left-mid-run', '2024-03-06T15:00:02Z');
-    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('after-left', [(await predict()).id]) }));
-    const next = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'after-left', exitPrice: 401, exitTime: '2024-03-06T15:00:00.000Z' } })).logTradeOutcome;
-    const leftMidRun = await place('left-mid-run');
-    expect([leftMidRun.count, next.learningTrigger.tradesSinceLastUpdate]).toEqual([(atStart.count % 10) + 1, ((atStart.count + 1) % 10) + 1]);
-
-    // A retry of the uncounted close (the lost answer of a stopped process) answers where it was counted.
-    const retried = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'left-mid-run', exitPrice: 401, exitTime: '2024-03-06T15:00:00.000Z' } })).logTradeOutcome;
-    expect(retried).toMatchObject({ trade: { clientTradeId: 'left-mid-run' }, learningTrigger: { tradesSinceLastUpdate: leftMidRun.count }, jobs: [] });
-    expect((await counter()).completedTrades).toBe(before.completedTrades + 3);
   });
 });
 
