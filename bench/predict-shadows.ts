@@ -10,13 +10,11 @@
  *
  *   node -r @swc-node/register bench/predict-shadows.ts      (DATABASE_URL: a Postgres server to use)
  */
-import seedrandom from 'seedrandom';
 import { latencyPercentiles } from '../src/lib/performance';
-import type { TabularTrainingSet } from '../src/plugins/contract';
-import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults } from './lib/report';
+import { featureNamesOf, randomRows, trainTreeModel } from './lib/tree-models';
 
 const WIDTH = 64;
 const TREES = 100;
@@ -24,25 +22,6 @@ const ROUNDS = 9;
 const REQUESTS = 1500;
 const CONCURRENCY = [1, 16];
 const SHADOWS = [0, 1, 3];
-
-function randomRows(rows: number, seed: string): number[][] {
-  const random = seedrandom(seed);
-  return Array.from({ length: rows }, () => Array.from({ length: WIDTH }, () => random() * 2 - 1));
-}
-
-async function trainModel(seed: number): Promise<Uint8Array> {
-  const rows = randomRows(10_000, `bench:shadows:train:${seed}`);
-  const data: TabularTrainingSet = {
-    kind: 'tabular',
-    featureNames: Array.from({ length: WIDTH }, (_, j) => `f${j}`),
-    features: Float32Array.from(rows.flat()),
-    target: Float32Array.from(rows, (row) => row.slice(0, 16).reduce((sum, x) => sum + Math.sin(3 * x), 0)),
-    rows: rows.length,
-  };
-  const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed, threads: 2 };
-  const trained = await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: TREES, early_stopping_rounds: 0, max_depth: 6, subsample: 0.8, seed }), ctx);
-  return trained.artifact.files['model.json'];
-}
 
 const median = (values: number[]) => latencyPercentiles(values).p50;
 
@@ -52,15 +31,15 @@ async function main(): Promise<void> {
     const { dataSource, lifecycle, serving } = bench.app.services;
     const shadowRows = async (model: string): Promise<number> =>
       Number((await dataSource.query(`SELECT count(*) AS n FROM predictions p JOIN registered_models m ON m.id = p.registered_model_id WHERE m.name = $1 AND p.role = 'SHADOW'`, [model]))[0].n);
-    const featureNames = Array.from({ length: WIDTH }, (_, j) => `f${j}`);
-    const models = await Promise.all([0, 1, 2, 3].map(trainModel));
+    const featureNames = featureNamesOf(WIDTH);
+    const models = await Promise.all([0, 1, 2, 3].map((seed) => trainTreeModel(seed, WIDTH, TREES)));
     for (const shadows of SHADOWS) {
       const name = `shadows-${shadows}`;
       await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[0] }, featureNames, activate: true });
       for (let s = 1; s <= shadows; s++) await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[s] }, featureNames });
       await serving.refresh(name);
     }
-    const [features] = randomRows(1, 'bench:shadows:row');
+    const [features] = randomRows(1, WIDTH, 'bench:shadows:row');
     const body = (model: string) => JSON.stringify({ query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }', variables: { input: { model, features } } });
 
     const rows = [];

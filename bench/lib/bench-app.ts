@@ -19,6 +19,8 @@ export interface BenchApp {
   http: HttpServer;
   keys: Record<Role, string>;
   databaseUrl: string;
+  /** KYBERNET_DATA_DIR: the fs artifact store, for another process on the same database. */
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,7 @@ export async function startBenchApp(options: { worker?: boolean; env?: Record<st
     http,
     keys,
     databaseUrl,
+    dataDir,
     async close() {
       await http.close();
       await app.close();

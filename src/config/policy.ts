@@ -60,13 +60,37 @@ const policyShape = z.strictObject({
       max_samples: z.number().int().min(1).default(2000),
     })
     .prefault({}),
+  serving: z
+    .strictObject({
+      /**
+       * A served model's sessions (its ACTIVE version's, and its shadows' where they score on the API)
+       * are unloaded after this long without a request, so that a replica holds the sessions of the
+       * models it serves now rather than of every model it ever served; the next request loads them
+       * again (artifacts re-read and checked). Sessions of versions that leave service are disposed
+       * whatever this says.
+       */
+      session_idle_seconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
+    })
+    .prefault({}),
   shadow_scoring: z
     .strictObject({
+      /**
+       * Where the SHADOW versions score the requests the ACTIVE version answered. 'api': in the API
+       * process that answered, off the answer's path (at sample_rate_under_load while busy). 'workers':
+       * on the processes that work jobs (`kybernet worker`, serve's inline worker), from the predictions
+       * log in batches — every request, and API processes load no shadow sessions and spend nothing on
+       * them; shadow rows then follow the answers by a few seconds. 'api' stays the default: for one
+       * process on a 2-core machine (bench/shadow-placement.ts: c = 32, 2 shadows) it cost no measurable
+       * throughput at its sampling, against about −10 % for the workers scoring every request in the same
+       * process (−13 % for the API scoring every request).
+       */
+      where: z.enum(['api', 'workers']).default('api'),
       /**
        * Share of requests the SHADOW versions score while the server is busy — while the ACTIVE version
        * answers requests in shared batches, i.e. they queue for it. Below that load every request is
        * scored. Shadows then cost a busy server a fraction of their work, and the shadow tester gets
-       * fewer (still random) samples. The same requests for every shadow, chosen by request id.
+       * fewer (still random) samples. The same requests for every shadow, chosen by request id. Only
+       * where = 'api' (workers score every request).
        */
       sample_rate_under_load: fraction.default(0.1),
     })

@@ -5,6 +5,7 @@ import { BarSeriesEntity } from './bar-series.entity';
 import { DatasetEntity } from './dataset.entity';
 import { DriftEventEntity } from './drift-event.entity';
 import { ModelHealthStateEntity } from './model-health-state.entity';
+import { ShadowScoringCursorEntity } from './shadow-scoring-cursor.entity';
 import { ShadowTestEntity } from './shadow-test.entity';
 import { EventEntity } from './event.entity';
 import { JobEntity } from './job.entity';
@@ -42,4 +43,5 @@ export const entities = [
   ShadowTestEntity,
   DriftEventEntity,
   ModelHealthStateEntity,
+  ShadowScoringCursorEntity,
 ];

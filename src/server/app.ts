@@ -37,6 +37,7 @@ import { DriftService } from '../services/drift.service';
 import { HealthService } from '../services/health.service';
 import { OutcomeSignal } from '../services/outcome-signal';
 import { ShadowService } from '../services/shadow.service';
+import { ShadowScoringService } from '../services/shadow-scoring.service';
 import { RlAgentsService } from '../services/rl-agents.service';
 import { RlDecisionAgents } from '../services/rl-decision-agents';
 import { RlLiveAgents } from '../services/rl-live-agents';
@@ -49,6 +50,8 @@ export interface App {
   services: Services;
   queue: JobQueue;
   worker?: JobWorker;
+  /** Scores SHADOW versions from the predictions log (policy.shadow_scoring.where = 'workers'); where jobs are worked. */
+  shadowScoring?: ShadowScoringService;
   reaper: JobReaper;
   /**
    * Tears the services down in reverse, each part a named step (for a shutdown that must say what
@@ -80,7 +83,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const serving = new ServingService(dataSource, registry, families, {
     batchWindowMs: config.env.KYBERNET_BATCH_WINDOW_MS,
     batchMaxRows: config.env.KYBERNET_BATCH_MAX_ROWS,
-    shadowSampleRateUnderLoad: async () => (await policy.current()).document.shadow_scoring.sample_rate_under_load,
+    policy: async () => (await policy.current()).document,
     log,
   });
   lifecycle.setHooks({
@@ -159,8 +162,8 @@ export async function createApp(config: Config, dataSource: DataSource, database
   };
 
   await eventStream.start();
-  // The policy listener first: it forgets the cached policy that the scheduler then re-reads.
-  const stopListeners = [eventStream.onEvent(serving.onEvent), eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(scheduler.onEvent)];
+  // The policy listener first: it forgets the cached policy that serving and the scheduler then re-read.
+  const stopListeners = [eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(serving.onEvent), eventStream.onEvent(scheduler.onEvent)];
   outcomeSignal.start();
   stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
   await listener.start();
@@ -173,7 +176,13 @@ export async function createApp(config: Config, dataSource: DataSource, database
   });
   reaper.start();
   let worker: JobWorker | undefined;
+  let shadowScoring: ShadowScoringService | undefined;
   if (options.worker) {
+    // Where jobs are worked, shadows are scored from the predictions log when the policy says 'workers'.
+    shadowScoring = new ShadowScoringService(dataSource, registry, families, { policy: async () => (await policy.current()).document, log });
+    // Shadow rows of requests whose outcomes are in: new pairs for the shadow tester, as new outcomes would be.
+    shadowScoring.setHooks({ shadowPredictionsDidCommit: (registeredModelId) => shadow.onOutcomes(registeredModelId) });
+    shadowScoring.start();
     worker = new JobWorker(dataSource, events, queue, jobHooks, { heartbeatSeconds: config.env.KYBERNET_JOB_HEARTBEAT_SECONDS, log });
     worker.register('TRAIN', training.runTrainJob);
     for (const kind of ['FULL', 'PARTIAL', 'INCREMENTAL'] as const) worker.register(kind, retraining.runRetrainingJob);
@@ -189,6 +198,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     services,
     queue,
     worker,
+    shadowScoring,
     reaper,
     async close(step = unnamed, closeOptions = {}) {
       await step('the schedules and the job reaper', async () => {
@@ -196,6 +206,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
         await scheduler.stop();
         await reaper.stop();
       });
+      if (shadowScoring) await step('shadow scoring (its batch in hand)', () => shadowScoring.stop());
       if (worker) await step('the job worker (running jobs)', () => worker.stop(closeOptions.jobGraceMs));
       else await step('the job queue', () => queue.stop());
       await step('shadow verdicts and health checks', async () => {

@@ -13,7 +13,7 @@ import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { copyInto, CopyEncoder, float4ArrayFieldBytes } from '../db/binary-copy';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
-import { queryPrepared } from '../db/prepared-query';
+import { queryPrepared, type QuerySession } from '../db/prepared-query';
 import { ConflictError, InvalidInputError, quote } from '../lib/errors';
 import { MicroBatcher } from '../lib/micro-batcher';
 
@@ -178,12 +178,14 @@ export async function copyPredictions(dataSource: DataSource, blocks: AsyncItera
 /**
  * Inserts SHADOW predictions of requests that `activeVersionId` answered, with that answer's features,
  * committed without waiting for the disk: a database crash may lose the latest of them (fewer samples
- * for the shadow tester), never an answer the API gave.
+ * for the shadow tester), never an answer the API gave. A record whose (version, request id) exists
+ * is skipped, so scoring a request again writes nothing. On a held connection (`session`), inside the
+ * caller's transaction.
  */
-export async function insertShadowPredictions(dataSource: DataSource, activeVersionId: string, records: ShadowPredictionRecord[]): Promise<void> {
+export async function insertShadowPredictions(session: QuerySession, activeVersionId: string, records: ShadowPredictionRecord[]): Promise<void> {
   if (records.length === 0) return;
   await queryPrepared(
-    dataSource,
+    session,
     'kybernet_insert_shadow_predictions',
     `INSERT INTO predictions (id, registered_model_id, model_version_id, role, request_id, features, outputs, value, latency_ms)
      SELECT t.id, t.registered_model_id, t.model_version_id, 'SHADOW', t.request_id, a.features, t.outputs::real[], t.value, t.latency_ms

@@ -1,19 +1,29 @@
 /**
- * Prediction serving. For each registered model it holds the ACTIVE version's predictor and every
- * SHADOW version's, loaded once per version (artifacts checked against their SHA-256 on load).
- * Concurrent `predict` calls on one model share a session run (MicroBatcher); their answers then join
- * the prediction log's group commit (PredictionLog: the rows that arrive together are written in one
+ * Prediction serving. For each registered model it serves, it holds the ACTIVE version's predictor
+ * and — where policy.shadow_scoring.where is 'api' — every SHADOW version's, loaded once per version
+ * on the model's first request (artifacts checked against their SHA-256 on load). Concurrent
+ * `predict` calls on one model share a session run (MicroBatcher); their answers then join the
+ * prediction log's group commit (PredictionLog: the rows that arrive together are written in one
  * transaction, each call answered after that commit), so the next session run need not wait for the
  * last one's write. `predictBatch` scores its rows in one session run and writes them in one
- * statement. Shadows score the same
- * rows off the answer's path: once the ACTIVE rows are written, the request's rows join the model's
- * shadow queue, which every SHADOW_WINDOW_MS scores all queued rows with each shadow in turn and writes
- * their predictions in one statement — so shadows cost the answer neither a concurrent session run nor
- * a database round trip of its own (bench/predict-shadows.ts). While requests queue for the ACTIVE
- * version (it answers them in shared batches), the shadows score only a sample of them
- * (policy.shadow_scoring), so that a busy server spends on them a fraction of their work. One
- * `predictions` row is written per version per scored request. After a promotion commits, the served state is rebuilt and swapped in one step, so a
- * request sees either the old ACTIVE or the new one, never a mix.
+ * statement.
+ *
+ * Shadows, where = 'api': they score the same rows off the answer's path: once the ACTIVE rows are
+ * written, the request's rows join the model's shadow queue, which every SHADOW_WINDOW_MS scores all
+ * queued rows with each shadow in turn and writes their predictions in one statement — so shadows cost
+ * the answer neither a concurrent session run nor a database round trip of its own
+ * (bench/predict-shadows.ts). While requests queue for the ACTIVE version (it answers them in shared
+ * batches), the shadows score only a sample of them (policy.shadow_scoring.sample_rate_under_load), so
+ * that a busy server spends on them a fraction of their work. Where = 'workers', this service loads no
+ * shadow and queues nothing: the workers score every ACTIVE row from the predictions log
+ * (shadow-scoring.service.ts). One `predictions` row is written per version per scored request.
+ *
+ * Sessions. After a promotion commits (or the policy changes), the served state is rebuilt and
+ * swapped in one step, so a request sees either the old ACTIVE or the new one, never a mix; sessions
+ * no state holds any more are disposed DISPOSE_DELAY_MS later (requests that began on the old state
+ * finish on it). A model without a request for policy.serving.session_idle_seconds is unloaded and its
+ * sessions disposed; its next request loads it again. A session is never disposed while a served
+ * state or a load still running (not yet swapped in) holds it.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -24,6 +34,7 @@ import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelN
 import { MicroBatcher } from '../lib/micro-batcher';
 import { decodePackedRows } from '../lib/packed-rows';
 import { randomUuids } from '../lib/random-uuids';
+import type { Policy } from '../config/policy';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES } from './event-types';
@@ -94,8 +105,14 @@ interface ServedModel {
   shadows: LoadedVersion[];
   /** Concurrent predict calls share a session run; their rows then join the log's group commit. */
   scorer: MicroBatcher<QueuedRow, ScoredRow>;
-  /** Rows the ACTIVE version answered, waiting to be scored by the shadows (none without shadows). */
+  /** Rows the ACTIVE version answered, waiting to be scored by the shadows (none without shadows here). */
   shadowQueue?: MicroBatcher<QueuedRow, void>;
+}
+
+/** Requests of a served model: running now, and when the last one ended (performance.now()). */
+interface ModelUsage {
+  inFlight: number;
+  lastUsedAt: number;
 }
 
 interface QueuedRow {
@@ -114,7 +131,11 @@ interface ScoredRow {
 export const MAX_BATCH_ROWS = 10_000;
 /** Rows of a batch call scored per session run, each part written while the next is scored. */
 const BATCH_PART_ROWS = 2_000;
+/** How long a replaced state's sessions stay open for the requests that began on it. */
 const DISPOSE_DELAY_MS = 30_000;
+/** Bounds of the pause between two looks for idle models (a quarter of the idle time between them). */
+const IDLE_SWEEP_MIN_MS = 250;
+const IDLE_SWEEP_MAX_MS = 60_000;
 /** How long answered rows gather before the shadows score them together. */
 const SHADOW_WINDOW_MS = 25;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -122,8 +143,10 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 export interface ServingOptions {
   batchWindowMs: number;
   batchMaxRows: number;
-  /** policy.shadow_scoring.sample_rate_under_load: the share of requests shadows score while requests queue for the ACTIVE version. */
-  shadowSampleRateUnderLoad(): Promise<number>;
+  /** The policy in force (PolicyService.current): its serving and shadow_scoring sections. */
+  policy(): Promise<Pick<Policy, 'serving' | 'shadow_scoring'>>;
+  /** DISPOSE_DELAY_MS unless given. */
+  disposeDelayMs?: number;
   log?: (message: string) => void;
 }
 
@@ -191,6 +214,11 @@ export function batchRows(input: PredictBatchInput, signature: ModelSignature, f
   return { values, rows: rows.length };
 }
 
+/** Loads the predictor of `version` from its artifacts (checked against their SHA-256). */
+export async function loadPredictor(registry: RegistryService, families: FamilyRegistry, version: ModelVersionEntity): Promise<Predictor> {
+  return families.get(version.family).load(await registry.loadArtifact(version));
+}
+
 /** Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the same requests. */
 export function sampledForShadows(requestId: string, rate: number): boolean {
   if (rate >= 1) return true;
@@ -203,6 +231,16 @@ export function sampledForShadows(requestId: string, rate: number): boolean {
 export class ServingService {
   private readonly served = new Map<string, Promise<ServedModel>>();
   private readonly predictors = new Map<string, Promise<Predictor>>();
+  /**
+   * The version ids each load prepares predictors of (added before each is prepared), by its promise:
+   * what a served state holds, known synchronously even while it is loading.
+   */
+  private readonly holdings = new WeakMap<Promise<ServedModel>, ReadonlySet<string>>();
+  /** The holdings of refreshes still loading: in use, though not yet in `served`. */
+  private readonly refreshing = new Set<ReadonlySet<string>>();
+  private readonly usage = new Map<string, ModelUsage>();
+  private idleSweep?: NodeJS.Timeout;
+  private closed = false;
   private readonly log: (message: string) => void;
   private readonly predictionLog: PredictionLog;
 
@@ -216,8 +254,11 @@ export class ServingService {
     this.predictionLog = new PredictionLog(dataSource);
   }
 
-  async predict(input: PredictInput): Promise<PredictionResult> {
-    const served = await this.servedModel(input.model);
+  predict(input: PredictInput): Promise<PredictionResult> {
+    return this.using(input.model, (served) => this.predictWith(served, input));
+  }
+
+  private async predictWith(served: ServedModel, input: PredictInput): Promise<PredictionResult> {
     const { signature } = served.active.predictor;
     const row = new Float32Array(signature.inputWidth);
     encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
@@ -230,7 +271,7 @@ export class ServingService {
     const logged = await this.predictionLog.append(record);
     if (!logged.written) throw this.requestIdTaken(served, queued.requestId);
     const busy = scored.shared || logged.groupRows > 1;
-    if (served.shadowQueue && sampledForShadows(queued.requestId, busy ? await this.options.shadowSampleRateUnderLoad() : 1)) void served.shadowQueue.submit(queued);
+    if (served.shadowQueue && sampledForShadows(queued.requestId, busy ? (await this.options.policy()).shadow_scoring.sample_rate_under_load : 1)) void served.shadowQueue.submit(queued);
     return result;
   }
 
@@ -239,8 +280,11 @@ export class ServingService {
    * rows are scored in parts of BATCH_PART_ROWS, each sent to the COPY as soon as it is scored, so the
    * database inserts the first part while the session scores the next.
    */
-  async predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
-    const served = await this.servedModel(input.model);
+  predictBatch(input: PredictBatchInput): Promise<PredictionResult[]> {
+    return this.using(input.model, (served) => this.predictBatchWith(served, input));
+  }
+
+  private async predictBatchWith(served: ServedModel, input: PredictBatchInput): Promise<PredictionResult[]> {
     const { active, model } = served;
     const { signature } = active.predictor;
     const submittedAt = performance.now();
@@ -288,52 +332,83 @@ export class ServingService {
   async prepareVersion(version: ModelVersionEntity): Promise<Predictor> {
     let predictor = this.predictors.get(version.id);
     if (!predictor) {
-      predictor = this.registry.loadArtifact(version).then((artifact) => this.families.get(version.family).load(artifact));
+      predictor = loadPredictor(this.registry, this.families, version);
       this.predictors.set(version.id, predictor);
       predictor.catch(() => this.predictors.delete(version.id));
     }
     return predictor;
   }
 
-  /** Rebuilds a served model from the database and swaps it in; the previous state serves until then. */
+  /**
+   * Rebuilds a served model from the database and swaps it in; the previous state serves until then.
+   * A model unloaded meanwhile (idle) stays unloaded.
+   */
   async refresh(modelName: string): Promise<void> {
     if (!this.served.has(modelName)) return;
-    const next = this.load(modelName);
+    const holding = new Set<string>();
+    this.refreshing.add(holding);
     try {
+      const next = this.load(modelName, holding);
+      this.holdings.set(next, holding);
       await next;
-      this.served.set(modelName, next);
+      if (this.served.has(modelName)) this.served.set(modelName, next);
     } catch (error) {
       if (error instanceof ModelNotReadyError) this.served.delete(modelName);
       else this.log(`serving: kept the previous state of "${modelName}": ${(error as Error).message}`);
+    } finally {
+      // Only now: `served` holds the new state (synchronously after its load settled), so no pass can find its sessions unheld.
+      this.refreshing.delete(holding);
     }
-    this.disposeUnused();
+    setTimeout(() => this.disposeUnused(), this.options.disposeDelayMs ?? DISPOSE_DELAY_MS).unref();
   }
 
-  /** Event-stream listener: reloads a served model when its versions change anywhere. */
+  /** Event-stream listener: reloads a served model when its versions change anywhere, and every served model when the policy changes (where shadows score). */
   readonly onEvent = (event: EventEntity): void => {
-    if (event.modelName && (SERVING_EVENT_TYPES as string[]).includes(event.type)) void this.refresh(event.modelName);
+    if (event.type === 'policy.updated') for (const name of this.served.keys()) void this.refresh(name);
+    else if (event.modelName && (SERVING_EVENT_TYPES as string[]).includes(event.type)) void this.refresh(event.modelName);
   };
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.idleSweep);
     const predictors = await Promise.allSettled([...this.predictors.values()]);
     this.predictors.clear();
     this.served.clear();
     await Promise.all(predictors.map((result) => (result.status === 'fulfilled' ? result.value.dispose() : undefined)));
   }
 
+  /** Runs `work` on the served state of model `name` (loading it on first use), counted as a request of the model while it runs. */
+  private async using<T>(name: string, work: (served: ServedModel) => Promise<T>): Promise<T> {
+    let usage = this.usage.get(name);
+    if (!usage) this.usage.set(name, (usage = { inFlight: 0, lastUsedAt: performance.now() }));
+    usage.inFlight++;
+    try {
+      return await work(await this.servedModel(name));
+    } finally {
+      usage.inFlight--;
+      usage.lastUsedAt = performance.now();
+      if (usage.inFlight === 0 && !this.served.has(name)) this.usage.delete(name);
+    }
+  }
+
   private servedModel(name: string): Promise<ServedModel> {
     let served = this.served.get(name);
     if (!served) {
-      served = this.load(name);
-      this.served.set(name, served);
-      served.catch(() => {
-        if (this.served.get(name) === served) this.served.delete(name);
+      const holding = new Set<string>();
+      const loading = this.load(name, holding);
+      this.holdings.set(loading, holding);
+      this.served.set(name, loading);
+      loading.catch(() => {
+        if (this.served.get(name) === loading) this.served.delete(name);
       });
+      this.scheduleIdleSweep();
+      served = loading;
     }
     return served;
   }
 
-  private async load(name: string): Promise<ServedModel> {
+  /** Loads the served state of model `name`, adding to `holding` each version id before preparing its predictor. */
+  private async load(name: string, holding: Set<string>): Promise<ServedModel> {
     const model = await this.registry.getRegisteredModel(name);
     const versions = await this.dataSource.getRepository(ModelVersionEntity).find({
       where: [
@@ -346,14 +421,17 @@ export class ServingService {
     if (!activeVersion) throw new ModelNotReadyError(`model "${name}" has no ACTIVE version; promote one with promoteModel`, { field: 'model' });
     let activePredictor: Predictor;
     try {
+      holding.add(activeVersion.id);
       activePredictor = await this.prepareVersion(activeVersion);
     } catch (error) {
       if (error instanceof KybernetError && error.code !== 'INTERNAL_SERVER_ERROR') throw error;
       throw new ModelNotReadyError(`the ACTIVE version ${activeVersion.version} of "${name}" cannot be loaded: ${(error as Error).message}`);
     }
     const shadows: LoadedVersion[] = [];
-    for (const version of versions.filter((candidate) => candidate.status === 'SHADOW')) {
+    const shadowsScoreHere = (await this.options.policy()).shadow_scoring.where === 'api';
+    for (const version of versions.filter((candidate) => shadowsScoreHere && candidate.status === 'SHADOW')) {
       try {
+        holding.add(version.id);
         shadows.push({ version, predictor: await this.prepareVersion(version) });
       } catch (error) {
         this.log(`serving: shadow version ${version.version} of "${name}" not loaded: ${(error as Error).message}`);
@@ -464,20 +542,57 @@ export class ServingService {
     return rows.map(() => undefined);
   }
 
-  private disposeUnused(): void {
-    setTimeout(async () => {
-      const inUse = new Set<string>();
-      for (const served of this.served.values()) {
-        const state = await served.catch(() => undefined);
-        if (!state) continue;
-        inUse.add(state.active.version.id);
-        for (const shadow of state.shadows) inUse.add(shadow.version.id);
-      }
-      for (const [versionId, predictor] of this.predictors) {
-        if (inUse.has(versionId)) continue;
-        this.predictors.delete(versionId);
-        void predictor.then((loaded) => loaded.dispose()).catch(() => undefined);
-      }
-    }, DISPOSE_DELAY_MS).unref();
+  /**
+   * Disposes the sessions that neither a served state nor a refresh still loading holds (of
+   * `candidates` only, when given). Synchronous, so that no load can settle and swap in between the
+   * look at what is held and the disposal.
+   */
+  private disposeUnused(candidates?: ReadonlySet<string>): void {
+    const inUse = new Set<string>();
+    for (const served of this.served.values()) for (const versionId of this.holdings.get(served) ?? []) inUse.add(versionId);
+    for (const holding of this.refreshing) for (const versionId of holding) inUse.add(versionId);
+    for (const [versionId, predictor] of this.predictors) {
+      if (inUse.has(versionId) || (candidates && !candidates.has(versionId))) continue;
+      this.predictors.delete(versionId);
+      void predictor.then((loaded) => loaded.dispose()).catch(() => undefined);
+    }
+  }
+
+  /** Looks for idle models every quarter of the idle time (within bounds), while any model is served. */
+  private scheduleIdleSweep(): void {
+    if (this.idleSweep || this.closed) return;
+    void this.options.policy().then(
+      (policy) => {
+        if (this.idleSweep || this.closed) return;
+        const pauseMs = Math.min(IDLE_SWEEP_MAX_MS, Math.max(IDLE_SWEEP_MIN_MS, (policy.serving.session_idle_seconds * 1000) / 4));
+        this.idleSweep = setTimeout(() => {
+          this.idleSweep = undefined;
+          void this.unloadIdle().then(
+            () => this.served.size > 0 && this.scheduleIdleSweep(),
+            (error) => {
+              this.log(`serving: the look for idle models failed: ${(error as Error).message}`);
+              this.scheduleIdleSweep();
+            },
+          );
+        }, pauseMs).unref();
+      },
+      (error) => this.log(`serving: no look for idle models: ${(error as Error).message}`),
+    );
+  }
+
+  /** Unloads the models that had no request for policy.serving.session_idle_seconds, disposing their sessions at once (no request runs on them). */
+  private async unloadIdle(): Promise<void> {
+    const idleSeconds = (await this.options.policy()).serving.session_idle_seconds;
+    const now = performance.now();
+    const released = new Set<string>();
+    for (const [name, served] of this.served) {
+      const usage = this.usage.get(name);
+      if (usage && (usage.inFlight > 0 || now - usage.lastUsedAt < idleSeconds * 1000)) continue;
+      this.served.delete(name);
+      this.usage.delete(name);
+      for (const versionId of this.holdings.get(served) ?? []) released.add(versionId);
+      this.log(`serving: unloaded "${name}" after ${idleSeconds} s without a request`);
+    }
+    if (released.size > 0) this.disposeUnused(released);
   }
 }
