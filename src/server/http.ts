@@ -126,6 +126,9 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
   const schema = await kybernetSchema();
   const app = express();
   const httpServer: Server = createServer(app);
+  httpServer.keepAliveTimeout = env.KYBERNET_HTTP_KEEP_ALIVE_SECONDS * 1000;
+  // Kept above keepAliveTimeout, so that the headers timer is never the one that closes a kept-alive connection.
+  httpServer.headersTimeout = httpServer.keepAliveTimeout + 1000;
   const rateLimiter = keyRateLimiter(env);
   const validationRules = queryLimitRules(env);
   const ws = startGraphQLWs(httpServer, {

@@ -2,9 +2,11 @@
  * Errors as a product gives them: JSON GraphQL errors for bodies that are not JSON, no stack traces
  * unless KYBERNET_DEBUG_ERRORS=true, the same code, reason, field and message over HTTP and
  * graphql-ws, subscriptions that could never deliver refused at once, graphql-ws connections with a
- * wrong key closed with a reason, and FORBIDDEN / UNAUTHENTICATED as HTTP 403 / 401.
+ * wrong key closed with a reason, FORBIDDEN / UNAUTHENTICATED as HTTP 403 / 401, and idle keep-alive
+ * connections kept open past Node's default (KYBERNET_HTTP_KEEP_ALIVE_SECONDS).
  */
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
@@ -217,4 +219,27 @@ describe('HTTP statuses of refusals', () => {
     const unauthenticated = await request(t.http.url, `kyb_${'y'.repeat(43)}`, doc('{ __typename }'));
     expect(unauthenticated.status).toBe(401);
   });
+});
+
+describe('keep-alive connections', () => {
+  it('keeps an idle connection open past Node’s 5 s default, so a client reusing it is answered, not reset', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = () =>
+      new Promise<{ reused: boolean; status: number }>((resolve, reject) => {
+        const body = JSON.stringify({ query: '{ __typename }' });
+        const call = httpRequest(t.http.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${t.keys.viewer}` } }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ reused: call.reusedSocket, status: response.statusCode! }));
+        });
+        call.on('error', reject);
+        call.end(body);
+      });
+    try {
+      expect(await ask()).toEqual({ reused: false, status: 200 });
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      expect(await ask()).toEqual({ reused: true, status: 200 });
+    } finally {
+      agent.destroy();
+    }
+  }, 20_000);
 });
