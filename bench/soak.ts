@@ -44,7 +44,8 @@
  * main thread's, i.e. the server's (the client thread's heap is reported beside it). The warm-up is the first SOAK_WARMUP_MINUTES (default 1,
  * at most a third of the run): JIT, pools, the first sessions and shadows. The verdict fits a
  * least-squares line to the samples after the warm-up: flat when RSS grows less than
- * RSS_FLAT_MB_PER_MINUTE and heap less than HEAP_FLAT_MB_PER_MINUTE.
+ * RSS_FLAT_MB_PER_MINUTE and the heap retained after each major collection (what a leak would grow)
+ * less than HEAP_FLAT_MB_PER_MINUTE; heap used sampled every second, garbage included, is shown beside.
  * Acknowledged vs stored: the ids each answer returned, counted in the tables minute by minute (so the
  * client holds no growing list): predictions, trades executed, trades closed, and the request outcome
  * each closed trade wrote for its prediction.
@@ -54,6 +55,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { linearRegression } from 'simple-statistics';
@@ -413,28 +415,52 @@ function percentiles(latencies: number[]): { p50: number | string; p99: number |
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-/** Least-squares slope (MB per minute) of `series` over the samples after the warm-up. */
-function memoryVerdict(samples: Sample[]): Row[] {
-  const settled = samples.filter((sample) => sample.at >= WARMUP_MINUTES);
-  const span = settled.length > 1 ? settled[settled.length - 1].at - settled[0].at : 0;
-  const note = span < 2 ? ` (${span.toFixed(1)} min after the warm-up: indicative only)` : '';
-  return (
-    [
-      ['RSS (process)', 'rssMb', RSS_FLAT_MB_PER_MINUTE],
-      ['heap used (server)', 'heapMb', HEAP_FLAT_MB_PER_MINUTE],
-    ] as const
-  ).map(([series, field, bound]) => {
-    if (settled.length < 2) return { series, slope_mb_per_minute: '-', bound_mb_per_minute: bound, first_mb: '-', last_mb: '-', verdict: 'no samples after the warm-up' };
-    const { m } = linearRegression(settled.map((sample) => [sample.at, sample[field]]));
+/** The last reading within minute `minute` of the soak ('-' without one). */
+function lastInMinute(points: MemoryPoint[], minute: number): number | string {
+  const inMinute = points.filter((point) => Math.floor(point.at) === minute);
+  return inMinute.length ? inMinute[inMinute.length - 1].mb : '-';
+}
+
+/** A reading of one memory series: minutes since the soak started, and MB. */
+interface MemoryPoint {
+  at: number;
+  mb: number;
+}
+
+/** Least-squares slope (MB per minute) of each series over its points after the warm-up. */
+function memoryVerdict(series: [name: string, points: MemoryPoint[], boundMbPerMinute: number][]): Row[] {
+  return series.map(([name, points, bound]) => {
+    const settled = points.filter((point) => point.at >= WARMUP_MINUTES);
+    if (settled.length < 2) return { series: name, slope_mb_per_minute: '-', bound_mb_per_minute: bound, first_mb: '-', last_mb: '-', verdict: 'no samples after the warm-up' };
+    const span = settled[settled.length - 1].at - settled[0].at;
+    const note = span < 2 ? ` (${span.toFixed(1)} min after the warm-up: indicative only)` : '';
+    const { m } = linearRegression(settled.map((point) => [point.at, point.mb]));
     return {
-      series,
+      series: name,
       slope_mb_per_minute: m,
       bound_mb_per_minute: bound,
-      first_mb: settled[0][field],
-      last_mb: settled[settled.length - 1][field],
+      first_mb: settled[0].mb,
+      last_mb: settled[settled.length - 1].mb,
       verdict: `${m < bound ? 'flat' : 'GROWING'}${note}`,
     };
   });
+}
+
+/**
+ * The server's heap right after each major (mark-sweep-compact) collection: what it retains. Heap used
+ * sampled at other times also counts garbage not collected yet, whose amount rises and falls with the
+ * collector's timing, so its slope says little about a leak.
+ */
+function heapAfterMajorCollections(startsAt: number): { points: MemoryPoint[]; stop(): void } {
+  const points: MemoryPoint[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR || Date.now() < startsAt) continue;
+      points.push({ at: (Date.now() - startsAt) / 60_000, mb: process.memoryUsage().heapUsed / MB });
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return { points, stop: () => observer.disconnect() };
 }
 
 async function main(): Promise<void> {
@@ -450,6 +476,7 @@ async function main(): Promise<void> {
     console.error(`soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s, trade pairs ${PAIRS_PER_SECOND}/s, warm-up ${WARMUP_MINUTES} min`);
 
     const samples: Sample[] = [];
+    const afterGc = heapAfterMajorCollections(startsAt);
     let sampling = false;
     const sampler = setInterval(() => {
       if (sampling || Date.now() < startsAt) return;
@@ -495,6 +522,7 @@ async function main(): Promise<void> {
             pair_p99_ms: pairs.p99,
             rss_mb: inMinute.length ? mean(inMinute.map((sample) => sample.rssMb)) : '-',
             heap_mb: inMinute.length ? mean(inMinute.map((sample) => sample.heapMb)) : '-',
+            heap_after_gc_mb: lastInMinute(afterGc.points, message.minute),
             client_heap_mb: message.clientHeapMb,
             http_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.httpConnections)) : '-',
             pg_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.pgConnections)) : '-',
@@ -527,7 +555,12 @@ async function main(): Promise<void> {
     const jobs: { kind: string; status: string; n: number }[] = await services.dataSource.query(`SELECT kind, status, count(*)::int AS n FROM jobs GROUP BY kind, status ORDER BY kind, status`);
     const drift: { severity: string; n: number }[] = await services.dataSource.query(`SELECT severity, count(*)::int AS n FROM drift_events GROUP BY severity ORDER BY severity`);
     const failedJobs: { kind: string; error: string }[] = await services.dataSource.query(`SELECT kind, error FROM jobs WHERE status = 'FAILED' ORDER BY finished_at LIMIT ${KEPT_MESSAGES}`);
-    const memory = memoryVerdict(samples);
+    afterGc.stop();
+    const memory = memoryVerdict([
+      ['RSS (process)', samples.map((sample) => ({ at: sample.at, mb: sample.rssMb })), RSS_FLAT_MB_PER_MINUTE],
+      ['heap after major GCs (server)', afterGc.points, HEAP_FLAT_MB_PER_MINUTE],
+      ['heap used, sampled (server; garbage included)', samples.map((sample) => ({ at: sample.at, mb: sample.heapMb })), HEAP_FLAT_MB_PER_MINUTE],
+    ]);
 
     printTable(`soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s and trade pairs ${PAIRS_PER_SECOND}/s open-loop (latency from the scheduled time), per minute`, rows);
     printTable('acknowledged by the server vs stored', acknowledged);
