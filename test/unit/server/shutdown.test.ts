@@ -4,6 +4,7 @@ import { onShutdownSignal, type ShutdownStep } from '../../../src/server/shutdow
 /** Installs a shutdown on a private signal source; resolves with the exit code and what was logged. */
 function harness(teardown: (step: ShutdownStep) => Promise<void>, timeoutMs = 1_000) {
   const signals = new EventEmitter();
+  const clock = { ms: 0 };
   const logged: string[] = [];
   let exited!: (code: number) => void;
   const exit = new Promise<number>((resolve) => (exited = resolve));
@@ -11,13 +12,14 @@ function harness(teardown: (step: ShutdownStep) => Promise<void>, timeoutMs = 1_
   onShutdownSignal(teardown, {
     timeoutMs,
     signals,
+    now: () => clock.ms,
     log: (message) => logged.push(message),
     exit: (code) => {
       codes.push(code);
       exited(code);
     },
   });
-  return { signals, logged, exit, codes };
+  return { signals, logged, exit, codes, clock };
 }
 
 const never = () => new Promise<void>(() => {});
@@ -61,6 +63,7 @@ it('names the step still running when the bound passes, and exits 1', async () =
 it('exits at once on a second signal, with the signal’s code', async () => {
   const h = harness(async (step) => step('the job worker (running jobs)', never), 60_000);
   h.signals.emit('SIGINT');
+  h.clock.ms += 800;
   h.signals.emit('SIGINT');
   expect(await h.exit).toBe(130);
   expect(h.logged).toEqual(['SIGINT: shutting down (within 60 s; Ctrl-C again to exit at once)', 'SIGINT again: exiting at once']);
@@ -71,4 +74,16 @@ it('answers SIGTERM after SIGINT with 143', async () => {
   h.signals.emit('SIGINT');
   h.signals.emit('SIGTERM');
   expect(await h.exit).toBe(143);
+});
+
+it('takes the same signal again within half a second as the same Ctrl-C (the terminal’s and the one npm run forwards), and shuts down', async () => {
+  let finish!: () => void;
+  const h = harness(async (step) => step('the embedded Postgres', () => new Promise<void>((resolve) => (finish = resolve))), 60_000);
+  h.signals.emit('SIGINT');
+  h.clock.ms += 3;
+  h.signals.emit('SIGINT');
+  finish();
+  expect(await h.exit).toBe(0);
+  expect(h.codes).toEqual([0]);
+  expect(h.logged).toEqual(['SIGINT: shutting down (within 60 s; Ctrl-C again to exit at once)']);
 });
