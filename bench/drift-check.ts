@@ -19,6 +19,7 @@ import { xgboostFamily } from '../src/plugins/xgboost';
 import { insertPredictions } from '../src/services/prediction-log';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
+import { runBench } from './lib/entry';
 
 const WIDTH = 64;
 const ROWS = 100_000;
@@ -150,7 +151,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${writeResults('drift-check', { features: WIDTH, rows: ROWS, runs: RUNS, summarizeMs: summarize.ms, windows: results, service })}`);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -14,6 +14,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { latencyPercentiles } from '../src/lib/performance';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
+import { runBench } from './lib/entry';
 
 const CASE_SECONDS = 8;
 const ATTACKERS = 3;
@@ -120,7 +121,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

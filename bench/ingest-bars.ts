@@ -20,6 +20,7 @@ import { openDatabase } from '../src/db/data-source';
 import { TIMEFRAME_MS, type Bar } from '../src/lib/bars';
 import { BarsService } from '../src/services/bars.service';
 import { printTable, writeResults, type Row } from './lib/report';
+import { runBench } from './lib/entry';
 
 const SYMBOLS = 20;
 const BARS_PER_SYMBOL = 50_000;
@@ -144,7 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -10,6 +10,7 @@ import { openDatabase } from '../src/db/data-source';
 import { EventsService } from '../src/services/events.service';
 import { createJobQueue } from '../src/services/job-queue';
 import { JobWorker } from '../src/services/job-worker';
+import { runBench } from './lib/entry';
 
 async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
@@ -29,7 +30,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -18,6 +18,7 @@ import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults, type Row } from './lib/report';
+import { runBench } from './lib/entry';
 
 const JOBS = Number(process.argv[2] ?? 400);
 const CONFIGURATIONS = [
@@ -106,7 +107,4 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${path}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -12,6 +12,7 @@ import { latencyPercentiles } from '../src/lib/performance';
 import { ApiKeysService } from '../src/services/api-keys.service';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
+import { runBench } from './lib/entry';
 
 const ROUNDS = 5;
 const CALLS = { 1: 3_000, 32: 20_000 } as const;
@@ -70,7 +71,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -14,6 +14,7 @@ import { generateSyntheticMarket } from '../src/lib/synthetic-market';
 import type { Bar } from '../src/lib/bars';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults, type Row } from './lib/report';
+import { runBench } from './lib/entry';
 
 const SYMBOLS = Array.from({ length: 10 }, (_, i) => `SYN_${String(i).padStart(2, '0')}`);
 const BARS = 5_000;
@@ -68,7 +69,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -11,6 +11,7 @@ import seedrandom from 'seedrandom';
 import { loadOnnxPredictor } from '../src/plugins/onnx/predictor';
 import { xgboostArtifact } from '../src/plugins/xgboost/artifact';
 import { Booster, DMatrix } from '../src/plugins/xgboost/native';
+import { runBench } from './lib/entry';
 
 const WIDTH = 64;
 const TREES = 100;
@@ -119,7 +120,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -17,6 +17,7 @@ import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults } from './lib/report';
+import { runBench } from './lib/entry';
 
 const WIDTH = 64;
 const TREES = 100;
@@ -144,7 +145,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

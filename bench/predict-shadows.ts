@@ -15,6 +15,7 @@ import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults } from './lib/report';
 import { featureNamesOf, randomRows, trainTreeModel } from './lib/tree-models';
+import { runBench } from './lib/entry';
 
 const WIDTH = 64;
 const TREES = 100;
@@ -85,7 +86,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

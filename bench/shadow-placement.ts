@@ -28,6 +28,7 @@ import { startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults, type Row } from './lib/report';
 import { featureNamesOf, randomRows, trainTreeModel } from './lib/tree-models';
+import { runBench } from './lib/entry';
 
 const WIDTH = 64;
 const TREES = 100;
@@ -167,7 +168,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

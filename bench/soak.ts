@@ -56,12 +56,13 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker, parentPort } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { linearRegression } from 'simple-statistics';
 import { latencyPercentiles } from '../src/lib/performance';
 import type { Services } from '../src/services/container';
 import { startBenchApp } from './lib/bench-app';
+import { runBench } from './lib/entry';
 import { printTable, writeResults, type Row } from './lib/report';
 
 const MINUTES = positive('SOAK_MINUTES', 10);
@@ -595,11 +596,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else if (workerData) {
-  void drive(workerData as ClientSpec);
-}
+runBench(main, (data) => void drive(data as ClientSpec));

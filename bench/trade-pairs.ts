@@ -12,12 +12,13 @@
  *   node -r @swc-node/register bench/trade-pairs.ts      (DATABASE_URL: a Postgres server to use)
  */
 import { Agent, request } from 'node:http';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { Worker, parentPort } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { latencyPercentiles } from '../src/lib/performance';
 import type { TabularTrainingSet } from '../src/plugins/contract';
 import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';
+import { runBench } from './lib/entry';
 import { cpuMsPer, readCpu } from './lib/cpu-time';
 import { printTable, writeResults, type Row } from './lib/report';
 
@@ -156,11 +157,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread) {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else if (workerData) {
-  drive(workerData as PairSpec).then((result) => parentPort!.postMessage(result));
-}
+runBench(main, (data) => void drive(data as PairSpec).then((result) => parentPort!.postMessage(result)));

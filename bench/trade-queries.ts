@@ -13,6 +13,7 @@ import { generateSyntheticMarket } from '../src/lib/synthetic-market';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults, type Row } from './lib/report';
+import { runBench } from './lib/entry';
 
 const TRADES = 100_000;
 const SYMBOLS = 50;
@@ -72,7 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import seedrandom from 'seedrandom';
 import { throwIfAborted, yieldToEventLoop } from '../src/plugins/base/training-loop';
 import { Booster, DMatrix } from '../src/plugins/xgboost/native';
+import { runBench } from './lib/entry';
 
 const ROWS = 200_000;
 const WIDTH = 32;
@@ -169,7 +170,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -214,9 +214,21 @@ export function batchRows(input: PredictBatchInput, signature: ModelSignature, f
   return { values, rows: rows.length };
 }
 
-/** Loads the predictor of `version` from its artifacts (checked against their SHA-256). */
-export async function loadPredictor(registry: RegistryService, families: FamilyRegistry, version: ModelVersionEntity): Promise<Predictor> {
-  return families.get(version.family).load(await registry.loadArtifact(version));
+/**
+ * The predictor of `version` from `cache` (by version id), loaded on first use: its artifacts read
+ * and checked against their SHA-256, and handed to its family. A failed load leaves the cache, so the
+ * next call tries again.
+ */
+export function cachedPredictor(cache: Map<string, Promise<Predictor>>, registry: RegistryService, families: FamilyRegistry, version: ModelVersionEntity): Promise<Predictor> {
+  let predictor = cache.get(version.id);
+  if (!predictor) {
+    predictor = registry.loadArtifact(version).then((artifact) => families.get(version.family).load(artifact));
+    cache.set(version.id, predictor);
+    predictor.catch(() => {
+      if (cache.get(version.id) === predictor) cache.delete(version.id);
+    });
+  }
+  return predictor;
 }
 
 /** Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the same requests. */
@@ -329,14 +341,8 @@ export class ServingService {
   }
 
   /** Loads (and caches) the predictor of `version`, checking its artifacts: the promotion pre-flight. */
-  async prepareVersion(version: ModelVersionEntity): Promise<Predictor> {
-    let predictor = this.predictors.get(version.id);
-    if (!predictor) {
-      predictor = loadPredictor(this.registry, this.families, version);
-      this.predictors.set(version.id, predictor);
-      predictor.catch(() => this.predictors.delete(version.id));
-    }
-    return predictor;
+  prepareVersion(version: ModelVersionEntity): Promise<Predictor> {
+    return cachedPredictor(this.predictors, this.registry, this.families, version);
   }
 
   /**

@@ -28,7 +28,7 @@ import type { Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { insertShadowPredictions, type ShadowPredictionRecord } from './prediction-log';
 import type { RegistryService } from './registry.service';
-import { loadPredictor } from './serving.service';
+import { cachedPredictor } from './serving.service';
 
 /**
  * Extension point. `shadowPredictionsDidCommit` runs after a batch committed that scored requests
@@ -264,13 +264,7 @@ export class ShadowScoringService {
   }
 
   private predictorOf(version: ModelVersionEntity): Promise<Predictor> {
-    let predictor = this.predictors.get(version.id);
-    if (!predictor) {
-      predictor = loadPredictor(this.registry, this.families, version);
-      this.predictors.set(version.id, predictor);
-      predictor.catch(() => this.predictors.delete(version.id));
-    }
-    return predictor;
+    return cachedPredictor(this.predictors, this.registry, this.families, version);
   }
 
   /** Disposes the predictors of versions not in `keep`. Runs between batches only, so none is in use. */
