@@ -1,7 +1,7 @@
 /**
  * Runs a family's training in a worker thread (training-thread.ts) with an AbortSignal and progress.
  * An abort is passed on to the family; a family stuck in a native call is terminated after a grace
- * period.
+ * period. Threads are kept between jobs (see idleThreads).
  */
 import { extname, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -33,6 +33,12 @@ export class TrainingAbortedError extends Error {
 
 const TERMINATE_GRACE_MS = 5_000;
 
+type ThreadMessage =
+  | { type: 'progress'; fraction: number; message?: string }
+  | { type: 'log'; message: string }
+  | { type: 'done'; trained: TrainedModel }
+  | { type: 'error'; error: { message: string; code?: string; reason?: string; details?: Record<string, unknown>; aborted: boolean } };
+
 function threadEntry(): { file: string; execArgv: string[] } {
   const extension = extname(__filename);
   // From source (tests, `npm run bench`) the thread compiles TypeScript on load like its parent.
@@ -46,29 +52,66 @@ function transferList(request: TrainingRequest): ArrayBuffer[] {
   return buffers;
 }
 
-export function runTraining(request: TrainingRequest, callbacks: TrainingCallbacks): Promise<TrainedModel> {
+/**
+ * Threads that finished a job and wait for the next, at most MAX_IDLE_THREADS of them (a worker runs
+ * one or two trainings at once). Idle threads are unref'd, so they never keep a process from exiting.
+ */
+const idleThreads: Worker[] = [];
+const MAX_IDLE_THREADS = 2;
+
+function takeThread(): Worker {
+  const kept = idleThreads.pop();
+  if (kept) {
+    kept.ref();
+    return kept;
+  }
   const { file, execArgv } = threadEntry();
+  const worker = new Worker(file, { execArgv });
+  // A kept thread that dies while idle is simply forgotten.
+  worker.on('exit', () => forget(worker));
+  worker.on('error', () => forget(worker));
+  return worker;
+}
+
+function forget(worker: Worker): void {
+  const index = idleThreads.indexOf(worker);
+  if (index >= 0) idleThreads.splice(index, 1);
+}
+
+function keepOrEnd(worker: Worker): void {
+  if (idleThreads.length >= MAX_IDLE_THREADS) {
+    void worker.terminate();
+    return;
+  }
+  worker.unref();
+  idleThreads.push(worker);
+}
+
+export function runTraining(request: TrainingRequest, callbacks: TrainingCallbacks): Promise<TrainedModel> {
+  const worker = takeThread();
   return new Promise<TrainedModel>((resolvePromise, reject) => {
-    const worker = new Worker(file, { workerData: request, execArgv, transferList: transferList(request) });
     let settled = false;
     let killTimer: NodeJS.Timeout | undefined;
-    const finish = (outcome: () => void) => {
+    /** Settles once; the thread goes back to the idle ones only after a job it finished itself. */
+    const finish = (outcome: () => void, threadIsReusable: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(killTimer);
       callbacks.signal.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
       outcome();
-      void worker.terminate();
+      if (threadIsReusable) keepOrEnd(worker);
+      else void worker.terminate();
     };
     const abortReason = () => String((callbacks.signal.reason as Error)?.message ?? callbacks.signal.reason ?? 'aborted');
     const onAbort = () => {
       worker.postMessage({ type: 'abort', reason: abortReason() });
-      killTimer = setTimeout(() => finish(() => reject(new TrainingAbortedError(abortReason()))), TERMINATE_GRACE_MS);
+      // A family stuck in a native call never answers the abort: its thread is ended, not kept.
+      killTimer = setTimeout(() => finish(() => reject(new TrainingAbortedError(abortReason())), false), TERMINATE_GRACE_MS);
     };
-    if (callbacks.signal.aborted) onAbort();
-    else callbacks.signal.addEventListener('abort', onAbort, { once: true });
-
-    worker.on('message', (message) => {
+    const onMessage = (message: ThreadMessage) => {
       switch (message.type) {
         case 'progress':
           callbacks.onProgress(message.fraction, message.message);
@@ -77,18 +120,24 @@ export function runTraining(request: TrainingRequest, callbacks: TrainingCallbac
           callbacks.onLog?.(message.message);
           break;
         case 'done':
-          finish(() => resolvePromise(message.trained as TrainedModel));
+          finish(() => resolvePromise(message.trained), true);
           break;
         case 'error': {
           const { error } = message;
-          if (callbacks.signal.aborted || error.aborted) finish(() => reject(new TrainingAbortedError(abortReason())));
-          else if (error.code) finish(() => reject(new KybernetError(error.code as ErrorCode, error.message, error.details, error.reason)));
-          else finish(() => reject(new Error(error.message)));
+          if (callbacks.signal.aborted || error.aborted) finish(() => reject(new TrainingAbortedError(abortReason())), true);
+          else if (error.code) finish(() => reject(new KybernetError(error.code as ErrorCode, error.message, error.details, error.reason)), true);
+          else finish(() => reject(new Error(error.message)), true);
           break;
         }
       }
-    });
-    worker.on('error', (error) => finish(() => reject(error)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`training thread exited with code ${code} before finishing`))));
+    };
+    const onError = (error: Error) => finish(() => reject(error), false);
+    const onExit = (code: number) => finish(() => reject(new Error(`training thread exited with code ${code} before finishing`)), false);
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ type: 'train', request }, transferList(request));
+    if (callbacks.signal.aborted) onAbort();
+    else callbacks.signal.addEventListener('abort', onAbort, { once: true });
   });
 }
