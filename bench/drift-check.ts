@@ -11,12 +11,12 @@
 import { randomUUID } from 'node:crypto';
 import seedrandom from 'seedrandom';
 import { DEFAULT_POLICY } from '../src/config/policy';
-import { assessDrift, type DriftRule } from '../src/lib/drift-assessment';
-import { latencyPercentiles } from '../src/lib/performance';
+import { assessDrift, type DriftRule } from '../src/monitoring/drift-assessment';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import { summarizeReference } from '../src/lib/reference';
 import { benjaminiHochberg, ksTwoSample, psi } from '../src/lib/stats';
 import { xgboostFamily } from '../src/plugins/xgboost';
-import { insertPredictions } from '../src/services/prediction-log';
+import { insertPredictions } from '../src/serving/prediction-log';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
 import { runBench } from './lib/entry';

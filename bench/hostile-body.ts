@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { latencyPercentiles } from '../src/lib/performance';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
 import { runBench } from './lib/entry';

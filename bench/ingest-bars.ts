@@ -18,7 +18,7 @@ import seedrandom from 'seedrandom';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '../src/db/data-source';
 import { TIMEFRAME_MS, type Bar } from '../src/lib/bars';
-import { BarsService } from '../src/services/bars.service';
+import { BarsService } from '../src/market/bars.service';
 import { printTable, writeResults, type Row } from './lib/report';
 import { runBench } from './lib/entry';
 

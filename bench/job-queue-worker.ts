@@ -7,9 +7,9 @@
  */
 import 'reflect-metadata';
 import { openDatabase } from '../src/db/data-source';
-import { EventsService } from '../src/services/events.service';
-import { createJobQueue } from '../src/services/job-queue';
-import { JobWorker } from '../src/services/job-worker';
+import { EventsService } from '../src/platform/events/events.service';
+import { createJobQueue } from '../src/platform/jobs/job-queue';
+import { JobWorker } from '../src/platform/jobs/job-worker';
 import { runBench } from './lib/entry';
 
 async function main(): Promise<void> {

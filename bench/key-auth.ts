@@ -8,8 +8,8 @@
  *   node -r @swc-node/register bench/key-auth.ts      (DATABASE_URL: a Postgres server to use)
  */
 import { performance } from 'node:perf_hooks';
-import { latencyPercentiles } from '../src/lib/performance';
-import { ApiKeysService } from '../src/services/api-keys.service';
+import { latencyPercentiles } from '../src/monitoring/performance';
+import { ApiKeysService } from '../src/platform/access/api-keys.service';
 import { startBenchApp } from './lib/bench-app';
 import { printTable, writeResults } from './lib/report';
 import { runBench } from './lib/entry';

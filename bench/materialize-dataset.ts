@@ -8,8 +8,8 @@
  *   node -r @swc-node/register bench/materialize-dataset.ts      (DATABASE_URL: a Postgres server to use)
  */
 import { serializeTable } from '../src/lib/dataset-table';
-import { buildFeatureTable } from '../src/lib/feature-table';
-import { STABLE_HISTORY_BARS } from '../src/lib/features';
+import { buildFeatureTable } from '../src/market/feature-table';
+import { STABLE_HISTORY_BARS } from '../src/market/features';
 import { generateSyntheticMarket } from '../src/lib/synthetic-market';
 import type { Bar } from '../src/lib/bars';
 import { startBenchApp } from './lib/bench-app';

@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import seedrandom from 'seedrandom';
 import { loadOnnxPredictor } from '../src/plugins/onnx/predictor';
-import { xgboostArtifact } from '../src/plugins/xgboost/artifact';
-import { Booster, DMatrix } from '../src/plugins/xgboost/native';
+import { xgboostArtifact } from '../src/plugins/base/xgboost-engine/artifact';
+import { Booster, DMatrix } from '../src/plugins/base/xgboost-engine/native';
 import { runBench } from './lib/entry';
 
 const WIDTH = 64;

@@ -10,8 +10,8 @@
  */
 import { loadavg } from 'node:os';
 import seedrandom from 'seedrandom';
-import { packRows } from '../src/lib/packed-rows';
-import { latencyPercentiles } from '../src/lib/performance';
+import { packRows } from '../src/serving/packed-rows';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import type { TabularTrainingSet } from '../src/plugins/contract';
 import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';

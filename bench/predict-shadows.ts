@@ -10,7 +10,7 @@
  *
  *   node -r @swc-node/register bench/predict-shadows.ts      (DATABASE_URL: a Postgres server to use)
  */
-import { latencyPercentiles } from '../src/lib/performance';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults } from './lib/report';

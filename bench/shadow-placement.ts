@@ -22,8 +22,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { latencyPercentiles } from '../src/lib/performance';
-import { ShadowScoringService } from '../src/services/shadow-scoring.service';
+import { latencyPercentiles } from '../src/monitoring/performance';
+import { ShadowScoringService } from '../src/monitoring/shadow-scoring.service';
 import { startBenchApp, type BenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
 import { printTable, writeResults, type Row } from './lib/report';

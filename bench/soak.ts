@@ -59,8 +59,8 @@ import { PerformanceObserver, constants as perfConstants, type PerformanceEntry 
 import { Worker, parentPort } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { linearRegression } from 'simple-statistics';
-import { latencyPercentiles } from '../src/lib/performance';
-import type { Services } from '../src/services/container';
+import { latencyPercentiles } from '../src/monitoring/performance';
+import type { Services } from '../src/server/container';
 import { startBenchApp } from './lib/bench-app';
 import { runBench } from './lib/entry';
 import { printTable, writeResults, type Row } from './lib/report';

@@ -14,7 +14,7 @@
 import { Agent, request } from 'node:http';
 import { Worker, parentPort } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
-import { latencyPercentiles } from '../src/lib/performance';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import type { TabularTrainingSet } from '../src/plugins/contract';
 import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';

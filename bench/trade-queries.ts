@@ -8,7 +8,7 @@
  *
  *   node -r @swc-node/register bench/trade-queries.ts      (DATABASE_URL: a Postgres server to use)
  */
-import { latencyPercentiles } from '../src/lib/performance';
+import { latencyPercentiles } from '../src/monitoring/performance';
 import { generateSyntheticMarket } from '../src/lib/synthetic-market';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';

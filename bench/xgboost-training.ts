@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import seedrandom from 'seedrandom';
 import { throwIfAborted, yieldToEventLoop } from '../src/plugins/base/training-loop';
-import { Booster, DMatrix } from '../src/plugins/xgboost/native';
+import { Booster, DMatrix } from '../src/plugins/base/xgboost-engine/native';
 import { runBench } from './lib/entry';
 
 const ROWS = 200_000;

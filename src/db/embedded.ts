@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { portIsFree } from '../lib/free-port';
+import { portIsFree } from './free-port';
 import { liveOwner, recordOwner, releaseOwner } from './embedded-owner';
 import { processIsAlive, readPostmaster, removeStalePostmaster } from './postmaster';
 import { startPostgresProcess } from './postgres-process';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { DistributionDrift, DriftSeverity, PerformanceDrift } from '../lib/drift-assessment';
+import type { DistributionDrift, DriftSeverity, PerformanceDrift } from '../monitoring/drift-assessment';
 
 export type RecordedDriftSeverity = Exclude<DriftSeverity, 'NONE'>;
 

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { HealthStatus } from '../lib/model-health';
+import type { HealthStatus } from '../monitoring/model-health';
 
 /** A model's last recorded health, so that a change for the worse is reported (and answered) once. */
 @Entity('model_health_states')

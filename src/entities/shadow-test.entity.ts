@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { ShadowComparison, ShadowDecision } from '../lib/shadow-verdict';
+import type { ShadowComparison, ShadowDecision } from '../monitoring/shadow-verdict';
 
 export type ShadowTestOutcome = 'PROMOTED' | 'REJECTED';
 

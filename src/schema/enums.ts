@@ -7,10 +7,10 @@ import { OUTCOME_SOURCES } from '../entities/request-outcome.entity';
 import { TRADE_STATUSES } from '../entities/trade.entity';
 import { DRIFT_RESPONSES } from '../entities/drift-event.entity';
 import { COLUMN_TYPE_NAMES } from '../lib/dataset-table';
-import { DRIFT_SEVERITIES } from '../lib/drift-assessment';
-import { HEALTH_STATUSES } from '../lib/model-health';
-import { SHADOW_DECISIONS } from '../lib/shadow-verdict';
-import { LABEL_KINDS } from '../lib/labels';
+import { DRIFT_SEVERITIES } from '../monitoring/drift-assessment';
+import { HEALTH_STATUSES } from '../monitoring/model-health';
+import { SHADOW_DECISIONS } from '../monitoring/shadow-verdict';
+import { LABEL_KINDS } from '../market/labels';
 import { MARKET_REGIMES, STRATEGIES } from '../lib/market-vocabulary';
 import { TRADE_SIDES } from '../lib/trade-math';
 

@@ -13,7 +13,7 @@ import { DEFAULT_POLICY } from '../config/policy';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import type { Bar } from '../lib/bars';
 import { NotFoundError } from '../lib/errors';
-import { FEATURE_NAMES } from '../lib/features';
+import { FEATURE_NAMES } from '../market/features';
 import { DEFAULT_SYNTHETIC_REGIMES, generateSyntheticMarket } from '../lib/synthetic-market';
 import type { App } from './app';
 

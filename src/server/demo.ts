@@ -17,7 +17,7 @@ import { DEFAULT_POLICY } from '../config/policy';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { NotFoundError } from '../lib/errors';
 import { FACTOR_NAMES, syntheticFactorMarket, type FactorHour, type FactorRegime } from '../lib/synthetic-factor-market';
-import { mergePolicy, parsePolicy } from '../services/policy.service';
+import { mergePolicy, parsePolicy } from '../platform/policy/policy.service';
 import type { App } from './app';
 import { DEMO_SYMBOL, prepareOrchestratorData, type OrchestratorData } from './demo-orchestrator';
 import type { HttpServer } from './http';

@@ -8,7 +8,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { Presets, SingleBar } from 'cli-progress';
 import { parseTimeframe, type Timeframe } from '../lib/bars';
 import { InvalidInputError } from '../lib/errors';
-import { BarsService } from '../services/bars.service';
+import { BarsService } from '../market/bars.service';
 import { boot } from './boot';
 
 export interface IngestBarsOptions {

@@ -13,9 +13,9 @@ import { tabularOptions, trainTabular, type TabularSplit } from '../base/tabular
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainedModel, TrainingSet } from '../contract';
 import { importOnnxArtifact, ONNX_FILE, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
-import { MODEL_JSON, requireFile, XGBOOST_FORMAT, xgboostArtifact } from '../xgboost/artifact';
-import { boost } from '../xgboost/boosting';
-import { parseXGBoostModel } from '../xgboost/model-json';
+import { MODEL_JSON, requireFile, XGBOOST_FORMAT, xgboostArtifact } from '../base/xgboost-engine/artifact';
+import { boost } from '../base/xgboost-engine/boosting';
+import { parseXGBoostModel } from '../base/xgboost-engine/model-json';
 import { LIGHTGBM_FORMAT, lightgbmArtifact, MODEL_TXT } from './artifact';
 import { engineParams, lightgbmHyperparameters, lightgbmSearchSpace, type LightGBMParams } from './params';
 

@@ -13,8 +13,8 @@
 import { z } from 'zod';
 import { treeTrainingParams } from '../base/hyperparameters';
 import type { SearchSpace } from '../contract';
-import type { XGBoostObjective } from '../xgboost/model-json';
-import type { XGBoostParams } from '../xgboost/params';
+import type { XGBoostObjective } from '../base/xgboost-engine/model-json';
+import type { XGBoostParams } from '../base/xgboost-engine/params';
 
 export const lightgbmHyperparameters = z.strictObject({
   objective: z.enum(['regression', 'binary']).default('regression').describe('regression (squared error) or binary (log loss)'),

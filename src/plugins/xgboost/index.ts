@@ -9,10 +9,10 @@ import { type TabularFit, tabularOptions, trainTabular } from '../base/tabular';
 import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainingSet, TrainedModel } from '../contract';
 import { importOnnxArtifact, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
-import { MODEL_JSON, MODEL_ONNX, requireFile, XGBOOST_FORMAT, xgboostArtifact } from './artifact';
-import { boost, type BoostingRequest } from './boosting';
-import { parseXGBoostModel, type XGBoostObjective } from './model-json';
-import { xgboostHyperparameters, xgboostSearchSpace, type XGBoostParams } from './params';
+import { MODEL_JSON, MODEL_ONNX, requireFile, XGBOOST_FORMAT, xgboostArtifact } from '../base/xgboost-engine/artifact';
+import { boost, type BoostingRequest } from '../base/xgboost-engine/boosting';
+import { parseXGBoostModel, type XGBoostObjective } from '../base/xgboost-engine/model-json';
+import { xgboostHyperparameters, xgboostSearchSpace, type XGBoostParams } from '../base/xgboost-engine/params';
 
 /** A version trained here or imported from XGBoost JSON, or an imported ONNX model: each is served from its model.onnx. */
 async function load(artifact: ModelArtifact): Promise<Predictor> {

@@ -1,7 +1,7 @@
 /** Writes every mutation by an operator or admin key to the audit log, with its outcome (OK or the first error's code). */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { Kind, type OperationDefinitionNode } from 'graphql';
-import type { Context } from '../../resolvers/context';
+import type { Context } from '../../schema/context';
 
 export function auditPlugin(): ApolloServerPlugin<Context> {
   return {

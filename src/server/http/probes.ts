@@ -6,7 +6,7 @@
  *   subscriptions, session swaps and key revocations reach it); 503 otherwise, naming what is not.
  */
 import type { Request, Response } from 'express';
-import type { Services } from '../../services/container';
+import type { Services } from '../container';
 
 const DATABASE_TIMEOUT_MS = 2_000;
 

@@ -4,7 +4,7 @@
  * partial answer keeps 200, as GraphQL over HTTP has it.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Context } from '../../resolvers/context';
+import type { Context } from '../../schema/context';
 
 function answeredAnything(data: Record<string, unknown> | null | undefined): boolean {
   return data != null && Object.values(data).some((value) => value !== null);

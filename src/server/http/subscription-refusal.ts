@@ -5,7 +5,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import type { Context } from '../../resolvers/context';
+import type { Context } from '../../schema/context';
 
 export function subscriptionRefusalPlugin(): ApolloServerPlugin<Context> {
   return {

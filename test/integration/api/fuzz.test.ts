@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { buildSchema, type GraphQLField } from 'graphql';
-import { kybernetSchema } from '../../../src/schema/build';
+import { kybernetSchema } from '../../../src/server/schema';
 import { CreateDatasetDocument, ImportModelDocument, LogTradeExecutionDocument, PredictDocument } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { fuzzedArguments, operationFor, type KnownValues } from '../../helpers/graphql-arbitraries';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ImportModelDocument, PredictBatchDocument, PredictDocument } from '../../generated/graphql';
-import { packRows } from '../../../src/lib/packed-rows';
+import { packRows } from '../../../src/serving/packed-rows';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf, errorOf } from '../../helpers/graphql';
 import { describeWithShared, readSharedJson, readSharedText } from '../../helpers/shared';

@@ -14,7 +14,7 @@ import { Client as PgClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import { openDatabase } from '../../../src/db/data-source';
 import { PgListener } from '../../../src/db/listener';
-import { ApiKeysService, KEY_REVOKED_CLOSE } from '../../../src/services/api-keys.service';
+import { ApiKeysService, KEY_REVOKED_CLOSE } from '../../../src/platform/access/api-keys.service';
 import { ApiKeysDocument, CreateApiKeyDocument, EventsFeedDocument, RevokeApiKeyDocument } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf, errorOf, request, wsClient } from '../../helpers/graphql';

@@ -13,7 +13,7 @@ import { countRows, signal, trainingRows, trainVersion, until } from '../../help
 import { FamilyRegistry } from '../../../src/plugins';
 import type { ModelFamily, Predictor } from '../../../src/plugins/contract';
 import { xgboostFamily } from '../../../src/plugins/xgboost';
-import { ServingService } from '../../../src/services/serving.service';
+import { ServingService } from '../../../src/serving/serving.service';
 
 jest.setTimeout(120_000);
 

@@ -7,7 +7,7 @@
 import { ModelVersionEntity } from '../../../src/entities/model-version.entity';
 import type { DatasetEntity } from '../../../src/entities/dataset.entity';
 import { tableFromRows } from '../../../src/lib/dataset-table';
-import { parseXGBoostModel } from '../../../src/plugins/xgboost/model-json';
+import { parseXGBoostModel } from '../../../src/plugins/base/xgboost-engine/model-json';
 import {
   CreateDatasetDocument,
   CreateRegisteredModelDocument,

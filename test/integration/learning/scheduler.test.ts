@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelVersionEntity } from '../../../src/entities/model-version.entity';
-import type { ScheduleSlot } from '../../../src/services/scheduler';
+import type { ScheduleSlot } from '../../../src/platform/schedules/scheduler';
 import {
   CreateDatasetDocument,
   CreateRegisteredModelDocument,

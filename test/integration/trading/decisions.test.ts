@@ -6,10 +6,10 @@
  */
 import { jStat } from 'jstat';
 import { toTrainingSet } from '../../../src/lib/dataset-table';
-import { buildFeatureTable } from '../../../src/lib/feature-table';
-import { FEATURE_NAMES, computeFeatures } from '../../../src/lib/features';
-import { assessRisk } from '../../../src/lib/risk';
-import { strategyWeights } from '../../../src/lib/strategy-allocation';
+import { buildFeatureTable } from '../../../src/market/feature-table';
+import { FEATURE_NAMES, computeFeatures } from '../../../src/market/features';
+import { assessRisk } from '../../../src/trading/risk';
+import { strategyWeights } from '../../../src/trading/strategy-allocation';
 import { generateSyntheticMarket } from '../../../src/lib/synthetic-market';
 import { xgboostFamily } from '../../../src/plugins/xgboost';
 import {

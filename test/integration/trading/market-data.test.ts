@@ -4,7 +4,7 @@
  * changing later bars in the database changes no feature at an earlier time.
  */
 import type { Bar } from '../../../src/lib/bars';
-import { FEATURE_NAMES, computeFeatures } from '../../../src/lib/features';
+import { FEATURE_NAMES, computeFeatures } from '../../../src/market/features';
 import { generateSyntheticMarket } from '../../../src/lib/synthetic-market';
 import { CreateMaterializedDatasetDocument, IngestBarsDocument, type BarInput } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';

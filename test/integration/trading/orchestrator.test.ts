@@ -7,7 +7,7 @@
  * jobs update every horizon model from the bars stored now.
  */
 import { readBarBatches, type Bar } from '../../../src/lib/bars';
-import { FEATURE_NAMES } from '../../../src/lib/features';
+import { FEATURE_NAMES } from '../../../src/market/features';
 import {
   CreateMaterializedDatasetDocument,
   CreateRegisteredModelDocument,

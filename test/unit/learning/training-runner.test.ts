@@ -2,7 +2,7 @@
  * runTraining keeps its threads between jobs: trainings back to back, a refused one between them,
  * and one aborted by its caller each leave the next training working.
  */
-import { runTraining, TrainingAbortedError, type TrainingRequest } from '../../../src/services/training-runner';
+import { runTraining, TrainingAbortedError, type TrainingRequest } from '../../../src/learning/training-runner';
 import type { TabularTrainingSet } from '../../../src/plugins/contract';
 
 function tabularSet(rows: number): TabularTrainingSet {

@@ -1,8 +1,8 @@
 import seedrandom from 'seedrandom';
 import { DEFAULT_POLICY } from '../../../src/config/policy';
-import { assessDrift, type DriftRule, severityRank } from '../../../src/lib/drift-assessment';
+import { assessDrift, type DriftRule, severityRank } from '../../../src/monitoring/drift-assessment';
 import { InvalidInputError } from '../../../src/lib/errors';
-import type { Outcome } from '../../../src/lib/outcome-scoring';
+import type { Outcome } from '../../../src/monitoring/outcome-scoring';
 import { summarizeReference } from '../../../src/lib/reference';
 
 const rule: DriftRule = { ...DEFAULT_POLICY.drift_detection, critical_win_rate: DEFAULT_POLICY.health.critical_win_rate };

@@ -1,6 +1,6 @@
 import { DEFAULT_POLICY } from '../../../src/config/policy';
-import { assessHealth, type HealthThresholds } from '../../../src/lib/model-health';
-import type { Outcome } from '../../../src/lib/outcome-scoring';
+import { assessHealth, type HealthThresholds } from '../../../src/monitoring/model-health';
+import type { Outcome } from '../../../src/monitoring/outcome-scoring';
 
 const thresholds: HealthThresholds = { ...DEFAULT_POLICY.health, window_trades: 20 };
 

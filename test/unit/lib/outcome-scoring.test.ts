@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { lossName, scoreOutcomes, validationBaseline } from '../../../src/lib/outcome-scoring';
+import { lossName, scoreOutcomes, validationBaseline } from '../../../src/monitoring/outcome-scoring';
 
 describe('scoreOutcomes', () => {
   it('scores a regression model by squared error and trades its sign', () => {

@@ -12,7 +12,7 @@ import {
   rootMeanSquaredError,
   sharpeRatio,
   tradeReturns,
-} from '../../../src/lib/performance';
+} from '../../../src/monitoring/performance';
 
 const pairs = (rows: [number, number][]): PredictionOutcome[] => rows.map(([prediction, outcome]) => ({ prediction, outcome }));
 

@@ -1,4 +1,4 @@
-import { randomUuids } from '../../../src/lib/random-uuids';
+import { randomUuids } from '../../../src/serving/random-uuids';
 
 describe('randomUuids', () => {
   it('gives distinct version-4 UUIDs whose text spells their bytes', () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { nextIntervalSlot, slotSingletonKey } from '../../../src/lib/schedule-slots';
+import { nextIntervalSlot, slotSingletonKey } from '../../../src/platform/schedules/schedule-slots';
 
 const HOUR = 3_600_000;
 

@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { maxDrawdown, sharpeRatio } from '../../../src/lib/performance';
-import { compareShadow, type PromotionThresholds, type ShadowPair, shadowVerdict } from '../../../src/lib/shadow-verdict';
+import { maxDrawdown, sharpeRatio } from '../../../src/monitoring/performance';
+import { compareShadow, type PromotionThresholds, type ShadowPair, shadowVerdict } from '../../../src/monitoring/shadow-verdict';
 import { dieboldMariano } from '../../../src/lib/stats';
 
 const thresholds: PromotionThresholds = { min_samples: 100, max_samples: 2000, min_improvement_pct: 2, max_drawdown_pct: 60, significance: 0.05 };

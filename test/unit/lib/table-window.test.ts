@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { compareCells, tableFromRows, type CellValue, type DatasetTable } from '../../../src/lib/dataset-table';
-import { rowsAfter, trainedOrderRange } from '../../../src/lib/table-window';
+import { rowsAfter, trainedOrderRange } from '../../../src/learning/table-window';
 
 const table = tableFromRows([
   { t: 3, x: 0.3, y: 1 },

@@ -10,7 +10,7 @@ import {
   STABLE_HISTORY_BARS,
   WARMUP_BARS,
   computeFeatures,
-} from '../../../src/lib/features';
+} from '../../../src/market/features';
 import { describeWithShared, readSharedJson } from '../../helpers/shared';
 import { loadSpy } from './spy';
 

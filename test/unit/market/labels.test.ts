@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { computeLabels, forwardDirections, forwardReturns } from '../../../src/lib/labels';
+import { computeLabels, forwardDirections, forwardReturns } from '../../../src/market/labels';
 
 const bars = [100, 110, 99, 99, 120].map((close) => ({ close }));
 

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { type RiskInput, assessRisk } from '../../../src/lib/risk';
+import { type RiskInput, assessRisk } from '../../../src/trading/risk';
 
 // Standard normal constants (scipy.stats.norm): ppf(0.95), pdf(ppf(0.95)), cdf(−0.25), ppf(0.99)
 const Z95 = 1.6448536269514722;

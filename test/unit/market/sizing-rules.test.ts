@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { DEFAULT_SIZING_RULES, type SizingInput, positionSizeMultiplier } from '../../../src/lib/sizing-rules';
+import { DEFAULT_SIZING_RULES, type SizingInput, positionSizeMultiplier } from '../../../src/trading/sizing-rules';
 
 const base: SizingInput = { winProbability: 0.6, payoffRatio: 1.5, currentDrawdown: 0.05, realizedVolatility: 0.2 };
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { MARKET_REGIMES, STRATEGIES } from '../../../src/lib/market-vocabulary';
-import { STRATEGY_REGIME_PRIORS, strategyWeights } from '../../../src/lib/strategy-allocation';
+import { STRATEGY_REGIME_PRIORS, strategyWeights } from '../../../src/trading/strategy-allocation';
 import { DEFAULT_SYNTHETIC_REGIMES } from '../../../src/lib/synthetic-market';
 import { metaStrategyAgent } from '../../../src/plugins/rl/meta-strategy';
 import { positionSizingAgent } from '../../../src/plugins/rl/position-sizing';

@@ -1,8 +1,8 @@
 import { linearRegression, linearRegressionLine, mean, sampleCorrelation, standardDeviation } from 'simple-statistics';
 import { validateBars } from '../../../src/lib/bars';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { FEATURE_NAMES, WARMUP_BARS, computeFeatures } from '../../../src/lib/features';
-import { forwardReturns } from '../../../src/lib/labels';
+import { FEATURE_NAMES, WARMUP_BARS, computeFeatures } from '../../../src/market/features';
+import { forwardReturns } from '../../../src/market/labels';
 import {
   DEFAULT_SYNTHETIC_REGIMES,
   type SyntheticMarket,

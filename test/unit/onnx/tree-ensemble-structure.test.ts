@@ -14,7 +14,7 @@ import { importOnnxArtifact } from '../../../src/plugins/onnx/import';
 import { assembleModel, floatTensorInfo, ML_DOMAIN, node } from '../../../src/plugins/onnx/graph';
 import { checkTreeStructure, MAX_TREE_DEPTH } from '../../../src/plugins/onnx/tree-ensemble-structure';
 import { parseLightGBMModel } from '../../../src/plugins/lightgbm/model-text';
-import { parseXGBoostModel } from '../../../src/plugins/xgboost/model-json';
+import { parseXGBoostModel } from '../../../src/plugins/base/xgboost-engine/model-json';
 import { xgboostFamily } from '../../../src/plugins/xgboost';
 import { chainTree, xgboostJson, type ChildArrays } from '../../helpers/hostile-trees';
 

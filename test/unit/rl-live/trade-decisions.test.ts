@@ -2,7 +2,7 @@
 import type { TradeEntity } from '../../../src/entities/trade.entity';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { metaStrategyReward, positionSizingReward } from '../../../src/plugins/rl';
-import { agentDecisionsOf, decisionJson, metaStrategyTradeReward, positionSizingTradeReward } from '../../../src/services/rl-trade-decisions';
+import { agentDecisionsOf, decisionJson, metaStrategyTradeReward, positionSizingTradeReward } from '../../../src/rl/trade-decisions';
 
 const state = { regime: 'TRENDING', volatility: 'LOW', liquidity: 'HIGH', performance: 'NEUTRAL' };
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { printKybernetSchema } from '../../../src/schema/build';
+import { printKybernetSchema } from '../../../src/server/schema';
 
 describe('src/schema/schema.graphql', () => {
   it('is the schema the resolvers build (run `npm run schema` after changing them)', async () => {

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../../src/lib/errors';
 import type { ModelSignature } from '../../../src/plugins/contract';
-import { encodeRow } from '../../../src/services/serving.service';
+import { encodeRow } from '../../../src/serving/serving.service';
 
 const names = ['a', 'b', 'c'];
 const signature = (allowsMissing: boolean): ModelSignature => ({ task: 'regression', inputWidth: 3, outputs: ['prediction'], allowsMissing });

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { decodePackedRows, packRows } from '../../../src/lib/packed-rows';
+import { decodePackedRows, packRows } from '../../../src/serving/packed-rows';
 import type { ModelSignature } from '../../../src/plugins/contract';
-import { batchRows, checkPackedRows, MAX_BATCH_ROWS } from '../../../src/services/serving.service';
+import { batchRows, checkPackedRows, MAX_BATCH_ROWS } from '../../../src/serving/serving.service';
 
 const signature = (allowsMissing: boolean): ModelSignature => ({ task: 'regression', inputWidth: 2, outputs: ['prediction'], allowsMissing });
 const names = ['a', 'b'];

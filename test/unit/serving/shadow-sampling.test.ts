@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sampledForShadows } from '../../../src/services/serving.service';
+import { sampledForShadows } from '../../../src/serving/serving.service';
 
 describe('sampledForShadows', () => {
   const ids = Array.from({ length: 20_000 }, (_, i) => (i % 2 ? randomUUID() : `order-${i}`));

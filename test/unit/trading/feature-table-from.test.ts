@@ -1,5 +1,5 @@
-import { buildFeatureTable } from '../../../src/lib/feature-table';
-import { FEATURE_NAMES, WARMUP_BARS } from '../../../src/lib/features';
+import { buildFeatureTable } from '../../../src/market/feature-table';
+import { FEATURE_NAMES, WARMUP_BARS } from '../../../src/market/features';
 import { generateSyntheticMarket } from '../../../src/lib/synthetic-market';
 
 describe('buildFeatureTable with `from`', () => {

@@ -1,6 +1,6 @@
-import { checkFeatureSnapshot } from '../../../src/lib/feature-snapshot';
+import { checkFeatureSnapshot } from '../../../src/trading/feature-snapshot';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { buildTradeLogTable, type ClosedTradeRecord } from '../../../src/lib/trade-log-table';
+import { buildTradeLogTable, type ClosedTradeRecord } from '../../../src/market/trade-log-table';
 
 const base: ClosedTradeRecord = {
   id: 't1',

@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../../src/lib/errors';
-import { combineForecasts, probabilityUp } from '../../../src/lib/trade-signal';
+import { combineForecasts, probabilityUp } from '../../../src/trading/trade-signal';
 
 describe('combineForecasts', () => {
   it('turns a regression forecast into Φ(μ/σ) (hand values from the normal table)', () => {

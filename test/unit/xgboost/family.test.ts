@@ -2,8 +2,8 @@ import { InvalidInputError } from '../../../src/lib/errors';
 import { rmse } from '../../../src/lib/metrics';
 import type { TabularTrainingSet, TrainedModel } from '../../../src/plugins/contract';
 import { xgboostFamily } from '../../../src/plugins/xgboost';
-import { Booster, DMatrix } from '../../../src/plugins/xgboost/native';
-import { xgboostHyperparameters, type XGBoostParams } from '../../../src/plugins/xgboost/params';
+import { Booster, DMatrix } from '../../../src/plugins/base/xgboost-engine/native';
+import { xgboostHyperparameters, type XGBoostParams } from '../../../src/plugins/base/xgboost-engine/params';
 import { syntheticSet, trainContext } from './synthetic';
 
 const params = (overrides: Partial<XGBoostParams> = {}): XGBoostParams =>

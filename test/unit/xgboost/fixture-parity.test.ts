@@ -1,7 +1,7 @@
 import { loadOnnxPredictor } from '../../../src/plugins/onnx/predictor';
 import { buildTreeEnsembleModel, ensembleOutputNames } from '../../../src/plugins/onnx/tree-ensemble-model';
-import { parseXGBoostModel } from '../../../src/plugins/xgboost/model-json';
-import { xgboostToEnsemble } from '../../../src/plugins/xgboost/to-ensemble';
+import { parseXGBoostModel } from '../../../src/plugins/base/xgboost-engine/model-json';
+import { xgboostToEnsemble } from '../../../src/plugins/base/xgboost-engine/to-ensemble';
 import { describeWithShared, readSharedText, readSharedJson } from '../../helpers/shared';
 
 interface Expected {

@@ -10,7 +10,7 @@ import {
   regressionMetrics,
   rmse,
 } from '../../../src/lib/metrics';
-import { Booster, DMatrix } from '../../../src/plugins/xgboost/native';
+import { Booster, DMatrix } from '../../../src/plugins/base/xgboost-engine/native';
 
 /**
  * XGBoost's own evaluation of fixed outputs: a booster with no trees predicts the base margin, so its

@@ -1,6 +1,6 @@
 import { xgboostFamily } from '../../../src/plugins/xgboost';
-import { Booster, DMatrix } from '../../../src/plugins/xgboost/native';
-import { xgboostHyperparameters } from '../../../src/plugins/xgboost/params';
+import { Booster, DMatrix } from '../../../src/plugins/base/xgboost-engine/native';
+import { xgboostHyperparameters } from '../../../src/plugins/base/xgboost-engine/params';
 import { syntheticSet, trainContext } from './synthetic';
 
 const TOLERANCE = 1e-5;

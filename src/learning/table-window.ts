@@ -1,0 +1,35 @@
+/**
+ * Windows of a dataset table along its order column: the rows a training used, and the rows that
+ * came after them (what an incremental update learns from). Order values compare as toTrainingSet
+ * sorts them. Pure: no I/O.
+ */
+import { columnIndex, compareCells, type CellValue, type DatasetTable } from '../lib/dataset-table';
+
+export interface OrderRange {
+  first: CellValue;
+  last: CellValue;
+}
+
+/** The first and last order value among the rows that have a target (the rows training uses); null when there are none. */
+export function trainedOrderRange(table: DatasetTable, columns: { target: string; orderBy: string }): OrderRange | null {
+  const target = table.data[columnIndex(table, columns.target, 'targetColumn')];
+  const order = table.data[columnIndex(table, columns.orderBy, 'orderColumn')];
+  let range: OrderRange | null = null;
+  for (let r = 0; r < table.rowCount; r++) {
+    if (target[r] === null || order[r] === null) continue;
+    if (!range) range = { first: order[r], last: order[r] };
+    else {
+      if (compareCells(order[r], range.first) < 0) range.first = order[r];
+      if (compareCells(order[r], range.last) > 0) range.last = order[r];
+    }
+  }
+  return range;
+}
+
+/** The rows whose order value comes strictly after `after`; rows without an order value are left out. */
+export function rowsAfter(table: DatasetTable, orderBy: string, after: CellValue): DatasetTable {
+  const order = table.data[columnIndex(table, orderBy, 'orderColumn')];
+  const keep: number[] = [];
+  for (let r = 0; r < table.rowCount; r++) if (order[r] !== null && compareCells(order[r], after) > 0) keep.push(r);
+  return { columns: table.columns, rowCount: keep.length, data: table.data.map((column) => keep.map((r) => column[r])) };
+}

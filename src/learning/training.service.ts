@@ -1,0 +1,239 @@
+/**
+ * `trainModel`: validates a training request up front (so a bad one is refused with nothing
+ * written), queues a TRAIN job, and — in the worker — trains the family in a worker thread on the
+ * dataset and registers the result as a SHADOW version (ACTIVE too when asked).
+ */
+import { In, Not, type DataSource, type EntityManager } from 'typeorm';
+import type { DatasetEntity } from '../entities/dataset.entity';
+import { ModelVersionEntity, type ModelVersionSource } from '../entities/model-version.entity';
+import { JobEntity } from '../entities/job.entity';
+import type { RegisteredModelEntity } from '../entities/registered-model.entity';
+import { toTrainingSet, type CellValue, type DatasetTable } from '../lib/dataset-table';
+import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
+import { trainedOrderRange } from './table-window';
+import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import type { FamilyRegistry } from '../plugins';
+import type { DatasetsService } from '../registry/datasets.service';
+import type { JobContext } from '../platform/jobs/job-worker';
+import type { JobsService } from '../platform/jobs/jobs.service';
+import type { LifecycleService } from '../registry/lifecycle.service';
+import type { PolicyService } from '../platform/policy/policy.service';
+import type { RegistryService } from '../registry/registry.service';
+import { runTraining, type TrainingCallbacks } from './training-runner';
+
+export interface TrainModelRequest {
+  model: string;
+  dataset: string;
+  targetColumn: string;
+  featureColumns: string[];
+  orderColumn: string;
+  hyperparameters?: Record<string, unknown> | null;
+  activate?: boolean | null;
+  description?: string | null;
+}
+
+export interface VersionTraining {
+  model: RegisteredModelEntity;
+  dataset: DatasetEntity;
+  /** The rows to learn from (for an update: only the new ones). */
+  table: DatasetTable;
+  columns: { targetColumn: string; featureColumns: string[]; orderColumn: string };
+  hyperparameters: Record<string, unknown>;
+  source: ModelVersionSource;
+  /** The version this one continues (`update`) or was retrained from. */
+  parentVersionId?: string | null;
+  /** Update from this artifact with `family.update` instead of training afresh. */
+  previous?: ModelArtifact;
+  description: string;
+  /**
+   * Runs after training, before registration, outside any transaction, with the rows trained on; what it
+   * returns runs inside the transaction that registers the version.
+   */
+  willRegister?(trained: TrainedModel, set: TabularTrainingSet): Promise<((tx: EntityManager, version: ModelVersionEntity) => Promise<void>) | undefined>;
+}
+
+export interface TrainedVersion {
+  version: ModelVersionEntity;
+  rows: number;
+  droppedRows: number;
+  /** First and last order value of the rows trained on (null when an earlier attempt trained). */
+  dataStart: CellValue;
+  dataEnd: CellValue;
+  /** Registered by an earlier attempt of the job. */
+  reused: boolean;
+}
+
+export interface TrainingOptions {
+  threads: number;
+  plugins: string[];
+}
+
+function checkColumns(dataset: DatasetEntity, request: TrainModelRequest): void {
+  const types = new Map(dataset.columns.map((column) => [column.name, column.type]));
+  const known = dataset.columns.map((column) => column.name).join(', ');
+  const need = (name: string, field: string, numeric: boolean) => {
+    const type = types.get(name);
+    if (!type) throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got ${quote(name)}`, { field });
+    if (numeric && type !== 'number' && type !== 'boolean') {
+      throw new InvalidInputError(`expects ${field} ${quote(name)} to be a number or boolean column, but it is ${type}`, { field });
+    }
+  };
+  need(request.targetColumn, 'targetColumn', true);
+  need(request.orderColumn, 'orderColumn', false);
+  if (request.featureColumns.length === 0) throw new InvalidInputError('expects at least one feature column, but got none', { field: 'featureColumns' });
+  if (new Set(request.featureColumns).size !== request.featureColumns.length) {
+    throw new InvalidInputError('expects each feature column once, but some appear twice', { field: 'featureColumns' });
+  }
+  for (const name of request.featureColumns) need(name, 'featureColumns', true);
+  if (request.featureColumns.includes(request.targetColumn)) {
+    throw new InvalidInputError(`expects the target column ${quote(request.targetColumn)} not to be a feature too`, { field: 'featureColumns' });
+  }
+}
+
+export class TrainingService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: RegistryService,
+    private readonly lifecycle: LifecycleService,
+    private readonly datasets: DatasetsService,
+    private readonly jobs: JobsService,
+    private readonly families: FamilyRegistry,
+    private readonly policy: PolicyService,
+    private readonly options: TrainingOptions,
+  ) {}
+
+  /** Queues a TRAIN job for a registered model; an unregistered name is refused, saying how to register it. */
+  async trainModel(request: TrainModelRequest): Promise<JobEntity> {
+    const model = await this.registeredModelToTrain(request.model);
+    const dataset = await this.datasets.getDataset(request.dataset);
+    checkColumns(dataset, request);
+    const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
+    const { retraining } = (await this.policy.current()).document;
+    return this.jobs.enqueue({
+      kind: 'TRAIN',
+      trigger: 'MANUAL',
+      reason: `train ${model.name} on dataset ${dataset.name}`,
+      registeredModelId: model.id,
+      modelName: model.name,
+      payload: {
+        model: model.name,
+        datasetId: dataset.id,
+        targetColumn: request.targetColumn,
+        featureColumns: request.featureColumns,
+        orderColumn: request.orderColumn,
+        hyperparameters,
+        activate: request.activate ?? false,
+        description: request.description ?? '',
+      },
+      timeLimitSeconds: retraining.full_time_limit_seconds,
+      retryLimit: retraining.retry_limit,
+    });
+  }
+
+  /** trainModel adds versions to a model registered first (createRegisteredModel names its family); it never creates one. */
+  private async registeredModelToTrain(name: string): Promise<RegisteredModelEntity> {
+    try {
+      return await this.registry.getRegisteredModel(name);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      const families = this.families
+        .list()
+        .filter((family) => family.kind !== 'policy')
+        .map((family) => family.id);
+      throw new NotFoundError(
+        `no registered model named ${quote(name)}; register it first with createRegisteredModel(input: { name: ${quote(name)}, family: "${families[0]}" }) ` +
+          `(trainable families: ${families.join(', ')}), then call trainModel again`,
+        { field: 'model' },
+      );
+    }
+  }
+
+  /** The TRAIN job handler. */
+  readonly runTrainJob = async (ctx: JobContext): Promise<Record<string, unknown>> => {
+    const payload = ctx.job.payload as unknown as TrainModelRequest & { datasetId: string; hyperparameters: Record<string, unknown> };
+    const model = await this.registry.getRegisteredModel(payload.model);
+    const dataset = await this.datasets.getDataset(payload.datasetId);
+    const trained = await this.trainVersion(ctx, {
+      model,
+      dataset,
+      table: await this.datasets.loadTable(dataset),
+      columns: { targetColumn: payload.targetColumn, featureColumns: payload.featureColumns, orderColumn: payload.orderColumn },
+      hyperparameters: payload.hyperparameters,
+      source: 'TRAINED',
+      description: payload.description ?? '',
+    });
+    const final =
+      payload.activate && trained.version.status === 'SHADOW'
+        ? await this.lifecycle.promoteModel({ model: model.name, version: trained.version.version, reason: 'trained with activate' })
+        : trained.version;
+    return { modelVersionId: final.id, version: final.version, status: final.status, metrics: final.metrics, rows: trained.rows, droppedRows: trained.droppedRows };
+  };
+
+  /**
+   * Trains one version of a model inside a job: a TRAINING version (recorded on the job), the
+   * family's `train` — or `update` from `previous` — in a worker thread with the job's signal and
+   * progress, then registration as SHADOW. Any error fails the version and is rethrown. When an
+   * earlier attempt of the same job already registered its version, that version is returned and
+   * nothing is trained again (an attempt can die between registering and recording its end).
+   */
+  async trainVersion(ctx: JobContext, input: VersionTraining): Promise<TrainedVersion> {
+    const registered = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ jobId: ctx.job.id, status: Not(In(['TRAINING', 'FAILED'])) });
+    if (registered) {
+      ctx.log(`version ${registered.version} was registered by an earlier attempt of this job`);
+      const spec = registered.trainingSpec ?? {};
+      return { version: registered, rows: Number(spec.rows ?? 0), droppedRows: Number(spec.droppedRows ?? 0), dataStart: null, dataEnd: null, reused: true };
+    }
+    const { columns } = input;
+    const { set, droppedRows } = toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
+    const range = trainedOrderRange(input.table, { target: columns.targetColumn, orderBy: columns.orderColumn });
+    const version = await this.registry.beginVersion({
+      registeredModel: input.model,
+      source: input.source,
+      hyperparameters: input.hyperparameters,
+      datasetId: input.dataset.id,
+      parentVersionId: input.parentVersionId ?? null,
+      jobId: ctx.job.id,
+      description: input.description,
+      trainingSpec: { ...columns, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null },
+    });
+    await this.dataSource.getRepository(JobEntity).update({ id: ctx.job.id }, { modelVersionId: version.id });
+    try {
+      ctx.log(`${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`);
+      const trained = await runTraining(
+        {
+          familyId: input.model.family,
+          plugins: this.options.plugins,
+          data: set,
+          params: input.hyperparameters,
+          previous: input.previous,
+          seed: Number(input.hyperparameters.seed ?? 0),
+          threads: this.options.threads,
+        },
+        { signal: ctx.signal, onProgress: ctx.progress, onLog: ctx.log },
+      );
+      // The training thread took the set's buffers; the hook gets the same rows built again.
+      const inTransaction = input.willRegister
+        ? await input.willRegister(trained, toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set)
+        : undefined;
+      const completed = await this.registry.completeVersion(version.id, trained, inTransaction);
+      return { version: completed, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null, reused: false };
+    } catch (error) {
+      await this.registry.failVersion(version.id, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  /** Trains in a worker thread and registers nothing (a tuning trial); `set`'s buffers move to the thread. */
+  trainUnregistered(familyId: string, set: TabularTrainingSet, hyperparameters: Record<string, unknown>, callbacks: TrainingCallbacks): Promise<TrainedModel> {
+    return runTraining(
+      { familyId, plugins: this.options.plugins, data: set, params: hyperparameters, seed: Number(hyperparameters.seed ?? 0), threads: this.options.threads },
+      callbacks,
+    );
+  }
+
+  /** Fails the TRAINING versions a lost attempt of `job` left behind (the `jobAttemptWasLost` hook). */
+  async failOrphanedVersions(job: JobEntity): Promise<void> {
+    const orphans = await this.dataSource.getRepository(ModelVersionEntity).findBy({ jobId: job.id, status: 'TRAINING' });
+    for (const orphan of orphans) await this.registry.failVersion(orphan.id, 'the worker running this training stopped before it finished');
+  }
+}

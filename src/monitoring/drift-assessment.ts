@@ -1,0 +1,234 @@
+/**
+ * How far a model's recent world has moved from the one it was trained on, and how much that matters.
+ * Pure: the caller brings the version's stored reference summary and the recent values.
+ *
+ * Tests (one family, corrected together for multiple testing by Benjamini–Hochberg or Bonferroni):
+ *   - each feature, the model's predictions and the realised outcomes: two-sample KS of the recent
+ *     values against the stored sample, with PSI under the stored bins as the effect size;
+ *   - the win rate (directions called right) against the validation hit rate: one-sided binomial test;
+ *   - the mean loss (squared error, or log loss for binary models) against the validation loss:
+ *     one-sided t-test.
+ *
+ * A test is a finding only when it is significant after the correction AND its effect is large enough:
+ * for a distribution KS statistic ≥ min_ks_statistic or PSI ≥ psi_threshold (on large windows a p-value
+ * alone flags shifts too small to matter); for the win rate a drop of at least min_win_rate_drop; for
+ * the loss an increase of at least min_error_increase_pct percent. A distribution finding is major when
+ * its PSI ≥ major_psi (0.25: the conventional "large shift").
+ *
+ * Severity, the first rule that holds:
+ *   CRITICAL  a performance finding, with the recent win rate below critical_win_rate (the model is failing)
+ *   HIGH      a performance finding; or major shifts on at least high_feature_share of the features;
+ *             or a major shift of the model's predictions
+ *   MEDIUM    a major shift of some feature; or a shift of the predictions or of the outcomes
+ *   LOW       minor shifts of some features only
+ *   NONE      no finding
+ */
+import { InvalidInputError } from '../lib/errors';
+import { scoreOutcomes, type Outcome, type ScoredTask } from './outcome-scoring';
+import type { ReferenceSummary, DistributionSummary } from '../plugins/contract';
+import { measureDrift } from '../lib/reference';
+import { benjaminiHochberg, binomialLowerTail, bonferroni, oneSampleTTestGreater } from '../lib/stats';
+
+export const DRIFT_SEVERITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type DriftSeverity = (typeof DRIFT_SEVERITIES)[number];
+
+export function severityRank(severity: DriftSeverity): number {
+  return DRIFT_SEVERITIES.indexOf(severity);
+}
+
+/** The thresholds of the rule above (policy.drift_detection, plus health.critical_win_rate). */
+export interface DriftRule {
+  ks_test_threshold: number;
+  correction: 'benjamini-hochberg' | 'bonferroni';
+  psi_threshold: number;
+  min_ks_statistic: number;
+  major_psi: number;
+  high_feature_share: number;
+  min_win_rate_drop: number;
+  min_error_increase_pct: number;
+  critical_win_rate: number;
+}
+
+export type DistributionKind = 'feature' | 'prediction' | 'outcome';
+
+export interface DistributionDrift {
+  kind: DistributionKind;
+  name: string;
+  /** Non-missing recent values compared. */
+  count: number;
+  ksStatistic: number;
+  pValue: number;
+  adjustedPValue: number;
+  psi: number;
+  drifted: boolean;
+  major: boolean;
+}
+
+export type PerformanceMetric = 'win_rate' | 'squared_error' | 'log_loss';
+
+export interface PerformanceDrift {
+  metric: PerformanceMetric;
+  /** The validation figure of the version. */
+  reference: number;
+  /** The same figure on the recent outcomes. */
+  current: number;
+  samples: number;
+  pValue: number;
+  adjustedPValue: number;
+  drifted: boolean;
+}
+
+export interface DriftAssessment {
+  severity: DriftSeverity;
+  reasons: string[];
+  distributions: DistributionDrift[];
+  performance: PerformanceDrift[];
+  featureCount: number;
+  driftedFeatures: number;
+  majorFeatures: number;
+}
+
+export interface PerformanceWindow {
+  task: ScoredTask;
+  /** The version's recent predictions with their realised values, oldest first. */
+  outcomes: readonly Outcome[];
+  /** Validation hit rate and mean loss (lib/outcome-scoring `validationBaseline`). */
+  baseline: { hitRate: number | null; meanLoss: number | null };
+}
+
+export interface DriftInput {
+  reference: ReferenceSummary;
+  /** Recent values of each reference feature, in the reference's order (NaN = missing). */
+  features: readonly ArrayLike<number>[];
+  predictions?: ArrayLike<number>;
+  outcomes?: ArrayLike<number>;
+  performance?: PerformanceWindow;
+}
+
+interface PendingTest {
+  pValue: number;
+  effectLargeEnough: boolean;
+  record(adjustedPValue: number, drifted: boolean): void;
+}
+
+function hasValues(values: ArrayLike<number>): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) return true;
+  return false;
+}
+
+const fixed = (value: number, digits = 3) => value.toFixed(digits);
+const pText = (value: number) => (value < 1e-4 ? value.toExponential(1) : value.toFixed(4));
+
+export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment {
+  const { reference } = input;
+  if (input.features.length !== reference.features.length) {
+    throw new InvalidInputError(`features expects one column per reference feature (${reference.features.length}), but got ${input.features.length}`, {
+      field: 'features',
+    });
+  }
+  const distributions: DistributionDrift[] = [];
+  const performance: PerformanceDrift[] = [];
+  const tests: PendingTest[] = [];
+
+  const addDistribution = (kind: DistributionKind, summary: DistributionSummary | undefined, values: ArrayLike<number> | undefined) => {
+    if (!summary || !values || summary.sample.length === 0 || !hasValues(values)) return;
+    const measured = measureDrift(summary, values);
+    const entry: DistributionDrift = {
+      kind,
+      name: summary.name,
+      count: measured.count,
+      ksStatistic: measured.ks.statistic,
+      pValue: measured.ks.pValue,
+      adjustedPValue: measured.ks.pValue,
+      psi: measured.psi,
+      drifted: false,
+      major: false,
+    };
+    distributions.push(entry);
+    tests.push({
+      pValue: entry.pValue,
+      effectLargeEnough: entry.ksStatistic >= rule.min_ks_statistic || entry.psi >= rule.psi_threshold,
+      record: (adjusted, drifted) => {
+        entry.adjustedPValue = adjusted;
+        entry.drifted = drifted;
+        entry.major = drifted && entry.psi >= rule.major_psi;
+      },
+    });
+  };
+  reference.features.forEach((summary, j) => addDistribution('feature', summary, input.features[j]));
+  addDistribution('prediction', reference.predictions, input.predictions);
+  addDistribution('outcome', reference.outcomes, input.outcomes);
+
+  const addPerformance = (metric: PerformanceMetric, baseline: number, current: number, samples: number, pValue: number, effectLargeEnough: boolean) => {
+    const entry: PerformanceDrift = { metric, reference: baseline, current, samples, pValue, adjustedPValue: pValue, drifted: false };
+    performance.push(entry);
+    tests.push({
+      pValue,
+      effectLargeEnough,
+      record: (adjusted, drifted) => {
+        entry.adjustedPValue = adjusted;
+        entry.drifted = drifted;
+      },
+    });
+  };
+  if (input.performance && input.performance.outcomes.length >= 2) {
+    const { task, outcomes, baseline } = input.performance;
+    const scored = scoreOutcomes(task, outcomes);
+    const moved = scored.directions.filter((pair) => pair.outcome !== 0);
+    if (baseline.hitRate !== null && moved.length > 0) {
+      const hits = moved.filter((pair) => Math.sign(pair.prediction) === Math.sign(pair.outcome)).length;
+      const winRate = hits / moved.length;
+      addPerformance('win_rate', baseline.hitRate, winRate, moved.length, binomialLowerTail(hits, moved.length, baseline.hitRate), baseline.hitRate - winRate >= rule.min_win_rate_drop);
+    }
+    if (baseline.meanLoss !== null && baseline.meanLoss > 0) {
+      const test = oneSampleTTestGreater(scored.losses, baseline.meanLoss);
+      const increasePct = (test.mean / baseline.meanLoss - 1) * 100;
+      addPerformance(task === 'binary' ? 'log_loss' : 'squared_error', baseline.meanLoss, test.mean, scored.losses.length, test.pValue, increasePct >= rule.min_error_increase_pct);
+    }
+  }
+
+  if (tests.length > 0) {
+    const pValues = tests.map((test) => test.pValue);
+    const adjusted = rule.correction === 'bonferroni' ? bonferroni(pValues) : benjaminiHochberg(pValues);
+    tests.forEach((test, i) => test.record(adjusted[i], adjusted[i] < rule.ks_test_threshold && test.effectLargeEnough));
+  }
+  return { ...classify(distributions, performance, rule), distributions, performance };
+}
+
+function classify(distributions: DistributionDrift[], performance: PerformanceDrift[], rule: DriftRule): Omit<DriftAssessment, 'distributions' | 'performance'> {
+  const features = distributions.filter((entry) => entry.kind === 'feature');
+  const drifted = features.filter((entry) => entry.drifted).sort((a, b) => b.psi - a.psi);
+  const major = drifted.filter((entry) => entry.major);
+  const prediction = distributions.find((entry) => entry.kind === 'prediction');
+  const outcome = distributions.find((entry) => entry.kind === 'outcome');
+  const failing = performance.filter((entry) => entry.drifted);
+  const winRate = performance.find((entry) => entry.metric === 'win_rate');
+  const counts = { featureCount: features.length, driftedFeatures: drifted.length, majorFeatures: major.length };
+
+  const reasons: string[] = [];
+  for (const entry of failing) {
+    const direction = entry.metric === 'win_rate' ? 'fell' : 'rose';
+    // Four significant digits: a squared error of 0.0001 against 0.00002 must not read "0.0001 from 0.0000".
+    reasons.push(`${entry.metric} ${direction} to ${entry.current.toPrecision(4)} over ${entry.samples} recent outcomes from ${entry.reference.toPrecision(4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`);
+  }
+  if (drifted.length > 0) {
+    const listed = drifted.slice(0, 5).map((entry) => `${entry.name} (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)})`);
+    reasons.push(`${drifted.length} of ${features.length} features shifted, ${major.length} by PSI ≥ ${rule.major_psi}: ${listed.join(', ')}${drifted.length > 5 ? ', …' : ''}`);
+  }
+  for (const entry of [prediction, outcome]) {
+    if (entry?.drifted) reasons.push(`${entry.kind}s shifted (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)}, adjusted p = ${pText(entry.adjustedPValue)})`);
+  }
+
+  let severity: DriftSeverity = 'NONE';
+  if (failing.length > 0 && winRate && winRate.current < rule.critical_win_rate) {
+    severity = 'CRITICAL';
+    reasons.unshift(`win rate ${fixed(winRate.current)} is below the critical ${rule.critical_win_rate}`);
+  } else if (failing.length > 0 || (major.length > 0 && major.length >= rule.high_feature_share * features.length) || prediction?.major) {
+    severity = 'HIGH';
+  } else if (major.length > 0 || prediction?.drifted || outcome?.drifted) {
+    severity = 'MEDIUM';
+  } else if (drifted.length > 0) {
+    severity = 'LOW';
+  }
+  return { severity, reasons, ...counts };
+}

@@ -1,0 +1,79 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { HealthStatus } from './model-health';
+import { HealthStatusEnum } from '../schema/enums';
+import { ModelVersion, RegisteredModel } from '../registry/model.types';
+
+@ObjectType()
+export class LongShortRatio {
+  @Field(() => Int)
+  long!: number;
+
+  @Field(() => Int)
+  short!: number;
+
+  @Field(() => Int)
+  flat!: number;
+
+  @Field(() => Float, { nullable: true, description: 'long / short; null without short calls.' })
+  ratio!: number | null;
+}
+
+@ObjectType({ description: 'Nearest-rank percentiles, in milliseconds.' })
+export class LatencyPercentiles {
+  @Field(() => Float)
+  p50!: number;
+
+  @Field(() => Float)
+  p95!: number;
+
+  @Field(() => Float)
+  p99!: number;
+}
+
+@ObjectType({ description: "The ACTIVE version's health from its recent predictions and outcomes (thresholds in policy.health)." })
+export class ModelHealth {
+  @Field(() => RegisteredModel)
+  registeredModel!: unknown;
+
+  @Field(() => ModelVersion)
+  modelVersion!: unknown;
+
+  @Field(() => HealthStatusEnum)
+  status!: HealthStatus;
+
+  @Field(() => [String], { description: 'Why it is not HEALTHY (for INSUFFICIENT_DATA: the outcomes it has and needs).' })
+  reasons!: string[];
+
+  @Field(() => Int, { description: 'Outcomes the win rate is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.' })
+  outcomesNeeded!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Over the latest policy.health.window_trades outcomes; null until there are that many.' })
+  winRate!: number | null;
+
+  @Field(() => [Float], { description: 'The win rate over each trailing window of window_trades recent outcomes, oldest first.' })
+  rollingWinRate!: number[];
+
+  @Field(() => Float, { nullable: true, description: 'Expected calibration error (binary models).' })
+  calibrationError!: number | null;
+
+  @Field(() => LongShortRatio, { nullable: true })
+  longShort!: LongShortRatio | null;
+
+  @Field(() => LatencyPercentiles, { nullable: true })
+  latency!: LatencyPercentiles | null;
+
+  @Field(() => Int, { description: 'Predictions the ACTIVE version answered.' })
+  predictionCount!: number;
+
+  @Field(() => Int, { description: 'Those with a realised value.' })
+  outcomeCount!: number;
+
+  @Field(() => Int)
+  windowPredictions!: number;
+
+  @Field(() => Int)
+  windowOutcomes!: number;
+
+  @Field()
+  checkedAt!: Date;
+}

@@ -1,0 +1,140 @@
+import { Field, InputType, Int } from 'type-graphql';
+import type { ModelVersionStatus } from '../entities/model-version.entity';
+import { ModelVersionStatusEnum } from '../schema/enums';
+import { JSONObjectScalar } from '../schema/scalars';
+import { INPUT_LIMITS } from '../lib/input-bounds';
+import { Bounded } from '../schema/input-guard';
+
+@InputType()
+export class CreateRegisteredModelInput {
+  @Field()
+  name!: string;
+
+  @Field()
+  family!: string;
+
+  @Field({ nullable: true })
+  description?: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true })
+  tags?: Record<string, string>;
+}
+
+@InputType()
+export class TrainModelInput {
+  @Field({ description: 'The registered model to add a version to (register it first with createRegisteredModel, which names its family).' })
+  model!: string;
+
+  @Field({ description: 'Dataset name (or id).' })
+  dataset!: string;
+
+  @Field()
+  targetColumn!: string;
+
+  @Bounded({ maxItems: INPUT_LIMITS.features })
+  @Field(() => [String])
+  featureColumns!: string[];
+
+  @Field({ description: 'Rows are trained in this order; the validation tail is the latest rows.' })
+  orderColumn!: string;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: "Validated against the family's schema; defaults fill the rest." })
+  hyperparameters?: Record<string, unknown>;
+
+  @Field({ nullable: true, description: 'Promote the new version to ACTIVE when training succeeds.' })
+  activate?: boolean;
+
+  @Field({ nullable: true })
+  description?: string;
+}
+
+@InputType()
+export class ArtifactFileInput {
+  @Bounded({ maxLength: INPUT_LIMITS.filePathLength })
+  @Field({ description: 'A relative path such as "model.json": no "..", no leading "/", no control characters, at most 255 characters.' })
+  path!: string;
+
+  @Bounded({ maxLength: INPUT_LIMITS.fileChars })
+  @Field()
+  contentBase64!: string;
+}
+
+@InputType()
+export class ImportModelInput {
+  @Field({ description: 'Registered model name; created when new.' })
+  name!: string;
+
+  @Field()
+  family!: string;
+
+  @Field({ description: 'e.g. "xgboost-json", "lightgbm-text", "onnx".' })
+  format!: string;
+
+  @Bounded({ maxItems: 64 })
+  @Field(() => [ArtifactFileInput])
+  files!: ArtifactFileInput[];
+
+  @Bounded({ maxItems: INPUT_LIMITS.features })
+  @Field(() => [String])
+  featureNames!: string[];
+
+  @Field({ nullable: true, defaultValue: false })
+  activate!: boolean;
+
+  @Field({ nullable: true })
+  description?: string;
+}
+
+@InputType()
+export class PromoteModelInput {
+  @Field()
+  model!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field({ nullable: true })
+  reason?: string;
+}
+
+@InputType()
+export class RollbackModelInput {
+  @Field()
+  model!: string;
+
+  @Field(() => Int, { nullable: true, description: 'A RETIRED version; by default the one ACTIVE before the current one that was not itself rolled back from (two rollbacks in a row go back two versions).' })
+  version?: number;
+
+  @Field({ nullable: true })
+  reason?: string;
+}
+
+@InputType()
+export class RetireModelInput {
+  @Field()
+  model!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Must be the ACTIVE version; by default it is.' })
+  version?: number;
+
+  @Field({ nullable: true })
+  reason?: string;
+}
+
+@InputType()
+export class ModelVersionFilter {
+  @Field({ nullable: true })
+  model?: string;
+
+  @Field(() => [ModelVersionStatusEnum], { nullable: true })
+  status?: ModelVersionStatus[];
+
+  @Field({ nullable: true })
+  family?: string;
+
+  @Field(() => Int, { nullable: true, description: 'Page size, at most 100.' })
+  first?: number;
+
+  @Field(() => String, { nullable: true })
+  after?: string;
+}

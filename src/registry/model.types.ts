@@ -1,0 +1,206 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import type { ModelVersionSource, ModelVersionStatus } from '../entities/model-version.entity';
+import { PageInfo } from '../schema/common.types';
+import { FamilyKindEnum, ModelVersionSourceEnum, ModelVersionStatusEnum } from '../schema/enums';
+import { JSONObjectScalar, JSONScalar } from '../schema/scalars';
+
+@ObjectType({ description: 'A model family: one trainer/predictor behind the plugin contract.' })
+export class Family {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => FamilyKindEnum)
+  kind!: string;
+
+  @Field()
+  description!: string;
+
+  @Field(() => JSONScalar, { description: 'JSON Schema of the hyperparameters, with their defaults.' })
+  hyperparameterSchema!: unknown;
+
+  @Field(() => [String], { description: 'Formats importModel accepts for this family.' })
+  importFormats!: string[];
+
+  @Field({ description: 'Whether versions can be updated incrementally from their parent.' })
+  supportsUpdate!: boolean;
+}
+
+@ObjectType()
+export class RegisteredModel {
+  @Field(() => ID)
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field()
+  family!: string;
+
+  @Field()
+  description!: string;
+
+  @Field(() => JSONObjectScalar)
+  tags!: Record<string, string>;
+
+  @Field(() => Int, { description: 'Bumped by each promotion, rollback and retirement.' })
+  revision!: number;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+}
+
+@ObjectType()
+export class ModelSignatureType {
+  @Field()
+  task!: string;
+
+  @Field(() => Int)
+  inputWidth!: number;
+
+  @Field(() => [String])
+  outputs!: string[];
+
+  @Field()
+  allowsMissing!: boolean;
+}
+
+@ObjectType()
+export class ArtifactFile {
+  @Field()
+  path!: string;
+
+  @Field()
+  sha256!: string;
+
+  @Field(() => Int)
+  size!: number;
+}
+
+@ObjectType()
+export class FeatureImportance {
+  @Field()
+  feature!: string;
+
+  @Field(() => Float)
+  importance!: number;
+}
+
+@ObjectType()
+export class ModelVersion {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => ModelVersionStatusEnum)
+  status!: ModelVersionStatus;
+
+  @Field(() => ModelVersionSourceEnum)
+  source!: ModelVersionSource;
+
+  @Field()
+  family!: string;
+
+  @Field(() => String, { nullable: true })
+  format!: string | null;
+
+  @Field(() => [String])
+  featureNames!: string[];
+
+  @Field(() => ModelSignatureType, { nullable: true })
+  signature!: ModelSignatureType | null;
+
+  @Field(() => JSONObjectScalar)
+  hyperparameters!: Record<string, unknown>;
+
+  @Field(() => JSONObjectScalar, { description: 'Validation metrics (rmse, mae, r2, directional_accuracy; logloss, auc, accuracy; …).' })
+  metrics!: Record<string, number>;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'What training saw: target, feature and order columns.' })
+  trainingSpec!: Record<string, unknown> | null;
+
+  @Field(() => String, { nullable: true, description: 'Why a FAILED version failed.' })
+  error!: string | null;
+
+  @Field()
+  description!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  statusChangedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  activatedAt!: Date | null;
+}
+
+@ObjectType()
+export class ModelVersionConnection {
+  @Field(() => [ModelVersion])
+  nodes!: ModelVersion[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType()
+export class RegisteredModelConnection {
+  @Field(() => [RegisteredModel])
+  nodes!: RegisteredModel[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType()
+export class MetricComparison {
+  @Field()
+  name!: string;
+
+  @Field(() => Float, { nullable: true })
+  a!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  b!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'b − a' })
+  difference!: number | null;
+}
+
+@ObjectType()
+export class PredictionAgreement {
+  @Field()
+  dataset!: string;
+
+  @Field(() => Int)
+  rows!: number;
+
+  @Field(() => Float, { description: 'Share of rows with the same sign (regression) or class (binary).' })
+  agreementRate!: number;
+
+  @Field(() => Float)
+  meanAbsoluteDifference!: number;
+
+  @Field(() => Float, { nullable: true })
+  correlation!: number | null;
+}
+
+@ObjectType()
+export class ModelComparison {
+  @Field(() => ModelVersion)
+  a!: ModelVersion;
+
+  @Field(() => ModelVersion)
+  b!: ModelVersion;
+
+  @Field(() => [MetricComparison])
+  metrics!: MetricComparison[];
+
+  @Field(() => PredictionAgreement, { nullable: true })
+  agreement!: PredictionAgreement | null;
+}

@@ -1,0 +1,208 @@
+/**
+ * Outcomes: the realised value of each prediction request (`request_outcomes`), and the prediction
+ * log read back with them. A request has one realised value: every version's prediction of it (the
+ * ACTIVE answer and the SHADOW ones) is scored against it, joined on (registered model, request id).
+ *
+ * Two writers: `recordOutcome` for predictions that did not lead to a trade (the same value again
+ * is answered idempotently, a different one is CONFLICT), and `recordTradeOutcomes`, called by
+ * logTradeOutcome in its transaction for the predictions the trade carries. A prediction may inform
+ * several trades; the first outcome written for its request stands, later trades leave it alone.
+ */
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { ModelVersionEntity } from '../entities/model-version.entity';
+import type { PredictionRole } from '../entities/prediction.entity';
+import { RequestOutcomeEntity, type OutcomeSource } from '../entities/request-outcome.entity';
+import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
+import { predictionActual, type TradeResult } from '../lib/trade-math';
+import { isUuid } from '../registry/datasets.service';
+import type { RegistryService } from '../registry/registry.service';
+import type { PredictionResult } from '../serving/serving.service';
+
+export interface OutcomeView {
+  actual: number;
+  source: OutcomeSource;
+  tradeId: string | null;
+  recordedAt: Date;
+}
+
+/** A logged prediction as the API shows it: the serving answer's shape, its role, and its outcome. */
+export interface PredictionView extends PredictionResult {
+  role: PredictionRole;
+  features: (number | null)[];
+  outcome: OutcomeView | null;
+}
+
+export interface PredictionFilter {
+  model?: string | null;
+  version?: number | null;
+  role?: PredictionRole | null;
+  ids?: string[] | null;
+  requestId?: string | null;
+  hasOutcome?: boolean | null;
+  /** created_at bounds, inclusive. */
+  from?: Date | null;
+  to?: Date | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+interface PredictionRow {
+  id: string;
+  registered_model_id: string;
+  model_version_id: string;
+  role: PredictionRole;
+  request_id: string;
+  features: number[];
+  outputs: number[];
+  value: number | null;
+  latency_ms: number;
+  created_at: Date;
+  actual: number | null;
+  source: OutcomeSource | null;
+  trade_id: string | null;
+  recorded_at: Date | null;
+}
+
+const MAX_FILTER_IDS = 100;
+
+function nullIfNaN(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+export class OutcomesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly registry: RegistryService,
+  ) {}
+
+  /** Records the realised value of the request prediction `predictionId` answered. */
+  async recordOutcome(input: { predictionId: string; actual: number }): Promise<PredictionView> {
+    if (!Number.isFinite(input.actual)) {
+      throw new InvalidInputError(`expects actual to be a finite number, but got ${input.actual}`, { field: 'actual' });
+    }
+    const [prediction] = await this.viewsOf([input.predictionId]);
+    if (!prediction) throw new NotFoundError(`no prediction with id ${input.predictionId}; pass an id that predict or tradePrediction returned`, { field: 'predictionId' });
+    const registeredModelId = prediction.modelVersion.registeredModelId;
+    const inserted: unknown[] = await this.dataSource.query(
+      `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source) VALUES ($1, $2, $3, 'RECORDED')
+       ON CONFLICT (registered_model_id, request_id) DO NOTHING RETURNING request_id`,
+      [registeredModelId, prediction.requestId, input.actual],
+    );
+    if (inserted.length === 0) {
+      const existing = await this.dataSource.getRepository(RequestOutcomeEntity).findOneByOrFail({ registeredModelId, requestId: prediction.requestId });
+      if (existing.actual !== input.actual) {
+        throw new ConflictError(
+          `request "${prediction.requestId}" already has the outcome ${existing.actual} (${existing.source}); a request has one realised value, so ${input.actual} cannot replace it`,
+          { field: 'actual' },
+        );
+      }
+    }
+    const [recorded] = await this.viewsOf([input.predictionId]);
+    return recorded;
+  }
+
+  /**
+   * In the transaction closing trades: the outcome of each request their predictions answered — the
+   * value each model predicted, realised over the trade (see lib/trade-math.ts `predictionActual`).
+   * Trades in close order: where two of them carry the same request, the first one's outcome stands,
+   * as does one recorded earlier. Returns how many requests got their outcome now.
+   */
+  async recordTradeOutcomes(tx: EntityManager, closes: { trade: { id: string; predictionIds: string[] }; result: Pick<TradeResult, 'priceReturn'> }[]): Promise<number> {
+    const carried = closes.flatMap(({ trade }, order) => trade.predictionIds.map((predictionId) => ({ order, predictionId })));
+    if (carried.length === 0) return 0;
+    const requests: { ord: number; registered_model_id: string; request_id: string; task: string }[] = await tx.query(
+      `SELECT DISTINCT ON (c.ord, p.registered_model_id, p.request_id) c.ord, p.registered_model_id, p.request_id, v.signature ->> 'task' AS task
+       FROM unnest($1::int[], $2::uuid[]) AS c(ord, prediction_id)
+       JOIN predictions p ON p.id = c.prediction_id JOIN model_versions v ON v.id = p.model_version_id
+       ORDER BY c.ord, p.registered_model_id, p.request_id, (p.role = 'ACTIVE') DESC`,
+      [carried.map((c) => c.order), carried.map((c) => c.predictionId)],
+    );
+    const scored = requests.filter((request) => request.task === 'regression' || request.task === 'binary');
+    if (scored.length === 0) return 0;
+    // One statement: of rows with the same request, the first (in close order) is inserted and the rest skipped.
+    const inserted: unknown[] = await tx.query(
+      `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source, trade_id)
+       SELECT m, r, a, 'TRADE', t FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::uuid[]) AS u(m, r, a, t)
+       ON CONFLICT (registered_model_id, request_id) DO NOTHING RETURNING request_id`,
+      [
+        scored.map((request) => request.registered_model_id),
+        scored.map((request) => request.request_id),
+        scored.map((request) => predictionActual(request.task as 'regression' | 'binary', closes[request.ord].result)),
+        scored.map((request) => closes[request.ord].trade.id),
+      ],
+    );
+    return inserted.length;
+  }
+
+  /** Logged predictions, newest first, each with its request's outcome (null until one is recorded). */
+  async searchPredictions(filter: PredictionFilter): Promise<Page<PredictionView>> {
+    const size = pageSize(filter.first ?? undefined);
+    const where: string[] = [];
+    const parameters: unknown[] = [];
+    const bind = (value: unknown) => `$${parameters.push(value)}`;
+    if (filter.model) {
+      const model = await this.registry.getRegisteredModel(filter.model);
+      where.push(`p.registered_model_id = ${bind(model.id)}`);
+      if (filter.version != null) where.push(`p.model_version_id = ${bind((await this.registry.findVersion(model, filter.version)).id)}`);
+    } else if (filter.version != null) {
+      throw new InvalidInputError('expects model together with version, but got a version alone', { field: 'version' });
+    }
+    if (filter.ids) {
+      if (filter.ids.length > MAX_FILTER_IDS) throw new InvalidInputError(`expects at most ${MAX_FILTER_IDS} ids, but got ${filter.ids.length}`, { field: 'ids' });
+      const bad = filter.ids.find((id) => !isUuid(id));
+      if (bad !== undefined) throw new InvalidInputError(`expects ids to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'ids' });
+      where.push(`p.id = ANY (${bind(filter.ids)}::uuid[])`);
+    }
+    if (filter.role) where.push(`p.role = ${bind(filter.role)}`);
+    if (filter.requestId) where.push(`p.request_id = ${bind(filter.requestId)}`);
+    if (filter.hasOutcome != null) where.push(filter.hasOutcome ? 'o.request_id IS NOT NULL' : 'o.request_id IS NULL');
+    if (filter.from) where.push(`p.created_at >= ${bind(filter.from)}`);
+    if (filter.to) where.push(`p.created_at <= ${bind(filter.to)}`);
+    if (filter.after) {
+      const { sortKey, id } = decodeCursor(filter.after);
+      where.push(`(p.created_at, p.id) < (${bind(new Date(sortKey))}, ${bind(id)})`);
+    }
+    const rows = await this.selectRows(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY p.created_at DESC, p.id DESC LIMIT ${bind(size + 1)}`, parameters);
+    const views = await this.toViews(rows);
+    return toPage(views, size, (view) => encodeCursor(view.createdAt.toISOString(), view.id));
+  }
+
+  private async viewsOf(ids: string[]): Promise<PredictionView[]> {
+    if (!ids.every(isUuid)) return [];
+    return this.toViews(await this.selectRows('WHERE p.id = ANY ($1::uuid[])', [ids]));
+  }
+
+  private selectRows(tail: string, parameters: unknown[]): Promise<PredictionRow[]> {
+    return this.dataSource.query(
+      `SELECT p.id, p.registered_model_id, p.model_version_id, p.role, p.request_id, p.features::float8[] AS features,
+              p.outputs::float8[] AS outputs, p.value, p.latency_ms, p.created_at, o.actual, o.source, o.trade_id, o.recorded_at
+       FROM predictions p
+       LEFT JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id
+       ${tail}`,
+      parameters,
+    );
+  }
+
+  private async toViews(rows: PredictionRow[]): Promise<PredictionView[]> {
+    const versionIds = [...new Set(rows.map((row) => row.model_version_id))];
+    const versions = versionIds.length ? await this.dataSource.getRepository(ModelVersionEntity).findBy({ id: In(versionIds) }) : [];
+    const byId = new Map(versions.map((version) => [version.id, version]));
+    return rows.map((row) => {
+      const version = byId.get(row.model_version_id)!;
+      const names = version.signature?.outputs ?? row.outputs.map((_, i) => `output_${i}`);
+      return {
+        id: row.id,
+        requestId: row.request_id,
+        role: row.role,
+        value: row.value,
+        outputs: names.map((name, i) => ({ name, value: nullIfNaN(row.outputs[i]) })),
+        features: row.features.map(nullIfNaN),
+        latencyMs: row.latency_ms,
+        modelVersion: version,
+        createdAt: row.created_at,
+        outcome: row.actual === null ? null : { actual: row.actual, source: row.source!, tradeId: row.trade_id, recordedAt: row.recorded_at! },
+      };
+    });
+  }
+}
