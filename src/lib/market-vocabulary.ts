@@ -1,5 +1,5 @@
 /**
- * The one vocabulary of market regimes and trading strategies. The rule-based strategy allocation
+ * The one vocabulary of market regimes, trading strategies and label kinds. The rule-based strategy allocation
  * (strategy-allocation.ts), the synthetic market (synthetic-market.ts), the RL agents
  * (plugins/rl/market-state.ts, plugins/rl/meta-strategy.ts) and the GraphQL API all name regimes and
  * strategies with these values, so an answer of one can be fed to another.
@@ -23,3 +23,7 @@ export function isMarketRegime(value: string): value is MarketRegime {
 export function isStrategy(value: string): value is Strategy {
   return (STRATEGIES as readonly string[]).includes(value);
 }
+
+/** What a supervised label of a bar series is (market/labels.ts computes them). */
+export const LABEL_KINDS = ['forward_return', 'direction'] as const;
+export type LabelKind = (typeof LABEL_KINDS)[number];

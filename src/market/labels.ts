@@ -7,9 +7,10 @@
  */
 import type { Bar } from '../lib/bars';
 import { InvalidInputError } from '../lib/errors';
+import { LABEL_KINDS, type LabelKind } from '../lib/market-vocabulary';
 
-export const LABEL_KINDS = ['forward_return', 'direction'] as const;
-export type LabelKind = (typeof LABEL_KINDS)[number];
+export { LABEL_KINDS, type LabelKind };
+
 
 export interface LabelSpec {
   kind: LabelKind;

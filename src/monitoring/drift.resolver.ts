@@ -2,8 +2,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Roo
 import type { DriftEventEntity } from '../entities/drift-event.entity';
 import type { EventEntity } from '../entities/event.entity';
 import type { DriftSeverity } from './drift-assessment';
-import { DriftCheck, DriftEvent, DriftEventConnection, DriftEventFilter } from './drift.types';
-import { DriftSeverityEnum } from '../schema/enums';
+import { DriftCheck, DriftEvent, DriftEventConnection, DriftEventFilter, DriftSeverityEnum } from './drift.types';
 import { Event } from '../platform/events/event.types';
 import { Job } from '../platform/jobs/job.types';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';

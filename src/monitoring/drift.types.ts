@@ -1,9 +1,11 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { DriftResponse } from '../entities/drift-event.entity';
-import type { DriftSeverity } from './drift-assessment';
 import { PageInfo } from '../schema/common.types';
-import { DriftResponseEnum, DriftSeverityEnum } from '../schema/enums';
+import { DriftResponseEnum, enumOf } from '../schema/enums';
+import { DRIFT_SEVERITIES, type DriftSeverity } from './drift-assessment';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';
+
+export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
 
 @ObjectType({ description: 'One distribution (a feature, the predictions or the outcomes) against its training reference.' })
 export class DistributionDrift {

@@ -1,7 +1,13 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { HealthStatus } from './model-health';
-import { HealthStatusEnum } from '../schema/enums';
+import { enumOf } from '../schema/enums';
+import { HEALTH_STATUSES, type HealthStatus } from './model-health';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';
+
+export const HealthStatusEnum = enumOf(
+  HEALTH_STATUSES,
+  'HealthStatus',
+  "A model's health, apart from its lifecycle status; INSUFFICIENT_DATA while it has fewer outcomes than policy.health.window_trades and no figure out of bounds.",
+);
 
 @ObjectType()
 export class LongShortRatio {

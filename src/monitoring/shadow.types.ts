@@ -1,7 +1,9 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { ShadowDecision } from './shadow-verdict';
-import { ShadowDecisionEnum } from '../schema/enums';
+import { enumOf } from '../schema/enums';
+import { SHADOW_DECISIONS, type ShadowDecision } from './shadow-verdict';
 import { ModelVersion } from '../registry/model.types';
+
+export const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
 
 @ObjectType({ description: "One version's record on the requests of a shadow test." })
 export class ShadowArmFigures {

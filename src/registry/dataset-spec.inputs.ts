@@ -1,5 +1,5 @@
 import { Field, InputType, Int } from 'type-graphql';
-import type { LabelKind } from '../market/labels';
+import type { LabelKind } from '../lib/market-vocabulary';
 import { LabelKindEnum } from '../schema/enums';
 
 @InputType()

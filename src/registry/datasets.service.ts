@@ -14,6 +14,7 @@ import {
   type DatasetTable,
 } from '../lib/dataset-table';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
+import { isUuid } from '../lib/ids';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 
@@ -97,8 +98,4 @@ export class DatasetsService {
   async loadTable(dataset: DatasetEntity): Promise<DatasetTable> {
     return deserializeTable(await this.store.get(dataset.storageKey, dataset.sha256));
   }
-}
-
-export function isUuid(value: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }

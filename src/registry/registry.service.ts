@@ -15,7 +15,7 @@ import type { FamilyRegistry } from '../plugins';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from '../platform/events/events.service';
-import { isUuid } from './datasets.service';
+import { isUuid } from '../lib/ids';
 
 const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -4,7 +4,7 @@
  * sizing answer is clamped to.
  */
 import type { Policy } from '../config/policy';
-import type { RiskLimits } from '../trading/risk-limits';
+import type { RiskLimits } from '../lib/risk-limits';
 import { InvalidInputError } from '../lib/errors';
 import type { ZodType } from 'zod';
 

@@ -7,11 +7,7 @@ import { OUTCOME_SOURCES } from '../entities/request-outcome.entity';
 import { TRADE_STATUSES } from '../entities/trade.entity';
 import { DRIFT_RESPONSES } from '../entities/drift-event.entity';
 import { COLUMN_TYPE_NAMES } from '../lib/dataset-table';
-import { DRIFT_SEVERITIES } from '../monitoring/drift-assessment';
-import { HEALTH_STATUSES } from '../monitoring/model-health';
-import { SHADOW_DECISIONS } from '../monitoring/shadow-verdict';
-import { LABEL_KINDS } from '../market/labels';
-import { MARKET_REGIMES, STRATEGIES } from '../lib/market-vocabulary';
+import { LABEL_KINDS, MARKET_REGIMES, STRATEGIES } from '../lib/market-vocabulary';
 import { TRADE_SIDES } from '../lib/trade-math';
 
 /** A GraphQL enum named in upper case whose internal values are the given strings (as stored). */
@@ -47,11 +43,4 @@ export const StrategyEnum = enumOf(STRATEGIES, 'Strategy', 'The trading strategi
 export const LabelKindEnum = enumOf(LABEL_KINDS, 'LabelKind', 'FORWARD_RETURN: close[t+h] / close[t] − 1; DIRECTION: 1 when that return is > 0, else 0.');
 export const DecisionSourceKindEnum = enumOf(['RULE', 'MODEL'] as const, 'DecisionSourceKind', 'Whether a documented rule or a model version answered.');
 export const SignalDirectionEnum = enumOf(['LONG', 'SHORT', 'FLAT'] as const, 'SignalDirection', 'The side the combined forecast favours.');
-export const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
-export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
 export const DriftResponseEnum = enumOf(DRIFT_RESPONSES, 'DriftResponse', 'What a drift event set in motion: LOW is logged, MEDIUM a partial retraining, HIGH a full one, CRITICAL a full one with automatic promotion stopped.');
-export const HealthStatusEnum = enumOf(
-  HEALTH_STATUSES,
-  'HealthStatus',
-  "A model's health, apart from its lifecycle status; INSUFFICIENT_DATA while it has fewer outcomes than policy.health.window_trades and no figure out of bounds.",
-);

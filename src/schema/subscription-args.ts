@@ -3,7 +3,7 @@
  * (BAD_USER_INPUT), or a model or job that does not exist (NOT_FOUND), instead of waiting forever.
  */
 import { InvalidInputError } from '../lib/errors';
-import { isUuid } from '../registry/datasets.service';
+import { isUuid } from '../lib/ids';
 import type { Context } from './context';
 
 export interface SubscriptionArgs {

@@ -1,38 +1,43 @@
+/** Every resolver of the API, room by room in the capability order (the schema is printed sorted, so order here is only for reading). */
 import { ApiKeyResolver } from '../platform/access/api-key.resolver';
+import { EventResolver } from '../platform/events/event.resolver';
+import { JobResolver } from '../platform/jobs/job.resolver';
+import { PolicyResolver } from '../platform/policy/policy.resolver';
 import { DatasetResolver } from '../registry/dataset.resolver';
+import { JobModelsResolver } from '../registry/job-models.resolver';
+import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from '../registry/model.resolver';
+import { PredictionResolver } from '../serving/prediction.resolver';
+import { MarketDataResolver } from '../market/market-data.resolver';
+import { RetrainingResolver } from '../learning/retraining.resolver';
+import { TrainingResolver } from '../learning/training.resolver';
+import { DecisionResolver } from '../trading/decision.resolver';
+import { OutcomeResolver } from '../trading/outcome.resolver';
+import { TradeResolver } from '../trading/trade.resolver';
 import { DriftResolver } from '../monitoring/drift.resolver';
 import { HealthResolver } from '../monitoring/health.resolver';
 import { ShadowResolver } from '../monitoring/shadow.resolver';
-import { DecisionResolver } from '../trading/decision.resolver';
-import { EventResolver } from '../platform/events/event.resolver';
-import { JobResolver } from '../platform/jobs/job.resolver';
-import { MarketDataResolver } from '../market/market-data.resolver';
-import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from '../registry/model.resolver';
-import { OutcomeResolver } from '../trading/outcome.resolver';
-import { PolicyResolver } from '../platform/policy/policy.resolver';
-import { PredictionResolver } from '../serving/prediction.resolver';
-import { RetrainingResolver } from '../learning/retraining.resolver';
 import { RlAgentResolver, RlSnapshotResolver } from '../rl/rl.resolver';
-import { TradeResolver } from '../trading/trade.resolver';
 
 export const resolvers = [
+  ApiKeyResolver,
+  EventResolver,
+  JobResolver,
+  PolicyResolver,
   FamilyResolver,
   RegisteredModelResolver,
   ModelVersionResolver,
   DatasetResolver,
+  JobModelsResolver,
   PredictionResolver,
-  JobResolver,
-  EventResolver,
-  ApiKeyResolver,
-  PolicyResolver,
-  RetrainingResolver,
   MarketDataResolver,
+  RetrainingResolver,
+  TrainingResolver,
   TradeResolver,
   OutcomeResolver,
   DecisionResolver,
-  RlAgentResolver,
-  RlSnapshotResolver,
   ShadowResolver,
   DriftResolver,
   HealthResolver,
+  RlAgentResolver,
+  RlSnapshotResolver,
 ] as const;

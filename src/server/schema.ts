@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
-import { authChecker } from '../platform/access/auth-checker';
+import { authChecker } from './auth-checker';
 import { resolvers } from './resolvers';
 import { checkInputBounds } from '../schema/input-guard';
 

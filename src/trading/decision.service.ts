@@ -17,7 +17,7 @@ import { InvalidInputError, ModelNotReadyError, NotFoundError, quote, refuse } f
 import { checkFeatureSnapshot, type FeatureSnapshotValues } from './feature-snapshot';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime, type Strategy } from '../lib/market-vocabulary';
 import { assessRisk, type RiskAssessment } from './risk';
-import { clampPositionSize, describeCuts, type ClampedSizing, type RiskLimits } from './risk-limits';
+import { clampPositionSize, describeCuts, type ClampedSizing, type RiskLimits } from '../lib/risk-limits';
 import { DEFAULT_SIZING_RULES, positionSizeMultiplier, type PositionSize } from './sizing-rules';
 import { DEFAULT_WEIGHT_FLOOR, strategyWeights, type StrategyWeightReason } from './strategy-allocation';
 import { combineForecasts, type HorizonForecast, type TradeSignal } from './trade-signal';

@@ -15,7 +15,7 @@ import { RequestOutcomeEntity, type OutcomeSource } from '../entities/request-ou
 import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { predictionActual, type TradeResult } from '../lib/trade-math';
-import { isUuid } from '../registry/datasets.service';
+import { isUuid } from '../lib/ids';
 import type { RegistryService } from '../registry/registry.service';
 import type { PredictionResult } from '../serving/serving.service';
 

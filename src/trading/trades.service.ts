@@ -19,7 +19,7 @@ import { checkEntry, tradeResult, type TradeResult, type TradeSide } from '../li
 import { ItemFailure, MicroBatcher } from '../lib/micro-batcher';
 import { queryPrepared } from '../db/prepared-query';
 import { checkFeatureSnapshot } from './feature-snapshot';
-import { isUuid } from '../registry/datasets.service';
+import { isUuid } from '../lib/ids';
 import type { JobEntity } from '../entities/job.entity';
 import type { LearningTriggerService } from './learning-trigger.service';
 import type { OutcomesService } from './outcomes.service';

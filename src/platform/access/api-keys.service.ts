@@ -14,6 +14,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { PgListener } from '../../db/listener';
 import { ApiKeyEntity, ROLES, type Role } from '../../entities/api-key.entity';
 import { InvalidInputError, NotFoundError, UnauthenticatedError, quote } from '../../lib/errors';
+import { isUuid } from '../../lib/ids';
 
 export interface Principal {
   keyId: string;
@@ -34,7 +35,6 @@ export const API_KEYS_CHANNEL = 'kybernet_api_keys';
 export const KEY_REVOKED_CLOSE = { code: 4403, reason: 'the API key was revoked' } as const;
 
 const KEY_PATTERN = /^kyb_[A-Za-z0-9_-]{43}$/;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Cached lookups (bad keys included) before the cache starts over: bounds what a flood of made-up keys can hold. */
 const CACHE_MAX_ENTRIES = 10_000;
 const RETRY_MS = 500;
@@ -90,7 +90,7 @@ export class ApiKeysService {
 
   /** Revokes the key (idempotent); it is refused at once by every process and its graphql-ws connections are closed. */
   async revokeKey(id: string, by?: Principal): Promise<ApiKeyEntity> {
-    if (!UUID_PATTERN.test(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got ${quote(id)}`, { field: 'id' });
+    if (!isUuid(id)) throw new InvalidInputError(`expects an API key id (a UUID), but got ${quote(id)}`, { field: 'id' });
     const record = await this.dataSource.transaction(async (tx) => {
       if (by) await this.lockUnrevoked(tx, by);
       // The row lock first, then the time: revoked_at is read after every minting transaction that holds the

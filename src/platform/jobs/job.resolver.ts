@@ -1,8 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { JobEntity } from '../../entities/job.entity';
 import { Job, JobConnection, JobFilter } from './job.types';
-import { TrainModelInput } from '../../registry/model.inputs';
-import { ModelVersion, RegisteredModel } from '../../registry/model.types';
 import type { Context } from '../../schema/context';
 
 @Resolver(() => Job)
@@ -19,12 +17,6 @@ export class JobResolver {
     const modelId = filter?.model ? (await services.registry.getRegisteredModel(filter.model)).id : undefined;
     const page = await services.jobs.searchJobs({ ...filter, modelId });
     return { nodes: page.nodes, pageInfo: page };
-  }
-
-  @Authorized('operator')
-  @Mutation(() => Job, { description: 'Queues training of a new version; returns the job at once (follow it with job(id) or jobProgress).' })
-  trainModel(@Arg('input') input: TrainModelInput, @Ctx() { services }: Context) {
-    return services.training.trainModel(input);
   }
 
   @Authorized('operator')
@@ -51,15 +43,5 @@ export class JobResolver {
   @FieldResolver(() => Int, { description: 'Further attempts after a failed or lost one (from the policy when queued).' })
   retryLimit(@Root() job: JobEntity): number {
     return Number(job.payload.retryLimit ?? 0);
-  }
-
-  @FieldResolver(() => RegisteredModel, { nullable: true })
-  registeredModel(@Root() job: JobEntity, @Ctx() { loaders }: Context) {
-    return job.registeredModelId ? loaders.registeredModel.load(job.registeredModelId) : null;
-  }
-
-  @FieldResolver(() => ModelVersion, { nullable: true, description: 'The version this job trained.' })
-  modelVersion(@Root() job: JobEntity, @Ctx() { loaders }: Context) {
-    return job.modelVersionId ? loaders.modelVersion.load(job.modelVersionId) : null;
   }
 }

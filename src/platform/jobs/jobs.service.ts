@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../../l
 import { ConflictError, NotFoundError } from '../../lib/errors';
 import type { EventsService } from '../events/events.service';
 import type { JobQueue } from './job-queue';
-import { isUuid } from '../../registry/datasets.service';
+import { isUuid } from '../../lib/ids';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/postgres-errors';
 
 export interface NewJob {

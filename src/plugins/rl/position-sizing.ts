@@ -12,7 +12,7 @@
  *   with fewer than 5 trades the rate says little, so the bucket is NEUTRAL
  * - volatility: annualised realised volatility, edges in market-state.ts (15 %, 30 %, 60 %)
  */
-import { clampPositionSize, type ClampedSizing, type PortfolioRisk, type RiskLimits } from '../../trading/risk-limits';
+import { clampPositionSize, type ClampedSizing, type PortfolioRisk, type RiskLimits } from '../../lib/risk-limits';
 import { InvalidInputError } from '../../lib/errors';
 import type { PolicyTransition } from '../contract';
 import { chooseAction, type Rng } from './exploration';

@@ -16,7 +16,7 @@ import type { Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import type { Env } from '../../config/env';
 import { KybernetError } from '../../lib/errors';
-import { createContext } from '../../schema/context';
+import { createContext } from '../request-context';
 import { formatError, type ErrorFormatOptions } from '../../schema/errors';
 import { KEY_REVOKED_CLOSE, type Principal } from '../../platform/access/api-keys.service';
 import type { Services } from '../container';

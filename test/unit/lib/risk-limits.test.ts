@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { clampPositionSize, describeCuts, type PortfolioRisk, type RiskLimits, type SizingDecision } from '../../../src/trading/risk-limits';
+import { clampPositionSize, describeCuts, type PortfolioRisk, type RiskLimits, type SizingDecision } from '../../../src/lib/risk-limits';
 
 const fraction = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 

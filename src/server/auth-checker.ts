@@ -1,8 +1,8 @@
 import type { AuthCheckerFn } from 'type-graphql';
-import type { Role } from '../../entities/api-key.entity';
-import { ForbiddenError } from '../../lib/errors';
-import { roleIncludes } from './api-keys.service';
-import type { Context } from '../../schema/context';
+import type { Role } from '../entities/api-key.entity';
+import { ForbiddenError } from '../lib/errors';
+import { roleIncludes } from '../platform/access/api-keys.service';
+import type { Context } from '../schema/context';
 
 /** `@Authorized('operator')`: the key's role must include the named one (viewer ⊂ trader ⊂ operator ⊂ admin). */
 export const authChecker: AuthCheckerFn<Context, Role> = ({ context, info }, roles) => {

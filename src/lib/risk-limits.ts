@@ -9,7 +9,7 @@
  *   loss at the stop / equity = notional / equity × stopDistance
  * and the limits bound those two figures, the leverage and the number of open positions.
  */
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError } from './errors';
 
 export type RiskLimitName = 'maxOpenPositions' | 'maxLeverage' | 'maxRiskPerTrade' | 'maxGrossExposure';
 
