@@ -1,6 +1,6 @@
 /**
  * A drift check over 64 features × 100,000 recent rows, against the reference summary stored at
- * training time (lib/drift-assessment: KS against the stored 2,000-value sample, PSI under the stored
+ * training time (monitoring/drift-assessment: KS against the stored 2,000-value sample, PSI under the stored
  * bins, Benjamini–Hochberg over the 64 tests) — beside the naive check that recomputes KS and PSI from
  * the raw 100,000 training rows of every feature. Both on a stable window and on one where 8 features
  * moved by 0.5 standard deviations, with the features each flags. Then the whole service check

@@ -58,7 +58,7 @@ async function run(processes: number, concurrency: number, synchronousCommit: (t
     await dataSource.query(`ALTER DATABASE "${new URL(bench.databaseUrl).pathname.slice(1)}" SET synchronous_commit = ${synchronousCommit}`);
     const enqueueStart = performance.now();
     for (let i = 0; i < JOBS; i++) {
-      await jobs.enqueue({ kind: 'TUNING', trigger: 'MANUAL', reason: `bench job ${i}`, payload: {}, timeLimitSeconds: 60, retryLimit: 0 });
+      await jobs.enqueue({ kind: 'TUNING', trigger: 'MANUAL', reason: `bench job ${i}`, payload: { model: 'bench', trials: 2, seed: i }, limits: { timeLimitSeconds: 60, retryLimit: 0 } });
     }
     const enqueueSeconds = (performance.now() - enqueueStart) / 1000;
     for (let p = 0; p < processes; p++) workers.push(await spawnWorker(bench.databaseUrl, concurrency));

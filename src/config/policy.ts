@@ -109,7 +109,7 @@ const policyShape = z.strictObject({
       window: z.number().int().min(10).max(MAX_WINDOW_ROWS).default(2000),
       /** Fewest recent predictions (and outcomes, for the performance tests) a check needs. */
       min_samples: z.number().int().min(2).default(50),
-      /** PSI at or above which a significant shift is major (see lib/drift-assessment for the severity rule). */
+      /** PSI at or above which a significant shift is major (see monitoring/drift-assessment for the severity rule). */
       major_psi: positive.default(0.25),
       /** Share of features with a major shift that makes drift HIGH. */
       high_feature_share: fraction.default(0.25),

@@ -3,7 +3,7 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity('events')
 @Index('events_type_id', ['type', 'id'])
 export class EventEntity {
-  /** Commit-ordered (see services/events.service.ts), so `after: id` replays without gaps. */
+  /** Commit-ordered (see platform/events/events.service.ts), so `after: id` replays without gaps. */
   @PrimaryGeneratedColumn({ type: 'bigint' })
   id!: string;
 

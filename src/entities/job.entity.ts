@@ -36,8 +36,17 @@ export class JobEntity {
   @Column({ name: 'registered_model_id', type: 'uuid', nullable: true })
   registeredModelId!: string | null;
 
+  /** What the job's handler works on; its shape is the kind's schema (platform/jobs/job-payloads.ts). */
   @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
   payload!: Record<string, unknown>;
+
+  /** Seconds an attempt may run before it is stopped; written when queued (platform/jobs/job-limits.ts). */
+  @Column({ name: 'time_limit_seconds', type: 'integer' })
+  timeLimitSeconds!: number;
+
+  /** Further attempts after a failed or lost one; written when queued (platform/jobs/job-limits.ts). */
+  @Column({ name: 'retry_limit', type: 'integer' })
+  retryLimit!: number;
 
   @Column({ type: 'real', default: 0 })
   progress!: number;

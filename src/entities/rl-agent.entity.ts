@@ -7,7 +7,7 @@ export type RlFamily = (typeof RL_FAMILIES)[number];
 /**
  * The live Q-table of one RL agent (a registered model of an RL family). It starts as a copy of the
  * ACTIVE version's table and learns from every closed trade; it is read and written only under its
- * row lock (services/rl-live-agents.ts).
+ * row lock (rl/live-agents.ts).
  */
 @Entity('rl_agents')
 export class RlAgentEntity {

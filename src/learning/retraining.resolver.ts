@@ -3,7 +3,7 @@ import type { LearningEventEntity } from '../entities/learning-event.entity';
 import { Dataset } from '../registry/dataset.types';
 import { Job } from '../platform/jobs/job.types';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';
-import { LearningEvent, LearningEventConnection, LearningEventFilter, RetrainingPlan, Schedule, TriggerRetrainingInput, TuneModelInput } from './retraining.types';
+import { LearningEvent, LearningEventConnection, LearningEventFilter, RetrainingPlan, TriggerRetrainingInput, TuneModelInput } from './retraining.types';
 import type { Context } from '../schema/context';
 
 @Resolver(() => LearningEvent)
@@ -28,20 +28,6 @@ export class RetrainingResolver {
   async learningEvents(@Arg('filter', () => LearningEventFilter, { nullable: true }) filter: LearningEventFilter | undefined, @Ctx() { services }: Context) {
     const page = await services.retraining.searchLearningEvents(filter ?? {});
     return { nodes: page.nodes, pageInfo: page };
-  }
-
-  @Authorized('viewer')
-  @Query(() => [Schedule], { description: 'The scheduled tasks under the current policy.' })
-  async schedules(@Ctx() { services }: Context) {
-    return (await services.scheduler.states()).map((state) => ({
-      name: state.name,
-      description: state.description,
-      cron: state.timing && 'cron' in state.timing ? state.timing.cron : null,
-      everyHours: state.timing && 'everyHours' in state.timing ? state.timing.everyHours : null,
-      timezone: state.timezone,
-      enabled: state.timing !== null,
-      nextFiring: state.nextFiring,
-    }));
   }
 
   @FieldResolver(() => RegisteredModel)

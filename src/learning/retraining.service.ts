@@ -24,23 +24,22 @@
  * `{singletonKey}:{model}`, so the same request from several replicas (a schedule firing) enqueues once.
  */
 import { In, type DataSource } from 'typeorm';
-import { z } from 'zod';
 import type { DatasetEntity } from '../entities/dataset.entity';
 import { JobEntity, type JobTrigger } from '../entities/job.entity';
 import { LearningEventEntity, LEARNING_KINDS, type LearningKind } from '../entities/learning-event.entity';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { KeysetPage, type Page } from '../lib/cursor';
 import type { CellValue } from '../lib/dataset-table';
 import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { taskMetrics } from '../lib/metrics';
+import { isScoredTask } from '../lib/scored-task';
 import { rowsAfter } from './table-window';
 import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from '../registry/datasets.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
-import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 import type { TrainingService } from './training.service';
@@ -55,7 +54,7 @@ export interface RetrainingRequest {
   reason: string;
   /** Each model's job is enqueued under `{singletonKey}:{model}` (at most once, ever). */
   singletonKey?: string;
-  /** INCREMENTAL: the dataset holding the new rows, and its target and order columns when they are named differently (see RetrainingPayload). */
+  /** INCREMENTAL: the dataset holding the new rows, and its target and order columns when they are named differently (see the retraining payload in platform/jobs/job-payloads.ts). */
   dataset?: string | null;
   targetColumn?: string | null;
   orderColumn?: string | null;
@@ -66,29 +65,6 @@ export interface RetrainingPlan {
   /** Models left out, and why: those a request over every model cannot retrain, and named models that are not registered. */
   skipped: { model: string; reason: string }[];
 }
-
-/**
- * The payload of FULL, PARTIAL and INCREMENTAL jobs. `requestRetraining` writes it; a caller may also
- * enqueue one directly — `jobs.enqueue({ kind: 'INCREMENTAL', trigger: 'TRADES', reason,
- * registeredModelId, modelName, payload: { model, trades }, timeLimitSeconds, retryLimit })` — with the
- * time limit and retry limit of the policy's `retraining` section.
- */
-export const retrainingPayloadSchema = z.looseObject({
-  /** The registered model's name. */
-  model: z.string().min(1),
-  /** INCREMENTAL: a dataset (name or id) with the new rows, with the ACTIVE version's feature columns. */
-  dataset: z.string().min(1).optional(),
-  /** INCREMENTAL with `dataset`: its target column, when not the one the ACTIVE version was trained on. */
-  targetColumn: z.string().min(1).optional(),
-  /** INCREMENTAL with `dataset`: its order column, when not the one the ACTIVE version was trained on. */
-  orderColumn: z.string().min(1).optional(),
-  /** INCREMENTAL: learn only rows whose order value is after this one (default: where the ACTIVE version's data ended). */
-  after: z.union([z.number(), z.string()]).optional(),
-  /** Informational: completed trades that led to the request. */
-  trades: z.number().int().min(0).optional(),
-});
-
-export type RetrainingPayload = z.infer<typeof retrainingPayloadSchema>;
 
 /**
  * Extension point for datasets built from a materialization spec (`datasets.spec`: bars, the trade
@@ -146,7 +122,6 @@ export class RetrainingService {
     private readonly jobs: JobsService,
     private readonly training: TrainingService,
     private readonly families: FamilyRegistry,
-    private readonly policy: PolicyService,
   ) {}
 
   addMaterializer(materializer: DatasetMaterializer): void {
@@ -182,7 +157,6 @@ export class RetrainingService {
       else if (names.length === 0) skipped.push({ model: model.name, reason: problem });
       else throw new InvalidInputError(`expects models that can be retrained (${request.kind}), but "${model.name}" cannot: ${problem}`, { field: 'models' });
     }
-    const { retraining } = (await this.policy.current()).document;
     const jobs: JobEntity[] = [];
     for (const model of planned) {
       const queued = request.singletonKey || dataset ? undefined : await this.queuedJob(request.kind, model.id);
@@ -201,8 +175,6 @@ export class RetrainingService {
               ...(overrides.orderColumn ? { orderColumn: overrides.orderColumn } : {}),
             },
             singletonKey: request.singletonKey ? `${request.singletonKey}:${model.name}` : undefined,
-            timeLimitSeconds: request.kind === 'INCREMENTAL' ? retraining.incremental_time_limit_seconds : retraining.full_time_limit_seconds,
-            retryLimit: retraining.retry_limit,
           })),
       );
     }
@@ -220,15 +192,14 @@ export class RetrainingService {
     };
   }
 
-  /** The FULL, PARTIAL and INCREMENTAL job handler. */
-  readonly runRetrainingJob = async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    const kind = ctx.job.kind as RetrainingKind;
-    const parsed = retrainingPayloadSchema.safeParse(ctx.job.payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidInputError(`job payload ${issue.path.join('.')}: ${issue.message}`, { field: `payload.${issue.path.join('.')}` });
-    }
-    const payload = parsed.data;
+  /**
+   * The FULL, PARTIAL and INCREMENTAL job handler. A caller may enqueue such a job directly —
+   * `jobs.enqueue({ kind: 'INCREMENTAL', trigger: 'TRADES', reason, registeredModelId, modelName,
+   * payload: { model } })`, as the learning trigger does — with the payload of job-payloads.ts.
+   */
+  readonly runRetrainingJob = async (ctx: JobContext<RetrainingKind>): Promise<Record<string, unknown>> => {
+    const { kind } = ctx.job;
+    const { payload } = ctx;
     const model = await this.registry.getRegisteredModel(payload.model);
     const active = await this.registry.activeVersion(model.id);
     const given = payload.dataset ? await this.datasets.getDataset(payload.dataset) : undefined;
@@ -320,15 +291,14 @@ export class RetrainingService {
   }
 
   async searchLearningEvents(filter: LearningEventFilter): Promise<Page<LearningEventEntity>> {
-    const size = pageSize(filter.first);
-    const query = this.dataSource.getRepository(LearningEventEntity).createQueryBuilder('l').orderBy('l.id', 'DESC').limit(size + 1);
+    const page = new KeysetPage<LearningEventEntity>(filter, { column: 'l.id', direction: 'DESC', text: (event) => event.id });
+    const query = this.dataSource.getRepository(LearningEventEntity).createQueryBuilder('l');
     if (filter.model) {
       const model = await this.registry.getRegisteredModel(filter.model);
       query.andWhere('l.registered_model_id = :modelId', { modelId: model.id });
     }
     if (filter.kind?.length) query.andWhere('l.kind IN (:...kind)', { kind: filter.kind });
-    if (filter.after) query.andWhere('l.id < :after', { after: String(decodeCursor(filter.after).sortKey) });
-    return toPage(await query.getMany(), size, (event) => encodeCursor(event.id, event.id));
+    return page.fetch(query);
   }
 
   /** The registered models among `names`, in their order; each unregistered name joins `skipped`. Refuses when none is registered. */
@@ -384,7 +354,7 @@ export class RetrainingService {
   private async scoreOnValidationTail(before: ModelVersionEntity, artifact: ModelArtifact | undefined, trained: TrainedModel, set: TabularTrainingSet): Promise<Record<string, number>> {
     const tail = trained.reference?.outcomes?.count ?? 0;
     const task = before.signature?.task;
-    if (tail === 0 || (task !== 'regression' && task !== 'binary')) return {};
+    if (tail === 0 || !isScoredTask(task)) return {};
     if (before.featureNames.join('\u0000') !== set.featureNames.join('\u0000')) return {};
     const predictor = await this.families.get(before.family).load(artifact ?? (await this.registry.loadArtifact(before)));
     try {
@@ -401,6 +371,6 @@ export class RetrainingService {
 }
 
 /** after − before for every metric both have. */
-export function metricChange(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+function metricChange(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.keys(after).filter((name) => name in before).map((name) => [name, after[name] - before[name]]));
 }

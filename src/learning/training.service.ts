@@ -17,7 +17,6 @@ import type { DatasetsService } from '../registry/datasets.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { LifecycleService } from '../registry/lifecycle.service';
-import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
 import { runTraining, type TrainingCallbacks } from './training-runner';
 
@@ -98,7 +97,6 @@ export class TrainingService {
     private readonly datasets: DatasetsService,
     private readonly jobs: JobsService,
     private readonly families: FamilyRegistry,
-    private readonly policy: PolicyService,
     private readonly options: TrainingOptions,
   ) {}
 
@@ -108,7 +106,6 @@ export class TrainingService {
     const dataset = await this.datasets.getDataset(request.dataset);
     checkColumns(dataset, request);
     const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
-    const { retraining } = (await this.policy.current()).document;
     return this.jobs.enqueue({
       kind: 'TRAIN',
       trigger: 'MANUAL',
@@ -125,8 +122,6 @@ export class TrainingService {
         activate: request.activate ?? false,
         description: request.description ?? '',
       },
-      timeLimitSeconds: retraining.full_time_limit_seconds,
-      retryLimit: retraining.retry_limit,
     });
   }
 
@@ -149,8 +144,8 @@ export class TrainingService {
   }
 
   /** The TRAIN job handler. */
-  readonly runTrainJob = async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    const payload = ctx.job.payload as unknown as TrainModelRequest & { datasetId: string; hyperparameters: Record<string, unknown> };
+  readonly runTrainJob = async (ctx: JobContext<'TRAIN'>): Promise<Record<string, unknown>> => {
+    const { payload } = ctx;
     const model = await this.registry.getRegisteredModel(payload.model);
     const dataset = await this.datasets.getDataset(payload.datasetId);
     const trained = await this.trainVersion(ctx, {
@@ -160,7 +155,7 @@ export class TrainingService {
       columns: { targetColumn: payload.targetColumn, featureColumns: payload.featureColumns, orderColumn: payload.orderColumn },
       hyperparameters: payload.hyperparameters,
       source: 'TRAINED',
-      description: payload.description ?? '',
+      description: payload.description,
     });
     const final =
       payload.activate && trained.version.status === 'SHADOW'

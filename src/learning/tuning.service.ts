@@ -10,22 +10,20 @@
  * best; its progress runs over the trials and the final training.
  */
 import seedrandom from 'seedrandom';
-import { z } from 'zod';
 import type { JobEntity } from '../entities/job.entity';
 import { toTrainingSet } from '../lib/dataset-table';
 import { InvalidInputError } from '../lib/errors';
 import { sampleHyperparameters } from '../plugins/base/search-space';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from '../registry/datasets.service';
+import { MAX_TUNING_TRIALS } from '../platform/jobs/job-payloads';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
-import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
 import type { RetrainingService } from './retraining.service';
 import type { TrainingService } from './training.service';
 
-export const DEFAULT_TRIALS = 12;
-export const MAX_TRIALS = 100;
+const DEFAULT_TRIALS = 12;
 
 export interface TuneModelRequest {
   model: string;
@@ -34,12 +32,6 @@ export interface TuneModelRequest {
   /** Seed of the search; default 0. */
   seed?: number | null;
 }
-
-const tuningPayloadSchema = z.looseObject({
-  model: z.string().min(1),
-  trials: z.number().int().min(2).max(MAX_TRIALS),
-  seed: z.number().int().min(0),
-});
 
 export interface TuningTrial {
   trial: number;
@@ -62,14 +54,13 @@ export class TuningService {
     private readonly training: TrainingService,
     private readonly retraining: RetrainingService,
     private readonly families: FamilyRegistry,
-    private readonly policy: PolicyService,
   ) {}
 
   /** Validates the request (nothing is queued when it is refused) and queues the TUNING job. */
   async tuneModel(request: TuneModelRequest): Promise<JobEntity> {
     const trials = request.trials ?? DEFAULT_TRIALS;
-    if (!Number.isInteger(trials) || trials < 2 || trials > MAX_TRIALS) {
-      throw new InvalidInputError(`expects trials to be a whole number from 2 to ${MAX_TRIALS}, but got ${trials}`, { field: 'trials' });
+    if (!Number.isInteger(trials) || trials < 2 || trials > MAX_TUNING_TRIALS) {
+      throw new InvalidInputError(`expects trials to be a whole number from 2 to ${MAX_TUNING_TRIALS}, but got ${trials}`, { field: 'trials' });
     }
     const seed = request.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`expects seed to be a whole number ≥ 0, but got ${seed}`, { field: 'seed' });
@@ -79,7 +70,6 @@ export class TuningService {
       throw new InvalidInputError(`expects a model of a tabular family with a search space, but "${model.name}" is ${model.family} (${family.kind})`, { field: 'model' });
     }
     await this.retraining.assertRetrainable(model);
-    const { retraining } = (await this.policy.current()).document;
     return this.jobs.enqueue({
       kind: 'TUNING',
       trigger: 'MANUAL',
@@ -87,20 +77,13 @@ export class TuningService {
       registeredModelId: model.id,
       modelName: model.name,
       payload: { model: model.name, trials, seed },
-      timeLimitSeconds: retraining.full_time_limit_seconds,
-      retryLimit: retraining.retry_limit,
     });
   }
 
   /** The TUNING job handler. */
-  readonly runTuningJob = async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    const parsed = tuningPayloadSchema.safeParse(ctx.job.payload);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidInputError(`job payload ${issue.path.join('.')}: ${issue.message}`, { field: `payload.${issue.path.join('.')}` });
-    }
-    const { trials, seed } = parsed.data;
-    const model = await this.registry.getRegisteredModel(parsed.data.model);
+  readonly runTuningJob = async (ctx: JobContext<'TUNING'>): Promise<Record<string, unknown>> => {
+    const { trials, seed } = ctx.payload;
+    const model = await this.registry.getRegisteredModel(ctx.payload.model);
     const family = this.families.get(model.family);
     const basis = await this.retraining.retrainingBasis(model);
     const table = await this.datasets.loadTable(basis.dataset);

@@ -10,7 +10,7 @@
  */
 import { Readable, pipeline } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
-import { InvalidInputError, quote } from './errors';
+import { InvalidInputError, quote, refusal } from './errors';
 
 export const TIMEFRAMES = ['1m', '5m', '15m', '30m', '1h', '4h', '1d', '1w'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
@@ -43,7 +43,7 @@ export interface Bar {
 const PRICE_FIELDS = ['open', 'high', 'low', 'close'] as const;
 const SYMBOL_PATTERN = /^[A-Za-z0-9._:/^=-]{1,32}$/;
 
-export function isTimeframe(value: string): value is Timeframe {
+function isTimeframe(value: string): value is Timeframe {
   return (TIMEFRAMES as readonly string[]).includes(value);
 }
 
@@ -73,7 +73,7 @@ export function parseSymbol(value: string, where?: string, details: Record<strin
  * enough that every return, ratio and sum computed from them (features, trade results) is finite.
  */
 export const PRICE_RANGE = { min: 1e-12, max: 1e12 } as const;
-export const MAX_VOLUME = 1e15;
+const MAX_VOLUME = 1e15;
 
 /**
  * Checks one bar and returns it. `where` names the bar in messages ("row 3", "line 57"); `details`
@@ -81,7 +81,7 @@ export const MAX_VOLUME = 1e15;
  */
 function checkBar(bar: Bar, where: string, details: Record<string, unknown>): Bar {
   const refuse = (field: string, expectation: string, got: string): never => {
-    throw new InvalidInputError(`${where}: expects ${field} ${expectation}, but got ${got}`, { field, ...details });
+    throw refusal({ by: `${where}:`, expects: `${field} ${expectation}`, got, details: { field, ...details } });
   };
   parseSymbol(bar.symbol, where, details);
   parseTimeframe(bar.timeframe, where, details);
@@ -163,7 +163,7 @@ export function validateSeries(bars: readonly Bar[]): readonly Bar[] {
 // CSV
 
 /** Header names (case-insensitive) accepted for the time column, in order of preference. */
-export const TIME_COLUMNS = ['timestamp', 'datetime', 'date', 'time'] as const;
+const TIME_COLUMNS = ['timestamp', 'datetime', 'date', 'time'] as const;
 const VALUE_COLUMNS = ['open', 'high', 'low', 'close', 'volume'] as const;
 
 export interface BarCsvOptions {
@@ -245,10 +245,7 @@ function readRow(record: string[], line: number, columns: ColumnIndex, options: 
     return value;
   };
   const badValue = (column: string, expectation: string, got: string): never => {
-    throw new InvalidInputError(`line ${line}, column '${column}': expects ${expectation}, but got '${got}'`, {
-      field: column,
-      line,
-    });
+    throw refusal({ by: `line ${line}, column '${column}':`, expects: expectation, got: `'${got}'`, details: { field: column, line } });
   };
   const timeText = cell(columns.time.index, columns.time.name);
   const timestamp = parseTimestamp(timeText) ?? badValue(columns.time.name, 'an ISO 8601 date or date-time', timeText);

@@ -5,7 +5,7 @@
  *
  * A message never carries more than a bounded excerpt of an input: builders show inputs through
  * `quote` (a string, JSON-quoted) or `excerpt` (any value), which keep at most QUOTED_INPUT_MAX
- * characters and say how long the rest was; `refuse` is the one "expects X, but got Y" builder; and
+ * characters and say how long the rest was; `refusal` is the one "expects X, but got Y" builder; and
  * every KybernetError cuts its message at MAX_MESSAGE_LENGTH as a last bound.
  */
 /** The codes clients switch on (ARCHITECTURE.md); finer distinctions travel as `reason`. */
@@ -106,12 +106,46 @@ export class InvalidInputError extends KybernetError {
   }
 }
 
+/** What a refusal says: who expects (`by`: a field, or a place such as "line 3, column 'close':"), what, and what came instead. */
+export interface Refusal {
+  by?: string;
+  expects: string;
+  /** What came, as the message shows it: an input goes through `quote` or `excerpt` to stay bounded. */
+  got: string;
+  /** Travels with the error: the offending `field` at least. */
+  details: { field: string } & Record<string, unknown>;
+}
+
 /**
- * The one "expects X, but got Y" refusal: `expects ${field} ${expectation}, but got ${excerpt(got)}`,
- * BAD_USER_INPUT with `field`. Pass a raw string input through `quote` to show it quoted.
+ * The one "expects X, but got Y" builder: `${by} expects ${expects}, but got ${got}` (without `by`,
+ * `expects …`), a BAD_USER_INPUT carrying `details`. `refuse`, `requireFinite`, `requireFiniteEach`
+ * and the checks of bars, CSV cells and policy documents all build their refusals with it.
+ */
+export function refusal({ by, expects, got, details }: Refusal): InvalidInputError {
+  return new InvalidInputError(`${by === undefined ? '' : `${by} `}expects ${expects}, but got ${got}`, details);
+}
+
+/**
+ * The common refusal: `expects ${field} ${expectation}, but got ${excerpt(got)}`, BAD_USER_INPUT with
+ * `field`. Pass a raw string input through `quote` to show it quoted.
  */
 export function refuse(field: string, expectation: string, got: unknown): never {
-  throw new InvalidInputError(`expects ${field} ${expectation}, but got ${excerpt(got)}`, { field });
+  throw refusal({ expects: `${field} ${expectation}`, got: excerpt(got), details: { field } });
+}
+
+/**
+ * The finite-number check: refuses `value` unless it is a finite number for which `ok` holds, as
+ * `${field} expects ${expectation}, but got ${value}`.
+ */
+export function requireFinite(field: string, value: number, expectation = 'a finite number', ok: (value: number) => boolean = () => true): void {
+  if (!Number.isFinite(value) || !ok(value)) throw refusal({ by: field, expects: expectation, got: String(value), details: { field } });
+}
+
+/** The finite-number check of a list: the first of `values` that is not finite is refused as `${field} expects finite numbers, but got ${value} at index ${i}`. */
+export function requireFiniteEach(field: string, values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw refusal({ by: field, expects: 'finite numbers', got: `${values[i]} at index ${i}`, details: { field } });
+  }
 }
 
 export class NotFoundError extends KybernetError {

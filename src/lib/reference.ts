@@ -17,7 +17,7 @@ import {
 } from './stats';
 
 /** The quantile levels every summary stores, in order. */
-export const SUMMARY_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
+const SUMMARY_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 
 export const DEFAULT_SAMPLE_SIZE = 2000;
 

@@ -9,7 +9,7 @@
  *   loss at the stop / equity = notional / equity × stopDistance
  * and the limits bound those two figures, the leverage and the number of open positions.
  */
-import { InvalidInputError } from './errors';
+import { requireFinite } from './errors';
 
 export type RiskLimitName = 'maxOpenPositions' | 'maxLeverage' | 'maxRiskPerTrade' | 'maxGrossExposure';
 
@@ -60,16 +60,16 @@ export interface ClampedSizing extends SizingDecision {
   riskFraction: number;
 }
 
-export function notionalFraction(portfolio: PortfolioRisk, decision: SizingDecision): number {
+function notionalFraction(portfolio: PortfolioRisk, decision: SizingDecision): number {
   return portfolio.basePositionFraction * decision.sizeMultiplier * decision.leverage;
 }
 
-export function riskFraction(portfolio: PortfolioRisk, decision: SizingDecision): number {
+function riskFraction(portfolio: PortfolioRisk, decision: SizingDecision): number {
   return notionalFraction(portfolio, decision) * portfolio.stopDistance;
 }
 
 /** Gross notional of the open positions plus the new one, as a multiple of equity. */
-export function grossExposureAfter(portfolio: PortfolioRisk, decision: SizingDecision): number {
+function grossExposureAfter(portfolio: PortfolioRisk, decision: SizingDecision): number {
   return portfolio.grossExposure / portfolio.equity + notionalFraction(portfolio, decision);
 }
 
@@ -141,12 +141,6 @@ function largestWithin(requested: number, bound: number, fits: (m: number) => bo
   let m = Math.max(0, Math.min(requested, bound));
   while (m > 0 && !fits(m)) m = Math.max(0, m - Math.max(m * Number.EPSILON, Number.MIN_VALUE));
   return m;
-}
-
-function requireFinite(field: string, value: number, rule: string, ok: (v: number) => boolean): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || !ok(value)) {
-    throw new InvalidInputError(`${field} expects ${rule}, but got ${String(value)}`, { field });
-  }
 }
 
 function validateLimits(limits: RiskLimits): void {

@@ -5,17 +5,9 @@
  */
 import { jStat } from 'jstat';
 import seedrandom from 'seedrandom';
-import { InvalidInputError } from './errors';
+import { InvalidInputError, requireFinite, requireFiniteEach } from './errors';
 
 type Numbers = ArrayLike<number>;
-
-function requireFinite(values: Numbers, field: string): void {
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new InvalidInputError(`${field} expects finite numbers, but got ${values[i]} at index ${i}`, { field });
-    }
-  }
-}
 
 function requireNonEmpty(values: Numbers, field: string): void {
   if (values.length === 0) throw new InvalidInputError(`${field} expects at least one value, but got none`, { field });
@@ -81,14 +73,14 @@ function binIndex(edges: readonly number[], value: number): number {
 /** The share of `values` in each of the `edges.length + 1` bins cut by ascending inner `edges`. */
 export function binProportions(values: Numbers, edges: readonly number[]): number[] {
   requireNonEmpty(values, 'values');
-  requireFinite(values, 'values');
+  requireFiniteEach('values', values);
   const counts = new Array<number>(edges.length + 1).fill(0);
   for (let i = 0; i < values.length; i++) counts[binIndex(edges, values[i])]++;
   return counts.map((c) => c / values.length);
 }
 
 /** Bin shares below this are raised to it, so that an empty bin contributes a large but finite term. */
-export const PSI_PROPORTION_FLOOR = 1e-4;
+const PSI_PROPORTION_FLOOR = 1e-4;
 
 /** PSI = Σ (cur − ref)·ln(cur/ref) over matching bins, each proportion floored at {@link PSI_PROPORTION_FLOOR}. */
 export function psiFromProportions(reference: readonly number[], current: readonly number[]): number {
@@ -114,9 +106,9 @@ export function psiFromProportions(reference: readonly number[], current: readon
  */
 export function psi(reference: Numbers, current: Numbers, bins = 10): number {
   requireNonEmpty(reference, 'reference');
-  requireFinite(reference, 'reference');
+  requireFiniteEach('reference', reference);
   requireNonEmpty(current, 'current');
-  requireFinite(current, 'current');
+  requireFiniteEach('current', current);
   const sortedReference = sortedCopy(reference);
   const edges = quantileEdges(sortedReference, bins);
   return psiFromProportions(binProportions(sortedReference, edges), binProportions(current, edges));
@@ -171,8 +163,8 @@ function ldexp(value: number, exponent: number): number {
 export function ksTwoSample(reference: Numbers, current: Numbers): KsResult {
   requireNonEmpty(reference, 'reference');
   requireNonEmpty(current, 'current');
-  requireFinite(reference, 'reference');
-  requireFinite(current, 'current');
+  requireFiniteEach('reference', reference);
+  requireFiniteEach('current', current);
   const a = sortedCopy(reference);
   const b = sortedCopy(current);
   return ksTwoSampleFromStatistic(ksStatistic(a, b), a.length, b.length);
@@ -630,8 +622,8 @@ export function bonferroni(pValues: Numbers): number[] {
 export type Alternative = 'two-sided' | 'less' | 'greater';
 
 function lossDifferences(loss1: Numbers, loss2: Numbers, minimum: number): Float64Array {
-  requireFinite(loss1, 'loss1');
-  requireFinite(loss2, 'loss2');
+  requireFiniteEach('loss1', loss1);
+  requireFiniteEach('loss2', loss2);
   if (loss1.length !== loss2.length) {
     throw new InvalidInputError(`loss2 expects as many losses as loss1 (${loss1.length}), but got ${loss2.length}`, {
       field: 'loss2',
@@ -797,9 +789,9 @@ export interface OneSampleTTestResult {
 
 /** Student's t-test of mean(values) > baseline (scipy's `ttest_1samp(..., alternative='greater')`). */
 export function oneSampleTTestGreater(values: Numbers, baseline: number): OneSampleTTestResult {
-  requireFinite(values, 'values');
+  requireFiniteEach('values', values);
   if (values.length < 2) throw new InvalidInputError(`values expects at least 2 values, but got ${values.length}`, { field: 'values' });
-  if (!Number.isFinite(baseline)) throw new InvalidInputError(`baseline expects a finite number, but got ${baseline}`, { field: 'baseline' });
+  requireFinite('baseline', baseline);
   const n = values.length;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += values[i];

@@ -19,6 +19,7 @@
  */
 import { PRICE_RANGE } from './bars';
 import { refuse } from './errors';
+import type { ScoredTask } from './scored-task';
 
 export const TRADE_SIDES = ['LONG', 'SHORT'] as const;
 export type TradeSide = (typeof TRADE_SIDES)[number];
@@ -117,6 +118,6 @@ export function tradeResult(entry: TradeEntry, exit: TradeExit): TradeResult {
 }
 
 /** The realised value a prediction of `task` that informed the trade is scored against (see the top of this file). */
-export function predictionActual(task: 'regression' | 'binary', result: Pick<TradeResult, 'priceReturn'>): number {
+export function predictionActual(task: ScoredTask, result: Pick<TradeResult, 'priceReturn'>): number {
   return task === 'binary' ? (result.priceReturn > 0 ? 1 : 0) : result.priceReturn;
 }

@@ -4,7 +4,7 @@ import { MAX_INGEST_BARS } from './bars.service';
 import { Bounded } from '../schema/input-guard';
 
 @InputType({ description: 'One OHLCV bar; timestamp is the start of its interval (UTC).' })
-export class BarInput {
+class BarInput {
   @Field()
   symbol!: string;
 

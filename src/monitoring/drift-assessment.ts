@@ -92,7 +92,7 @@ export interface PerformanceWindow {
   task: ScoredTask;
   /** The version's recent predictions with their realised values, oldest first. */
   outcomes: readonly Outcome[];
-  /** Validation hit rate and mean loss (lib/outcome-scoring `validationBaseline`). */
+  /** Validation hit rate and mean loss (monitoring/outcome-scoring `validationBaseline`). */
   baseline: { hitRate: number | null; meanLoss: number | null };
 }
 

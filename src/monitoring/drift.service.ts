@@ -2,7 +2,7 @@
  * Drift (ARCHITECTURE.md flow 5). A check compares the ACTIVE version's recent world with the
  * reference summary stored when it was trained — its latest `window` predictions' features and
  * outputs, and the realised values of its latest predictions with outcomes — and grades the drift by
- * the rule of lib/drift-assessment (KS and PSI with a multiple-testing correction, effect sizes, win
+ * the rule of monitoring/drift-assessment (KS and PSI with a multiple-testing correction, effect sizes, win
  * rate and loss against validation; severity NONE … CRITICAL).
  *
  * A check that finds drift records a `drift_events` row and appends drift.detected in one transaction,
@@ -23,19 +23,21 @@
 import type { DataSource } from 'typeorm';
 import { decodeFloatArray } from '../db/float-array';
 import { DriftEventEntity, type DriftCheckTrigger, type DriftResponse, type RecordedDriftSeverity } from '../entities/drift-event.entity';
-import type { EventEntity } from '../entities/event.entity';
+import type { KybernetEvent } from '../platform/events/event-types';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { KeysetPage, type Page } from '../lib/cursor';
 import { assessDrift, DRIFT_SEVERITIES, type DriftAssessment, type DriftSeverity, severityRank } from './drift-assessment';
 import { ConflictError, InvalidInputError, quote } from '../lib/errors';
-import { validationBaseline, type ScoredTask } from './outcome-scoring';
+import { isScoredTask } from '../lib/scored-task';
+import { validationBaseline } from './outcome-scoring';
 import type { EventStream } from '../platform/events/event-stream';
 import type { EventsService } from '../platform/events/events.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
+import { joinOutcomes } from '../serving/prediction-outcomes';
 import type { RetrainingService } from '../learning/retraining.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
@@ -61,8 +63,6 @@ export interface DriftEventFilter {
   first?: number | null;
   after?: string | null;
 }
-
-const TESTABLE_TASKS: readonly string[] = ['regression', 'binary'];
 
 const RESPONSES: Record<RecordedDriftSeverity, DriftResponse> = {
   LOW: 'LOGGED',
@@ -112,7 +112,7 @@ export class DriftService {
     const model = await this.registry.getRegisteredModel(modelName);
     const active = await this.registry.activeVersion(model.id);
     if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version; drift is measured against the ACTIVE version's training data`, { field: 'model' });
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     const checkedAt = new Date();
     const unchecked = (reason: string, windowRows = 0): DriftCheck => ({
       model,
@@ -126,7 +126,7 @@ export class DriftService {
       checkedAt,
     });
     const task = active.signature?.task;
-    if (!task || !TESTABLE_TASKS.includes(task)) return unchecked(`version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression and binary models`);
+    if (!isScoredTask(task)) return unchecked(`version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression and binary models`);
     const reference = await this.referenceOf(active);
     if (!reference) return unchecked(`version ${active.version} has no reference summary (it was not trained here); drift cannot be measured against it`);
 
@@ -140,7 +140,7 @@ export class DriftService {
     }
     const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
       `SELECT p.value AS prediction, o.actual FROM predictions p
-       JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id
+       ${joinOutcomes()}
        WHERE p.model_version_id = $1 AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
       [active.id, window],
     );
@@ -154,7 +154,7 @@ export class DriftService {
         features,
         predictions: Float64Array.from(recent, (row) => row.value ?? NaN),
         outcomes: withOutcomes ? Float64Array.from(outcomes, (row) => row.actual) : undefined,
-        performance: withOutcomes ? { task: task as ScoredTask, outcomes: outcomes.reverse(), baseline: validationBaseline(task as ScoredTask, active.metrics) } : undefined,
+        performance: withOutcomes ? { task, outcomes: outcomes.reverse(), baseline: validationBaseline(task, active.metrics) } : undefined,
       },
       { ...policy.drift_detection, critical_win_rate: policy.health.critical_win_rate },
     );
@@ -186,8 +186,6 @@ export class DriftService {
           reason: `scheduled drift check (${slot.time.toISOString()})`,
           payload: {},
           singletonKey: slot.singletonKey,
-          timeLimitSeconds: slot.policy.retraining.incremental_time_limit_seconds,
-          retryLimit: slot.policy.retraining.retry_limit,
         }),
     };
   }
@@ -208,25 +206,21 @@ export class DriftService {
   };
 
   async searchDriftEvents(filter: DriftEventFilter): Promise<Page<DriftEventEntity>> {
-    const size = pageSize(filter.first ?? undefined);
-    const query = this.dataSource.getRepository(DriftEventEntity).createQueryBuilder('d').orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').limit(size + 1);
+    const page = new KeysetPage<DriftEventEntity>(filter, { column: 'd.created_at', tieBreak: 'd.id', direction: 'DESC', time: (event) => event.createdAt });
+    const query = this.dataSource.getRepository(DriftEventEntity).createQueryBuilder('d');
     if (filter.model) query.andWhere('d.registered_model_id = :modelId', { modelId: (await this.registry.getRegisteredModel(filter.model)).id });
     if (filter.minSeverity) {
       const min = severityRank(checkSeverity(filter.minSeverity, 'minSeverity'));
       query.andWhere('d.severity IN (:...severities)', { severities: DRIFT_SEVERITIES.filter((severity) => severityRank(severity) >= min) });
     }
-    if (filter.after) {
-      const { sortKey, id } = decodeCursor(filter.after);
-      query.andWhere('(d.created_at, d.id) < (:createdAt, :id)', { createdAt: new Date(sortKey), id });
-    }
-    return toPage(await query.getMany(), size, (event) => encodeCursor(event.createdAt.toISOString(), event.id));
+    return page.fetch(query);
   }
 
   /** drift.detected events of at least `minSeverity` (default LOW), live — or from `after` on. */
-  subscribeDriftAlerts(args: { minSeverity?: string | null; model?: string | null; after?: string | null }): AsyncIterableIterator<EventEntity> {
+  subscribeDriftAlerts(args: { minSeverity?: string | null; model?: string | null; after?: string | null }): AsyncIterableIterator<KybernetEvent> {
     const min = severityRank(checkSeverity(args.minSeverity, 'minSeverity'));
     const source = this.eventStream.subscribe({ types: ['drift.detected'], modelName: args.model ?? undefined }, args.after ?? undefined);
-    return filtered(source, (event) => severityRank(event.payload.severity as DriftSeverity) >= min);
+    return filtered(source, (event) => event.type === 'drift.detected' && severityRank(event.payload.severity) >= min);
   }
 
   /** PromotionGate: a CRITICAL drift of the ACTIVE version stops automatic promotion until the ACTIVE version changes. */

@@ -8,7 +8,7 @@ import { ModelVersion, RegisteredModel } from '../registry/model.types';
 export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
 
 @ObjectType({ description: 'One distribution (a feature, the predictions or the outcomes) against its training reference.' })
-export class DistributionDrift {
+class DistributionDrift {
   @Field({ description: 'feature, prediction or outcome.' })
   kind!: string;
 
@@ -38,7 +38,7 @@ export class DistributionDrift {
 }
 
 @ObjectType({ description: 'A performance figure on recent outcomes against the same figure in validation.' })
-export class PerformanceDrift {
+class PerformanceDrift {
   @Field({ description: 'win_rate, squared_error or log_loss.' })
   metric!: string;
 

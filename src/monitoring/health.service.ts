@@ -1,5 +1,5 @@
 /**
- * Model health: the ACTIVE version's recent predictions and outcomes judged by lib/model-health
+ * Model health: the ACTIVE version's recent predictions and outcomes judged by monitoring/model-health
  * (policy.health). `modelHealth` answers from the data now. `refresh` also records the status per model
  * (`model_health_states`); a change for the worse (HEALTHY or INSUFFICIENT_DATA → DEGRADED or CRITICAL, DEGRADED → CRITICAL)
  * appends model.performance.degraded in the same transaction — under the row's lock, so it is reported
@@ -17,11 +17,12 @@ import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, InvalidInputError } from '../lib/errors';
 import { KeyedCoalescer } from '../lib/keyed-coalescer';
+import { isScoredTask } from '../lib/scored-task';
 import { assessHealth, type HealthAssessment, type HealthStatus } from './model-health';
-import type { ScoredTask } from './outcome-scoring';
 import type { EventsService } from '../platform/events/events.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
+import { joinOutcomes } from '../serving/prediction-outcomes';
 import type { RetrainingService } from '../learning/retraining.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
@@ -37,7 +38,6 @@ export interface ModelHealth extends HealthAssessment {
   checkedAt: Date;
 }
 
-const SCORED_TASKS: readonly string[] = ['regression', 'binary'];
 const COALESCE_MS = 100;
 /** How bad a status is: a rise is a worsening. INSUFFICIENT_DATA (too few outcomes to judge) is no worse than HEALTHY. */
 const RANK: Record<HealthStatus, number> = { HEALTHY: 0, INSUFFICIENT_DATA: 0, DEGRADED: 1, CRITICAL: 2 };
@@ -65,28 +65,28 @@ export class HealthService {
     const active = await this.registry.activeVersion(model.id);
     if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version; health describes the ACTIVE version`, { field: 'name' });
     const task = active.signature?.task;
-    if (!task || !SCORED_TASKS.includes(task)) {
+    if (!isScoredTask(task)) {
       throw new InvalidInputError(`expects a regression or binary model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`, { field: 'name' });
     }
-    const thresholds = (await this.policy.current()).document.health;
+    const thresholds = (await this.policy.document()).health;
     const recent: { value: number; latency_ms: number }[] = await this.dataSource.query(
       `SELECT value, latency_ms FROM predictions WHERE model_version_id = $1 AND role = 'ACTIVE' AND value IS NOT NULL ORDER BY created_at DESC LIMIT $2`,
       [active.id, thresholds.window_predictions],
     );
     const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
       `SELECT p.value AS prediction, o.actual FROM predictions p
-       JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id
+       ${joinOutcomes()}
        WHERE p.model_version_id = $1 AND p.role = 'ACTIVE' AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
       [active.id, thresholds.window_predictions],
     );
     const [counts]: { predictions: number; outcomes: number }[] = await this.dataSource.query(
       `SELECT count(*)::int AS predictions, count(o.request_id)::int AS outcomes FROM predictions p
-       LEFT JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id
+       ${joinOutcomes({ left: true })}
        WHERE p.model_version_id = $1 AND p.role = 'ACTIVE'`,
       [active.id],
     );
     const assessment = assessHealth(
-      { task: task as ScoredTask, predictions: recent.map((row) => row.value), latenciesMs: recent.map((row) => row.latency_ms), outcomes: outcomes.reverse() },
+      { task, predictions: recent.map((row) => row.value), latenciesMs: recent.map((row) => row.latency_ms), outcomes: outcomes.reverse() },
       thresholds,
     );
     return {
@@ -105,7 +105,7 @@ export class HealthService {
   async refresh(registeredModelId: string): Promise<ModelHealth | null> {
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneBy({ id: registeredModelId });
     const active = model && (await this.registry.activeVersion(model.id));
-    if (!model || !active || !SCORED_TASKS.includes(active.signature?.task ?? '')) return null;
+    if (!model || !active || !isScoredTask(active.signature?.task)) return null;
     const health = await this.modelHealth(model.name);
     const degradedEventId = await this.dataSource.transaction(async (tx) => {
       await tx.query(

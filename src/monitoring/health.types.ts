@@ -3,14 +3,14 @@ import { enumOf } from '../schema/enums';
 import { HEALTH_STATUSES, type HealthStatus } from './model-health';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';
 
-export const HealthStatusEnum = enumOf(
+const HealthStatusEnum = enumOf(
   HEALTH_STATUSES,
   'HealthStatus',
   "A model's health, apart from its lifecycle status; INSUFFICIENT_DATA while it has fewer outcomes than policy.health.window_trades and no figure out of bounds.",
 );
 
 @ObjectType()
-export class LongShortRatio {
+class LongShortRatio {
   @Field(() => Int)
   long!: number;
 
@@ -25,7 +25,7 @@ export class LongShortRatio {
 }
 
 @ObjectType({ description: 'Nearest-rank percentiles, in milliseconds.' })
-export class LatencyPercentiles {
+class LatencyPercentiles {
   @Field(() => Float)
   p50!: number;
 

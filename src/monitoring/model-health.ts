@@ -12,7 +12,7 @@
  *
  * A figure is judged only once it rests on at least window_trades observations (a win rate of three
  * trades says nothing); until then it is reported but cannot make the model unhealthy. A win is a
- * direction called right: sign(prediction) · outcome > 0 (lib/outcome-scoring).
+ * direction called right: sign(prediction) · outcome > 0 (monitoring/outcome-scoring).
  */
 import type { Outcome, ScoredTask } from './outcome-scoring';
 import { scoreOutcomes } from './outcome-scoring';

@@ -12,9 +12,10 @@
  * (a model of price levels, say): drawdowns and Sharpe ratios would mean nothing there.
  */
 import { InvalidInputError } from '../lib/errors';
+import type { ScoredTask } from '../lib/scored-task';
 import { tradeReturns, type PredictionOutcome } from './performance';
 
-export type ScoredTask = 'regression' | 'binary';
+export type { ScoredTask };
 
 export interface Outcome {
   prediction: number;
@@ -22,7 +23,7 @@ export interface Outcome {
 }
 
 export interface ScoredOutcomes {
-  /** Signed prediction and signed outcome per pair, for hit and win rates (lib/performance). */
+  /** Signed prediction and signed outcome per pair, for hit and win rates (monitoring/performance). */
   directions: PredictionOutcome[];
   /** What each prediction is measured against: the realised value, or for a binary model its label. */
   targets: Float64Array;

@@ -4,7 +4,7 @@
  * outcome is the realised simple return over the prediction's horizon (for calibration, the 0/1 event).
  */
 import { mean, sampleStandardDeviation } from 'simple-statistics';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, requireFiniteEach } from '../lib/errors';
 import { directionalAccuracy, mae, rmse } from '../lib/metrics';
 
 export interface PredictionOutcome {
@@ -31,11 +31,7 @@ function requireValues(values: ArrayLike<number>, field: string, minimum = 1): v
     const noun = minimum === 1 ? 'value' : 'values';
     throw new InvalidInputError(`${field} expects at least ${minimum} ${noun}, but got ${values.length}`, { field });
   }
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new InvalidInputError(`${field} expects finite numbers, but got ${values[i]} at index ${i}`, { field });
-    }
-  }
+  requireFiniteEach(field, values);
 }
 
 const predictionsOf = (pairs: readonly PredictionOutcome[]) => pairs.map((p) => p.prediction);

@@ -1,6 +1,6 @@
 /**
  * The shadow tester's arithmetic: a SHADOW version and the ACTIVE one judged on the same requests with
- * realised values (lib/outcome-scoring), and the verdict the policy's thresholds give.
+ * realised values (monitoring/outcome-scoring), and the verdict the policy's thresholds give.
  *
  * The significance test is Diebold–Mariano (HLN-corrected, horizon 1: each request is a one-step
  * forecast) on the per-request loss differences shadow − active; `pValue` is one-sided for "the shadow's

@@ -1,7 +1,7 @@
 /**
  * The shadow tester (ARCHITECTURE.md flow 4). Each SHADOW version is judged against the ACTIVE version
  * of its model on the same prediction requests that have realised values (predictions joined to
- * request_outcomes on the request id), with the figures and verdict rule of lib/shadow-verdict.
+ * request_outcomes on the request id), with the figures and verdict rule of monitoring/shadow-verdict.
  *
  * When: whenever outcomes of a model are recorded (OutcomeSignal, any process), when a SHADOW version
  * is registered, when the ACTIVE version changes, and when the policy changes. Requests for one model
@@ -27,18 +27,19 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Policy } from '../config/policy';
-import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ShadowTestEntity } from '../entities/shadow-test.entity';
 import { ConflictError } from '../lib/errors';
 import { KeyedCoalescer } from '../lib/keyed-coalescer';
-import type { ScoredTask } from './outcome-scoring';
+import { isScoredTask, type ScoredTask } from '../lib/scored-task';
 import { compareShadow, type ShadowComparison, type ShadowDecision, shadowVerdict, type ShadowPair } from './shadow-verdict';
+import type { EventType, KybernetEvent, ShadowFigures } from '../platform/events/event-types';
 import type { EventsService } from '../platform/events/events.service';
 import type { LifecycleService } from '../registry/lifecycle.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
+import { joinOutcomes } from '../serving/prediction-outcomes';
 
 export interface ShadowEvaluation {
   shadow: ModelVersionEntity;
@@ -69,14 +70,13 @@ export interface ShadowHooks {
   verdictWillApply?(evaluation: ShadowEvaluation): Promise<void>;
 }
 
-const TESTABLE_TASKS: readonly string[] = ['regression', 'binary'];
 /** Outcomes usually arrive in bursts (a trade closing, a batch of records): one evaluation per burst. */
 const COALESCE_MS = 100;
-const LIFECYCLE_EVENTS: readonly string[] = ['model.registered', 'model.promoted', 'model.rolled_back', 'model.retired'];
+const LIFECYCLE_EVENTS: readonly EventType[] = ['model.registered', 'model.promoted', 'model.rolled_back', 'model.retired'];
 
 function taskOf(version: ModelVersionEntity): ScoredTask | null {
   const task = version.signature?.task;
-  return task && TESTABLE_TASKS.includes(task) ? (task as ScoredTask) : null;
+  return isScoredTask(task) ? task : null;
 }
 
 export class ShadowService {
@@ -113,11 +113,11 @@ export class ShadowService {
     const active = await this.registry.activeVersion(model.id);
     if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version to compare SHADOW version ${version.version} with`, { field: 'modelVersionId' });
     const test = await this.dataSource.getRepository(ShadowTestEntity).findOneBy({ modelVersionId: version.id, activeVersionId: active.id });
-    return this.evaluate(model, active, version, (await this.policy.current()).document, test);
+    return this.evaluate(model, active, version, await this.policy.document(), test);
   }
 
   /** Event-stream listener: a new SHADOW, a new ACTIVE version or a new policy calls for fresh verdicts. */
-  readonly onEvent = (event: EventEntity): void => {
+  readonly onEvent = (event: KybernetEvent): void => {
     if (event.type === 'policy.updated') {
       void this.modelsWithShadows().then((ids) => ids.forEach((id) => this.coalescer.request(id)), (error) => this.log(`shadow tester: ${(error as Error).message}`));
       return;
@@ -137,7 +137,7 @@ export class ShadowService {
     const active = await this.registry.activeVersion(model.id);
     if (!active || !taskOf(active)) return [];
     const shadows = await this.dataSource.getRepository(ModelVersionEntity).find({ where: { registeredModelId: model.id, status: 'SHADOW' }, order: { version: 'ASC' } });
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     const evaluations: ShadowEvaluation[] = [];
     for (const shadow of shadows) {
       if (taskOf(shadow) !== taskOf(active)) continue;
@@ -196,7 +196,7 @@ export class ShadowService {
       `SELECT s.value AS shadow, a.value AS active, o.actual
        FROM predictions s
        JOIN predictions a ON a.model_version_id = $3 AND a.request_id = s.request_id
-       JOIN request_outcomes o ON o.registered_model_id = $1 AND o.request_id = s.request_id
+       ${joinOutcomes({ prediction: 's', model: '$1' })}
        WHERE s.model_version_id = $2 AND s.value IS NOT NULL AND a.value IS NOT NULL
        ORDER BY s.created_at, s.request_id
        LIMIT $4`,
@@ -263,14 +263,14 @@ export class ShadowService {
       decision: test.decision,
       reasons: test.reasons,
       comparison: test.comparison,
-      thresholds: (await this.policy.current()).document.auto_promote_threshold,
+      thresholds: (await this.policy.document()).auto_promote_threshold,
       promotionHold: null,
       test,
       evaluatedAt: test.evaluatedAt ?? test.startedAt,
     };
   }
 
-  private figures(evaluation: ShadowEvaluation): Record<string, unknown> {
+  private figures(evaluation: ShadowEvaluation): ShadowFigures {
     const { comparison } = evaluation;
     return {
       againstVersion: evaluation.active.version,

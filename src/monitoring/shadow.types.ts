@@ -3,10 +3,10 @@ import { enumOf } from '../schema/enums';
 import { SHADOW_DECISIONS, type ShadowDecision } from './shadow-verdict';
 import { ModelVersion } from '../registry/model.types';
 
-export const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
+const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
 
 @ObjectType({ description: "One version's record on the requests of a shadow test." })
-export class ShadowArmFigures {
+class ShadowArmFigures {
   @Field(() => Float, { nullable: true, description: 'Share of requests whose direction it called right.' })
   hitRate!: number | null;
 
@@ -30,7 +30,7 @@ export class ShadowArmFigures {
 }
 
 @ObjectType({ description: 'Diebold–Mariano test (HLN-corrected) of the per-request loss difference shadow − active.' })
-export class LossDifferenceTest {
+class LossDifferenceTest {
   @Field()
   method!: string;
 
@@ -48,7 +48,7 @@ export class LossDifferenceTest {
 }
 
 @ObjectType({ description: 'The policy thresholds a verdict was given under (policy.auto_promote_threshold).' })
-export class PromotionThresholds {
+class PromotionThresholds {
   @Field()
   enabled!: boolean;
 

@@ -11,7 +11,7 @@ import { lightgbmFamily } from './lightgbm';
 import { metaStrategyFamily, positionSizingFamily } from './rl';
 import { xgboostFamily } from './xgboost';
 
-export const builtinFamilies: ModelFamily<any>[] = [xgboostFamily, lightgbmFamily, metaStrategyFamily, positionSizingFamily];
+const builtinFamilies: ModelFamily<any>[] = [xgboostFamily, lightgbmFamily, metaStrategyFamily, positionSizingFamily];
 
 export class FamilyRegistry {
   private readonly byId = new Map<string, ModelFamily<any>>();

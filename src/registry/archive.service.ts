@@ -17,7 +17,7 @@ import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
-export const ARCHIVE_PREFIX = 'archive';
+const ARCHIVE_PREFIX = 'archive';
 const ARCHIVABLE: ModelVersionStatus[] = ['SHADOW', 'RETIRED', 'REJECTED', 'FAILED'];
 
 export interface ArchivedVersion {
@@ -27,7 +27,7 @@ export interface ArchivedVersion {
   files: number;
 }
 
-export function archiveKey(key: string): string {
+function archiveKey(key: string): string {
   return `${ARCHIVE_PREFIX}/${key}`;
 }
 
@@ -52,15 +52,13 @@ export class ArchiveService {
           reason: `scheduled archive (${slot.time.toISOString()}) of versions out of service for over ${slot.policy.schedule_interval.archive_after_days} days`,
           payload: { olderThanDays: slot.policy.schedule_interval.archive_after_days },
           singletonKey: slot.singletonKey,
-          timeLimitSeconds: slot.policy.retraining.full_time_limit_seconds,
-          retryLimit: slot.policy.retraining.retry_limit,
         }),
     };
   }
 
   /** The ARCHIVE job handler. */
-  readonly runArchiveJob = async (ctx: JobContext): Promise<Record<string, unknown>> => {
-    const olderThanDays = Number(ctx.job.payload.olderThanDays);
+  readonly runArchiveJob = async (ctx: JobContext<'ARCHIVE'>): Promise<Record<string, unknown>> => {
+    const { olderThanDays } = ctx.payload;
     const archived = await this.archiveVersions(olderThanDays, ctx);
     return { olderThanDays, archived };
   };

@@ -3,7 +3,7 @@ import type { LabelKind } from '../lib/market-vocabulary';
 import { LabelKindEnum } from '../schema/enums';
 
 @InputType()
-export class LabelInput {
+class LabelInput {
   @Field(() => LabelKindEnum)
   kind!: LabelKind;
 

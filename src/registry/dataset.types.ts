@@ -7,7 +7,7 @@ import { INPUT_LIMITS } from '../lib/input-bounds';
 import { Bounded } from '../schema/input-guard';
 
 @ObjectType()
-export class DatasetColumn {
+class DatasetColumn {
   @Field()
   name!: string;
 
@@ -49,7 +49,7 @@ export class Dataset {
 }
 
 @InputType()
-export class DatasetColumnInput {
+class DatasetColumnInput {
   @Field()
   name!: string;
 

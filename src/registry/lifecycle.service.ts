@@ -12,7 +12,10 @@ import { ConflictError } from '../lib/errors';
 import { PG_LOCK_NOT_AVAILABLE, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from '../platform/events/events.service';
 import type { ImportRequest, RegistryService } from './registry.service';
-import type { EventType } from '../platform/events/event-types';
+import type { EventType, ShadowFigures } from '../platform/events/event-types';
+
+/** The events an activation appends for the version it activates. */
+type ActivationEvent = Extract<EventType, 'model.promoted' | 'model.rolled_back'>;
 
 /**
  * Extension points of a status change. `versionWillActivate` runs before the transaction, with
@@ -130,7 +133,7 @@ export class LifecycleService {
   }
 
   /** Marks a SHADOW version REJECTED (the shadow tester's verdict); `details` (its figures) join the event's payload. */
-  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string, details: Record<string, unknown> = {}): Promise<void> {
+  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string, details: Partial<ShadowFigures> = {}): Promise<void> {
     await this.setStatus(tx, version, 'SHADOW', 'REJECTED');
     await this.events.append(tx, {
       type: 'shadow.rejected',
@@ -167,7 +170,7 @@ export class LifecycleService {
     );
   }
 
-  private async activate(model: RegisteredModelEntity, target: ModelVersionEntity, eventType: EventType, reason?: string): Promise<ModelVersionEntity> {
+  private async activate(model: RegisteredModelEntity, target: ModelVersionEntity, eventType: ActivationEvent, reason?: string): Promise<ModelVersionEntity> {
     await this.hooks.versionWillActivate?.(target);
     const activated = await this.change(model, (tx) => this.activateIn(tx, model, target, eventType, reason));
     await this.hooks.versionsDidChange?.(model.name);
@@ -175,7 +178,7 @@ export class LifecycleService {
   }
 
   /** The status moves of an activation, inside the caller's transaction (used by automatic promotion too). */
-  async activateIn(tx: EntityManager, model: RegisteredModelEntity, target: ModelVersionEntity, eventType: EventType, reason?: string): Promise<ModelVersionEntity> {
+  async activateIn(tx: EntityManager, model: RegisteredModelEntity, target: ModelVersionEntity, eventType: ActivationEvent, reason?: string): Promise<ModelVersionEntity> {
     const previous = await tx.findOneBy(ModelVersionEntity, { registeredModelId: model.id, status: 'ACTIVE' });
     if (previous) {
       await this.setStatus(tx, previous, 'ACTIVE', 'RETIRED');

@@ -49,7 +49,7 @@ export class TrainModelInput {
 }
 
 @InputType()
-export class ArtifactFileInput {
+class ArtifactFileInput {
   @Bounded({ maxLength: INPUT_LIMITS.filePathLength })
   @Field({ description: 'A relative path such as "model.json": no "..", no leading "/", no control characters, at most 255 characters.' })
   path!: string;

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { ArtifactFile, FeatureImportance, Family, ModelComparison, ModelVersion, ModelVersionConnection, RegisteredModel, RegisteredModelConnection } from './model.types';
+import { ArtifactFile, FeatureImportance, Family, ModelVersion, ModelVersionConnection, RegisteredModel, RegisteredModelConnection } from './model.types';
 import {
   CreateRegisteredModelInput,
   ImportModelInput,
@@ -101,17 +101,6 @@ export class ModelVersionResolver {
   @Query(() => ModelVersionConnection)
   modelVersions(@Arg('filter', () => ModelVersionFilter, { nullable: true }) filter: ModelVersionFilter | undefined, @Ctx() { services }: Context) {
     return services.registry.searchModelVersions(filter ?? {}).then((page) => ({ nodes: page.nodes, pageInfo: page }));
-  }
-
-  @Authorized('viewer')
-  @Query(() => ModelComparison, { description: 'Two versions side by side: validation metrics, and prediction agreement on a dataset.' })
-  compareModels(
-    @Arg('a', () => ID) a: string,
-    @Arg('b', () => ID) b: string,
-    @Ctx() { services }: Context,
-    @Arg('dataset', () => String, { nullable: true }) dataset?: string,
-  ) {
-    return services.evaluation.compareModels({ a, b, dataset });
   }
 
   @Authorized('operator')

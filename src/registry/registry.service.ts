@@ -8,7 +8,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ModelVersionEntity, type ModelVersionSource, type ModelVersionStatus, type StoredArtifactFile } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import type { ArtifactFiles, ModelArtifact, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
@@ -20,13 +20,13 @@ import { isUuid } from '../lib/ids';
 const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const FILE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-export function checkModelName(name: string, field = 'name'): void {
+function checkModelName(name: string, field = 'name'): void {
   if (!MODEL_NAME_PATTERN.test(name)) {
     throw new InvalidInputError(`expects a model name of letters, digits, _ . - (up to 64), but got ${quote(name)}`, { field });
   }
 }
 
-export function artifactKey(modelName: string, version: number, path: string): string {
+function artifactKey(modelName: string, version: number, path: string): string {
   return `models/${modelName}/v${version}/${path}`;
 }
 
@@ -89,11 +89,10 @@ export class RegistryService {
   }
 
   async searchRegisteredModels(input: { first?: number; after?: string; family?: string }): Promise<Page<RegisteredModelEntity>> {
-    const size = pageSize(input.first);
-    const query = this.dataSource.getRepository(RegisteredModelEntity).createQueryBuilder('m').orderBy('m.name', 'ASC').limit(size + 1);
+    const page = new KeysetPage<RegisteredModelEntity>(input, { column: 'm.name', direction: 'ASC', text: (model) => model.name });
+    const query = this.dataSource.getRepository(RegisteredModelEntity).createQueryBuilder('m');
     if (input.family) query.andWhere('m.family = :family', { family: input.family });
-    if (input.after) query.andWhere('m.name > :name', { name: String(decodeCursor(input.after).sortKey) });
-    return toPage(await query.getMany(), size, (model) => encodeCursor(model.name, model.id));
+    return page.fetch(query);
   }
 
   async getModelVersion(id: string): Promise<ModelVersionEntity> {
@@ -114,24 +113,15 @@ export class RegistryService {
   }
 
   async searchModelVersions(filter: VersionFilter): Promise<Page<ModelVersionEntity>> {
-    const size = pageSize(filter.first);
-    const query = this.dataSource
-      .getRepository(ModelVersionEntity)
-      .createQueryBuilder('v')
-      .orderBy('v.created_at', 'DESC')
-      .addOrderBy('v.id', 'DESC')
-      .limit(size + 1);
+    const page = new KeysetPage<ModelVersionEntity>(filter, { column: 'v.created_at', tieBreak: 'v.id', direction: 'DESC', time: (version) => version.createdAt });
+    const query = this.dataSource.getRepository(ModelVersionEntity).createQueryBuilder('v');
     if (filter.model) {
       const model = await this.getRegisteredModel(filter.model);
       query.andWhere('v.registered_model_id = :modelId', { modelId: model.id });
     }
     if (filter.status?.length) query.andWhere('v.status IN (:...status)', { status: filter.status });
     if (filter.family) query.andWhere('v.family = :family', { family: filter.family });
-    if (filter.after) {
-      const { sortKey, id } = decodeCursor(filter.after);
-      query.andWhere('(v.created_at, v.id) < (:createdAt, :id)', { createdAt: new Date(sortKey), id });
-    }
-    return toPage(await query.getMany(), size, (version) => encodeCursor(version.createdAt.toISOString(), version.id));
+    return page.fetch(query);
   }
 
   /** Inserts a TRAINING version with the next number; training fills it in or fails it. */
@@ -321,7 +311,7 @@ export class RegistryService {
   }
 }
 
-export function checkFeatureNames(names: string[]): void {
+function checkFeatureNames(names: string[]): void {
   if (names.length === 0) throw new InvalidInputError('expects at least one feature name, but got none', { field: 'featureNames' });
   const seen = new Set<string>();
   for (const name of names) {

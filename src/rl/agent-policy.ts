@@ -9,7 +9,7 @@ import { InvalidInputError } from '../lib/errors';
 import type { ZodType } from 'zod';
 
 /** The Q-learning hyperparameters the policy sets, in the families' names. */
-export function policyLearningParams(rl: Policy['rl_maintenance']) {
+function policyLearningParams(rl: Policy['rl_maintenance']) {
   return {
     learningRate: rl.learning_rate,
     discount: rl.discount,
@@ -32,18 +32,4 @@ export function withPolicyParams<P>(schema: ZodType<P>, current: object, rl: Pol
     `expects policy.rl_maintenance to give valid Q-learning hyperparameters, but ${issue.path.join('.')}: ${issue.message}; update the policy`,
     { field: 'policy.rl_maintenance' },
   );
-}
-
-export interface SizingLimits extends RiskLimits {
-  /** The largest size multiplier an answer may carry. */
-  maxPositionMultiplier: number;
-}
-
-export function sizingLimits(limits: Policy['risk_limits']): SizingLimits {
-  return {
-    maxRiskPerTrade: limits.max_risk_per_trade,
-    maxLeverage: limits.max_leverage,
-    maxOpenPositions: limits.max_positions,
-    maxPositionMultiplier: limits.max_position_multiplier,
-  };
 }

@@ -1,10 +1,10 @@
 /**
  * The RL agents in the live loop. An agent is a registered model of family rl_meta_strategy or
- * rl_position_sizing; its ACTIVE version's Q-table is copied into a live table (rl-live-agents.ts)
+ * rl_position_sizing; its ACTIVE version's Q-table is copied into a live table (live-agents.ts)
  * that answers decisions and learns from every closed trade:
  *
  * - decisions: `selectStrategy` (meta-strategy: ε-greedy pick, softmax weights with the policy's
- *   temperature), and through DecisionService's seam (rl-decision-agents.ts) `strategyWeights` and
+ *   temperature), and through DecisionService's seam (decision-agents.ts) `strategyWeights` and
  *   `positionSizeMultiplier` (whose safety clamp from policy.risk_limits follows the agent's choice).
  *   Each answer carries the `decision` JSON the trade should carry.
  * - learning: `learnFromTrade` runs inside the transaction that closes a trade (the trades hook
@@ -13,7 +13,7 @@
  *   the agent cannot have made (an unknown state value or action, another family's model) refuses
  *   the close with nothing written.
  * - snapshots: every policy.rl_maintenance.snapshot_interval_trades learned trades the table is
- *   copied and registered as a version (rl-snapshots.ts, event rl.snapshot).
+ *   copied and registered as a version (snapshots.ts, event rl.snapshot).
  * - regime changes: the system learns of one from `signalRegimeChange(regime)` — the orchestrator's
  *   regime detector calls it with the regime it now sees (calling it with an unchanged regime does
  *   nothing, so it may call on every bar). When the regime differs from the last one signalled and
@@ -66,7 +66,7 @@ import type { RlSnapshots } from './snapshots';
 import { agentDecisionsOf, creditedAction, decisionJson, metaStrategyTradeReward, positionSizingTradeReward, type AgentDecision } from './trade-decisions';
 
 /** ε after a regime-change reset: the agent re-explores. */
-export const RESET_EPSILON = 0.5;
+const RESET_EPSILON = 0.5;
 
 /** The agent that answered, as every decision reports it. */
 export interface AgentRef {
@@ -164,7 +164,7 @@ export class RlAgentsService {
       throw new InvalidInputError(`expects family ${RL_FAMILIES.join(' or ')}, but got ${quote(input.family)}`, { field: 'family' });
     }
     const { definition, hyperparameters: schema } = RL_AGENT_KINDS[input.family];
-    const { rl_maintenance } = (await this.policy.current()).document;
+    const { rl_maintenance } = await this.policy.document();
     const fromPolicy = withPolicyParams(schema, {}, rl_maintenance);
     const hyperparameters = parseHyperparameters(schema, { ...fromPolicy, ...(input.hyperparameters ?? {}) });
     const model = await this.registeredModel(input.name, input.family);
@@ -205,7 +205,7 @@ export class RlAgentsService {
 
   /**
    * The ACTIVE meta-strategy agent's Q-values in `state` and the policy's temperature, for weighting
-   * strategies (rl-decision-agents.ts); null when no agent is ACTIVE.
+   * strategies (decision-agents.ts); null when no agent is ACTIVE.
    */
   async strategyValues(input: { model?: string | null; state: MetaStrategyState }): Promise<StrategyValuesAnswer | null> {
     const model = await this.activeAgentModel('rl_meta_strategy', input.model);
@@ -232,7 +232,7 @@ export class RlAgentsService {
     const model = await this.activeAgentModel('rl_position_sizing', input.model);
     if (!model) return null;
     const agent = await this.live.read(model);
-    const { risk_limits, rl_maintenance } = (await this.policy.current()).document;
+    const { risk_limits, rl_maintenance } = await this.policy.document();
     const { max_position_multiplier } = risk_limits;
     if (agent.row.qTable.tradesSeen < rl_maintenance.min_trades_before_serving) {
       return { agent: agentRef(agent), state: input.state, tradesNeeded: rl_maintenance.min_trades_before_serving };
@@ -258,7 +258,7 @@ export class RlAgentsService {
    * tradeOutcomeWillCommit); a snapshot it takes is registered after the commit (registerSnapshotsOf).
    */
   async learnFromTrade(trade: TradeEntity, tx: EntityManager): Promise<void> {
-    const { rl_maintenance } = (await this.policy.current(tx)).document;
+    const { rl_maintenance } = await this.policy.document(tx);
     for (const decision of agentDecisionsOf(trade.decision)) {
       const field = `decision.${decision.family}`;
       const model = await tx.findOneBy(RegisteredModelEntity, { name: decision.model });
@@ -297,7 +297,7 @@ export class RlAgentsService {
     }
     const regime = input.regime;
     const models = input.model ? [await this.resolveAgent(undefined, input.model)] : await this.activeAgentModels();
-    const { rl_maintenance } = (await this.policy.current()).document;
+    const { rl_maintenance } = await this.policy.document();
     const answers: RegimeChangeAnswer[] = [];
     for (const model of models) {
       const answer = await this.dataSource.transaction(async (tx) => {
@@ -419,7 +419,7 @@ export class RlAgentsService {
   }
 
   private async temperature(): Promise<number> {
-    return (await this.policy.current()).document.rl_maintenance.temperature;
+    return (await this.policy.document()).rl_maintenance.temperature;
   }
 
   private async registeredModel(name: string, family: RlFamily): Promise<RegisteredModelEntity> {

@@ -40,7 +40,7 @@ import type { RlAgentsService, SizeWarmUp } from './agents.service';
 import { decisionJson } from './trade-decisions';
 
 /** Where each stop-loss profile places the stop, as a share of the request's stop distance. */
-export const STOP_PROFILE_SHARE: Record<StopLossProfile, number> = { tight: 0.5, medium: 0.75, wide: 1 };
+const STOP_PROFILE_SHARE: Record<StopLossProfile, number> = { tight: 0.5, medium: 0.75, wide: 1 };
 
 const round = (value: number) => Math.round(value * 1e4) / 1e4;
 

@@ -28,8 +28,6 @@ export class RlMaintenance {
           reason: `scheduled RL maintenance (${slot.time.toISOString()})`,
           payload: {},
           singletonKey: slot.singletonKey,
-          timeLimitSeconds: slot.policy.retraining.incremental_time_limit_seconds,
-          retryLimit: slot.policy.retraining.retry_limit,
         }),
     };
   }

@@ -17,7 +17,7 @@ function strategyValues(values: Record<string, number>) {
   return Object.entries(values).map(([strategy, value]) => ({ strategy, value }));
 }
 
-export function toStrategySelection(answer: StrategyAnswer): StrategySelection {
+function toStrategySelection(answer: StrategyAnswer): StrategySelection {
   return { ...answer, qValues: strategyValues(answer.qValues), weights: strategyValues(answer.weights) };
 }
 

@@ -1,19 +1,16 @@
-/** GraphQL types of the RL agents in the live loop (resolvers/rl.resolver.ts). */
+/** GraphQL types of the RL agents in the live loop (rl/rl.resolver.ts). */
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { RL_SNAPSHOT_REASONS } from '../entities/rl-snapshot.entity';
 import type { MARKET_REGIMES } from '../lib/market-vocabulary';
-import { CONFIDENCE_LEVELS, EXPOSURE_LEVELS, LIQUIDITY_LEVELS, PERFORMANCE_LEVELS, VOLATILITY_LEVELS, WIN_RATE_LEVELS } from '../plugins/rl';
+import { LIQUIDITY_LEVELS, PERFORMANCE_LEVELS, VOLATILITY_LEVELS } from '../plugins/rl';
 import { enumOf, MarketRegimeEnum, StrategyEnum } from '../schema/enums';
 import { ModelVersion } from '../registry/model.types';
 import { JSONObjectScalar } from '../schema/scalars';
 
-export const VolatilityLevelEnum = enumOf(VOLATILITY_LEVELS, 'VolatilityLevel', 'Annualised realised volatility: LOW < 15 %, MEDIUM < 30 %, HIGH < 60 %, EXTREME ≥ 60 %.');
-export const LiquidityLevelEnum = enumOf(LIQUIDITY_LEVELS, 'LiquidityLevel', 'Percentile rank of recent volume in its own history: LOW < 1/3, MEDIUM < 2/3, HIGH.');
-export const PerformanceLevelEnum = enumOf(PERFORMANCE_LEVELS, 'PerformanceLevel', "The portfolio's last 7 days: GOOD above +5 %, POOR below −3 %, NEUTRAL between.");
-export const SignalConfidenceEnum = enumOf(CONFIDENCE_LEVELS, 'SignalConfidence', 'Confidence of the signal: LOW < 0.55 ≤ MEDIUM < 0.70 ≤ HIGH < 0.85 ≤ VERY_HIGH.');
-export const ExposureLevelEnum = enumOf(EXPOSURE_LEVELS, 'ExposureLevel', 'Gross exposure / equity: LOW < 0.25 ≤ MEDIUM < 0.5 ≤ HIGH < 1 ≤ OVEREXTENDED.');
-export const WinRateLevelEnum = enumOf(WIN_RATE_LEVELS, 'WinRateLevel', 'Win rate of the last 20 closed trades: COLD < 0.4 ≤ NEUTRAL ≤ 0.6 < HOT (NEUTRAL with fewer than 5).');
-export const RlSnapshotReasonEnum = enumOf(RL_SNAPSHOT_REASONS, 'RlSnapshotReason', 'INTERVAL: every snapshot_interval_trades learned trades; REGIME_CHANGE: the table archived before a reset.');
+const VolatilityLevelEnum = enumOf(VOLATILITY_LEVELS, 'VolatilityLevel', 'Annualised realised volatility: LOW < 15 %, MEDIUM < 30 %, HIGH < 60 %, EXTREME ≥ 60 %.');
+const LiquidityLevelEnum = enumOf(LIQUIDITY_LEVELS, 'LiquidityLevel', 'Percentile rank of recent volume in its own history: LOW < 1/3, MEDIUM < 2/3, HIGH.');
+const PerformanceLevelEnum = enumOf(PERFORMANCE_LEVELS, 'PerformanceLevel', "The portfolio's last 7 days: GOOD above +5 %, POOR below −3 %, NEUTRAL between.");
+const RlSnapshotReasonEnum = enumOf(RL_SNAPSHOT_REASONS, 'RlSnapshotReason', 'INTERVAL: every snapshot_interval_trades learned trades; REGIME_CHANGE: the table archived before a reset.');
 
 @InputType({ description: 'The meta-strategy agent’s state: regime × volatility × liquidity × recent performance.' })
 export class MetaStrategyStateInput {
@@ -28,24 +25,6 @@ export class MetaStrategyStateInput {
 
   @Field(() => PerformanceLevelEnum)
   performance!: (typeof PERFORMANCE_LEVELS)[number];
-}
-
-@InputType({ description: 'The position-sizing agent’s state: regime × signal confidence × exposure × recent win rate × volatility.' })
-export class PositionSizingStateInput {
-  @Field(() => MarketRegimeEnum)
-  regime!: (typeof MARKET_REGIMES)[number];
-
-  @Field(() => SignalConfidenceEnum)
-  confidence!: (typeof CONFIDENCE_LEVELS)[number];
-
-  @Field(() => ExposureLevelEnum)
-  exposure!: (typeof EXPOSURE_LEVELS)[number];
-
-  @Field(() => WinRateLevelEnum)
-  winRate!: (typeof WIN_RATE_LEVELS)[number];
-
-  @Field(() => VolatilityLevelEnum)
-  volatility!: (typeof VOLATILITY_LEVELS)[number];
 }
 
 @InputType()
@@ -64,7 +43,7 @@ export class CreateRlAgentInput {
 }
 
 @ObjectType({ description: 'The agent that answered: its model, the ACTIVE version its live table descends from, and how far it has learned.' })
-export class RlAgentRef {
+class RlAgentRef {
   @Field()
   model!: string;
 
@@ -82,7 +61,7 @@ export class RlAgentRef {
 }
 
 @ObjectType()
-export class StrategyValue {
+class StrategyValue {
   @Field(() => StrategyEnum)
   strategy!: string;
 
@@ -112,54 +91,6 @@ export class StrategySelection {
 
   @Field(() => Float)
   temperature!: number;
-
-  @Field(() => JSONObjectScalar)
-  decision!: Record<string, unknown>;
-}
-
-@ObjectType({ description: 'The position-sizing agent’s choice after the safety clamp. Pass `decision` with the trade.' })
-export class RlSizing {
-  @Field(() => RlAgentRef)
-  agent!: RlAgentRef;
-
-  @Field({ description: 'The action chosen, e.g. size0.7_lev3_tp-balanced_sl-tight.' })
-  action!: string;
-
-  @Field(() => Float, { description: 'The agent’s size multiplier before the clamp.' })
-  proposedSizeMultiplier!: number;
-
-  @Field(() => Float)
-  proposedLeverage!: number;
-
-  @Field(() => Float, { description: 'After the clamp: never above a limit.' })
-  sizeMultiplier!: number;
-
-  @Field(() => Float)
-  leverage!: number;
-
-  @Field()
-  takeProfit!: string;
-
-  @Field()
-  stopLoss!: string;
-
-  @Field(() => [String], { description: 'The limits that cut the proposal, in the order applied: maxPositionMultiplier, maxLeverage, maxOpenPositions, maxRiskPerTrade.' })
-  clampedBy!: string[];
-
-  @Field(() => Float, { description: 'Notional of the new position / equity.' })
-  notionalFraction!: number;
-
-  @Field(() => Float, { description: 'Loss at the stop / equity.' })
-  riskFraction!: number;
-
-  @Field()
-  explored!: boolean;
-
-  @Field(() => Float)
-  qValue!: number;
-
-  @Field(() => Float)
-  epsilon!: number;
 
   @Field(() => JSONObjectScalar)
   decision!: Record<string, unknown>;

@@ -4,7 +4,7 @@
  * `selectStrategy` and `positionSizeMultiplier` answer with a `decision` object keyed by the agent's
  * family, e.g. `{ "rl_meta_strategy": { "model": "meta", "version": 3, "state": {…}, "action": "breakout" } }`.
  * The orchestrator passes the merged objects as `logTradeExecution(decision: …)`; when the trade
- * closes, each agent named there learns from it (rl-agents.service.ts). A meta-strategy decision
+ * closes, each agent named there learns from it (agents.service.ts). A meta-strategy decision
  * from strategyWeights carries no action: the trade's own `strategy` is the action credited.
  *
  * Rewards, from the closed trade (the formulas are the agents' own, plugins/rl):

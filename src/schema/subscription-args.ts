@@ -14,7 +14,7 @@ export interface SubscriptionArgs {
 
 const EVENT_ID = /^\d{1,19}$/;
 
-export async function checkSubscriptionArgs(args: SubscriptionArgs, { services }: Context): Promise<void> {
+async function checkSubscriptionArgs(args: SubscriptionArgs, { services }: Context): Promise<void> {
   if (args.after != null && !EVENT_ID.test(args.after)) {
     throw new InvalidInputError(`expects after to be an event id (digits), but got ${JSON.stringify(args.after.slice(0, 40))}`, { field: 'after' });
   }

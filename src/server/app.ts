@@ -17,7 +17,7 @@ import { TradesService } from '../trading/trades.service';
 import { AuditService } from '../platform/access/audit.service';
 import type { Services } from './container';
 import { DatasetsService } from '../registry/datasets.service';
-import { EvaluationService } from '../serving/comparison.service';
+import { ComparisonService } from '../serving/comparison.service';
 import { PgListener } from '../db/listener';
 import { EventStream } from '../platform/events/event-stream';
 import { EventsService } from '../platform/events/events.service';
@@ -83,7 +83,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const serving = new ServingService(dataSource, registry, families, {
     batchWindowMs: config.env.KYBERNET_BATCH_WINDOW_MS,
     batchMaxRows: config.env.KYBERNET_BATCH_MAX_ROWS,
-    policy: async () => (await policy.current()).document,
+    policy: () => policy.document(),
     log,
   });
   lifecycle.setHooks({
@@ -96,13 +96,13 @@ export async function createApp(config: Config, dataSource: DataSource, database
   });
   const datasets = new DatasetsService(dataSource, store);
   const queue = await createJobQueue(databaseUrl, (error) => log(`queue: ${error.message}`));
-  const jobs = new JobsService(dataSource, events, queue);
-  const training = new TrainingService(dataSource, registry, lifecycle, datasets, jobs, families, policy, {
+  const jobs = new JobsService(dataSource, events, queue, policy);
+  const training = new TrainingService(dataSource, registry, lifecycle, datasets, jobs, families, {
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,
   });
-  const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, policy);
-  const tuning = new TuningService(registry, datasets, jobs, training, retraining, families, policy);
+  const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families);
+  const tuning = new TuningService(registry, datasets, jobs, training, retraining, families);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
   const bars = new BarsService(dataSource);
@@ -143,7 +143,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     datasets,
     jobs,
     training,
-    evaluation: new EvaluationService(registry, datasets, serving),
+    comparison: new ComparisonService(registry, datasets, serving),
     policy,
     retraining,
     tuning,
@@ -179,7 +179,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   let shadowScoring: ShadowScoringService | undefined;
   if (options.worker) {
     // Where jobs are worked, shadows are scored from the predictions log when the policy says 'workers'.
-    shadowScoring = new ShadowScoringService(dataSource, registry, families, { policy: async () => (await policy.current()).document, log });
+    shadowScoring = new ShadowScoringService(dataSource, registry, families, { policy: () => policy.document(), log });
     // Shadow rows of requests whose outcomes are in: new pairs for the shadow tester, as new outcomes would be.
     shadowScoring.setHooks({ shadowPredictionsDidCommit: (registeredModelId) => shadow.onOutcomes(registeredModelId) });
     shadowScoring.start();

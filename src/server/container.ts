@@ -5,7 +5,7 @@ import type { ArtifactStore } from '../storage/artifact-store';
 import type { ApiKeysService } from '../platform/access/api-keys.service';
 import type { AuditService } from '../platform/access/audit.service';
 import type { DatasetsService } from '../registry/datasets.service';
-import type { EvaluationService } from '../serving/comparison.service';
+import type { ComparisonService } from '../serving/comparison.service';
 import type { EventStream } from '../platform/events/event-stream';
 import type { EventsService } from '../platform/events/events.service';
 import type { JobsService } from '../platform/jobs/jobs.service';
@@ -43,12 +43,12 @@ export interface Services {
   datasets: DatasetsService;
   jobs: JobsService;
   training: TrainingService;
-  evaluation: EvaluationService;
+  comparison: ComparisonService;
   policy: PolicyService;
   retraining: RetrainingService;
   tuning: TuningService;
   archive: ArchiveService;
-  /** Register scheduled tasks here (see services/scheduler.ts). */
+  /** Register scheduled tasks here (see platform/schedules/scheduler.ts). */
   scheduler: Scheduler;
   bars: BarsService;
   features: FeaturesService;

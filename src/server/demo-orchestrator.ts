@@ -19,8 +19,8 @@ import type { App } from './app';
 
 export const DEMO_SYMBOL = 'DEMO';
 /** The first and last day of the DEMO bars (weekdays only; README's ingestBars example adds the next ones). */
-export const DEMO_FIRST_DAY = '2015-01-01';
-export const DEMO_LAST_DAY = '2019-12-31';
+const DEMO_FIRST_DAY = '2015-01-01';
+const DEMO_LAST_DAY = '2019-12-31';
 const DAY_MS = 86_400_000;
 const HORIZON_HYPERPARAMETERS = { num_boost_round: 60, max_depth: 3, eta: 0.05 };
 
@@ -49,7 +49,7 @@ function weekdays(first: string, last: string): number[] {
 const cents = (value: number) => Math.round(value * 100) / 100;
 
 /** The DEMO bars: the synthetic market on weekdays, scaled to a last close of 100.00 and a median volume of 1,000,000. */
-export function demoBars(): Bar[] {
+function demoBars(): Bar[] {
   const days = weekdays(DEMO_FIRST_DAY, DEMO_LAST_DAY);
   const [trending] = DEFAULT_SYNTHETIC_REGIMES;
   const market = generateSyntheticMarket({ seed: 'kybernet:demo-bars', symbols: [DEMO_SYMBOL], regimes: [{ ...trending, bars: days.length }] });

@@ -81,7 +81,7 @@ async function followJob(app: App, jobId: string): Promise<ModelVersionEntity> {
   const bar = new SingleBar({ format: '   training {bar} {percentage}% | {message}', hideCursor: true }, Presets.shades_classic);
   bar.start(100, 0, { message: 'queued' });
   for await (const event of eventStream.subscribe({ jobId }, '0')) {
-    if (event.type === 'job.progress') bar.update(Math.round(Number(event.payload.progress) * 100), { message: String(event.payload.message ?? '') });
+    if (event.type === 'job.progress') bar.update(Math.round(event.payload.progress * 100), { message: event.payload.message ?? '' });
     if (event.type === 'job.completed' || event.type === 'job.failed' || event.type === 'job.cancelled') {
       bar.update(event.type === 'job.completed' ? 100 : bar.getProgress() * 100, { message: event.type });
       break;

@@ -3,9 +3,11 @@ import { ApiKeyResolver } from '../platform/access/api-key.resolver';
 import { EventResolver } from '../platform/events/event.resolver';
 import { JobResolver } from '../platform/jobs/job.resolver';
 import { PolicyResolver } from '../platform/policy/policy.resolver';
+import { ScheduleResolver } from '../platform/schedules/schedule.resolver';
 import { DatasetResolver } from '../registry/dataset.resolver';
 import { JobModelsResolver } from '../registry/job-models.resolver';
 import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from '../registry/model.resolver';
+import { ComparisonResolver } from '../serving/comparison.resolver';
 import { PredictionResolver } from '../serving/prediction.resolver';
 import { MarketDataResolver } from '../market/market-data.resolver';
 import { RetrainingResolver } from '../learning/retraining.resolver';
@@ -23,12 +25,14 @@ export const resolvers = [
   EventResolver,
   JobResolver,
   PolicyResolver,
+  ScheduleResolver,
   FamilyResolver,
   RegisteredModelResolver,
   ModelVersionResolver,
   DatasetResolver,
   JobModelsResolver,
   PredictionResolver,
+  ComparisonResolver,
   MarketDataResolver,
   RetrainingResolver,
   TrainingResolver,

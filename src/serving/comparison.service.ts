@@ -35,7 +35,7 @@ export interface ModelComparison {
 
 const MAX_COMPARE_ROWS = 100_000;
 
-export class EvaluationService {
+export class ComparisonService {
   constructor(
     private readonly registry: RegistryService,
     private readonly datasets: DatasetsService,

@@ -8,7 +8,7 @@ import { MAX_BATCH_ROWS } from './serving.service';
 import { Bounded } from '../schema/input-guard';
 
 @ObjectType({ description: 'The realised value a prediction is scored against (one per request and registered model).' })
-export class PredictionOutcome {
+class PredictionOutcome {
   @Field(() => Float)
   actual!: number;
 

@@ -27,7 +27,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { EventEntity } from '../entities/event.entity';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError, quote } from '../lib/errors';
@@ -37,7 +36,7 @@ import { randomUuids } from './random-uuids';
 import type { Policy } from '../config/policy';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
-import { SERVING_EVENT_TYPES } from '../platform/events/event-types';
+import { SERVING_EVENT_TYPES, type KybernetEvent } from '../platform/events/event-types';
 import { copyPredictions, insertShadowPredictions, PredictionLog, type ActivePredictionRecord, type PredictionBlock, type ShadowPredictionRecord } from './prediction-log';
 import type { RegistryService } from '../registry/registry.service';
 
@@ -52,7 +51,7 @@ export interface PredictBatchInput {
   model: string;
   /** Either rows (null = missing) … */
   rows?: (number | null)[][] | null;
-  /** … or the same packed: base64 of little-endian float32, row after row (lib/packed-rows.ts). */
+  /** … or the same packed: base64 of little-endian float32, row after row (serving/packed-rows.ts). */
   packedRows?: string | null;
   requestId?: string | null;
 }
@@ -369,9 +368,9 @@ export class ServingService {
   }
 
   /** Event-stream listener: reloads a served model when its versions change anywhere, and every served model when the policy changes (where shadows score). */
-  readonly onEvent = (event: EventEntity): void => {
+  readonly onEvent = (event: KybernetEvent): void => {
     if (event.type === 'policy.updated') for (const name of this.served.keys()) void this.refresh(name);
-    else if (event.modelName && (SERVING_EVENT_TYPES as string[]).includes(event.type)) void this.refresh(event.modelName);
+    else if (event.modelName && SERVING_EVENT_TYPES.includes(event.type)) void this.refresh(event.modelName);
   };
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  * and an agent's own key such as `rl_position_sizing`), so the orchestrator merges them into one
  * object, and the RL agents find their state and action there when the trade closes.
  *
- * Sizing and weighting answer by the documented rules (lib/sizing-rules.ts, lib/strategy-allocation.ts)
+ * Sizing and weighting answer by the documented rules (trading/sizing-rules.ts, trading/strategy-allocation.ts)
  * until an RL agent takes over through `DecisionAgents`; whoever proposes a size, it passes the
  * policy's risk limits (lib/risk-limits.ts) before it is answered.
  */
@@ -18,6 +18,7 @@ import { checkFeatureSnapshot, type FeatureSnapshotValues } from './feature-snap
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime, type Strategy } from '../lib/market-vocabulary';
 import { assessRisk, type RiskAssessment } from './risk';
 import { clampPositionSize, describeCuts, type ClampedSizing, type RiskLimits } from '../lib/risk-limits';
+import { isScoredTask } from '../lib/scored-task';
 import { DEFAULT_SIZING_RULES, positionSizeMultiplier, type PositionSize } from './sizing-rules';
 import { DEFAULT_WEIGHT_FLOOR, strategyWeights, type StrategyWeightReason } from './strategy-allocation';
 import { combineForecasts, type HorizonForecast, type TradeSignal } from './trade-signal';
@@ -146,7 +147,7 @@ export interface HorizonPrediction {
   task: 'regression' | 'binary';
   /** A regression model's predicted forward return. */
   expectedReturn: number | null;
-  /** The probability of a rise over the horizon (see lib/trade-signal.ts). */
+  /** The probability of a rise over the horizon (see trading/trade-signal.ts). */
   probabilityUp: number | null;
 }
 
@@ -213,7 +214,7 @@ export interface PositionSizeAnswer {
   proposedMultiplier: number;
   leverage: number;
   explanation: string;
-  /** The sizing rule's own caps and floors (lib/sizing-rules.ts), empty for an agent. */
+  /** The sizing rule's own caps and floors (trading/sizing-rules.ts), empty for an agent. */
   ruleLimits: string[];
   /** The policy's risk limits that cut the proposal (lib/risk-limits.ts). */
   clampedBy: string[];
@@ -251,8 +252,8 @@ export interface StrategyWeightsAnswer {
   decision: Record<string, unknown>;
 }
 
-export const SIZING_RULE: DecisionSource = { kind: 'RULE', name: 'capped_kelly', version: null };
-export const ALLOCATION_RULE: DecisionSource = { kind: 'RULE', name: 'regime_prior_confidence', version: null };
+const SIZING_RULE: DecisionSource = { kind: 'RULE', name: 'capped_kelly', version: null };
+const ALLOCATION_RULE: DecisionSource = { kind: 'RULE', name: 'regime_prior_confidence', version: null };
 const TRADING_DAYS = 252;
 const STOP_ATR_MULTIPLE = 2;
 
@@ -310,7 +311,7 @@ export class DecisionService {
       ? { values: checkFeatureSnapshot(request.features), asOf: null }
       : await this.features.featuresAt(symbol, timeframe, request.asOf ?? undefined).then((s) => ({ values: s.values as FeatureSnapshotValues, asOf: new Date(s.timestamp) }));
 
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     const mapped = Object.entries(policy.trade_prediction.horizons)
       .map(([days, model]) => ({ horizon: Number(days), model }))
       .sort((a, b) => a.horizon - b.horizon);
@@ -387,7 +388,7 @@ export class DecisionService {
       stopDistance ??= Math.min(1, STOP_ATR_MULTIPLE * (daily.values.atr_14 ?? 0));
       if (!(stopDistance > 0)) refuse('stopDistance', 'to be given when the daily bars have no range (atr_14 = 0)', stopDistance);
     }
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     const limits = riskLimits(policy);
     const maxMultiplier = policy.risk_limits.max_position_multiplier;
     const baseFraction = baseSize / portfolio.equity;
@@ -491,7 +492,7 @@ export class DecisionService {
       const active: ModelVersionEntity | null = await this.registry.activeVersion(model.id);
       if (!active) return unavailable(`model "${modelName}" has no ACTIVE version`);
       const task = active.signature?.task;
-      if (task !== 'regression' && task !== 'binary') return unavailable(`model "${modelName}" is a ${task ?? 'signature-less'} model, not a forecast of returns`);
+      if (!isScoredTask(task)) return unavailable(`model "${modelName}" is a ${task ?? 'signature-less'} model, not a forecast of returns`);
       const missing = active.featureNames.filter((name) => !(name in values));
       if (missing.length) return unavailable(`the features lack ${missing.join(', ')}, which version ${active.version} of "${modelName}" needs`);
       const prediction = await this.serving.predict({ model: modelName, features: active.featureNames.map((name) => values[name]), requestId });

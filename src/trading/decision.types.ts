@@ -7,7 +7,7 @@ import { Prediction } from '../serving/prediction.types';
 import { JSONObjectScalar } from '../schema/scalars';
 
 @InputType({ description: 'The portfolio as the orchestrator sees it; what a decision does not need may be left out.' })
-export class PortfolioInput {
+class PortfolioInput {
   @Field(() => Float, { nullable: true, description: 'Account equity in the account currency, > 0.' })
   equity?: number;
 
@@ -25,7 +25,7 @@ export class PortfolioInput {
 }
 
 @InputType({ description: 'Market figures the RL meta-strategy agent’s state needs besides the regime; the rule does not use them.' })
-export class MarketStateInput {
+class MarketStateInput {
   @Field(() => Float, { nullable: true, description: 'Annualised realised volatility (0.2 = 20 %).' })
   annualizedVolatility?: number;
 
@@ -34,7 +34,7 @@ export class MarketStateInput {
 }
 
 @ObjectType({ description: 'Which rule or model produced an answer.' })
-export class DecisionSource {
+class DecisionSource {
   @Field(() => DecisionSourceKindEnum)
   kind!: DecisionSourceKind;
 
@@ -69,7 +69,7 @@ export class TradePredictionInput {
 }
 
 @ObjectType({ description: 'One horizon model’s forecast.' })
-export class HorizonPrediction {
+class HorizonPrediction {
   @Field(() => Int, { description: 'Days (bars) ahead.' })
   horizon!: number;
 
@@ -87,7 +87,7 @@ export class HorizonPrediction {
 }
 
 @ObjectType()
-export class UnavailableHorizon {
+class UnavailableHorizon {
   @Field(() => Int)
   horizon!: number;
 
@@ -99,7 +99,7 @@ export class UnavailableHorizon {
 }
 
 @ObjectType()
-export class HorizonRisk {
+class HorizonRisk {
   @Field(() => Int)
   horizon!: number;
 
@@ -125,8 +125,8 @@ export class HorizonRisk {
   valueAtRiskOfEquity!: number | null;
 }
 
-@ObjectType({ description: 'Gaussian risk of positionValue at each regression horizon (lib/risk.ts).' })
-export class TradeRisk {
+@ObjectType({ description: 'Gaussian risk of positionValue at each regression horizon (trading/risk.ts).' })
+class TradeRisk {
   @Field(() => Float, { description: '0.95.' })
   confidenceLevel!: number;
 
@@ -169,7 +169,7 @@ export class TradePrediction {
   @Field(() => SignalDirectionEnum, { nullable: true })
   direction!: SignalDirection | null;
 
-  @Field(() => Float, { nullable: true, description: 'max(p, 1 − p) for p the mean probability of a rise across horizons (lib/trade-signal.ts).' })
+  @Field(() => Float, { nullable: true, description: 'max(p, 1 − p) for p the mean probability of a rise across horizons (trading/trade-signal.ts).' })
   confidence!: number | null;
 
   @Field(() => Float, { nullable: true })
@@ -209,7 +209,7 @@ export class PositionSizeInput {
 }
 
 @ObjectType()
-export class KellyTerms {
+class KellyTerms {
   @Field(() => Float, { description: 'f* = p − (1 − p) / b.' })
   full!: number;
 
@@ -221,7 +221,7 @@ export class KellyTerms {
 }
 
 @ObjectType()
-export class SizingInputs {
+class SizingInputs {
   @Field(() => Float)
   winProbability!: number;
 
@@ -295,7 +295,7 @@ export class PositionSize {
 // strategyWeights
 
 @InputType()
-export class StrategyConfidenceInput {
+class StrategyConfidenceInput {
   @Field(() => StrategyEnum)
   strategy!: Strategy;
 
@@ -322,7 +322,7 @@ export class StrategyWeightsInput {
 }
 
 @ObjectType()
-export class StrategyWeight {
+class StrategyWeight {
   @Field(() => StrategyEnum)
   strategy!: Strategy;
 

@@ -8,7 +8,7 @@ import { TRADE_LOG_RESERVED_COLUMNS } from '../market/trade-log-table';
 export type FeatureSnapshotValues = Record<string, number | null>;
 
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;
-export const MAX_SNAPSHOT_FEATURES = 512;
+const MAX_SNAPSHOT_FEATURES = 512;
 
 /**
  * Returns `features` when it is a snapshot: at most MAX_SNAPSHOT_FEATURES names of letters, digits,

@@ -15,21 +15,13 @@
  * transaction of its own made closes commit one at a time (bench/trade-pairs.ts: 84 pairs/s at
  * c = 32); counting a group pays for the lock once per group.
  *
- * INCREMENTAL job payload (the contract with the job's handler):
- *   {
- *     model: string,          // the registered model to update
- *     learningCycle: number,  // its new data: trades with learning_cycle = learningCycle, and their
- *                             // request_outcomes (trade_id = trades.id) for this model's predictions
- *     since: string | null,   // ISO time of the previous trigger (null for the first), for time-based reads
- *     until: string,          // ISO time of this trigger
- *     trades: number,         // completed trades in the cycle (the threshold)
- *     tradesWithModel: number // of which informed by this model's predictions
- *   }
- * (JobsService adds timeLimitSeconds and retryLimit.) Trigger TRADES; singleton key
+ * Each INCREMENTAL job's payload is `{ model }` (the retraining payload of platform/jobs/job-payloads.ts):
+ * the handler updates the model on the rows after its ACTIVE version's data, from that version's
+ * dataset rebuilt with the data stored now, whatever cycle queued it. The cycle (its number, trades,
+ * time span and jobs) is recorded by `learning.triggered`. Trigger TRADES; singleton key
  * `incremental:trades:<cycle>:<model id>`, so a cycle queues each model once.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Policy } from '../config/policy';
 import type { JobEntity } from '../entities/job.entity';
 import { LearningCounterEntity } from '../entities/learning-counter.entity';
 import type { EventsService } from '../platform/events/events.service';
@@ -64,7 +56,6 @@ export interface Placement {
   next: { cycle: number; count: number };
   /** The previous trigger's time: the first crossing's `since`. */
   previousTriggerAt: Date | null;
-  retraining: Policy['retraining'];
 }
 
 const TRIGGER_KEY_PREFIX = 'incremental:trades:';
@@ -72,7 +63,6 @@ const TRIGGER_KEY_PREFIX = 'incremental:trades:';
 interface CycleModel {
   id: string;
   name: string;
-  trades: number;
 }
 
 export class LearningTriggerService {
@@ -84,7 +74,7 @@ export class LearningTriggerService {
   ) {}
 
   async state(): Promise<LearningTriggerState> {
-    const threshold = (await this.policy.current()).document.learning.min_trades_for_update;
+    const threshold = (await this.policy.document()).learning.min_trades_for_update;
     const counter = await this.dataSource.getRepository(LearningCounterEntity).findOneByOrFail({ id: true });
     return {
       shouldTrigger: counter.tradesSinceTrigger >= threshold,
@@ -98,8 +88,7 @@ export class LearningTriggerService {
 
   /** In the transaction closing `trades` trades: locks the counter and gives each its place, in order. Write the places on the trades, then `recordPlacement`. */
   async placeTrades(tx: EntityManager, trades: number): Promise<Placement> {
-    const { learning, retraining } = (await this.policy.current(tx)).document;
-    const threshold = learning.min_trades_for_update;
+    const threshold = (await this.policy.document(tx)).learning.min_trades_for_update;
     const [locked]: { cycle: number; count: number; last_triggered_at: Date | null; at: Date }[] = await tx.query(
       `SELECT cycle, trades_since_trigger AS count, last_triggered_at, clock_timestamp() AS at FROM learning_counter FOR UPDATE`,
     );
@@ -114,12 +103,12 @@ export class LearningTriggerService {
         count = 0;
       }
     }
-    return { places, at: locked.at, next: { cycle, count }, previousTriggerAt: locked.last_triggered_at, retraining };
+    return { places, at: locked.at, next: { cycle, count }, previousTriggerAt: locked.last_triggered_at };
   }
 
   /** After the placed trades are written (same transaction): stores the count and triggers at each crossing; returns the jobs each crossing queued, by its cycle. */
   async recordPlacement(tx: EntityManager, placement: Placement): Promise<Map<number, JobEntity[]>> {
-    const { places, at, next, retraining } = placement;
+    const { places, at, next } = placement;
     const crossings = places.filter((place) => place.triggered);
     await tx.query(
       `UPDATE learning_counter SET cycle = $1, trades_since_trigger = $2, completed_trades = completed_trades + $3,
@@ -129,7 +118,7 @@ export class LearningTriggerService {
     const jobsOfCycle = new Map<number, JobEntity[]>();
     let since = placement.previousTriggerAt;
     for (const crossing of crossings) {
-      jobsOfCycle.set(crossing.cycle, await this.trigger(tx, crossing, { since, until: at }, retraining));
+      jobsOfCycle.set(crossing.cycle, await this.trigger(tx, crossing, { since, until: at }));
       since = at;
     }
     return jobsOfCycle;
@@ -140,13 +129,12 @@ export class LearningTriggerService {
     tx: EntityManager,
     crossing: Place,
     { since, until }: { since: Date | null; until: Date },
-    retraining: Policy['retraining'],
   ): Promise<JobEntity[]> {
     const models: CycleModel[] = await tx.query(
-      `SELECT m.id, m.name, count(DISTINCT t.id)::int AS trades
+      `SELECT DISTINCT m.id, m.name
        FROM trades t JOIN predictions p ON p.id = ANY (t.prediction_ids) JOIN registered_models m ON m.id = p.registered_model_id
        WHERE t.learning_cycle = $1
-       GROUP BY m.id, m.name ORDER BY m.name`,
+       ORDER BY m.name`,
       [crossing.cycle],
     );
     const reason = `${crossing.count} completed trades since the last update (threshold ${crossing.threshold})`;
@@ -160,17 +148,8 @@ export class LearningTriggerService {
             reason,
             registeredModelId: model.id,
             modelName: model.name,
-            payload: {
-              model: model.name,
-              learningCycle: crossing.cycle,
-              since: since?.toISOString() ?? null,
-              until: until.toISOString(),
-              trades: crossing.count,
-              tradesWithModel: model.trades,
-            },
+            payload: { model: model.name },
             singletonKey: `${TRIGGER_KEY_PREFIX}${crossing.cycle}:${model.id}`,
-            timeLimitSeconds: retraining.incremental_time_limit_seconds,
-            retryLimit: retraining.retry_limit,
           },
           tx,
         ),

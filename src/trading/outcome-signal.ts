@@ -13,7 +13,7 @@
 import type { DataSource } from 'typeorm';
 import type { PgListener } from '../db/listener';
 
-export const OUTCOMES_CHANNEL = 'kybernet_outcomes';
+const OUTCOMES_CHANNEL = 'kybernet_outcomes';
 
 /** How long before the last confirmed moment of listening an outcome's transaction may have begun. */
 const CATCH_UP_MARGIN_MS = 60_000;

@@ -12,11 +12,13 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import type { PredictionRole } from '../entities/prediction.entity';
 import { RequestOutcomeEntity, type OutcomeSource } from '../entities/request-outcome.entity';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { predictionActual, type TradeResult } from '../lib/trade-math';
 import { isUuid } from '../lib/ids';
+import { isScoredTask, type ScoredTask } from '../lib/scored-task';
 import type { RegistryService } from '../registry/registry.service';
+import { joinOutcomes } from '../serving/prediction-outcomes';
 import type { PredictionResult } from '../serving/serving.service';
 
 export interface OutcomeView {
@@ -118,7 +120,7 @@ export class OutcomesService {
        ORDER BY c.ord, p.registered_model_id, p.request_id, (p.role = 'ACTIVE') DESC`,
       [carried.map((c) => c.order), carried.map((c) => c.predictionId)],
     );
-    const scored = requests.filter((request) => request.task === 'regression' || request.task === 'binary');
+    const scored = requests.filter((request) => isScoredTask(request.task));
     if (scored.length === 0) return 0;
     // One statement: of rows with the same request, the first (in close order) is inserted and the rest skipped.
     const inserted: unknown[] = await tx.query(
@@ -128,7 +130,7 @@ export class OutcomesService {
       [
         scored.map((request) => request.registered_model_id),
         scored.map((request) => request.request_id),
-        scored.map((request) => predictionActual(request.task as 'regression' | 'binary', closes[request.ord].result)),
+        scored.map((request) => predictionActual(request.task as ScoredTask, closes[request.ord].result)),
         scored.map((request) => closes[request.ord].trade.id),
       ],
     );
@@ -137,7 +139,7 @@ export class OutcomesService {
 
   /** Logged predictions, newest first, each with its request's outcome (null until one is recorded). */
   async searchPredictions(filter: PredictionFilter): Promise<Page<PredictionView>> {
-    const size = pageSize(filter.first ?? undefined);
+    const page = new KeysetPage<PredictionView>(filter, { column: 'p.created_at', tieBreak: 'p.id', direction: 'DESC', time: (view) => view.createdAt });
     const where: string[] = [];
     const parameters: unknown[] = [];
     const bind = (value: unknown) => `$${parameters.push(value)}`;
@@ -159,13 +161,10 @@ export class OutcomesService {
     if (filter.hasOutcome != null) where.push(filter.hasOutcome ? 'o.request_id IS NOT NULL' : 'o.request_id IS NULL');
     if (filter.from) where.push(`p.created_at >= ${bind(filter.from)}`);
     if (filter.to) where.push(`p.created_at <= ${bind(filter.to)}`);
-    if (filter.after) {
-      const { sortKey, id } = decodeCursor(filter.after);
-      where.push(`(p.created_at, p.id) < (${bind(new Date(sortKey))}, ${bind(id)})`);
-    }
-    const rows = await this.selectRows(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY p.created_at DESC, p.id DESC LIMIT ${bind(size + 1)}`, parameters);
-    const views = await this.toViews(rows);
-    return toPage(views, size, (view) => encodeCursor(view.createdAt.toISOString(), view.id));
+    const after = page.afterCondition(bind);
+    if (after) where.push(after);
+    const rows = await this.selectRows(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${page.orderBy} LIMIT ${bind(page.size + 1)}`, parameters);
+    return page.cut(await this.toViews(rows));
   }
 
   private async viewsOf(ids: string[]): Promise<PredictionView[]> {
@@ -178,7 +177,7 @@ export class OutcomesService {
       `SELECT p.id, p.registered_model_id, p.model_version_id, p.role, p.request_id, p.features::float8[] AS features,
               p.outputs::float8[] AS outputs, p.value, p.latency_ms, p.created_at, o.actual, o.source, o.trade_id, o.recorded_at
        FROM predictions p
-       LEFT JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id
+       ${joinOutcomes({ left: true })}
        ${tail}`,
       parameters,
     );

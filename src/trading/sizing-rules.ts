@@ -19,7 +19,7 @@
  * σ and targetVolatility must be in the same units; the defaults assume annualised volatility
  * (target 15%; for daily bars pass vol_20 · √252).
  */
-import { InvalidInputError } from '../lib/errors';
+import { refuse } from '../lib/errors';
 
 export interface SizingRules {
   /** Fraction of full Kelly to take (0.5 = half-Kelly). */
@@ -84,9 +84,7 @@ export interface PositionSize {
 }
 
 function check(field: string, value: number, ok: boolean, expectation: string): void {
-  if (!ok) {
-    throw new InvalidInputError(`expects ${field} ${expectation}, but got ${value}`, { field });
-  }
+  if (!ok) refuse(field, expectation, value);
 }
 
 function checkRules(rules: SizingRules): void {

@@ -187,7 +187,7 @@ export class LogTradeOutcomeInput {
 }
 
 @ObjectType({ description: 'Completed trades counted towards the next incremental update.' })
-export class LearningTrigger {
+class LearningTrigger {
   @Field({ description: 'On logTradeOutcome: this close reached the threshold and an update was queued. On the query: the next close will trigger.' })
   shouldTrigger!: boolean;
 

@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { TradeEntity, type TradeStatus } from '../entities/trade.entity';
 import { parseSymbol } from '../lib/bars';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../lib/cursor';
+import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { checkEntry, tradeResult, type TradeResult, type TradeSide } from '../lib/trade-math';
 import { ItemFailure, MicroBatcher } from '../lib/micro-batcher';
@@ -278,23 +278,14 @@ export class TradesService {
 
   /** Trades, most recent entry first. */
   async searchTrades(filter: TradeFilter): Promise<Page<TradeEntity>> {
-    const size = pageSize(filter.first ?? undefined);
-    const query = this.dataSource
-      .getRepository(TradeEntity)
-      .createQueryBuilder('t')
-      .orderBy('t.entry_time', 'DESC')
-      .addOrderBy('t.id', 'DESC')
-      .limit(size + 1);
+    const page = new KeysetPage<TradeEntity>(filter, { column: 't.entry_time', tieBreak: 't.id', direction: 'DESC', time: (trade) => trade.entryTime });
+    const query = this.dataSource.getRepository(TradeEntity).createQueryBuilder('t');
     if (filter.symbol) query.andWhere('t.symbol = :symbol', { symbol: filter.symbol });
     if (filter.status) query.andWhere('t.status = :status', { status: filter.status });
     if (filter.strategy) query.andWhere('t.strategy = :strategy', { strategy: filter.strategy });
     if (filter.from) query.andWhere('t.entry_time >= :from', { from: filter.from });
     if (filter.to) query.andWhere('t.entry_time <= :to', { to: filter.to });
-    if (filter.after) {
-      const { sortKey, id } = decodeCursor(filter.after);
-      query.andWhere('(t.entry_time, t.id) < (:entryTime, :id)', { entryTime: new Date(sortKey), id });
-    }
-    return toPage(await query.getMany(), size, (trade) => encodeCursor(trade.entryTime.toISOString(), trade.id));
+    return page.fetch(query);
   }
 
   /** The execution group's run: one INSERT for the executions that arrived together. */

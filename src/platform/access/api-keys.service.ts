@@ -26,11 +26,11 @@ export function roleIncludes(role: Role, required: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
-export function hashKey(key: string): string {
+function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-export const API_KEYS_CHANNEL = 'kybernet_api_keys';
+const API_KEYS_CHANNEL = 'kybernet_api_keys';
 /** The graphql-ws close code and reason a connection gets when its key is revoked. */
 export const KEY_REVOKED_CLOSE = { code: 4403, reason: 'the API key was revoked' } as const;
 

@@ -9,10 +9,10 @@
  * subscriber once, in order. A read that fails (the pool is still reconnecting) is retried.
  */
 import type { PgListener } from '../../db/listener';
-import type { EventEntity } from '../../entities/event.entity';
+import type { KybernetEvent } from './event-types';
 import { EVENTS_CHANNEL, matchesFilter, type EventFilter, type EventsService } from './events.service';
 
-type Listener = (event: EventEntity) => void;
+type Listener = (event: KybernetEvent) => void;
 
 const PAGE = 500;
 const RETRY_MS = 500;
@@ -74,7 +74,7 @@ export class EventStream {
   private async drain(): Promise<void> {
     do {
       this.fetchAgain = false;
-      let page: EventEntity[];
+      let page: KybernetEvent[];
       do {
         if (this.closed) return;
         try {
@@ -111,8 +111,8 @@ export class EventStream {
    * Events matching `filter`: first those after `after` from the table (when given), then live ones.
    * Ends when the consumer returns (graphql-ws calls `return` on unsubscribe).
    */
-  subscribe(filter: EventFilter, after?: string): AsyncIterableIterator<EventEntity> {
-    const buffer: EventEntity[] = [];
+  subscribe(filter: EventFilter, after?: string): AsyncIterableIterator<KybernetEvent> {
+    const buffer: KybernetEvent[] = [];
     let wake: (() => void) | undefined;
     let done = false;
     let cursor = after ?? this.head;
@@ -121,7 +121,7 @@ export class EventStream {
       wake?.();
     });
     const events = this.events;
-    const replay = async function* (): AsyncGenerator<EventEntity> {
+    const replay = async function* (): AsyncGenerator<KybernetEvent> {
       if (after === undefined) return;
       for (;;) {
         const page = await events.list({ ...filter, after: cursor, limit: PAGE });
@@ -132,7 +132,7 @@ export class EventStream {
         if (page.length < PAGE) return;
       }
     };
-    const live = async function* (): AsyncGenerator<EventEntity> {
+    const live = async function* (): AsyncGenerator<KybernetEvent> {
       while (!done) {
         const event = buffer.shift();
         if (!event) {

@@ -8,18 +8,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { EventEntity } from '../../entities/event.entity';
 import { InvalidInputError } from '../../lib/errors';
-import { EVENT_TYPES, type EventType } from './event-types';
+import { EVENT_TYPES, type KybernetEvent, type NewEvent } from './event-types';
 
 export const EVENTS_CHANNEL = 'kybernet_events';
 const APPEND_LOCK_KEY = 0x6b79626e; // "kybn"
-
-export interface NewEvent {
-  type: EventType;
-  modelName?: string | null;
-  modelVersionId?: string | null;
-  jobId?: string | null;
-  payload?: Record<string, unknown>;
-}
 
 export interface EventFilter {
   types?: readonly string[];
@@ -46,8 +38,8 @@ export function validateEventTypes(types: readonly string[] | undefined): void {
 export class EventsService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Appends within `manager`'s transaction; the caller commits. */
-  async append(manager: EntityManager, event: NewEvent): Promise<EventEntity> {
+  /** Appends within `manager`'s transaction; the caller commits. `event.payload` is its type's (event-types.ts EventPayloads). */
+  async append(manager: EntityManager, event: NewEvent): Promise<KybernetEvent> {
     if (!manager.queryRunner?.isTransactionActive) throw new Error('events must be appended inside a transaction');
     await manager.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
     const row = manager.create(EventEntity, {
@@ -55,19 +47,20 @@ export class EventsService {
       modelName: event.modelName ?? null,
       modelVersionId: event.modelVersionId ?? null,
       jobId: event.jobId ?? null,
-      payload: event.payload ?? {},
+      payload: event.payload,
     });
     const saved = await manager.save(row);
     await manager.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, saved.id]);
-    return saved;
+    return saved as KybernetEvent;
   }
 
   /** Appends in a transaction of its own, for events that report no other change. */
-  async publish(event: NewEvent): Promise<EventEntity> {
+  async publish(event: NewEvent): Promise<KybernetEvent> {
     return this.dataSource.transaction((manager) => this.append(manager, event));
   }
 
-  async list(filter: EventFilter & { after?: string; limit?: number }): Promise<EventEntity[]> {
+  /** Events in id order. Each row's payload is its type's: only `append` writes the log. */
+  async list(filter: EventFilter & { after?: string; limit?: number }): Promise<KybernetEvent[]> {
     validateEventTypes(filter.types);
     const query = this.dataSource
       .getRepository(EventEntity)
@@ -78,7 +71,7 @@ export class EventsService {
     if (filter.types?.length) query.andWhere('e.type IN (:...types)', { types: filter.types });
     if (filter.modelName) query.andWhere('e.model_name = :modelName', { modelName: filter.modelName });
     if (filter.jobId) query.andWhere('e.job_id = :jobId', { jobId: filter.jobId });
-    return query.getMany();
+    return (await query.getMany()) as KybernetEvent[];
   }
 
   async latestId(): Promise<string> {

@@ -11,6 +11,7 @@ import type { EntityManager } from 'typeorm';
 import { JobEntity } from '../../entities/job.entity';
 import type { EventsService } from '../events/events.service';
 import type { JobQueue } from './job-queue';
+import { jobModelName } from './job-payloads';
 import { expireInSeconds } from './jobs.service';
 
 export async function handJobBack(
@@ -22,15 +23,14 @@ export async function handJobBack(
   const { firstAttempt, reason } = handover;
   await deps.queue.cancel(job.queueEntryId ?? job.id, tx);
   const entryId = randomUUID();
-  const retryLimit = Number(job.payload.retryLimit ?? 0);
   await tx.update(JobEntity, { id: job.id }, { status: 'QUEUED', queueEntryId: entryId, heartbeatAt: null, error: reason });
   await deps.queue.enqueue(
     { entryId, jobId: job.id, firstAttempt },
-    { retryLimit: Math.max(0, retryLimit - (firstAttempt - 1)), expireInSeconds: expireInSeconds(Number(job.payload.timeLimitSeconds ?? 2700)), tx },
+    { retryLimit: Math.max(0, job.retryLimit - (firstAttempt - 1)), expireInSeconds: expireInSeconds(job.timeLimitSeconds), tx },
   );
   await deps.events.append(tx, {
     jobId: job.id,
-    modelName: typeof job.payload.model === 'string' ? job.payload.model : null,
+    modelName: jobModelName(job),
     type: 'job.queued',
     payload: { kind: job.kind, trigger: job.trigger, reason, attempt: firstAttempt },
   });

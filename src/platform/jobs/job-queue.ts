@@ -8,7 +8,7 @@
 import PgBoss from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 
-export const QUEUE_NAME = 'kybernet-jobs';
+const QUEUE_NAME = 'kybernet-jobs';
 
 export interface QueueEntry {
   /** The queue entry's own id (the job id for a job's first entry). */

@@ -16,6 +16,7 @@ import type { EventsService } from '../events/events.service';
 import type { JobQueue } from './job-queue';
 import type { JobWorkerHooks } from './job-worker';
 import { handJobBack } from './job-handover';
+import { jobModelName } from './job-payloads';
 
 export interface JobReaperOptions {
   /** A RUNNING job whose heartbeat is older than this has lost its worker. */
@@ -77,15 +78,14 @@ export class JobReaper {
       const job = await tx.findOneByOrFail(JobEntity, { id: jobId });
       await this.hooks.jobAttemptWasLost?.(job);
       const reason = `worker ${job.workerId ?? '?'} stopped responding during attempt ${job.attempts} (no heartbeat for over ${this.options.staleSeconds} s)`;
-      const retryLimit = Number(job.payload.retryLimit ?? 0);
-      const eventBase = { jobId, modelName: typeof job.payload.model === 'string' ? job.payload.model : null };
+      const eventBase = { jobId, modelName: jobModelName(job) };
       let outcome: ReapOutcome;
       if (job.cancelRequestedAt) {
         outcome = 'CANCELLED';
         await this.queue.cancel(job.queueEntryId ?? job.id, tx);
         await tx.update(JobEntity, { id: jobId }, { status: 'CANCELLED', finishedAt: () => 'now()', heartbeatAt: null, error: reason });
         await this.events.append(tx, { ...eventBase, type: 'job.cancelled', payload: { kind: job.kind, while: 'RUNNING', attempt: job.attempts, reason } });
-      } else if (job.attempts <= retryLimit) {
+      } else if (job.attempts <= job.retryLimit) {
         outcome = 'QUEUED';
         await handJobBack(tx, this, job, { firstAttempt: job.attempts + 1, reason: `retry after a lost attempt: ${reason}` });
       } else {

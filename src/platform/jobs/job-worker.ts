@@ -1,6 +1,8 @@
 /**
- * Works jobs from the shared queue. For each job: mark it RUNNING (`job.started`), run the handler
- * of its kind with an AbortSignal that fires on `cancelJob` or at the job's time limit, renew its
+ * Works jobs from the shared queue. For each job: mark it RUNNING (`job.started`), parse its payload
+ * by its kind's schema (job-payloads.ts: one that does not parse fails the job, INVALID_JOB_PAYLOAD),
+ * run the handler of its kind with an AbortSignal that fires on `cancelJob` or at the job's time limit
+ * (its row's `timeLimitSeconds`; retries up to its `retryLimit`, see job-limits.ts), renew its
  * heartbeat, report progress (throttled into the row and `job.progress`), and record the end:
  * COMPLETED, CANCELLED, or FAILED — or back to QUEUED while the queue still has retries for it.
  *
@@ -15,10 +17,13 @@ import { KybernetError } from '../../lib/errors';
 import type { EventsService } from '../events/events.service';
 import type { Delivery, JobQueue } from './job-queue';
 import { handJobBack } from './job-handover';
+import { INVALID_JOB_PAYLOAD, jobModelName, parseJobPayload, type JobPayload } from './job-payloads';
 import { FINISHED_STATUSES } from './jobs.service';
 
-export interface JobContext {
-  job: JobEntity;
+export interface JobContext<K extends JobKind = JobKind> {
+  job: JobEntity & { kind: K };
+  /** The job's payload as its kind's schema parsed it (job-payloads.ts); handlers read this, not `job.payload`. */
+  payload: JobPayload<K>;
   attempt: number;
   signal: AbortSignal;
   /** fraction in [0, 1]. */
@@ -26,8 +31,12 @@ export interface JobContext {
   log(message: string): void;
 }
 
-/** Does the work of one kind of job and returns its result document. Throwing fails the attempt. */
-export type JobHandler = (ctx: JobContext) => Promise<Record<string, unknown>>;
+/**
+ * Does the work of jobs of kind(s) `K` and returns the result document. Throwing fails the attempt:
+ * a KybernetError BAD_USER_INPUT fails the job at once; any other error is retried while the job's
+ * retry limit allows, unless the signal had aborted (cancelled: CANCELLED; time limit: FAILED).
+ */
+export type JobHandler<K extends JobKind = JobKind> = (ctx: JobContext<K>) => Promise<Record<string, unknown>>;
 
 /**
  * Extension point: `jobAttemptWasLost` runs when an attempt of `job` ended without its worker
@@ -67,11 +76,6 @@ function ownAttempt(tx: EntityManager | DataSource, jobId: string, attempt: numb
     .where('id = :jobId AND status = :running AND attempts = :attempt', { jobId, running: 'RUNNING', attempt });
 }
 
-/** The registered model a job works on, as its payload names it (training and retraining jobs), so that its events reach subscribers of that model. */
-function modelNameOf(job: JobEntity): string | null {
-  return typeof job.payload.model === 'string' ? job.payload.model : null;
-}
-
 export class JobWorker {
   readonly workerId = `${hostname()}:${process.pid}`;
   private readonly handlers = new Map<JobKind, JobHandler>();
@@ -90,8 +94,9 @@ export class JobWorker {
     this.log = options.log ?? ((message) => console.log(message));
   }
 
-  register(kind: JobKind, handler: JobHandler): void {
-    this.handlers.set(kind, handler);
+  register<K extends JobKind>(kind: K, handler: JobHandler<K>): void {
+    // Called only for jobs of kind K, with their payload parsed by K's schema.
+    this.handlers.set(kind, handler as JobHandler);
   }
 
   async start(concurrency: number): Promise<void> {
@@ -111,8 +116,7 @@ export class JobWorker {
     });
     if (!job) return;
     const handler = this.handlers.get(job.kind);
-    const timeLimitSeconds = Number(job.payload.timeLimitSeconds ?? 2700);
-    const retryLimit = Number(job.payload.retryLimit ?? 0);
+    const { timeLimitSeconds, retryLimit } = job;
     const controller = new AbortController();
     this.controllers.add(controller);
     const timeLimit = setTimeout(() => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)), timeLimitSeconds * 1000);
@@ -121,8 +125,11 @@ export class JobWorker {
     const reporter = this.progressReporter(job, attempt);
     try {
       if (!handler) throw new KybernetError('INTERNAL_SERVER_ERROR', `no handler for jobs of kind ${job.kind} in this worker`);
+      const parsed = parseJobPayload(job.kind, job.payload);
+      if (!parsed.ok) throw new KybernetError('BAD_USER_INPUT', `${INVALID_JOB_PAYLOAD}: ${parsed.problem}`, { field: parsed.field }, INVALID_JOB_PAYLOAD);
       const result = await handler({
         job,
+        payload: parsed.payload,
         attempt,
         signal: controller.signal,
         progress: reporter.report,
@@ -179,7 +186,7 @@ export class JobWorker {
         .execute();
       const [{ started_at: startedAt, heartbeat_at: heartbeatAt }] = updated.raw as { started_at: Date; heartbeat_at: Date }[];
       // Last: the event append holds the log's lock until commit.
-      await this.events.append(tx, { type: 'job.started', jobId, modelName: modelNameOf(job), payload: { kind: job.kind, attempt, worker: this.workerId } });
+      await this.events.append(tx, { type: 'job.started', jobId, modelName: jobModelName(job), payload: { kind: job.kind, attempt, worker: this.workerId } });
       return Object.assign(job, running, { startedAt, heartbeatAt });
     });
   }
@@ -215,7 +222,7 @@ export class JobWorker {
         type: eventType,
         jobId: job.id,
         modelVersionId: finished.model_version_id,
-        modelName: modelNameOf(job),
+        modelName: jobModelName(job),
         payload: {
           kind: job.kind,
           status,
@@ -264,7 +271,7 @@ export class JobWorker {
         .then(async () => {
           if (writeRow) await ownAttempt(this.dataSource, job.id, attempt).set({ progress: fraction, progressMessage: message ?? null }).execute();
           if (writeEvent) {
-            await this.events.publish({ type: 'job.progress', jobId: job.id, modelName: modelNameOf(job), payload: { kind: job.kind, progress: fraction, message: message ?? null } });
+            await this.events.publish({ type: 'job.progress', jobId: job.id, modelName: jobModelName(job), payload: { kind: job.kind, progress: fraction, message: message ?? null } });
           }
         })
         .catch((error) => this.log(`job ${job.id}: progress not recorded: ${(error as Error).message}`));

@@ -37,11 +37,11 @@ export class JobResolver {
 
   @FieldResolver(() => Int, { description: 'Seconds an attempt may run before it is stopped (from the policy when queued).' })
   timeLimitSeconds(@Root() job: JobEntity): number {
-    return Number(job.payload.timeLimitSeconds);
+    return job.timeLimitSeconds;
   }
 
   @FieldResolver(() => Int, { description: 'Further attempts after a failed or lost one (from the policy when queued).' })
   retryLimit(@Root() job: JobEntity): number {
-    return Number(job.payload.retryLimit ?? 0);
+    return job.retryLimit;
   }
 }

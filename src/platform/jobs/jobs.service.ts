@@ -1,30 +1,38 @@
 /**
  * Jobs: the `jobs` table is the record (status, progress, result, error, timings); the queue
  * (job-queue.ts) only hands job ids to workers. Enqueueing writes the row, the `job.queued` event and
- * the queue entry in one transaction.
+ * the queue entry in one transaction. The row carries the job's payload, parsed by its kind's schema
+ * (job-payloads.ts), and its time and retry limits, from the policy in force (job-limits.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { JobEntity, type JobKind, type JobStatus, type JobTrigger } from '../../entities/job.entity';
-import { decodeCursor, encodeCursor, pageSize, toPage, type Page } from '../../lib/cursor';
-import { ConflictError, NotFoundError } from '../../lib/errors';
+import { KeysetPage, type Page } from '../../lib/cursor';
+import { ConflictError, KybernetError, NotFoundError } from '../../lib/errors';
 import type { EventsService } from '../events/events.service';
+import type { PolicyService } from '../policy/policy.service';
 import type { JobQueue } from './job-queue';
+import { jobLimits, type JobLimits } from './job-limits';
+import { INVALID_JOB_PAYLOAD, parseJobPayload, type JobPayloadInput } from './job-payloads';
 import { isUuid } from '../../lib/ids';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/postgres-errors';
 
-export interface NewJob {
-  kind: JobKind;
+interface NewJobOf<K extends JobKind> {
+  kind: K;
   trigger: JobTrigger;
   reason: string;
   registeredModelId?: string | null;
   modelName?: string | null;
-  payload: Record<string, unknown>;
+  /** What the kind's handler works on: the kind's payload (job-payloads.ts) and nothing else. */
+  payload: JobPayloadInput<K>;
   /** At most one job per key, ever; a second enqueue with the key returns the existing job. */
   singletonKey?: string;
-  timeLimitSeconds: number;
-  retryLimit: number;
+  /** The job's limits instead of those the policy gives its kind (job-limits.ts); for tests and benchmarks. */
+  limits?: JobLimits;
 }
+
+/** A job to queue: for each kind, that kind's payload. */
+export type NewJob = { [K in JobKind]: NewJobOf<K> }[JobKind];
 
 export interface JobFilter {
   status?: JobStatus[];
@@ -46,14 +54,23 @@ export class JobsService {
     private readonly dataSource: DataSource,
     private readonly events: EventsService,
     private readonly queue: JobQueue,
+    private readonly policy: PolicyService,
   ) {}
 
+  /**
+   * Queues `job` (within `outer`'s transaction when given): its payload as its kind's schema parses it
+   * — one that does not parse is a fault of the caller, refused with INVALID_JOB_PAYLOAD — and its
+   * limits from the policy in force (or `job.limits`).
+   */
   async enqueue(job: NewJob, outer?: EntityManager): Promise<JobEntity> {
+    const parsed = parseJobPayload(job.kind, job.payload);
+    if (!parsed.ok) throw new KybernetError('INTERNAL_SERVER_ERROR', `cannot queue the job: ${parsed.problem}`, { field: parsed.field }, INVALID_JOB_PAYLOAD);
     const run = async (tx: EntityManager) => {
       if (job.singletonKey) {
         const existing = await tx.findOneBy(JobEntity, { singletonKey: job.singletonKey });
         if (existing) return existing;
       }
+      const limits = job.limits ?? jobLimits(job.kind, await this.policy.document(tx));
       const id = randomUUID();
       const row = await tx.save(
         tx.create(JobEntity, {
@@ -65,7 +82,9 @@ export class JobsService {
           reason: job.reason,
           registeredModelId: job.registeredModelId ?? null,
           singletonKey: job.singletonKey ?? null,
-          payload: { ...job.payload, timeLimitSeconds: job.timeLimitSeconds, retryLimit: job.retryLimit },
+          payload: parsed.payload,
+          timeLimitSeconds: limits.timeLimitSeconds,
+          retryLimit: limits.retryLimit,
         }),
       );
       await this.events.append(tx, {
@@ -74,7 +93,7 @@ export class JobsService {
         modelName: job.modelName ?? null,
         payload: { kind: job.kind, trigger: job.trigger, reason: job.reason },
       });
-      await this.queue.enqueue({ entryId: id, jobId: id, firstAttempt: 1 }, { retryLimit: job.retryLimit, expireInSeconds: expireInSeconds(job.timeLimitSeconds), tx });
+      await this.queue.enqueue({ entryId: id, jobId: id, firstAttempt: 1 }, { retryLimit: limits.retryLimit, expireInSeconds: expireInSeconds(limits.timeLimitSeconds), tx });
       return row;
     };
     try {
@@ -94,21 +113,12 @@ export class JobsService {
   }
 
   async searchJobs(filter: JobFilter): Promise<Page<JobEntity>> {
-    const size = pageSize(filter.first);
-    const query = this.dataSource
-      .getRepository(JobEntity)
-      .createQueryBuilder('j')
-      .orderBy('j.created_at', 'DESC')
-      .addOrderBy('j.id', 'DESC')
-      .limit(size + 1);
+    const page = new KeysetPage<JobEntity>(filter, { column: 'j.created_at', tieBreak: 'j.id', direction: 'DESC', time: (job) => job.createdAt });
+    const query = this.dataSource.getRepository(JobEntity).createQueryBuilder('j');
     if (filter.status?.length) query.andWhere('j.status IN (:...status)', { status: filter.status });
     if (filter.kind?.length) query.andWhere('j.kind IN (:...kind)', { kind: filter.kind });
     if (filter.modelId) query.andWhere('j.registered_model_id = :modelId', { modelId: filter.modelId });
-    if (filter.after) {
-      const { sortKey, id } = decodeCursor(filter.after);
-      query.andWhere('(j.created_at, j.id) < (:createdAt, :id)', { createdAt: new Date(sortKey), id });
-    }
-    return toPage(await query.getMany(), size, (job) => encodeCursor(job.createdAt.toISOString(), job.id));
+    return page.fetch(query);
   }
 
   /**

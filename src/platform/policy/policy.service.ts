@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { DEFAULT_POLICY, policySchema, storedPolicySchema, type Policy } from '../../config/policy';
 import type { EventEntity } from '../../entities/event.entity';
 import { PolicyEntity } from '../../entities/policy.entity';
-import { ConflictError, excerpt, InvalidInputError, quote } from '../../lib/errors';
+import { ConflictError, excerpt, InvalidInputError, quote, refusal } from '../../lib/errors';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../../db/postgres-errors';
 import type { EventsService } from '../events/events.service';
 
@@ -37,16 +37,16 @@ function valueAt(document: unknown, path: PropertyKey[]): unknown {
   return path.reduce<unknown>((node, key) => (isPlainObject(node) ? node[String(key)] : undefined), document);
 }
 
-/** One validation problem in the house style: what the setting expects, and what it got. */
-function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: string; message: string } {
+/** One validation problem as a refusal in the house style: what the setting expects, and what it got. */
+function refusalOf(issue: z.core.$ZodIssue, document: unknown): InvalidInputError {
   const value = valueAt(document, issue.path);
   const shown = (v: unknown) => (v === undefined ? 'nothing' : typeof v === 'string' ? quote(v) : excerpt(v));
-  let got = `but got ${shown(value)}`;
+  let got = shown(value);
   if (issue.code === 'unrecognized_keys') {
     const known = Object.keys((valueAt(DEFAULT_POLICY, issue.path) as Record<string, unknown>) ?? {});
     const field = [...issue.path.map(String), issue.keys[0]].join('.');
     const where = issue.path.length ? `section ${issue.path.join('.')}` : 'the policy';
-    return { field, message: `policy ${field}: expects a setting of ${where} (${known.join(', ')}), but got the unknown key ${quote(issue.keys[0])}` };
+    return refusal({ by: `policy ${field}:`, expects: `a setting of ${where} (${known.join(', ')})`, got: `the unknown key ${quote(issue.keys[0])}`, details: { field } });
   }
   const field = issue.path.map(String).join('.') || 'patch';
   let expects: string;
@@ -62,7 +62,7 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: str
       break;
     case 'invalid_key':
       expects = (issue.issues[0]?.message ?? 'a valid key').replace(/^expects /, '');
-      got = `but got the key ${quote(String(issue.path.at(-1)))}`;
+      got = `the key ${quote(String(issue.path.at(-1)))}`;
       break;
     case 'invalid_value':
       expects = `one of ${issue.values.map((option) => JSON.stringify(option)).join(', ')}`;
@@ -70,14 +70,13 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): { field: str
     default:
       expects = issue.message.replace(/^expects /, '');
   }
-  return { field, message: `policy ${field}: expects ${expects}, ${got}` };
+  return refusal({ by: `policy ${field}:`, expects, got, details: { field } });
 }
 
 export function parsePolicy(document: unknown, schema: z.ZodType<Policy, unknown> = policySchema): Policy {
   const parsed = schema.safeParse(document);
   if (parsed.success) return parsed.data;
-  const { field, message } = describeIssue(parsed.error.issues[0], document);
-  throw new InvalidInputError(message, { field });
+  throw refusalOf(parsed.error.issues[0], document);
 }
 
 export class PolicyService {
@@ -100,6 +99,11 @@ export class PolicyService {
       throw error;
     });
     return this.cached;
+  }
+
+  /** The document of the current policy: what the settings are now, for code that does not need the version (see `current` for `tx`). */
+  async document(tx?: EntityManager): Promise<Policy> {
+    return (await this.current(tx)).document;
   }
 
   /** Merges `patch` over the current policy, validates the whole, and stores it as the next version. */

@@ -20,7 +20,7 @@
  */
 import cron, { type ScheduledTask as CronTask } from 'node-cron';
 import type { Policy } from '../../config/policy';
-import type { EventEntity } from '../../entities/event.entity';
+import type { KybernetEvent } from '../events/event-types';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../lib/errors';
 import { nextIntervalSlot, slotSingletonKey } from './schedule-slots';
 import type { PolicyService } from '../policy/policy.service';
@@ -98,7 +98,7 @@ export class Scheduler {
   }
 
   /** Event-stream listener: re-reads every task's timing when any process updates the policy. */
-  readonly onEvent = (event: EventEntity): void => {
+  readonly onEvent = (event: KybernetEvent): void => {
     if (event.type === 'policy.updated' && this.started) void this.reschedule();
   };
 
@@ -112,13 +112,13 @@ export class Scheduler {
   async fire(name: string, time: Date): Promise<unknown> {
     const task = this.tasks.get(name);
     if (!task) throw new NotFoundError(`no scheduled task named "${name}"`, { field: 'name' });
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     return task.run({ task: name, time, singletonKey: slotSingletonKey(name, time), policy });
   }
 
   /** Every task with its timing and next firing in this process. */
   async states(): Promise<ScheduleState[]> {
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     await this.rescheduling;
     return [...this.tasks.values()].map((task) => ({
       name: task.name,
@@ -131,7 +131,7 @@ export class Scheduler {
 
   private async armAll(): Promise<void> {
     if (!this.started) return;
-    const policy = (await this.policy.current()).document;
+    const policy = await this.policy.document();
     for (const task of this.tasks.values()) {
       const timing = task.timing(policy);
       const signature = timing ? JSON.stringify({ ...timing, timezone: 'cron' in timing ? policy.timezone : undefined }) : 'off';

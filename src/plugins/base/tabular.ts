@@ -89,7 +89,7 @@ function refuse(field: string, message: string): never {
 }
 
 /** Checks shape and values of a training set; returns it as a tabular set. */
-export function validateTabularSet(data: TrainingSet, task: TabularTask, allowsMissing: boolean): TabularTrainingSet {
+function validateTabularSet(data: TrainingSet, task: TabularTask, allowsMissing: boolean): TabularTrainingSet {
   if (data.kind !== 'tabular') refuse('data', `expects a tabular training set, but got a ${data.kind} one`);
   const { featureNames, features, target, rows } = data;
   const width = featureNames.length;
@@ -116,7 +116,7 @@ export function validateTabularSet(data: TrainingSet, task: TabularTask, allowsM
 }
 
 /** Holds out the latest rows as the validation tail; the order of rows is kept. */
-export function splitValidationTail(
+function splitValidationTail(
   data: TabularTrainingSet,
   validationFraction: number,
   minTrainRows = DEFAULT_MIN_TRAIN_ROWS,

@@ -12,7 +12,7 @@ import { zeroAsMissingGraph } from './zero-as-missing';
 
 export const LIGHTGBM_FORMAT = 'lightgbm-text';
 export const MODEL_TXT = 'model.txt';
-export const MODEL_ONNX = 'model.onnx';
+const MODEL_ONNX = 'model.onnx';
 
 /**
  * Builds the artifact for `modelText`, whose features are `featureNames` in order. Names stored in the

@@ -38,9 +38,9 @@ export interface LightGBMTree {
 }
 
 /** Objectives whose prediction is the raw score. */
-export const IDENTITY_OBJECTIVES = ['regression', 'regression_l1', 'huber', 'fair', 'quantile', 'mape'] as const;
+const IDENTITY_OBJECTIVES = ['regression', 'regression_l1', 'huber', 'fair', 'quantile', 'mape'] as const;
 /** Objectives whose prediction is sigmoid(σ × raw score). */
-export const SIGMOID_OBJECTIVES = ['binary', 'cross_entropy'] as const;
+const SIGMOID_OBJECTIVES = ['binary', 'cross_entropy'] as const;
 
 export type LightGBMObjective =
   | { task: 'regression'; name: string }

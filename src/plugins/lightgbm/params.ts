@@ -54,7 +54,7 @@ export const lightgbmSearchSpace: SearchSpace<LightGBMParams> = {
   lambda_l2: { type: 'float', min: 1e-3, max: 10, log: true },
 };
 
-export const XGBOOST_OBJECTIVE: Record<LightGBMParams['objective'], XGBoostObjective> = {
+const XGBOOST_OBJECTIVE: Record<LightGBMParams['objective'], XGBoostObjective> = {
   regression: 'reg:squarederror',
   binary: 'binary:logistic',
 };

@@ -11,7 +11,7 @@ import { boolConstant, floatConstant, type GraphPart, node } from '../onnx/graph
 /** LightGBM's kZeroThreshold (a float: 1e-35f), compared against |x|. */
 export const ZERO_THRESHOLD = Math.fround(1e-35);
 
-export const ZERO_AS_MISSING_OUTPUT = 'features_zero_as_missing';
+const ZERO_AS_MISSING_OUTPUT = 'features_zero_as_missing';
 
 export function zeroAsMissingGraph(input: string, featureCount: number, features: readonly number[]): GraphPart {
   const mask = Array.from({ length: featureCount }, (_, f) => features.includes(f));

@@ -6,8 +6,8 @@
 import { onnx } from 'onnx-proto';
 
 /** ONNX IR version 8 (the newest onnx-proto knows); onnxruntime-node 1.30 reads it with these opsets. */
-export const IR_VERSION = 8;
-export const DEFAULT_OPSETS: Readonly<Record<string, number>> = { '': 17, 'ai.onnx.ml': 3 };
+const IR_VERSION = 8;
+const DEFAULT_OPSETS: Readonly<Record<string, number>> = { '': 17, 'ai.onnx.ml': 3 };
 export const ML_DOMAIN = 'ai.onnx.ml';
 
 /** A dimension is a fixed size or a symbolic name such as "N" (the batch). */

@@ -25,7 +25,7 @@ export function ensembleOutputNames(ensemble: Pick<TreeEnsemble, 'postTransform'
  * `output`. A row goes to the "true" branch (the IR's left child) when `x mode threshold` holds, and
  * follows defaultLeft when x is NaN.
  */
-export function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: string, field = 'model'): onnx.INodeProto {
+function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: string, field = 'model'): onnx.INodeProto {
   checkEnsemble(ensemble, field);
   const a = {
     nodes_treeids: [] as number[],

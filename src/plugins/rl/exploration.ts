@@ -4,7 +4,7 @@
  * passed in, a seedrandom generator in practice, so a run is reproducible from its seed.
  */
 import seedrandom from 'seedrandom';
-import { InvalidInputError } from '../../lib/errors';
+import { requireFinite } from '../../lib/errors';
 import { qValuesOf, type AgentState, type QTable } from './q-table';
 
 /** A uniform number in [0, 1). */
@@ -45,9 +45,7 @@ export function chooseAction(table: QTable, state: AgentState, rng: Rng): Action
 
 /** exp(q/T) / Σ exp(q/T), computed stably. A lower temperature concentrates weight on the best action. */
 export function softmaxWeights(qValues: readonly number[], temperature: number): number[] {
-  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
-    throw new InvalidInputError(`temperature expects a finite number > 0, but got ${String(temperature)}`, { field: 'temperature' });
-  }
+  requireFinite('temperature', temperature, 'a finite number > 0', (v) => v > 0);
   const max = Math.max(...qValues);
   const exps = qValues.map((q) => Math.exp((q - max) / temperature));
   const sum = exps.reduce((s, e) => s + e, 0);

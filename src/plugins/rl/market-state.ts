@@ -2,8 +2,7 @@
  * Market-state enums both agents share, and the buckets that map raw market figures onto them.
  * Bucket edges are lower-inclusive: a value equal to an edge falls in the higher bucket.
  */
-import { requireInRange } from './validate';
-
+import { requireFinite } from '../../lib/errors';
 /** The regimes are the platform's one vocabulary (lib/market-vocabulary.ts), shared with the rule-based allocation. */
 export { MARKET_REGIMES, type MarketRegime } from '../../lib/market-vocabulary';
 
@@ -14,18 +13,18 @@ export const LIQUIDITY_LEVELS = ['LOW', 'MEDIUM', 'HIGH'] as const;
 export type LiquidityLevel = (typeof LIQUIDITY_LEVELS)[number];
 
 /** Annualised realised volatility (0.2 = 20 %): LOW < 15 %, MEDIUM < 30 %, HIGH < 60 %, EXTREME ≥ 60 %. */
-export const VOLATILITY_EDGES = [0.15, 0.3, 0.6] as const;
+const VOLATILITY_EDGES = [0.15, 0.3, 0.6] as const;
 
 /** Percentile rank of recent volume within its own history, in [0, 1]: LOW < 1/3, MEDIUM < 2/3, HIGH. */
-export const LIQUIDITY_EDGES = [1 / 3, 2 / 3] as const;
+const LIQUIDITY_EDGES = [1 / 3, 2 / 3] as const;
 
 export function volatilityLevel(annualizedVolatility: number, field = 'annualizedVolatility'): VolatilityLevel {
-  requireInRange(annualizedVolatility, field, 'an annualised volatility ≥ 0 (0.2 = 20 %)', 0);
+  requireFinite(field, annualizedVolatility, 'an annualised volatility ≥ 0 (0.2 = 20 %)', (v) => v >= 0);
   return VOLATILITY_LEVELS[bucketIndex(annualizedVolatility, VOLATILITY_EDGES)];
 }
 
 export function liquidityLevel(volumePercentile: number, field = 'volumePercentile'): LiquidityLevel {
-  requireInRange(volumePercentile, field, 'a percentile rank in [0, 1]', 0, 1);
+  requireFinite(field, volumePercentile, 'a percentile rank in [0, 1]', (v) => v >= 0 && v <= 1);
   return LIQUIDITY_LEVELS[bucketIndex(volumePercentile, LIQUIDITY_EDGES)];
 }
 

@@ -20,8 +20,7 @@ import { createQLearningFamily } from './q-learning-family';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { qLearningParamsWith, qLearningSearchSpace } from './q-learning-params';
 import { createQTable, requireAgent, stateKey, type QAgentDefinition, type QTable } from './q-table';
-import { requireFinite, requireInRange } from './validate';
-
+import { requireFinite } from '../../lib/errors';
 /** The strategies are the platform's one vocabulary (lib/market-vocabulary.ts), shared with the rule-based allocation. */
 import { STRATEGIES, type Strategy } from '../../lib/market-vocabulary';
 export { STRATEGIES, type Strategy };
@@ -68,7 +67,7 @@ export function createMetaStrategyTable(hyperparameters: Partial<MetaStrategyPar
 
 /** The portfolio's return over the last 7 days, in percent: GOOD above +5, POOR below −3, else NEUTRAL. */
 export function performanceLevel(pnlPercent7d: number): PerformanceLevel {
-  requireInRange(pnlPercent7d, 'pnlPercent7d', 'a finite percentage');
+  requireFinite('pnlPercent7d', pnlPercent7d, 'a finite percentage');
   return pnlPercent7d > 5 ? 'GOOD' : pnlPercent7d < -3 ? 'POOR' : 'NEUTRAL';
 }
 
@@ -102,10 +101,10 @@ export interface StrategyOutcome {
 
 /** pnl% + (24 / max(hours, 0.1)) × 0.1 − |max drawdown%| × 2 + (win rate − 0.5) × 10 */
 export function metaStrategyReward(outcome: StrategyOutcome): number {
-  requireFinite(outcome.pnlPercent, 'outcome.pnlPercent');
-  requireInRange(outcome.hoursHeld, 'outcome.hoursHeld', 'a number of hours ≥ 0', 0);
-  requireFinite(outcome.maxDrawdownPercent, 'outcome.maxDrawdownPercent');
-  requireInRange(outcome.winRate, 'outcome.winRate', 'a fraction in [0, 1]', 0, 1);
+  requireFinite('outcome.pnlPercent', outcome.pnlPercent);
+  requireFinite('outcome.hoursHeld', outcome.hoursHeld, 'a number of hours ≥ 0', (v) => v >= 0);
+  requireFinite('outcome.maxDrawdownPercent', outcome.maxDrawdownPercent);
+  requireFinite('outcome.winRate', outcome.winRate, 'a fraction in [0, 1]', (v) => v >= 0 && v <= 1);
   return (
     outcome.pnlPercent +
     (24 / Math.max(outcome.hoursHeld, 0.1)) * 0.1 -

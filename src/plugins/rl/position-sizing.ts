@@ -13,7 +13,7 @@
  * - volatility: annualised realised volatility, edges in market-state.ts (15 %, 30 %, 60 %)
  */
 import { clampPositionSize, type ClampedSizing, type PortfolioRisk, type RiskLimits } from '../../lib/risk-limits';
-import { InvalidInputError } from '../../lib/errors';
+import { InvalidInputError, requireFinite } from '../../lib/errors';
 import type { PolicyTransition } from '../contract';
 import { chooseAction, type Rng } from './exploration';
 import { MARKET_REGIMES, VOLATILITY_LEVELS, bucketIndex, volatilityLevel, type MarketRegime, type VolatilityLevel } from './market-state';
@@ -21,24 +21,23 @@ import { createQLearningFamily } from './q-learning-family';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { qLearningParams, qLearningSearchSpace, type QLearningParams } from './q-learning-params';
 import { createQTable, requireAgent, stateKey, type QAgentDefinition, type QTable } from './q-table';
-import { requireFinite, requireInRange } from './validate';
 
-export const CONFIDENCE_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH'] as const;
+const CONFIDENCE_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'VERY_HIGH'] as const;
 export type ConfidenceLevel = (typeof CONFIDENCE_LEVELS)[number];
-export const CONFIDENCE_EDGES = [0.55, 0.7, 0.85] as const;
+const CONFIDENCE_EDGES = [0.55, 0.7, 0.85] as const;
 
-export const EXPOSURE_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'OVEREXTENDED'] as const;
+const EXPOSURE_LEVELS = ['LOW', 'MEDIUM', 'HIGH', 'OVEREXTENDED'] as const;
 export type ExposureLevel = (typeof EXPOSURE_LEVELS)[number];
-export const EXPOSURE_EDGES = [0.25, 0.5, 1] as const;
+const EXPOSURE_EDGES = [0.25, 0.5, 1] as const;
 
-export const WIN_RATE_LEVELS = ['COLD', 'NEUTRAL', 'HOT'] as const;
+const WIN_RATE_LEVELS = ['COLD', 'NEUTRAL', 'HOT'] as const;
 export type WinRateLevel = (typeof WIN_RATE_LEVELS)[number];
-export const WIN_RATE_WINDOW = 20;
-export const WIN_RATE_MIN_TRADES = 5;
+const WIN_RATE_WINDOW = 20;
+const WIN_RATE_MIN_TRADES = 5;
 
 export const SIZE_MULTIPLIERS = [0.3, 0.5, 0.7, 1.0, 1.5] as const;
 export const LEVERAGES = [1, 2, 3, 5, 7, 10] as const;
-export const TAKE_PROFIT_PROFILES = ['conservative', 'balanced', 'aggressive'] as const;
+const TAKE_PROFIT_PROFILES = ['conservative', 'balanced', 'aggressive'] as const;
 export type TakeProfitProfile = (typeof TAKE_PROFIT_PROFILES)[number];
 export const STOP_LOSS_PROFILES = ['tight', 'medium', 'wide'] as const;
 export type StopLossProfile = (typeof STOP_LOSS_PROFILES)[number];
@@ -110,12 +109,12 @@ export function createPositionSizingTable(hyperparameters: Partial<PositionSizin
 }
 
 export function confidenceLevel(confidence: number): ConfidenceLevel {
-  requireInRange(confidence, 'confidence', 'a signal confidence in [0, 1]', 0, 1);
+  requireFinite('confidence', confidence, 'a signal confidence in [0, 1]', (v) => v >= 0 && v <= 1);
   return CONFIDENCE_LEVELS[bucketIndex(confidence, CONFIDENCE_EDGES)];
 }
 
 export function exposureLevel(exposureFraction: number): ExposureLevel {
-  requireInRange(exposureFraction, 'exposureFraction', 'gross exposure / equity ≥ 0', 0);
+  requireFinite('exposureFraction', exposureFraction, 'gross exposure / equity ≥ 0', (v) => v >= 0);
   return EXPOSURE_LEVELS[bucketIndex(exposureFraction, EXPOSURE_EDGES)];
 }
 
@@ -125,7 +124,7 @@ export function winRateLevel(recentPnls: readonly number[]): WinRateLevel {
     throw new InvalidInputError(`recentPnls expects an array of trade pnls, but got ${String(recentPnls)}`, { field: 'recentPnls' });
   }
   const window = recentPnls.slice(-WIN_RATE_WINDOW);
-  window.forEach((pnl, i) => requireFinite(pnl, `recentPnls[${recentPnls.length - window.length + i}]`));
+  window.forEach((pnl, i) => requireFinite(`recentPnls[${recentPnls.length - window.length + i}]`, pnl));
   if (window.length < WIN_RATE_MIN_TRADES) return 'NEUTRAL';
   const rate = window.filter((pnl) => pnl > 0).length / window.length;
   return rate < 0.4 ? 'COLD' : rate > 0.6 ? 'HOT' : 'NEUTRAL';
@@ -163,9 +162,9 @@ export interface SizedTradeOutcome {
 
 /** pnl% − 0.05 × hours − 3 × |max drawdown%| + 1 if the take-profit was hit − 0.5 if the stop-loss was hit */
 export function positionSizingReward(outcome: SizedTradeOutcome): number {
-  requireFinite(outcome.pnlPercent, 'outcome.pnlPercent');
-  requireInRange(outcome.hoursHeld, 'outcome.hoursHeld', 'a number of hours ≥ 0', 0);
-  requireFinite(outcome.maxDrawdownPercent, 'outcome.maxDrawdownPercent');
+  requireFinite('outcome.pnlPercent', outcome.pnlPercent);
+  requireFinite('outcome.hoursHeld', outcome.hoursHeld, 'a number of hours ≥ 0', (v) => v >= 0);
+  requireFinite('outcome.maxDrawdownPercent', outcome.maxDrawdownPercent);
   for (const flag of ['takeProfitHit', 'stopLossHit'] as const) {
     if (typeof outcome[flag] !== 'boolean') {
       throw new InvalidInputError(`outcome.${flag} expects true or false, but got ${String(outcome[flag])}`, { field: `outcome.${flag}` });
@@ -221,7 +220,7 @@ export function decidePositionSize(
   const choice = chooseAction(table, { ...state }, rng);
   const proposed = parsePositionSizingAction(choice.action);
   const stopDistance = stopDistances?.[proposed.stopLoss];
-  requireInRange(stopDistance, `stopDistances.${proposed.stopLoss}`, 'a fraction of the entry price in (0, 1]', Number.MIN_VALUE, 1);
+  requireFinite(`stopDistances.${proposed.stopLoss}`, stopDistance, 'a fraction of the entry price in (0, 1]', (v) => v >= Number.MIN_VALUE && v <= 1);
   return {
     action: choice.action,
     proposed,

@@ -150,7 +150,7 @@ function stateReference(table: QTable, transitions: PolicyTransition[], seed: nu
  * table's Q-values, one output per action. A state never learned in scores `initialQ` everywhere —
  * exactly what the agent would act on. An index that names no enum value is refused.
  */
-export function qTablePredictor(table: QTable): Predictor {
+function qTablePredictor(table: QTable): Predictor {
   const artifact = tableToArtifact(table);
   const width = table.stateSpace.length;
   const actions = table.actions.length;

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { SearchSpace } from '../contract';
 
-export const qLearningShape = {
+const qLearningShape = {
   /** α: the step towards each new target. */
   learningRate: z.number().gt(0).max(1).default(0.1),
   /**

@@ -6,10 +6,9 @@
  * Every function here returns a new table and never mutates its argument, so a caller can keep the
  * previous snapshot, compare, or roll back.
  */
-import { InvalidInputError } from '../../lib/errors';
+import { InvalidInputError, requireFinite } from '../../lib/errors';
 import type { PolicyTransition } from '../contract';
 import type { QLearningParams } from './q-learning-params';
-import { requireFinite } from './validate';
 
 export interface StateDimension {
   name: string;
@@ -207,7 +206,7 @@ function checkTransition(table: QTable, t: PolicyTransition, prefix: string): Ch
   }
   const key = stateKey(table.stateSpace, t.state, `${prefix}state`);
   const action = actionIndex(table, t.action, `${prefix}action`);
-  requireFinite(t.reward, `${prefix}reward`);
+  requireFinite(`${prefix}reward`, t.reward);
   const nextKey = t.nextState === undefined ? undefined : stateKey(table.stateSpace, t.nextState, `${prefix}nextState`);
   return { key, action, reward: t.reward, nextKey };
 }

@@ -13,8 +13,7 @@
  */
 import type { PolicyTransition } from '../contract';
 import { actionIndex, argmax, qValuesOf, stateKey, type QTable } from './q-table';
-import { requireFinite } from './validate';
-
+import { requireFinite } from '../../lib/errors';
 export interface ReplayEvaluation {
   /** Logged transitions replayed. */
   transitions: number;
@@ -38,7 +37,7 @@ export function evaluateReplay(table: QTable, transitions: readonly PolicyTransi
   transitions.forEach((t, i) => {
     const key = stateKey(table.stateSpace, t.state, `transitions[${i}].state`);
     const logged = actionIndex(table, t.action, `transitions[${i}].action`);
-    requireFinite(t.reward, `transitions[${i}].reward`);
+    requireFinite(`transitions[${i}].reward`, t.reward);
     if (key in table.entries) seen += 1;
     loggedReward += t.reward;
     if (argmax(qValuesOf(table, t.state)) === logged) {

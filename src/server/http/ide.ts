@@ -20,7 +20,7 @@ function packageRoot(): string {
   return folder;
 }
 
-export const WEB_BUILD_DIR = join(packageRoot(), 'dist/web');
+const WEB_BUILD_DIR = join(packageRoot(), 'dist/web');
 
 /** Whether the request is a browser navigating (it prefers HTML to JSON). */
 function wantsHtml(request: Request): boolean {

@@ -32,7 +32,7 @@ async function check(run: () => Promise<string | undefined> | string | undefined
   }
 }
 
-export async function readiness(services: Services): Promise<{ ready: boolean; checks: Record<string, Check> }> {
+async function readiness(services: Services): Promise<{ ready: boolean; checks: Record<string, Check> }> {
   const database = await check(async () => {
     await withTimeout(services.dataSource.query('SELECT 1'), 'the database');
     return undefined;

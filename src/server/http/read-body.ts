@@ -20,7 +20,7 @@ export interface BodyBounds {
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 
-export function tooLarge(bytes: number | 'more', bounds: BodyBounds): LimitExceededError {
+function tooLarge(bytes: number | 'more', bounds: BodyBounds): LimitExceededError {
   const got = bytes === 'more' ? 'more' : `${bytes} bytes`;
   return new LimitExceededError(
     `expects a request body of at most ${bounds.maxBytes} bytes for this API key's role (${bounds.maxBytesSetting}), but got ${got}`,
@@ -53,7 +53,7 @@ export function checkJsonContentType(request: IncomingMessage): void {
 }
 
 /** The declared length, when it is over the limit already (refuse without reading). */
-export function declaredTooLarge(request: IncomingMessage, bounds: BodyBounds): LimitExceededError | undefined {
+function declaredTooLarge(request: IncomingMessage, bounds: BodyBounds): LimitExceededError | undefined {
   const declared = Number(request.headers['content-length']);
   return Number.isFinite(declared) && declared > bounds.maxBytes ? tooLarge(declared, bounds) : undefined;
 }

@@ -50,11 +50,11 @@ function subscribe(t: TestApp) {
   );
   return {
     received,
-    /** Waits until an event with marker `marker` has arrived (rethrowing a subscription failure). */
+    /** Waits until the event with marker `marker` (its message) has arrived (rethrowing a subscription failure). */
     async heard(marker: string): Promise<FeedEvent> {
       return until(`marker ${marker}`, async () => {
         if (failure) throw new Error(`subscription failed: ${JSON.stringify(failure)}`);
-        return received.find((event) => (event.payload as { marker?: string }).marker === marker);
+        return received.find((event) => (event.payload as { message?: string }).message === marker);
       }, 60_000);
     },
     async close() {
@@ -74,7 +74,8 @@ async function controlConnection(url: string, t: TestApp) {
   return { dataSource, pid: pid as number, events, lifecycle };
 }
 
-const marker = (events: EventsService, name: string) => events.publish({ type: 'job.progress', payload: { marker: name } });
+/** A job.progress event without a job, its message the marker. */
+const marker = (events: EventsService, name: string) => events.publish({ type: 'job.progress', payload: { kind: 'TRAIN', progress: 0, message: name } });
 
 async function importVersions(t: TestApp, features: (number | null)[]): Promise<void> {
   const files = [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }];

@@ -1,7 +1,8 @@
 /**
  * Jobs through the shared queue between two replicas on one database: an API replica that works no
  * jobs and a worker replica. jobProgress over graphql-ws follows a real training; cancelJob stops a
- * QUEUED and a RUNNING job; the policy's time limit stops a training that runs too long.
+ * QUEUED and a RUNNING job; the policy's time limit stops a training that runs too long, and a job
+ * keeps the limits it was queued with (columns of its row); a payload that does not parse fails its job.
  */
 import {
   CancelJobDocument,
@@ -130,6 +131,66 @@ it('stops a training at the time limit the policy sets, without retrying it', as
   const done = await waitForJob(api, id);
   expect(done).toMatchObject({ status: 'FAILED', attempts: 1, error: 'exceeded its time limit of 1 s' });
   expect(await versionsOf(id)).toEqual([{ status: 'FAILED', error: 'exceeded its time limit of 1 s' }]);
+}, 120_000);
+
+it('keeps the limits a job was queued with when the policy changes; the scheduled sweeps have limits of their own', async () => {
+  // Queued under the policy of the test before: trainings get 1 s and one retry.
+  const id = await train(SLOW);
+  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 2700, retry_limit: 0 } } }));
+  expect(await detail(id)).toMatchObject({ timeLimitSeconds: 1, retryLimit: 1 });
+  // The worker stops it at the limit on its row, not at the policy's 2700 s.
+  expect(await waitForJob(api, id)).toMatchObject({ status: 'FAILED', attempts: 1, error: 'exceeded its time limit of 1 s' });
+  const [row] = await api.dataSource.query('SELECT time_limit_seconds, retry_limit, payload FROM jobs WHERE id = $1', [id]);
+  expect(row).toMatchObject({ time_limit_seconds: 1, retry_limit: 1 });
+  expect(Object.keys(row.payload).sort()).toEqual(['activate', 'datasetId', 'description', 'featureColumns', 'hyperparameters', 'model', 'orderColumn', 'targetColumn']);
+
+  // Tiny training limits do not reach the sweeps (queued in a transaction rolled back, so nothing runs).
+  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 1, incremental_time_limit_seconds: 1 } } }));
+  const { jobs } = api.app.services;
+  const limits: unknown[] = [];
+  const rolledBack = new Error('rolled back');
+  await expect(
+    api.dataSource.transaction(async (tx) => {
+      for (const queued of [
+        await jobs.enqueue({ kind: 'ARCHIVE', trigger: 'SCHEDULE', reason: 'limits', payload: { olderThanDays: 36_500 } }, tx),
+        await jobs.enqueue({ kind: 'DRIFT_CHECK', trigger: 'SCHEDULE', reason: 'limits', payload: {} }, tx),
+        await jobs.enqueue({ kind: 'RL_MAINTENANCE', trigger: 'SCHEDULE', reason: 'limits', payload: {} }, tx),
+        await jobs.enqueue({ kind: 'INCREMENTAL', trigger: 'MANUAL', reason: 'limits', payload: { model: 'jobby' } }, tx),
+      ]) {
+        limits.push([queued.kind, queued.timeLimitSeconds, queued.retryLimit]);
+      }
+      throw rolledBack;
+    }),
+  ).rejects.toBe(rolledBack);
+  expect(limits).toEqual([
+    ['ARCHIVE', 3600, 0],
+    ['DRIFT_CHECK', 900, 0],
+    ['RL_MAINTENANCE', 300, 0],
+    ['INCREMENTAL', 1, 0],
+  ]);
+}, 120_000);
+
+it('fails a job whose stored payload does not parse, coded INVALID_JOB_PAYLOAD, without a retry or its handler', async () => {
+  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 2700, retry_limit: 1 } } }));
+  const { jobs } = api.app.services;
+  const payload = { model: 'jobby', datasetId: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters: QUICK };
+  // enqueue refuses such a payload itself (a fault of its caller)…
+  await expect(jobs.enqueue({ kind: 'TRAIN', trigger: 'MANUAL', reason: 'bad payload', payload: { ...payload, featureColumns: [] } })).rejects.toMatchObject({
+    code: 'INTERNAL_SERVER_ERROR',
+    reason: 'INVALID_JOB_PAYLOAD',
+    message: expect.stringMatching(/^cannot queue the job: the payload of a TRAIN job does not parse: payload\.featureColumns: /),
+  });
+  // …so the stored one is spoilt by hand, as a row from an older release might hold it: the queue entry commits with it.
+  const id = await api.dataSource.transaction(async (tx) => {
+    const job = await jobs.enqueue({ kind: 'TRAIN', trigger: 'MANUAL', reason: 'a payload spoilt by hand', payload }, tx);
+    await tx.query(`UPDATE jobs SET payload = jsonb_set(payload, '{datasetId}', '42') WHERE id = $1`, [job.id]);
+    return job.id;
+  });
+  const done = await waitForJob(api, id);
+  expect(done).toMatchObject({ status: 'FAILED', attempts: 1, modelVersion: null });
+  expect(done.error).toMatch(/^INVALID_JOB_PAYLOAD: the payload of a TRAIN job does not parse: payload\.datasetId: .*expected string/);
+  expect(await versionsOf(id)).toEqual([]);
+  expect(await eventTypesOf(id)).toEqual(['job.queued', 'job.started', 'job.failed']);
 }, 120_000);
 
 it('answers a retraining request for a model that has a QUEUED job of that kind with that job', async () => {

@@ -240,9 +240,7 @@ describe('INCREMENTAL updates', () => {
       reason: '10 completed trades since the last update',
       registeredModelId: gamma.id,
       modelName: gamma.name,
-      payload: { model: 'gamma', trades: 10 },
-      timeLimitSeconds: 300,
-      retryLimit: 1,
+      payload: { model: 'gamma' },
     });
     expect(await waitForJob(t, job.id)).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 6, status: 'SHADOW' } });
     const [event] = await learningEvents('gamma');

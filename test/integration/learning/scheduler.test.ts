@@ -105,8 +105,7 @@ it('fires real interval timers on the same slots in both replicas, and each slot
         reason: 'test tick',
         payload: { olderThanDays: 36500 },
         singletonKey: slot.singletonKey,
-        timeLimitSeconds: 60,
-        retryLimit: 0,
+        limits: { timeLimitSeconds: 60, retryLimit: 0 },
       });
       enqueues.push(enqueued);
       return enqueued;

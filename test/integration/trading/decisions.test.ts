@@ -95,7 +95,7 @@ describe('tradePrediction', () => {
       expect(horizon.expectedReturn).toBe(direct.value);
     }
 
-    // The signal by lib/trade-signal.ts: imported versions carry no RMSE, so the error scale is σ·√h.
+    // The signal by trading/trade-signal.ts: imported versions carry no RMSE, so the error scale is σ·√h.
     const sigma = (answer.features as Record<string, number>).vol_20;
     const probabilities = answer.horizons.map((h) => jStat.normal.cdf(h.expectedReturn! / (sigma * Math.sqrt(h.horizon)), 0, 1));
     answer.horizons.forEach((h, i) => expect(h.probabilityUp).toBeCloseTo(probabilities[i], 12));

@@ -1,5 +1,5 @@
 /** Messages quote at most a bounded excerpt of an input, however large or deeply nested it is. */
-import { excerpt, InvalidInputError, MAX_MESSAGE_LENGTH, NotFoundError, QUOTED_INPUT_MAX, quote, refuse } from '../../../src/lib/errors';
+import { excerpt, InvalidInputError, MAX_MESSAGE_LENGTH, NotFoundError, QUOTED_INPUT_MAX, quote, refuse, refusal, requireFinite, requireFiniteEach } from '../../../src/lib/errors';
 
 describe('quote', () => {
   it('quotes a short string whole, as JSON', () => {
@@ -56,5 +56,51 @@ describe('refuse and the message bound', () => {
     const error = new NotFoundError(`no registered model named "${'z'.repeat(52 * 1024 * 1024)}"`);
     expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH + 40);
     expect(error.message).toMatch(/^no registered model named "z+… \(\d+ characters\)$/);
+  });
+});
+
+describe('refusal', () => {
+  it('builds "expects X, but got Y" with who expects in front, carrying the details', () => {
+    const error = refusal({ by: "line 7, column 'close':", expects: 'a decimal number', got: "'1,5'", details: { field: 'close', line: 7 } });
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.message).toBe("line 7, column 'close': expects a decimal number, but got '1,5'");
+    expect(error.details).toEqual({ field: 'close', line: 7 });
+    expect(refusal({ expects: 'quantity to be > 0', got: '-5', details: { field: 'quantity' } }).message).toBe('expects quantity to be > 0, but got -5');
+  });
+});
+
+describe('requireFinite', () => {
+  it('passes a finite number for which the rule holds', () => {
+    expect(() => requireFinite('outcome.pnlPercent', -3.5)).not.toThrow();
+    expect(() => requireFinite('limits.maxLeverage', 1, 'a number ≥ 1', (v) => v >= 1)).not.toThrow();
+  });
+
+  it('refuses a value that is not finite, or breaks the rule, naming the field', () => {
+    expect(() => requireFinite('outcome.pnlPercent', NaN)).toThrow(new InvalidInputError('outcome.pnlPercent expects a finite number, but got NaN'));
+    expect(() => requireFinite('limits.maxLeverage', Infinity, 'a number ≥ 1', (v) => v >= 1)).toThrow(new InvalidInputError('limits.maxLeverage expects a number ≥ 1, but got Infinity'));
+    expect.assertions(4);
+    try {
+      requireFinite('confidence', 1.5, 'a signal confidence in [0, 1]', (v) => v >= 0 && v <= 1);
+    } catch (error) {
+      expect((error as InvalidInputError).message).toBe('confidence expects a signal confidence in [0, 1], but got 1.5');
+      expect((error as InvalidInputError).details).toEqual({ field: 'confidence' });
+    }
+  });
+
+  it('refuses what is not a number at all, as it came', () => {
+    expect(() => requireFinite('reward', '3' as unknown as number)).toThrow(new InvalidInputError('reward expects a finite number, but got 3'));
+    expect(() => requireFinite('reward', null as unknown as number)).toThrow(new InvalidInputError('reward expects a finite number, but got null'));
+  });
+});
+
+describe('requireFiniteEach', () => {
+  it('passes a list of finite numbers, an empty one included', () => {
+    expect(() => requireFiniteEach('values', [0, -1.5, 1e308])).not.toThrow();
+    expect(() => requireFiniteEach('values', new Float64Array(0))).not.toThrow();
+  });
+
+  it('refuses the first value that is not finite, with its index', () => {
+    expect(() => requireFiniteEach('reference', Float64Array.from([1, 2, NaN, Infinity]))).toThrow(new InvalidInputError('reference expects finite numbers, but got NaN at index 2'));
+    expect(() => requireFiniteEach('returns', [0.01, -Infinity])).toThrow(new InvalidInputError('returns expects finite numbers, but got -Infinity at index 1'));
   });
 });

@@ -13,7 +13,7 @@ import koffi from 'koffi';
 /** The soname Debian's libxgboost0 installs under /usr/lib/x86_64-linux-gnu (its file is libxgboost.so.1.6.0). */
 const LIBRARY = 'libxgboost.so.0';
 
-export class XGBoostError extends Error {
+class XGBoostError extends Error {
   constructor(
     readonly call: string,
     readonly libraryMessage: string,

@@ -1,0 +1,20 @@
+/**
+ * The predictions ⨝ outcomes join, in SQL: a logged prediction (`predictions` row) with the outcome
+ * recorded for its request (`request_outcomes` row `o`, keyed by model and request id), as the shadow
+ * tester, drift, health and the predictions listing read them. An outcome belongs to a model's
+ * request, not to a version: the ACTIVE and every SHADOW prediction of that request meet the same one.
+ */
+
+export interface OutcomeJoin {
+  /** LEFT JOIN: keep the predictions that have no outcome yet (their `o` columns null). */
+  left?: boolean;
+  /** The alias of the predictions row in the query; `p` by default. */
+  prediction?: string;
+  /** The model id the outcome is matched on: the prediction's own `registered_model_id`, or a query parameter such as `$1`. */
+  model?: string;
+}
+
+/** `[LEFT] JOIN request_outcomes o ON …` for the query's predictions row. */
+export function joinOutcomes({ left = false, prediction = 'p', model = `${prediction}.registered_model_id` }: OutcomeJoin = {}): string {
+  return `${left ? 'LEFT JOIN' : 'JOIN'} request_outcomes o ON o.registered_model_id = ${model} AND o.request_id = ${prediction}.request_id`;
+}
