@@ -56,7 +56,10 @@ module.exports = {
       comment: 'schema/ may name the composition root only as a type (the GraphQL context carries the services)',
       severity: 'error',
       from: { path: '^src/schema/' },
-      to: { path: '^src/(server|platform|registry|serving|market|learning|trading|monitoring|rl)/', pathNot: '^src/server/container\\.ts$|^src/platform/access/api-keys\\.service\\.ts$' },
+      to: {
+        path: '^src/(server|platform|registry|serving|market|learning|trading|monitoring|rl)/',
+        pathNot: '^src/server/container\\.ts$|^src/platform/access/api-keys\\.service\\.ts$',
+      },
     },
     {
       name: 'type-graphql-only-in-the-graphql-layer',
@@ -74,10 +77,14 @@ module.exports = {
     },
     {
       name: 'plugins-import-only-the-contract-base-onnx-and-lib',
-      comment: 'a family imports only plugins/contract.ts, plugins/base/, plugins/onnx/, its own folder and lib/, so it could live in its own package',
+      comment:
+        'a family imports only plugins/contract.ts, plugins/base/, plugins/onnx/, its own folder and lib/, so it could live in its own package',
       severity: 'error',
       from: { path: '^src/plugins/([^/]+)/' },
-      to: { path: '^src/', pathNot: ['^src/plugins/contract\\.ts$', '^src/plugins/base/', '^src/plugins/onnx/', '^src/plugins/$1/', '^src/lib/'] },
+      to: {
+        path: '^src/',
+        pathNot: ['^src/plugins/contract\\.ts$', '^src/plugins/base/', '^src/plugins/onnx/', '^src/plugins/$1/', '^src/lib/'],
+      },
     },
     {
       name: 'pure-files-do-no-io',
@@ -99,12 +106,7 @@ module.exports = {
         ],
       },
       to: {
-        path: [
-          '^src/(db|entities|storage)/',
-          '\\.service\\.ts$',
-          `(^|/)node_modules/(${IO_PACKAGES})/`,
-          `^(node:)?(${IO_BUILTINS})$`,
-        ],
+        path: ['^src/(db|entities|storage)/', '\\.service\\.ts$', `(^|/)node_modules/(${IO_PACKAGES})/`, `^(node:)?(${IO_BUILTINS})$`],
         dependencyTypesNot: ['type-only'],
       },
     },
@@ -113,7 +115,7 @@ module.exports = {
       comment: 'a cycle of value imports makes load order matter; break it with a type-only import or a smaller module',
       severity: 'error',
       from: { path: '^src/' },
-      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
     },
   ],
   options: {

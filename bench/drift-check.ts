@@ -65,7 +65,9 @@ function naiveCheck(training: Float64Array[], current: Float64Array[]): string[]
   const ks = training.map((column, j) => ksTwoSample(column, current[j]));
   const psis = training.map((column, j) => psi(column, current[j]));
   const adjusted = benjaminiHochberg(ks.map((result) => result.pValue));
-  return names.filter((_, j) => adjusted[j] < rule.ks_test_threshold && (ks[j].statistic >= rule.min_ks_statistic || psis[j] >= rule.psi_threshold));
+  return names.filter(
+    (_, j) => adjusted[j] < rule.ks_test_threshold && (ks[j].statistic >= rule.min_ks_statistic || psis[j] >= rule.psi_threshold),
+  );
 }
 
 async function serviceCheck(reference: ReturnType<typeof summarizeReference>, current: Float64Array[]) {
@@ -75,11 +77,24 @@ async function serviceCheck(reference: ReturnType<typeof summarizeReference>, cu
     const train = rowMajor(columns('bench:drift:model', () => 0)).subarray(0, 5000 * WIDTH);
     const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed: 1, threads: 2 };
     const trained = await xgboostFamily.train(
-      { kind: 'tabular', featureNames: names, features: train, target: Float32Array.from({ length: 5000 }, (_, r) => train[r * WIDTH] - train[r * WIDTH + 1]), rows: 5000 },
+      {
+        kind: 'tabular',
+        featureNames: names,
+        features: train,
+        target: Float32Array.from({ length: 5000 }, (_, r) => train[r * WIDTH] - train[r * WIDTH + 1]),
+        rows: 5000,
+      },
       xgboostFamily.hyperparameters.parse({ num_boost_round: 20, early_stopping_rounds: 0 }),
       ctx,
     );
-    const version = await services.lifecycle.importModel({ model: 'drift-64', family: 'xgboost', format: 'xgboost-json', files: { 'model.json': trained.artifact.files['model.json'] }, featureNames: names, activate: true });
+    const version = await services.lifecycle.importModel({
+      model: 'drift-64',
+      family: 'xgboost',
+      format: 'xgboost-json',
+      files: { 'model.json': trained.artifact.files['model.json'] },
+      featureNames: names,
+      activate: true,
+    });
     // Benchmark set-up: the reference of the 100,000 training rows, as training would have stored it.
     await services.dataSource.query('UPDATE model_versions SET reference = $2 WHERE id = $1', [version.id, JSON.stringify(reference)]);
     const chunk = 5000;
@@ -112,7 +127,10 @@ async function serviceCheck(reference: ReturnType<typeof summarizeReference>, cu
     const reads: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const t0 = performance.now();
-      await services.dataSource.query('SELECT array_send(features) AS features, value FROM predictions WHERE model_version_id = $1 ORDER BY created_at DESC LIMIT $2', [version.id, ROWS]);
+      await services.dataSource.query(
+        'SELECT array_send(features) AS features, value FROM predictions WHERE model_version_id = $1 ORDER BY created_at DESC LIMIT $2',
+        [version.id, ROWS],
+      );
       reads.push(performance.now() - t0);
     }
     return { ms: median(times), readMs: median(reads), severity, flagged };
@@ -134,13 +152,30 @@ async function main(): Promise<void> {
     const naive = timed(() => naiveCheck(training, current));
     const storedFlags = stored.result.distributions.filter((entry) => entry.drifted).map((entry) => entry.name);
     rows.push(
-      { method: 'stored reference summary (assessDrift)', window: label, median_ms: stored.ms, flagged: storedFlags.length, severity: stored.result.severity },
+      {
+        method: 'stored reference summary (assessDrift)',
+        window: label,
+        median_ms: stored.ms,
+        flagged: storedFlags.length,
+        severity: stored.result.severity,
+      },
       { method: 'naive: KS + PSI vs raw training rows', window: label, median_ms: naive.ms, flagged: naive.result.length, severity: '' },
     );
-    results[label] = { storedMs: stored.ms, naiveMs: naive.ms, storedFlagged: storedFlags, naiveFlagged: naive.result, severity: stored.result.severity };
+    results[label] = {
+      storedMs: stored.ms,
+      naiveMs: naive.ms,
+      storedFlagged: storedFlags,
+      naiveFlagged: naive.result,
+      severity: stored.result.severity,
+    };
   }
-  printTable(`drift check: ${WIDTH} features × ${ROWS.toLocaleString('en')} recent rows (median of ${RUNS}); ${SHIFTED} features shifted by 0.5 sd in "shifted"`, rows);
-  console.log(`\nreference summary at training time (once per version): ${summarize.ms.toFixed(0)} ms for ${ROWS.toLocaleString('en')} rows × ${WIDTH} features, ${(JSON.stringify(reference).length / 1024).toFixed(0)} KiB stored`);
+  printTable(
+    `drift check: ${WIDTH} features × ${ROWS.toLocaleString('en')} recent rows (median of ${RUNS}); ${SHIFTED} features shifted by 0.5 sd in "shifted"`,
+    rows,
+  );
+  console.log(
+    `\nreference summary at training time (once per version): ${summarize.ms.toFixed(0)} ms for ${ROWS.toLocaleString('en')} rows × ${WIDTH} features, ${(JSON.stringify(reference).length / 1024).toFixed(0)} KiB stored`,
+  );
 
   const service = await serviceCheck(reference, windows.shifted);
   printTable('checkDrift service on Postgres (shifted window)', [
@@ -148,7 +183,9 @@ async function main(): Promise<void> {
     { step: 'checkDrift total (read + assess + record + respond)', median_ms: service.ms },
   ]);
   console.log(`service check: severity ${service.severity}, ${service.flagged} features flagged`);
-  console.log(`\nwrote ${writeResults('drift-check', { features: WIDTH, rows: ROWS, runs: RUNS, summarizeMs: summarize.ms, windows: results, service })}`);
+  console.log(
+    `\nwrote ${writeResults('drift-check', { features: WIDTH, rows: ROWS, runs: RUNS, summarizeMs: summarize.ms, windows: results, service })}`,
+  );
 }
 
 runBench(main);

@@ -20,7 +20,10 @@ const CASE_SECONDS = 8;
 const ATTACKERS = 3;
 const BODY_BYTES = 99 * 1024 * 1024;
 
-/** Each attacker connection POSTs a 99 MB array of {} (64 KB chunks, as fast as the socket drains), again as soon as it is answered; prints each answer's ms. */
+/**
+ * Each attacker connection POSTs a 99 MB array of {} (64 KB chunks, as fast as the socket drains), again as soon as it is
+ * answered; prints each answer's ms.
+ */
 const ATTACKER = `
 const http = require('node:http');
 const [url, authorization, bytes, seconds, connections] = process.argv.slice(1);
@@ -32,10 +35,19 @@ function attack() {
   let sent = 0, answered = false;
   const headers = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
   const req = http.request(url, { method: 'POST', headers, agent: false });
-  req.on('response', (res) => { answered = true; res.resume(); res.on('end', () => { process.stdout.write((Date.now() - started) + ' ' + res.statusCode + '\\n'); attack(); }); });
-  req.on('error', () => { if (!answered) { answered = true; process.stdout.write((Date.now() - started) + ' reset\\n'); attack(); } });
+  req.on('response', (res) => {
+    answered = true;
+    res.resume();
+    res.on('end', () => { process.stdout.write((Date.now() - started) + ' ' + res.statusCode + '\\n'); attack(); });
+  });
+  req.on('error', () => {
+    if (!answered) { answered = true; process.stdout.write((Date.now() - started) + ' reset\\n'); attack(); }
+  });
   const write = () => {
-    while (!answered && sent < Number(bytes)) { sent += chunk.length; if (!req.write(sent === chunk.length ? Buffer.concat([Buffer.from('['), chunk]) : chunk)) return void req.once('drain', write); }
+    while (!answered && sent < Number(bytes)) {
+      sent += chunk.length;
+      if (!req.write(sent === chunk.length ? Buffer.concat([Buffer.from('['), chunk]) : chunk)) return void req.once('drain', write);
+    }
     if (!answered) req.end(']');
   };
   write();
@@ -44,7 +56,9 @@ for (let i = 0; i < Number(connections); i++) attack();
 `;
 
 function runAttackers(url: string, authorization: string): { done: Promise<{ ms: number; status: string }[]> } {
-  const child = spawn(process.execPath, ['-e', ATTACKER, url, authorization, String(BODY_BYTES), String(CASE_SECONDS), String(ATTACKERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', ATTACKER, url, authorization, String(BODY_BYTES), String(CASE_SECONDS), String(ATTACKERS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const done = new Promise<{ ms: number; status: string }[]>((resolve) =>
@@ -70,7 +84,11 @@ async function probe(url: string, key: string, seconds: number): Promise<number[
   const body = JSON.stringify({ query: '{ __typename }' });
   while (performance.now() < until) {
     const t = performance.now();
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body,
+    });
     await response.arrayBuffer();
     latencies.push(performance.now() - t);
   }
@@ -114,8 +132,13 @@ async function main(): Promise<void> {
         rss_growth_mb: (rssPeak - rssBefore) / 1024 / 1024,
       });
     }
-    printTable(`a 99 MB JSON body, ${ATTACKERS} attacker connections back to back for ${CASE_SECONDS} s per case, beside a { __typename } probe (one call at a time)`, rows);
-    console.log(`\nwrote ${writeResults('hostile-body', { caseSeconds: CASE_SECONDS, attackers: ATTACKERS, bodyBytes: BODY_BYTES, rows })}`);
+    printTable(
+      `a 99 MB JSON body, ${ATTACKERS} attacker connections back to back for ${CASE_SECONDS} s per case, beside a { __typename } probe (one call at a time)`,
+      rows,
+    );
+    console.log(
+      `\nwrote ${writeResults('hostile-body', { caseSeconds: CASE_SECONDS, attackers: ATTACKERS, bodyBytes: BODY_BYTES, rows })}`,
+    );
   } finally {
     await bench.close();
   }

@@ -41,7 +41,16 @@ function generateBars(): Bar[] {
       close = open * Math.exp(0.004 * (random() + random() + random() - 1.5));
       const high = Math.max(open, close) * (1 + 0.002 * random());
       const low = Math.min(open, close) * (1 - 0.002 * random());
-      bars.push({ symbol, timeframe: '1h', timestamp: start + t * TIMEFRAME_MS['1h'], open, high, low, close, volume: Math.round(1e4 * (1 + random())) });
+      bars.push({
+        symbol,
+        timeframe: '1h',
+        timestamp: start + t * TIMEFRAME_MS['1h'],
+        open,
+        high,
+        low,
+        close,
+        volume: Math.round(1e4 * (1 + random())),
+      });
     }
   }
   return bars;
@@ -73,7 +82,10 @@ async function multiValues(dataSource: DataSource, bars: Bar[], seriesIds: Map<s
       for (let i = 0; i < batch.length; i += VALUES_ROWS) {
         const rows = batch.slice(i, i + VALUES_ROWS);
         const tuples = rows.map((_, r) => `(${Array.from({ length: 7 }, (_, c) => `$${r * 7 + c + 1}`).join(', ')})`).join(', ');
-        await tx.query(`INSERT INTO bars (series_id, ts, open, high, low, close, volume) VALUES ${tuples} ${UPSERT_SET}`, rows.flatMap((bar) => barParams(bar, seriesIds)));
+        await tx.query(
+          `INSERT INTO bars (series_id, ts, open, high, low, close, volume) VALUES ${tuples} ${UPSERT_SET}`,
+          rows.flatMap((bar) => barParams(bar, seriesIds)),
+        );
       }
     });
   }
@@ -84,7 +96,10 @@ async function rowByRow(dataSource: DataSource, bars: Bar[], seriesIds: Map<stri
   for (let start = 0; start < bars.length; start += BATCH) {
     await dataSource.transaction(async (tx) => {
       for (const bar of bars.slice(start, start + BATCH)) {
-        await tx.query(`INSERT INTO bars (series_id, ts, open, high, low, close, volume) VALUES ($1, $2, $3, $4, $5, $6, $7) ${UPSERT_SET}`, barParams(bar, seriesIds));
+        await tx.query(
+          `INSERT INTO bars (series_id, ts, open, high, low, close, volume) VALUES ($1, $2, $3, $4, $5, $6, $7) ${UPSERT_SET}`,
+          barParams(bar, seriesIds),
+        );
       }
     });
   }
@@ -125,18 +140,46 @@ async function main(): Promise<void> {
       for (let start = 0; start < bars.length; start += BATCH) await run(bars.slice(start, start + BATCH));
     };
 
-    await measure('BarsService.upsertBatch (binary COPY), new bars', bars.length, batches((batch) => service.upsertBatch(batch)), `${BATCH} bars per transaction`);
-    await measure('BarsService.upsertBatch, same bars again', bars.length, batches((batch) => service.upsertBatch(batch)), 'all unchanged: nothing written');
+    await measure(
+      'BarsService.upsertBatch (binary COPY), new bars',
+      bars.length,
+      batches((batch) => service.upsertBatch(batch)),
+      `${BATCH} bars per transaction`,
+    );
+    await measure(
+      'BarsService.upsertBatch, same bars again',
+      bars.length,
+      batches((batch) => service.upsertBatch(batch)),
+      'all unchanged: nothing written',
+    );
     await dataSource.query('TRUNCATE bars');
-    await measure('ingestCsv (CLI path: CSV parse + upsert)', bars.length, () => service.ingestCsv(createReadStream(csv), { batchSize: BATCH }), `${BATCH} bars per transaction`);
+    await measure(
+      'ingestCsv (CLI path: CSV parse + upsert)',
+      bars.length,
+      () => service.ingestCsv(createReadStream(csv), { batchSize: BATCH }),
+      `${BATCH} bars per transaction`,
+    );
     const series: { id: number; symbol: string }[] = await dataSource.query('SELECT id, symbol FROM bar_series');
     const seriesIds = new Map(series.map((row) => [row.symbol, row.id]));
     await dataSource.query('TRUNCATE bars');
-    await measure('baseline: multi-row VALUES upsert', bars.length, () => multiValues(dataSource, bars, seriesIds), `${VALUES_ROWS} rows per statement`);
+    await measure(
+      'baseline: multi-row VALUES upsert',
+      bars.length,
+      () => multiValues(dataSource, bars, seriesIds),
+      `${VALUES_ROWS} rows per statement`,
+    );
     await dataSource.query('TRUNCATE bars');
-    await measure('baseline: row-by-row upsert', ROW_BY_ROW_SAMPLE, () => rowByRow(dataSource, bars.slice(0, ROW_BY_ROW_SAMPLE), seriesIds), 'a sample; rate extrapolates');
+    await measure(
+      'baseline: row-by-row upsert',
+      ROW_BY_ROW_SAMPLE,
+      () => rowByRow(dataSource, bars.slice(0, ROW_BY_ROW_SAMPLE), seriesIds),
+      'a sample; rate extrapolates',
+    );
 
-    printTable(`Ingest of ${bars.length.toLocaleString('en')} bars (${SYMBOLS} symbols × ${BARS_PER_SYMBOL.toLocaleString('en')} hourly bars)`, rows);
+    printTable(
+      `Ingest of ${bars.length.toLocaleString('en')} bars (${SYMBOLS} symbols × ${BARS_PER_SYMBOL.toLocaleString('en')} hourly bars)`,
+      rows,
+    );
     console.log(`\nwrote ${writeResults('ingest-bars', { symbols: SYMBOLS, barsPerSymbol: BARS_PER_SYMBOL, batch: BATCH, rows })}`);
   } finally {
     await dataSource.destroy();

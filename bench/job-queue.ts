@@ -55,15 +55,25 @@ async function run(processes: number, concurrency: number, synchronousCommit: (t
   try {
     const { jobs, dataSource } = bench.app.services;
     // Applies to sessions opened from now on: the worker processes'.
-    await dataSource.query(`ALTER DATABASE "${new URL(bench.databaseUrl).pathname.slice(1)}" SET synchronous_commit = ${synchronousCommit}`);
+    await dataSource.query(
+      `ALTER DATABASE "${new URL(bench.databaseUrl).pathname.slice(1)}" SET synchronous_commit = ${synchronousCommit}`,
+    );
     const enqueueStart = performance.now();
     for (let i = 0; i < JOBS; i++) {
-      await jobs.enqueue({ kind: 'TUNING', trigger: 'MANUAL', reason: `bench job ${i}`, payload: { model: 'bench', trials: 2, seed: i }, limits: { timeLimitSeconds: 60, retryLimit: 0 } });
+      await jobs.enqueue({
+        kind: 'TUNING',
+        trigger: 'MANUAL',
+        reason: `bench job ${i}`,
+        payload: { model: 'bench', trials: 2, seed: i },
+        limits: { timeLimitSeconds: 60, retryLimit: 0 },
+      });
     }
     const enqueueSeconds = (performance.now() - enqueueStart) / 1000;
     for (let p = 0; p < processes; p++) workers.push(await spawnWorker(bench.databaseUrl, concurrency));
     for (;;) {
-      const [{ open }] = await dataSource.query(`SELECT count(*)::int AS open FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')`);
+      const [{ open }] = await dataSource.query(
+        `SELECT count(*)::int AS open FROM jobs WHERE status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')`,
+      );
       if (open === 0) break;
       await new Promise((resolveWait) => setTimeout(resolveWait, 200));
     }

@@ -18,7 +18,11 @@ const ROUNDS = 5;
 const CALLS = { 1: 3_000, 32: 20_000 } as const;
 const median = (values: number[]) => latencyPercentiles(values).p50;
 
-async function drive(authenticate: () => Promise<unknown>, concurrency: number, calls: number): Promise<{ latenciesMs: number[]; seconds: number }> {
+async function drive(
+  authenticate: () => Promise<unknown>,
+  concurrency: number,
+  calls: number,
+): Promise<{ latenciesMs: number[]; seconds: number }> {
   const latenciesMs: number[] = [];
   let started = 0;
   const t0 = performance.now();

@@ -50,19 +50,36 @@ async function main(): Promise<void> {
     const spec = { symbols: SYMBOLS, timeframe: '1d', from, label: LABEL };
     const load = async () => {
       const bySymbol: Record<string, Bar[]> = {};
-      for (const symbol of SYMBOLS) bySymbol[symbol] = await bars.loadSeries({ symbol, timeframe: '1d', from, lookback: STABLE_HISTORY_BARS });
+      for (const symbol of SYMBOLS)
+        bySymbol[symbol] = await bars.loadSeries({ symbol, timeframe: '1d', from, lookback: STABLE_HISTORY_BARS });
       return bySymbol;
     };
     const loaded = await load();
     const table = buildFeatureTable(loaded, LABEL, { from });
 
     const rows: Row[] = [];
-    const add = (label: string, ms: number, note: string) => rows.push({ case: label, rows: table.rowCount, median_ms: ms, rows_per_second: Math.round(table.rowCount / (ms / 1000)), note });
-    add('createDataset (bars spec), end to end', await median(() => features.materializeBarsDataset({ name: `bench-${run++}`, spec })), 'read + features + labels + gzip + store + row');
+    const add = (label: string, ms: number, note: string) =>
+      rows.push({ case: label, rows: table.rowCount, median_ms: ms, rows_per_second: Math.round(table.rowCount / (ms / 1000)), note });
+    add(
+      'createDataset (bars spec), end to end',
+      await median(() => features.materializeBarsDataset({ name: `bench-${run++}`, spec })),
+      'read + features + labels + gzip + store + row',
+    );
     add('  read the bars (10 series)', await median(load), `${SYMBOLS.length} queries`);
-    add('  feature table in memory (baseline)', await median(async () => buildFeatureTable(loaded, LABEL, { from })), 'trading-signals indicators, no I/O');
-    add('  serialize (JSON + gzip)', await median(async () => serializeTable(table)), `${(serializeTable(table).length / 1e6).toFixed(1)} MB`);
-    printTable(`Feature dataset of ${SYMBOLS.length} symbols × ${BARS.toLocaleString('en')} daily bars (${table.columns.length} columns), median of ${RUNS}`, rows);
+    add(
+      '  feature table in memory (baseline)',
+      await median(async () => buildFeatureTable(loaded, LABEL, { from })),
+      'trading-signals indicators, no I/O',
+    );
+    add(
+      '  serialize (JSON + gzip)',
+      await median(async () => serializeTable(table)),
+      `${(serializeTable(table).length / 1e6).toFixed(1)} MB`,
+    );
+    printTable(
+      `Feature dataset of ${SYMBOLS.length} symbols × ${BARS.toLocaleString('en')} daily bars (${table.columns.length} columns), median of ${RUNS}`,
+      rows,
+    );
     console.log(`\nwrote ${writeResults('materialize-dataset', { symbols: SYMBOLS.length, barsPerSymbol: BARS, rows })}`);
   } finally {
     await bench.close();

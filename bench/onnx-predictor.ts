@@ -100,8 +100,11 @@ async function main(): Promise<void> {
     ]),
   );
   const line = (label: string, onnx: number, native: number, unit: string, scale: number) =>
-    `${label.padEnd(26)} ${(onnx / scale).toFixed(1).padStart(10)} ${(native / scale).toFixed(1).padStart(10)} ${(onnx / native).toFixed(2).padStart(7)}  ${unit}`;
-  console.log(`Predictor latency: ${TREES} trees, depth 6, ${WIDTH} features, 1 thread (max |onnx − native| = ${maxDifference.toExponential(2)})`);
+    `${label.padEnd(26)} ${(onnx / scale).toFixed(1).padStart(10)} ${(native / scale).toFixed(1).padStart(10)} ` +
+    `${(onnx / native).toFixed(2).padStart(7)}  ${unit}`;
+  console.log(
+    `Predictor latency: ${TREES} trees, depth 6, ${WIDTH} features, 1 thread (max |onnx − native| = ${maxDifference.toExponential(2)})`,
+  );
   console.log(`${'case'.padEnd(26)} ${'onnx'.padStart(10)} ${'native'.padStart(10)} ${'ratio'.padStart(7)}`);
   console.log(line('single row p50', summary.onnxSingle.p50Micros, summary.nativeSingle.p50Micros, 'µs', 1));
   console.log(line('single row p99', summary.onnxSingle.p99Micros, summary.nativeSingle.p99Micros, 'µs', 1));
@@ -113,7 +116,16 @@ async function main(): Promise<void> {
   writeFileSync(
     join(folder, 'onnx-predictor.json'),
     `${JSON.stringify(
-      { benchmark: 'onnx-predictor', date: new Date().toISOString(), trees: TREES, features: WIDTH, batchRows: BATCH_ROWS, threads: 1, maxDifference, ...summary },
+      {
+        benchmark: 'onnx-predictor',
+        date: new Date().toISOString(),
+        trees: TREES,
+        features: WIDTH,
+        batchRows: BATCH_ROWS,
+        threads: 1,
+        maxDifference,
+        ...summary,
+      },
       null,
       2,
     )}\n`,

@@ -38,7 +38,11 @@ async function trainModel(): Promise<Uint8Array> {
     rows: rows.length,
   };
   const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed: 1, threads: 2 };
-  const trained = await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: TREES, early_stopping_rounds: 0, max_depth: 6 }), ctx);
+  const trained = await xgboostFamily.train(
+    data,
+    xgboostFamily.hyperparameters.parse({ num_boost_round: TREES, early_stopping_rounds: 0, max_depth: 6 }),
+    ctx,
+  );
   return trained.artifact.files['model.json'];
 }
 
@@ -96,14 +100,23 @@ async function main(): Promise<void> {
       worst_round_p99_ms: Math.max(...perRound[i].p99),
       per_second: Math.round(median(perRound[i].perSecond)),
     }));
-    printTable(`predict over HTTP: ${TREES} trees × ${WIDTH} features (each predict writes its predictions row); median over ${ROUNDS} interleaved rounds`, rows);
+    printTable(
+      `predict over HTTP: ${TREES} trees × ${WIDTH} features (each predict writes its predictions row); median over ${ROUNDS} interleaved rounds`,
+      rows,
+    );
 
     const batchRows = randomRows(BATCH_ROWS, 'bench:predict:batch');
     const packedRows = packRows(batchRows);
-    const batchBody = (rows: unknown) => JSON.stringify({ query: 'mutation($input: PredictBatchInput!) { predictBatch(input: $input) { id value } }', variables: { input: { model: 'bench-64', ...(rows as object) } } });
+    const batchBody = (rows: unknown) =>
+      JSON.stringify({
+        query: 'mutation($input: PredictBatchInput!) { predictBatch(input: $input) { id value } }',
+        variables: { input: { model: 'bench-64', ...(rows as object) } },
+      });
     const jsonBody = batchBody({ rows: batchRows });
     const packedBody = batchBody({ packedRows });
-    const version = (await bench.app.services.registry.activeVersion((await bench.app.services.registry.getRegisteredModel('bench-64')).id))!;
+    const version = (await bench.app.services.registry.activeVersion(
+      (await bench.app.services.registry.getRegisteredModel('bench-64')).id,
+    ))!;
     const predictor = await bench.app.services.serving.prepareVersion(version);
     const flat = Float32Array.from(batchRows.flat());
     /** Milliseconds of one call; over HTTP, as the load client measured it (without starting its thread). */
@@ -120,7 +133,10 @@ async function main(): Promise<void> {
     const batchCases = [
       { case: 'predictBatch over HTTP, JSON rows (parse, score, 10,000 rows written)', run: () => overHttp(jsonBody) },
       { case: 'predictBatch over HTTP, packedRows', run: () => overHttp(packedBody) },
-      { case: 'serving.predictBatch, packedRows (decode, score, COPY; no HTTP)', run: () => timed(() => bench.app.services.serving.predictBatch({ model: 'bench-64', packedRows })) },
+      {
+        case: 'serving.predictBatch, packedRows (decode, score, COPY; no HTTP)',
+        run: () => timed(() => bench.app.services.serving.predictBatch({ model: 'bench-64', packedRows })),
+      },
       { case: 'bare ONNX predictor, same rows', run: () => timed(() => predictor.predict(flat, BATCH_ROWS)) },
     ];
     let batchErrors = 0;
@@ -134,12 +150,30 @@ async function main(): Promise<void> {
     const bareMs = median(batchTimes[batchCases.length - 1]);
     const batchTable = batchCases.map((spec, i) => {
       const p50 = median(batchTimes[i]);
-      return { case: spec.case, rows: BATCH_ROWS, p50_ms: p50, rows_per_second: Math.round(BATCH_ROWS / (p50 / 1000)), vs_bare_predictor: `${((bareMs / p50) * 100).toFixed(0)}%` };
+      return {
+        case: spec.case,
+        rows: BATCH_ROWS,
+        p50_ms: p50,
+        rows_per_second: Math.round(BATCH_ROWS / (p50 / 1000)),
+        vs_bare_predictor: `${((bareMs / p50) * 100).toFixed(0)}%`,
+      };
     });
     printTable(`predictBatch at 10,000 rows, median over ${BATCH_ROUNDS} interleaved rounds`, batchTable);
     const load1 = loadavg()[0];
     console.log(`\nload average (1 min) at the end: ${load1.toFixed(2)}`);
-    console.log(`wrote ${writeResults('predict-http', { trees: TREES, features: WIDTH, rounds: ROUNDS, loadAverage1m: load1, predict: rows, perRound, predictBatch: batchTable, batchRounds: batchTimes, batchErrors })}`);
+    console.log(
+      `wrote ${writeResults('predict-http', {
+        trees: TREES,
+        features: WIDTH,
+        rounds: ROUNDS,
+        loadAverage1m: load1,
+        predict: rows,
+        perRound,
+        predictBatch: batchTable,
+        batchRounds: batchTimes,
+        batchErrors,
+      })}`,
+    );
   } finally {
     await bench.close();
   }

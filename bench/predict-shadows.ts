@@ -31,27 +31,62 @@ async function main(): Promise<void> {
   try {
     const { dataSource, lifecycle, serving } = bench.app.services;
     const shadowRows = async (model: string): Promise<number> =>
-      Number((await dataSource.query(`SELECT count(*) AS n FROM predictions p JOIN registered_models m ON m.id = p.registered_model_id WHERE m.name = $1 AND p.role = 'SHADOW'`, [model]))[0].n);
+      Number(
+        (
+          await dataSource.query(
+            `SELECT count(*) AS n FROM predictions p JOIN registered_models m ON m.id = p.registered_model_id WHERE m.name = $1 AND p.role = 'SHADOW'`,
+            [model],
+          )
+        )[0].n,
+      );
     const featureNames = featureNamesOf(WIDTH);
     const models = await Promise.all([0, 1, 2, 3].map((seed) => trainTreeModel(seed, WIDTH, TREES)));
     for (const shadows of SHADOWS) {
       const name = `shadows-${shadows}`;
-      await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[0] }, featureNames, activate: true });
-      for (let s = 1; s <= shadows; s++) await lifecycle.importModel({ model: name, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[s] }, featureNames });
+      await lifecycle.importModel({
+        model: name,
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: { 'model.json': models[0] },
+        featureNames,
+        activate: true,
+      });
+      for (let s = 1; s <= shadows; s++)
+        await lifecycle.importModel({
+          model: name,
+          family: 'xgboost',
+          format: 'xgboost-json',
+          files: { 'model.json': models[s] },
+          featureNames,
+        });
       await serving.refresh(name);
     }
     const [features] = randomRows(1, WIDTH, 'bench:shadows:row');
-    const body = (model: string) => JSON.stringify({ query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }', variables: { input: { model, features } } });
+    const body = (model: string) =>
+      JSON.stringify({
+        query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }',
+        variables: { input: { model, features } },
+      });
 
     const rows = [];
-    const perRound: Record<string, { p50: number[]; p99: number[]; perSecond: number[]; errors: number; scored: number; requests: number }> = {};
+    const perRound: Record<
+      string,
+      { p50: number[]; p99: number[]; perSecond: number[]; errors: number; scored: number; requests: number }
+    > = {};
     for (const concurrency of CONCURRENCY) {
       for (let round = 0; round < ROUNDS; round++) {
         for (const shadows of SHADOWS) {
           const key = `${concurrency}:${shadows}`;
           const warmup = round === 0 ? 2000 : 200;
           const before = await shadowRows(`shadows-${shadows}`);
-          const result = await runLoad({ url: bench.http.url, key: bench.keys.trader, body: body(`shadows-${shadows}`), concurrency, requests: REQUESTS, warmup });
+          const result = await runLoad({
+            url: bench.http.url,
+            key: bench.keys.trader,
+            body: body(`shadows-${shadows}`),
+            concurrency,
+            requests: REQUESTS,
+            warmup,
+          });
           const { p50, p99 } = latencyPercentiles(result.latenciesMs);
           await new Promise((resolve) => setTimeout(resolve, 200)); // the last shadow window
           perRound[key] ??= { p50: [], p99: [], perSecond: [], errors: 0, scored: 0, requests: 0 };
@@ -79,8 +114,13 @@ async function main(): Promise<void> {
         });
       }
     }
-    printTable(`predict over HTTP with SHADOW versions: ${TREES} trees × ${WIDTH} features, median over ${ROUNDS} interleaved rounds of ${REQUESTS} requests`, rows);
-    console.log(`\nwrote ${writeResults('predict-shadows', { trees: TREES, features: WIDTH, rounds: ROUNDS, requestsPerRound: REQUESTS, results: rows, perRound })}`);
+    printTable(
+      `predict over HTTP with SHADOW versions: ${TREES} trees × ${WIDTH} features, median over ${ROUNDS} interleaved rounds of ${REQUESTS} requests`,
+      rows,
+    );
+    console.log(
+      `\nwrote ${writeResults('predict-shadows', { trees: TREES, features: WIDTH, rounds: ROUNDS, requestsPerRound: REQUESTS, results: rows, perRound })}`,
+    );
   } finally {
     await bench.close();
   }

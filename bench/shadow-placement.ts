@@ -14,9 +14,9 @@
  * longer than the workers' safety lag, so the workers are scoring throughout the measured requests
  * (steady state, not a backlog left for after the round); after the round the scorers drain before the
  * next configuration starts; before a workers round the shadows' cursors are moved to its start, so
- * that the workers score that round's requests and not those the sampled rounds left. The table gives the median over rounds of requests per second and p50 /
- * p99, the share of the round's requests each shadow scored, and how long after the load the last
- * shadow row was written.
+ * that the workers score that round's requests and not those the sampled rounds left. The table gives
+ * the median over rounds of requests per second and p50 / p99, the share of the round's requests each
+ * shadow scored, and how long after the load the last shadow row was written.
  *
  *   node -r @swc-node/register bench/shadow-placement.ts      (DATABASE_URL: a Postgres server to use)
  */
@@ -74,20 +74,43 @@ async function main(): Promise<void> {
     const featureNames = featureNamesOf(WIDTH);
     const models = await Promise.all([0, 1, 2].map((seed) => trainTreeModel(seed, WIDTH, TREES)));
     const importModel = (model: string, seed: number, activate: boolean) =>
-      lifecycle.importModel({ model, family: 'xgboost', format: 'xgboost-json', files: { 'model.json': models[seed] }, featureNames, activate });
+      lifecycle.importModel({
+        model,
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: { 'model.json': models[seed] },
+        featureNames,
+        activate,
+      });
     await importModel('no-shadows', 0, true);
     await importModel('two-shadows', 0, true);
     await importModel('two-shadows', 1, false);
     await importModel('two-shadows', 2, false);
     const [features] = randomRows(1, WIDTH, 'bench:placement:row');
-    const body = (model: string) => JSON.stringify({ query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }', variables: { input: { model, features } } });
+    const body = (model: string) =>
+      JSON.stringify({
+        query: 'mutation($input: PredictInput!) { predict(input: $input) { id value } }',
+        variables: { input: { model, features } },
+      });
     const [{ id: twoShadowsId }] = await dataSource.query(`SELECT id FROM registered_models WHERE name = 'two-shadows'`);
-    const shadowIds: string[] = (await dataSource.query(`SELECT id FROM model_versions WHERE registered_model_id = $1 AND status = 'SHADOW'`, [twoShadowsId])).map((row: { id: string }) => row.id);
+    const shadowIds: string[] = (
+      await dataSource.query(`SELECT id FROM model_versions WHERE registered_model_id = $1 AND status = 'SHADOW'`, [twoShadowsId])
+    ).map((row: { id: string }) => row.id);
     /** Rows of the model written since `since` (a database timestamp, as text). */
     const rowsSince = async (role: 'ACTIVE' | 'SHADOW', since: string): Promise<number> =>
-      Number((await dataSource.query(`SELECT count(*) AS n FROM predictions WHERE registered_model_id = $1 AND role = $2 AND created_at >= $3`, [twoShadowsId, role, since]))[0].n);
+      Number(
+        (
+          await dataSource.query(
+            `SELECT count(*) AS n FROM predictions WHERE registered_model_id = $1 AND role = $2 AND created_at >= $3`,
+            [twoShadowsId, role, since],
+          )
+        )[0].n,
+      );
 
-    const perRound: Record<string, { perSecond: number[]; p50: number[]; p99: number[]; scored: number[]; drainSeconds: number[]; errors: number }> = {};
+    const perRound: Record<
+      string,
+      { perSecond: number[]; p50: number[]; p99: number[]; scored: number[]; drainSeconds: number[]; errors: number }
+    > = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const placement of PLACEMENTS) {
         const where = placement.startsWith('workers') ? 'workers' : 'api';
@@ -100,20 +123,32 @@ async function main(): Promise<void> {
           // The workers score this round's requests, not the backlog that the sampled rounds left unscored.
           await dataSource.query(
             `INSERT INTO shadow_scoring_cursors (model_version_id, registered_model_id, scored_through_at, scored_through_id)
-             SELECT id, registered_model_id, $2::timestamptz, '00000000-0000-0000-0000-000000000000' FROM model_versions WHERE id = ANY ($1)
-             ON CONFLICT (model_version_id) DO UPDATE SET scored_through_at = EXCLUDED.scored_through_at, scored_through_id = EXCLUDED.scored_through_id`,
+             SELECT id, registered_model_id, $2::timestamptz, '00000000-0000-0000-0000-000000000000'
+             FROM model_versions WHERE id = ANY ($1)
+             ON CONFLICT (model_version_id) DO UPDATE
+             SET scored_through_at = EXCLUDED.scored_through_at, scored_through_id = EXCLUDED.scored_through_id`,
             [shadowIds, roundStart],
           );
         }
         if (placement === 'workers, in-process') {
-          scorer = new ShadowScoringService(dataSource, registry, families, { policy: async () => (await policy.current()).document, log: (message) => console.error(message) });
+          scorer = new ShadowScoringService(dataSource, registry, families, {
+            policy: async () => (await policy.current()).document,
+            log: (message) => console.error(message),
+          });
           scorer.start();
         }
         if (placement === 'workers, process') workerProcess = await startWorkerProcess(bench);
 
         const figures = (perRound[placement] ??= { perSecond: [], p50: [], p99: [], scored: [], drainSeconds: [], errors: 0 });
         const model = placement === 'none' ? 'no-shadows' : 'two-shadows';
-        const result = await runLoad({ url: bench.http.url, key: bench.keys.trader, body: body(model), concurrency: CONCURRENCY, requests: REQUESTS, warmup: WARMUP });
+        const result = await runLoad({
+          url: bench.http.url,
+          key: bench.keys.trader,
+          body: body(model),
+          concurrency: CONCURRENCY,
+          requests: REQUESTS,
+          warmup: WARMUP,
+        });
         const loadEnded = performance.now();
         let drainSeconds = 0;
         if (placement !== 'none') {
@@ -161,7 +196,16 @@ async function main(): Promise<void> {
       rows,
     );
     console.log(
-      `\nwrote ${writeResults('shadow-placement', { trees: TREES, features: WIDTH, concurrency: CONCURRENCY, rounds: ROUNDS, warmup: WARMUP, requestsPerRound: REQUESTS, results: rows, perRound })}`,
+      `\nwrote ${writeResults('shadow-placement', {
+        trees: TREES,
+        features: WIDTH,
+        concurrency: CONCURRENCY,
+        rounds: ROUNDS,
+        warmup: WARMUP,
+        requestsPerRound: REQUESTS,
+        results: rows,
+        perRound,
+      })}`,
     );
   } finally {
     await bench.close();

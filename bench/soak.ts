@@ -41,9 +41,10 @@
  * connections on the server's port (/proc/net/tcp, so Linux only) and the Postgres backends on the
  * bench's database (pg_stat_activity); a minute's row gives the mean RSS and heap and the most
  * connections. RSS is the whole process (server, client thread, training threads); heap used is the
- * main thread's, i.e. the server's (the client thread's heap is reported beside it). The warm-up is the first SOAK_WARMUP_MINUTES (default 1,
- * at most a third of the run): JIT, pools, the first sessions and shadows. The verdict fits a
- * least-squares line to the samples after the warm-up: flat when RSS grows less than
+ * main thread's, i.e. the server's (the client thread's heap is reported beside it). The warm-up is
+ * the first SOAK_WARMUP_MINUTES (default 1, at most a third of the run): JIT, pools, the first
+ * sessions and shadows. The verdict fits a least-squares line to the samples after the warm-up:
+ * flat when RSS grows less than
  * RSS_FLAT_MB_PER_MINUTE and the heap retained after each major collection (what a leak would grow)
  * less than HEAP_FLAT_MB_PER_MINUTE; heap used sampled every second, garbage included, is shown beside.
  * Acknowledged vs stored: the ids each answer returned, counted in the tables minute by minute (so the
@@ -184,7 +185,11 @@ async function drive(spec: ClientSpec): Promise<void> {
         response.on('end', () => {
           try {
             const answer = JSON.parse(Buffer.concat(chunks).toString()) as { data?: Answer['data']; errors?: { message: string }[] };
-            resolve(response.statusCode === 200 && !answer.errors ? { data: answer.data } : { error: answer.errors?.[0]?.message ?? `HTTP ${response.statusCode}` });
+            resolve(
+              response.statusCode === 200 && !answer.errors
+                ? { data: answer.data }
+                : { error: answer.errors?.[0]?.message ?? `HTTP ${response.statusCode}` },
+            );
           } catch {
             resolve({ error: `HTTP ${response.statusCode}: an answer that is not JSON` });
           }
@@ -207,7 +212,20 @@ async function drive(spec: ClientSpec): Promise<void> {
     let minute = minutes.get(index);
     if (!minute) {
       const seconds = Math.round(Math.min(60, MINUTES * 60 - index * 60));
-      minute = { type: 'minute', minute: index, seconds, predictLatencies: [], predictErrors: 0, pairLatencies: [], pairErrors: 0, predictionIds: [], executedTradeIds: [], closedTradeIds: [], clientHeapMb: 0, pending: [] };
+      minute = {
+        type: 'minute',
+        minute: index,
+        seconds,
+        predictLatencies: [],
+        predictErrors: 0,
+        pairLatencies: [],
+        pairErrors: 0,
+        predictionIds: [],
+        executedTradeIds: [],
+        closedTradeIds: [],
+        clientHeapMb: 0,
+        pending: [],
+      };
       minutes.set(index, minute);
     }
     return minute;
@@ -256,7 +274,13 @@ async function drive(spec: ClientSpec): Promise<void> {
    * Stream `stream`: from `delayMs` after the origin to the end, `rate` requests per second, each sent
    * at its due time whatever the earlier ones are doing; its latency runs from the due time.
    */
-  const schedule = (stream: number, rate: number, delayMs: number, send: (minute: Minute, dueAt: number) => Promise<string | undefined>, record: (minute: Minute, ms: number, error?: string) => void) => {
+  const schedule = (
+    stream: number,
+    rate: number,
+    delayMs: number,
+    send: (minute: Minute, dueAt: number) => Promise<string | undefined>,
+    record: (minute: Minute, ms: number, error?: string) => void,
+  ) => {
     const total = Math.floor(((durationMs - delayMs) * rate) / 1000);
     const offset = (n: number) => delayMs + (n * 1000) / rate;
     let n = 0;
@@ -277,12 +301,18 @@ async function drive(spec: ClientSpec): Promise<void> {
     minute.predictErrors++;
     errors.predict.add(error);
   });
-  schedule(1, PAIRS_PER_SECOND, PAIRS_DELAY_MS, (minute, due) => pair(minute, spec.startsAt + (due - origin)), (minute, ms, error) => {
-    minute.pairLatencies.push(ms);
-    if (!error) return;
-    minute.pairErrors++;
-    errors.pair.add(error);
-  });
+  schedule(
+    1,
+    PAIRS_PER_SECOND,
+    PAIRS_DELAY_MS,
+    (minute, due) => pair(minute, spec.startsAt + (due - origin)),
+    (minute, ms, error) => {
+      minute.pairLatencies.push(ms);
+      if (!error) return;
+      minute.pairErrors++;
+      errors.pair.add(error);
+    },
+  );
   // Each minute is reported once every request due in it has been sent and answered.
   for (let index = 0; index < Math.ceil(MINUTES); index++) {
     const end = Math.min(durationMs, (index + 1) * 60_000);
@@ -294,7 +324,11 @@ async function drive(spec: ClientSpec): Promise<void> {
     minutes.delete(index);
   }
   agent.destroy();
-  parentPort!.postMessage({ type: 'done', predictErrors: errors.predict.messages(), pairErrors: errors.pair.messages() } satisfies ClientDone);
+  parentPort!.postMessage({
+    type: 'done',
+    predictErrors: errors.predict.messages(),
+    pairErrors: errors.pair.messages(),
+  } satisfies ClientDone);
 }
 
 // ---- The server side (main thread) ----
@@ -346,7 +380,12 @@ async function seedTrades(services: Services, before: number): Promise<void> {
           entryTime: new Date(exitTime - 60_000),
           features: Object.fromEntries(FEATURES.map((name, j) => [name, features[j]])),
         });
-        await services.trades.logTradeOutcome({ clientTradeId, exitPrice: 100 * (1 + realised), exitTime: new Date(exitTime), exitReason: 'TIME' });
+        await services.trades.logTradeOutcome({
+          clientTradeId,
+          exitPrice: 100 * (1 + realised),
+          exitTime: new Date(exitTime),
+          exitReason: 'TIME',
+        });
       }),
     );
   }
@@ -432,7 +471,15 @@ interface MemoryPoint {
 function memoryVerdict(series: [name: string, points: MemoryPoint[], boundMbPerMinute: number][]): Row[] {
   return series.map(([name, points, bound]) => {
     const settled = points.filter((point) => point.at >= WARMUP_MINUTES);
-    if (settled.length < 2) return { series: name, slope_mb_per_minute: '-', bound_mb_per_minute: bound, first_mb: '-', last_mb: '-', verdict: 'no samples after the warm-up' };
+    if (settled.length < 2)
+      return {
+        series: name,
+        slope_mb_per_minute: '-',
+        bound_mb_per_minute: bound,
+        first_mb: '-',
+        last_mb: '-',
+        verdict: 'no samples after the warm-up',
+      };
     const span = settled[settled.length - 1].at - settled[0].at;
     const note = span < 2 ? ` (${span.toFixed(1)} min after the warm-up: indicative only)` : '';
     const { m } = linearRegression(settled.map((point) => [point.at, point.mb]));
@@ -456,7 +503,11 @@ function heapAfterMajorCollections(startsAt: number): { points: MemoryPoint[]; s
   const points: MemoryPoint[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR || Date.now() < startsAt) continue;
+      if (
+        (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR ||
+        Date.now() < startsAt
+      )
+        continue;
       points.push({ at: (Date.now() - startsAt) / 60_000, mb: process.memoryUsage().heapUsed / MB });
     }
   });
@@ -467,14 +518,20 @@ function heapAfterMajorCollections(startsAt: number): { points: MemoryPoint[]; s
 async function main(): Promise<void> {
   const serverLog = new MessageTally();
   let soaking = false; // the set-up's log lines are not the soak's
-  const bench = await startBenchApp({ worker: true, env: { KYBERNET_TRAIN_THREADS: '1' }, log: (message) => soaking && serverLog.add(message) });
+  const bench = await startBenchApp({
+    worker: true,
+    env: { KYBERNET_TRAIN_THREADS: '1' },
+    log: (message) => soaking && serverLog.add(message),
+  });
   try {
     const { services } = bench.app;
     console.error(`setting up: ${SEED_TRADES} seed trades, the trade-log dataset, version 1 of "${MODEL}"`);
     await setUp(services, Date.now());
     soaking = true;
     const startsAt = Date.now() + 1_000;
-    console.error(`soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s, trade pairs ${PAIRS_PER_SECOND}/s, warm-up ${WARMUP_MINUTES} min`);
+    console.error(
+      `soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s, trade pairs ${PAIRS_PER_SECOND}/s, warm-up ${WARMUP_MINUTES} min`,
+    );
 
     const samples: Sample[] = [];
     const afterGc = heapAfterMajorCollections(startsAt);
@@ -493,59 +550,73 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     const stored = { predictions: [0, 0], executed: [0, 0], closed: [0, 0], outcomes: [0, 0] };
-    const client = new Worker(__filename, { workerData: { url: bench.http.url, key: bench.keys.trader, startsAt } satisfies ClientSpec, execArgv: ['--require', '@swc-node/register'] });
+    const client = new Worker(__filename, {
+      workerData: { url: bench.http.url, key: bench.keys.trader, startsAt } satisfies ClientSpec,
+      execArgv: ['--require', '@swc-node/register'],
+    });
     const done = await new Promise<ClientDone>((resolve, reject) => {
       let reporting = Promise.resolve();
       client.on('message', (message: ClientMinute | ClientDone) => {
-        reporting = reporting.then(async () => {
-          if (message.type === 'done') return resolve(message);
-          const from = startsAt + message.minute * 60_000;
-          const inMinute = samples.filter((sample) => Math.floor(sample.at) === message.minute);
-          const lifecycle = await lifecycleIn(services, from, from + message.seconds * 1000);
-          const found = await storedOf(services, message);
-          stored.predictions[0] += message.predictionIds.length;
-          stored.executed[0] += message.executedTradeIds.length;
-          stored.closed[0] += message.closedTradeIds.length;
-          stored.outcomes[0] += message.closedTradeIds.length;
-          for (const key of Object.keys(stored) as (keyof typeof stored)[]) stored[key][1] += found[key];
-          const predict = percentiles(message.predictLatencies);
-          const pairs = percentiles(message.pairLatencies);
-          const row: Row = {
-            minute: message.minute + 1,
-            seconds: message.seconds,
-            predicts: message.predictLatencies.length,
-            predict_errors: message.predictErrors,
-            predict_p50_ms: predict.p50,
-            predict_p99_ms: predict.p99,
-            pairs: message.pairLatencies.length,
-            pair_errors: message.pairErrors,
-            pair_p50_ms: pairs.p50,
-            pair_p99_ms: pairs.p99,
-            rss_mb: inMinute.length ? mean(inMinute.map((sample) => sample.rssMb)) : '-',
-            heap_mb: inMinute.length ? mean(inMinute.map((sample) => sample.heapMb)) : '-',
-            heap_after_gc_mb: lastInMinute(afterGc.points, message.minute),
-            client_heap_mb: message.clientHeapMb,
-            http_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.httpConnections)) : '-',
-            pg_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.pgConnections)) : '-',
-            jobs_done: lifecycle.retrained,
-            jobs_failed: lifecycle.failed,
-            promoted: lifecycle.promoted,
-            rejected: lifecycle.rejected,
-            active_now: `v${lifecycle.active}`,
-            shadows_now: lifecycle.shadows,
-            drift_checks: lifecycle.drift_checks,
-            drift_found: lifecycle.drift_found,
-          };
-          rows.push(row);
-          console.error(Object.entries(row).map(([key, value]) => `${key} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(1) : value}`).join(', '));
-        }).catch(reject);
+        reporting = reporting
+          .then(async () => {
+            if (message.type === 'done') return resolve(message);
+            const from = startsAt + message.minute * 60_000;
+            const inMinute = samples.filter((sample) => Math.floor(sample.at) === message.minute);
+            const lifecycle = await lifecycleIn(services, from, from + message.seconds * 1000);
+            const found = await storedOf(services, message);
+            stored.predictions[0] += message.predictionIds.length;
+            stored.executed[0] += message.executedTradeIds.length;
+            stored.closed[0] += message.closedTradeIds.length;
+            stored.outcomes[0] += message.closedTradeIds.length;
+            for (const key of Object.keys(stored) as (keyof typeof stored)[]) stored[key][1] += found[key];
+            const predict = percentiles(message.predictLatencies);
+            const pairs = percentiles(message.pairLatencies);
+            const row: Row = {
+              minute: message.minute + 1,
+              seconds: message.seconds,
+              predicts: message.predictLatencies.length,
+              predict_errors: message.predictErrors,
+              predict_p50_ms: predict.p50,
+              predict_p99_ms: predict.p99,
+              pairs: message.pairLatencies.length,
+              pair_errors: message.pairErrors,
+              pair_p50_ms: pairs.p50,
+              pair_p99_ms: pairs.p99,
+              rss_mb: inMinute.length ? mean(inMinute.map((sample) => sample.rssMb)) : '-',
+              heap_mb: inMinute.length ? mean(inMinute.map((sample) => sample.heapMb)) : '-',
+              heap_after_gc_mb: lastInMinute(afterGc.points, message.minute),
+              client_heap_mb: message.clientHeapMb,
+              http_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.httpConnections)) : '-',
+              pg_conns: inMinute.length ? Math.max(...inMinute.map((sample) => sample.pgConnections)) : '-',
+              jobs_done: lifecycle.retrained,
+              jobs_failed: lifecycle.failed,
+              promoted: lifecycle.promoted,
+              rejected: lifecycle.rejected,
+              active_now: `v${lifecycle.active}`,
+              shadows_now: lifecycle.shadows,
+              drift_checks: lifecycle.drift_checks,
+              drift_found: lifecycle.drift_found,
+            };
+            rows.push(row);
+            console.error(
+              Object.entries(row)
+                .map(([key, value]) => `${key} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(1) : value}`)
+                .join(', '),
+            );
+          })
+          .catch(reject);
       });
       client.once('error', reject);
     });
     clearInterval(sampler);
 
     const acknowledged = (Object.entries(stored) as [string, number[]][]).map(([rowsOf, [acked, found]]) => ({
-      rows: { predictions: 'predictions (ACTIVE answers)', executed: 'trades executed', closed: 'trades closed', outcomes: 'request outcomes of closed trades' }[rowsOf]!,
+      rows: {
+        predictions: 'predictions (ACTIVE answers)',
+        executed: 'trades executed',
+        closed: 'trades closed',
+        outcomes: 'request outcomes of closed trades',
+      }[rowsOf]!,
       acknowledged: acked,
       stored: found,
       missing: acked - found,
@@ -553,24 +624,46 @@ async function main(): Promise<void> {
     const versions: { status: string; n: number }[] = await services.dataSource.query(
       `SELECT v.status, count(*)::int AS n FROM model_versions v GROUP BY v.status ORDER BY v.status`,
     );
-    const jobs: { kind: string; status: string; n: number }[] = await services.dataSource.query(`SELECT kind, status, count(*)::int AS n FROM jobs GROUP BY kind, status ORDER BY kind, status`);
-    const drift: { severity: string; n: number }[] = await services.dataSource.query(`SELECT severity, count(*)::int AS n FROM drift_events GROUP BY severity ORDER BY severity`);
-    const failedJobs: { kind: string; error: string }[] = await services.dataSource.query(`SELECT kind, error FROM jobs WHERE status = 'FAILED' ORDER BY finished_at LIMIT ${KEPT_MESSAGES}`);
+    const jobs: { kind: string; status: string; n: number }[] = await services.dataSource.query(
+      `SELECT kind, status, count(*)::int AS n FROM jobs GROUP BY kind, status ORDER BY kind, status`,
+    );
+    const drift: { severity: string; n: number }[] = await services.dataSource.query(
+      `SELECT severity, count(*)::int AS n FROM drift_events GROUP BY severity ORDER BY severity`,
+    );
+    const failedJobs: { kind: string; error: string }[] = await services.dataSource.query(
+      `SELECT kind, error FROM jobs WHERE status = 'FAILED' ORDER BY finished_at LIMIT ${KEPT_MESSAGES}`,
+    );
     afterGc.stop();
     const memory = memoryVerdict([
       ['RSS (process)', samples.map((sample) => ({ at: sample.at, mb: sample.rssMb })), RSS_FLAT_MB_PER_MINUTE],
       ['heap after major GCs (server)', afterGc.points, HEAP_FLAT_MB_PER_MINUTE],
-      ['heap used, sampled (server; garbage included)', samples.map((sample) => ({ at: sample.at, mb: sample.heapMb })), HEAP_FLAT_MB_PER_MINUTE],
+      [
+        'heap used, sampled (server; garbage included)',
+        samples.map((sample) => ({ at: sample.at, mb: sample.heapMb })),
+        HEAP_FLAT_MB_PER_MINUTE,
+      ],
     ]);
 
-    printTable(`soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s and trade pairs ${PAIRS_PER_SECOND}/s open-loop (latency from the scheduled time), per minute`, rows);
+    printTable(
+      `soak: ${MINUTES} min, predict ${PREDICTS_PER_SECOND}/s and trade pairs ${PAIRS_PER_SECOND}/s open-loop (latency from the scheduled time), per minute`,
+      rows,
+    );
     printTable('acknowledged by the server vs stored', acknowledged);
     printTable(`memory after the ${WARMUP_MINUTES}-minute warm-up (least-squares slope of 1 Hz samples)`, memory);
     console.log(`\nversions: ${versions.map((v) => `${v.status} ${v.n}`).join(', ')}`);
     console.log(`jobs: ${jobs.map((j) => `${j.kind} ${j.status} ${j.n}`).join(', ')}`);
     console.log(`drift events: ${drift.map((d) => `${d.severity} ${d.n}`).join(', ') || 'none'}`);
-    const errors = { predict: done.predictErrors, pairs: done.pairErrors, serverLog: { lines: serverLog.total, messages: serverLog.messages() }, failedJobs };
-    for (const [source, messages] of [['predict', done.predictErrors], ['trade pairs', done.pairErrors], [`server log (${serverLog.total} lines)`, serverLog.messages()]] as const) {
+    const errors = {
+      predict: done.predictErrors,
+      pairs: done.pairErrors,
+      serverLog: { lines: serverLog.total, messages: serverLog.messages() },
+      failedJobs,
+    };
+    for (const [source, messages] of [
+      ['predict', done.predictErrors],
+      ['trade pairs', done.pairErrors],
+      [`server log (${serverLog.total} lines)`, serverLog.messages()],
+    ] as const) {
       for (const { example, count } of messages) console.log(`${source}: ${count} × ${example}`);
     }
     for (const { kind, error } of failedJobs) console.log(`failed ${kind} job: ${error}`);

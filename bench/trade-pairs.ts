@@ -68,7 +68,16 @@ async function drive(spec: PairSpec): Promise<PairResult> {
     const clientTradeId = `${spec.prefix}-${n}`;
     const predictionIds = spec.predictionIds.length ? [spec.predictionIds[n % spec.predictionIds.length]] : [];
     const entryTime = new Date(Date.UTC(2024, 0, 1) + n * 60_000).toISOString();
-    const execution = { clientTradeId, symbol: 'BENCH', side: n % 2 ? 'LONG' : 'SHORT', quantity: 10, entryPrice: 100, entryTime, predictionIds, features: { ret_1: 0.001 * (n % 7) } };
+    const execution = {
+      clientTradeId,
+      symbol: 'BENCH',
+      side: n % 2 ? 'LONG' : 'SHORT',
+      quantity: 10,
+      entryPrice: 100,
+      entryTime,
+      predictionIds,
+      features: { ret_1: 0.001 * (n % 7) },
+    };
     const failed = await post(EXECUTION, { input: execution });
     if (failed) return failed;
     const exitTime = new Date(Date.parse(entryTime) + 3_600_000).toISOString();
@@ -116,18 +125,29 @@ async function trainedModel(): Promise<Uint8Array> {
     rows,
   };
   const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed: 1, threads: 2 };
-  return (await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: 50, max_depth: 4 }), ctx)).artifact.files['model.json'];
+  return (await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: 50, max_depth: 4 }), ctx)).artifact.files[
+    'model.json'
+  ];
 }
 
 async function main(): Promise<void> {
   const bench = await startBenchApp();
   try {
     const { services } = bench.app;
-    await services.lifecycle.importModel({ model: 'bench-returns', family: 'xgboost', format: 'xgboost-json', files: { 'model.json': await trainedModel() }, featureNames: ['f0', 'f1', 'f2', 'f3'], activate: true });
+    await services.lifecycle.importModel({
+      model: 'bench-returns',
+      family: 'xgboost',
+      format: 'xgboost-json',
+      files: { 'model.json': await trainedModel() },
+      featureNames: ['f0', 'f1', 'f2', 'f3'],
+      activate: true,
+    });
     const predictionIds: string[] = [];
     for (let b = 0; b < 8; b++) {
       const rows = Array.from({ length: 500 }, (_, i) => [i / 500, -i / 500, b / 8, 0.5]);
-      predictionIds.push(...(await services.serving.predictBatch({ model: 'bench-returns', rows, requestId: `bench-${b}` })).map((p) => p.id));
+      predictionIds.push(
+        ...(await services.serving.predictBatch({ model: 'bench-returns', rows, requestId: `bench-${b}` })).map((p) => p.id),
+      );
     }
     const rows: Row[] = [];
     const cases: { label: string; concurrency: number; predictions: boolean; trivial: boolean }[] = [
@@ -139,19 +159,41 @@ async function main(): Promise<void> {
     for (const [i, c] of cases.entries()) {
       const pairs = c.concurrency === 1 ? PAIRS / 6 : PAIRS;
       const cpuBefore = await readCpu(services.dataSource);
-      const result = await runPairs({ url: bench.http.url, key: bench.keys.trader, concurrency: c.concurrency, pairs, prefix: `case${i}`, predictionIds: c.predictions ? predictionIds : [], trivial: c.trivial });
+      const result = await runPairs({
+        url: bench.http.url,
+        key: bench.keys.trader,
+        concurrency: c.concurrency,
+        pairs,
+        prefix: `case${i}`,
+        predictionIds: c.predictions ? predictionIds : [],
+        trivial: c.trivial,
+      });
       if (result.errors.length) throw new Error(`${c.label}: ${result.errors.length} errors, e.g. ${result.errors[0]}`);
-      const cpu = cpuMsPer(cpuBefore, await readCpu(services.dataSource), result.latenciesMs.length + Math.min(WARMUP, pairs)); // the warm-up pairs ran too
+      // the warm-up pairs ran too
+      const cpu = cpuMsPer(cpuBefore, await readCpu(services.dataSource), result.latenciesMs.length + Math.min(WARMUP, pairs));
       const { p50, p99 } = latencyPercentiles(result.latenciesMs);
-      rows.push({ case: c.label, concurrency: c.concurrency, pairs: result.latenciesMs.length, pairs_per_second: Math.round(result.latenciesMs.length / result.seconds), pair_p50_ms: p50, pair_p99_ms: p99, ...cpu });
+      rows.push({
+        case: c.label,
+        concurrency: c.concurrency,
+        pairs: result.latenciesMs.length,
+        pairs_per_second: Math.round(result.latenciesMs.length / result.seconds),
+        pair_p50_ms: p50,
+        pair_p99_ms: p99,
+        ...cpu,
+      });
       console.error(`${c.label} @${c.concurrency}: ${Math.round(result.latenciesMs.length / result.seconds)} pairs/s`);
     }
     const state = await services.learningTrigger.state();
     const [{ trades, outcomes, jobs }] = await services.dataSource.query(
       `SELECT (SELECT count(*) FROM trades WHERE status = 'CLOSED')::int AS trades, (SELECT count(*) FROM request_outcomes)::int AS outcomes, (SELECT count(*) FROM jobs WHERE kind = 'INCREMENTAL')::int AS jobs`,
     );
-    printTable(`logTradeExecution + logTradeOutcome over HTTP (closed trades ${trades}, request outcomes ${outcomes}, INCREMENTAL jobs queued ${jobs}, counter at ${state.tradesSinceLastUpdate})`, rows);
-    console.log(`\nwrote ${writeResults('trade-pairs', { pairs: PAIRS, closedTrades: trades, requestOutcomes: outcomes, incrementalJobs: jobs, rows })}`);
+    printTable(
+      `logTradeExecution + logTradeOutcome over HTTP (closed trades ${trades}, request outcomes ${outcomes}, INCREMENTAL jobs queued ${jobs}, counter at ${state.tradesSinceLastUpdate})`,
+      rows,
+    );
+    console.log(
+      `\nwrote ${writeResults('trade-pairs', { pairs: PAIRS, closedTrades: trades, requestOutcomes: outcomes, incrementalJobs: jobs, rows })}`,
+    );
   } finally {
     await bench.close();
   }

@@ -53,13 +53,19 @@ async function main(): Promise<void> {
     };
     const query = (symbol: string) =>
       JSON.stringify({
-        query: 'query($filter: TradeFilter) { trades(filter: $filter) { nodes { id clientTradeId symbol side entryTime exitTime pnl realizedReturn features } pageInfo { endCursor hasNextPage } } }',
+        query:
+          'query($filter: TradeFilter) { trades(filter: $filter) { nodes { id clientTradeId symbol side entryTime exitTime pnl realizedReturn features } pageInfo { endCursor hasNextPage } } }',
         variables: { filter: { symbol, first: 50 } },
       });
-    const http = async (body: string) => (await runLoad({ url: bench.http.url, key: bench.keys.viewer, body, concurrency: 1, requests: REQUESTS, warmup: 20 })).latenciesMs;
+    const http = async (body: string) =>
+      (await runLoad({ url: bench.http.url, key: bench.keys.viewer, body, concurrency: 1, requests: REQUESTS, warmup: 20 })).latenciesMs;
 
     add('trades(symbol, first 50) over HTTP', await http(query('SYM7')), `${TRADES.toLocaleString('en')} trades, ${SYMBOLS} symbols`);
-    add('searchTrades(symbol, first 50), service', await timed(() => trades.searchTrades({ symbol: 'SYM7', first: 50 })), 'no HTTP, no GraphQL');
+    add(
+      'searchTrades(symbol, first 50), service',
+      await timed(() => trades.searchTrades({ symbol: 'SYM7', first: 50 })),
+      'no HTTP, no GraphQL',
+    );
     add('featuresAt(latest bar), service', await timed(() => features.featuresAt('FEAT', '1d')), '250 bars read, 15 features');
     add('baseline: { __typename } over HTTP', await http(JSON.stringify({ query: '{ __typename }' })), 'HTTP, GraphQL and auth alone');
     await dataSource.query('DROP INDEX trades_symbol_entry');

@@ -5,7 +5,8 @@
  * Ours runs the family's loop: one UpdateOneIter per round with a yield to the event loop and an abort
  * check between rounds.
  *
- *   node -r @swc-node/register bench/xgboost-training.ts [runs=3]      (the baseline needs Debian's python3-xgboost: apt-get install -y python3-xgboost)
+ *   node -r @swc-node/register bench/xgboost-training.ts [runs=3]      (the baseline needs Debian's
+ *                                                                      python3-xgboost: apt-get install -y python3-xgboost)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,7 +130,9 @@ async function main(): Promise<void> {
       JSON.stringify(treesOf(readFileSync(join(folder, 'python-model.json'), 'utf8')));
 
     const row = (name: string, xs: number[]) =>
-      `${name.padEnd(34)} ${median(xs).toFixed(3).padStart(9)} ${Math.min(...xs).toFixed(3).padStart(9)}   ${xs.map((x) => x.toFixed(3)).join(' ')}`;
+      `${name.padEnd(34)} ${median(xs).toFixed(3).padStart(9)} ${Math.min(...xs)
+        .toFixed(3)
+        .padStart(9)}   ${xs.map((x) => x.toFixed(3)).join(' ')}`;
     console.log(`XGBoost training: ${ROWS} rows × ${WIDTH} features, ${ROUNDS} rounds, hist, nthread 2 (${RUNS} runs each)`);
     console.log(`${'side'.padEnd(34)} ${'median s'.padStart(9)} ${'min s'.padStart(9)}   runs`);
     console.log(row('ours (koffi → libxgboost.so.0)', ours));

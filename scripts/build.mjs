@@ -20,14 +20,22 @@ const parts = {
     inputs: ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json'],
     stamp: 'dist/.server-inputs-sha256',
     what: 'the server (tsc)',
-    build: () => execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' }),
+    build: () =>
+      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+        cwd: root,
+        stdio: 'inherit',
+      }),
   },
   web: {
     inputs: ['web'],
     stamp: 'dist/web/.inputs-sha256',
     what: 'the GraphQL IDE into dist/web (vite)',
     build: () =>
-      execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'web/vite.config.mts')], { cwd: root, stdio: 'inherit' }),
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(root, 'web/vite.config.mts')],
+        { cwd: root, stdio: 'inherit' },
+      ),
   },
 };
 
@@ -41,7 +49,11 @@ function filesUnder(path) {
 
 function inputsHash(part) {
   const hash = createHash('sha256');
-  const files = [...part.inputs.flatMap((input) => filesUnder(join(root, input))), join(root, 'package-lock.json'), fileURLToPath(import.meta.url)];
+  const files = [
+    ...part.inputs.flatMap((input) => filesUnder(join(root, input))),
+    join(root, 'package-lock.json'),
+    fileURLToPath(import.meta.url),
+  ];
   for (const file of files) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }

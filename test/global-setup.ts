@@ -23,7 +23,10 @@ function databaseUrl(serverUrl: string, database: string): string {
 export default async function globalSetup(): Promise<void> {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres(resolve(__dirname, '../.tmp/test-data'), Number(process.env.KYBERNET_TEST_PG_PORT ?? 54331));
+    const embedded = await startEmbeddedPostgres(
+      resolve(__dirname, '../.tmp/test-data'),
+      Number(process.env.KYBERNET_TEST_PG_PORT ?? 54331),
+    );
     globalThis.kybernetEmbeddedPostgres = embedded;
     serverUrl = embedded.url;
   }

@@ -37,7 +37,9 @@ async function admin(sql: string): Promise<void> {
 }
 
 /** `log` receives the services' log lines (job failures, shadow tester, listener); by default they are dropped. */
-export async function startBenchApp(options: { worker?: boolean; env?: Record<string, string>; log?: (message: string) => void } = {}): Promise<BenchApp> {
+export async function startBenchApp(
+  options: { worker?: boolean; env?: Record<string, string>; log?: (message: string) => void } = {},
+): Promise<BenchApp> {
   const name = `kybernet_bench_${randomBytes(5).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   const url = new URL(SERVER_URL);
@@ -45,12 +47,24 @@ export async function startBenchApp(options: { worker?: boolean; env?: Record<st
   const databaseUrl = url.toString();
   const dataDir = mkdtempSync(join(tmpdir(), 'kybernet-bench-'));
   // The per-key rate limiter runs but never refuses: benchmarks drive one key past any rate a client would.
-  const config = loadConfig({ ...process.env, KYBERNET_RATE_LIMIT_PER_SECOND: '1000000000', ...options.env, DATABASE_URL: databaseUrl, KYBERNET_DATA_DIR: dataDir });
+  const config = loadConfig({
+    ...process.env,
+    KYBERNET_RATE_LIMIT_PER_SECOND: '1000000000',
+    ...options.env,
+    DATABASE_URL: databaseUrl,
+    KYBERNET_DATA_DIR: dataDir,
+  });
   const dataSource = await openDatabase(databaseUrl, { poolSize: config.env.KYBERNET_DB_POOL_SIZE, applicationName: 'kybernet-bench' });
   const app = await createApp(config, dataSource, databaseUrl, { worker: options.worker ?? false, log: options.log ?? (() => undefined) });
-  const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => console.error(message), env: config.env });
+  const http = await startHttpServer(app.services, {
+    port: 0,
+    host: '127.0.0.1',
+    log: (message) => console.error(message),
+    env: config.env,
+  });
   const keys = {} as Record<Role, string>;
-  for (const role of ['viewer', 'trader', 'operator', 'admin'] as const) keys[role] = (await app.services.apiKeys.createKey(role, `bench ${role}`)).key;
+  for (const role of ['viewer', 'trader', 'operator', 'admin'] as const)
+    keys[role] = (await app.services.apiKeys.createKey(role, `bench ${role}`)).key;
   return {
     app,
     http,

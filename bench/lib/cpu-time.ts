@@ -26,7 +26,9 @@ function statSeconds(path: string): number | null {
 }
 
 export async function readCpu(dataSource: DataSource): Promise<CpuReading> {
-  const backends: { pid: number }[] = await dataSource.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  const backends: { pid: number }[] = await dataSource.query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
   const seconds = backends.map(({ pid }) => [pid, statSeconds(String(pid))] as const);
   return {
     mainThreadSeconds: statSeconds(`self/task/${process.pid}`),
@@ -35,9 +37,14 @@ export async function readCpu(dataSource: DataSource): Promise<CpuReading> {
 }
 
 /** Milliseconds of CPU per operation between two readings, per side ('n/a' where unreadable). */
-export function cpuMsPer(before: CpuReading, after: CpuReading, operations: number): { main_thread_cpu_ms: number | string; postgres_cpu_ms: number | string } {
+export function cpuMsPer(
+  before: CpuReading,
+  after: CpuReading,
+  operations: number,
+): { main_thread_cpu_ms: number | string; postgres_cpu_ms: number | string } {
   const per = (seconds: number | null) => (seconds === null ? 'n/a' : Math.round((seconds * 1000 * 1000) / operations) / 1000);
-  const main = before.mainThreadSeconds === null || after.mainThreadSeconds === null ? null : after.mainThreadSeconds - before.mainThreadSeconds;
+  const main =
+    before.mainThreadSeconds === null || after.mainThreadSeconds === null ? null : after.mainThreadSeconds - before.mainThreadSeconds;
   let postgres: number | null = null;
   if (before.postgresSeconds && after.postgresSeconds) {
     postgres = 0;

@@ -31,7 +31,9 @@ async function drive(spec: LoadSpec): Promise<LoadResult> {
       const call = request(spec.url, { method: 'POST', headers, agent }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve(response.statusCode === 200 && !(JSON.parse(Buffer.concat(chunks).toString()) as { errors?: unknown[] }).errors));
+        response.on('end', () =>
+          resolve(response.statusCode === 200 && !(JSON.parse(Buffer.concat(chunks).toString()) as { errors?: unknown[] }).errors),
+        );
       });
       call.on('error', reject);
       call.end(body);

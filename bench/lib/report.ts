@@ -7,7 +7,8 @@ export type Row = Record<string, string | number>;
 export function printTable(title: string, rows: Row[]): void {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]);
-  const cell = (value: string | number) => (typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : value);
+  const cell = (value: string | number) =>
+    typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(3)) : value;
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column] ?? '').length)));
   const line = (values: string[]) => values.map((value, i) => (i === 0 ? value.padEnd(widths[i]) : value.padStart(widths[i]))).join('  ');
   console.log(`\n${title}`);

@@ -21,6 +21,10 @@ export async function trainTreeModel(seed: number, width: number, trees: number)
     rows: rows.length,
   };
   const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed, threads: 2 };
-  const trained = await xgboostFamily.train(data, xgboostFamily.hyperparameters.parse({ num_boost_round: trees, early_stopping_rounds: 0, max_depth: 6, subsample: 0.8, seed }), ctx);
+  const trained = await xgboostFamily.train(
+    data,
+    xgboostFamily.hyperparameters.parse({ num_boost_round: trees, early_stopping_rounds: 0, max_depth: 6, subsample: 0.8, seed }),
+    ctx,
+  );
   return trained.artifact.files['model.json'];
 }

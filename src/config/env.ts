@@ -74,9 +74,21 @@ const envSchema = z.object({
    * checked from the headers before a byte of the body is read, so a request without a valid key
    * costs nothing whatever its size. Traders send batches; operators and admins import models and datasets.
    */
-  KYBERNET_MAX_BODY_BYTES_VIEWER: z.coerce.number().int().min(1024).default(1024 * 1024),
-  KYBERNET_MAX_BODY_BYTES_TRADER: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
-  KYBERNET_MAX_BODY_BYTES_OPERATOR: z.coerce.number().int().min(1024).default(100 * 1024 * 1024),
+  KYBERNET_MAX_BODY_BYTES_VIEWER: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  KYBERNET_MAX_BODY_BYTES_TRADER: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024),
+  KYBERNET_MAX_BODY_BYTES_OPERATOR: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(100 * 1024 * 1024),
   /** How deep and how large a JSON body may be (checked while it streams in, before it is parsed). */
   KYBERNET_JSON_MAX_DEPTH: z.coerce.number().int().min(8).default(64),
   KYBERNET_JSON_MAX_ELEMENTS: z.coerce.number().int().min(1000).default(2_000_000),

@@ -14,7 +14,11 @@ const positive = z.number().positive();
 /** Hours between the firings of a scheduled task: at least 0.01 (36 s), at most a year. */
 const intervalHours = positive.min(0.01).max(8760);
 /** A job's time limit: at most a week (longer would overflow the timer that enforces it). */
-const timeLimitSeconds = z.number().int().min(1).max(7 * 24 * 3600);
+const timeLimitSeconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);
 /** Rows a window reads at once. */
 const MAX_WINDOW_ROWS = 1_000_000;
 const cron = z
@@ -69,7 +73,12 @@ const policyShape = z.strictObject({
        * again (artifacts re-read and checked). Sessions of versions that leave service are disposed
        * whatever this says.
        */
-      session_idle_seconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
+      session_idle_seconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 24 * 3600)
+        .default(900),
     })
     .prefault({}),
   shadow_scoring: z
@@ -195,7 +204,12 @@ const policyShape = z.strictObject({
  * "expects low ≤ high, since …".
  */
 const ORDERED_SETTINGS: readonly [string, string, string, string][] = [
-  ['auto_promote_threshold', 'min_samples', 'max_samples', 'a shadow is rejected at max_samples outcomes, before it could reach min_samples for a verdict'],
+  [
+    'auto_promote_threshold',
+    'min_samples',
+    'max_samples',
+    'a shadow is rejected at max_samples outcomes, before it could reach min_samples for a verdict',
+  ],
   ['drift_detection', 'min_samples', 'window', 'a check reads at most window recent predictions, so it could never have min_samples'],
   ['drift_detection', 'psi_threshold', 'major_psi', 'a major shift is a shift that matters (PSI ≥ psi_threshold) of at least major_psi'],
   ['health', 'critical_win_rate', 'min_win_rate', 'CRITICAL is a win rate below critical_win_rate, worse than DEGRADED below min_win_rate'],
@@ -208,7 +222,12 @@ function checkOrder(policy: z.infer<typeof policyShape>, ctx: z.RefinementCtx): 
     const values = (policy as unknown as Record<string, Record<string, unknown>>)[section];
     const [a, b] = [values[low], values[high]];
     if (typeof a === 'number' && typeof b === 'number' && a > b) {
-      ctx.addIssue({ code: 'custom', path: [section, low], input: a, message: `expects a number <= ${section}.${high} (${b}), since ${why}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [section, low],
+        input: a,
+        message: `expects a number <= ${section}.${high} (${b}), since ${why}`,
+      });
     }
   }
 }

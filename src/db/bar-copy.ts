@@ -21,7 +21,15 @@ export function encodeBarsForCopy(series: readonly SeriesBars[]): Buffer {
   const copy = new CopyEncoder(COPY_HEADER_BYTES + rows * BAR_TUPLE_BYTES + COPY_TRAILER_BYTES);
   for (const { seriesId, bars } of series) {
     for (const bar of bars) {
-      copy.tuple(FIELDS).int4(seriesId).timestamptz(bar.timestamp).float8(bar.open).float8(bar.high).float8(bar.low).float8(bar.close).float8(bar.volume);
+      copy
+        .tuple(FIELDS)
+        .int4(seriesId)
+        .timestamptz(bar.timestamp)
+        .float8(bar.open)
+        .float8(bar.high)
+        .float8(bar.low)
+        .float8(bar.close)
+        .float8(bar.volume);
     }
   }
   return copy.finish();

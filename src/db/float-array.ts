@@ -15,7 +15,8 @@ export function decodeFloatArray(bytes: Buffer): Float64Array {
   if (dimensions === 0) return new Float64Array(0);
   if (dimensions !== 1) throw new RangeError(`expects a one-dimensional array, but got ${dimensions} dimensions`);
   const elementType = bytes.readUInt32BE(8);
-  if (elementType !== FLOAT4_OID && elementType !== FLOAT8_OID) throw new RangeError(`expects real or double precision elements, but got type oid ${elementType}`);
+  if (elementType !== FLOAT4_OID && elementType !== FLOAT8_OID)
+    throw new RangeError(`expects real or double precision elements, but got type oid ${elementType}`);
   const length = bytes.readInt32BE(12);
   const values = new Float64Array(length);
   let offset = 20;

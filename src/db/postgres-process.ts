@@ -41,9 +41,14 @@ function startFailure(options: PostgresProcessOptions, lines: string[], exit: st
     );
   }
   const lock = /lock file "postmaster\.pid" already exists[\s\S]*?PID (\d+)/i.exec(text);
-  if (lock) return new Error(`the data directory ${options.databaseDir} is in use by another Postgres server (pid ${lock[1]}); stop it, or set KYBERNET_DATA_DIR to another directory`);
+  if (lock)
+    return new Error(
+      `the data directory ${options.databaseDir} is in use by another Postgres server (pid ${lock[1]}); stop it, or set KYBERNET_DATA_DIR to another directory`,
+    );
   const reasons = lines.filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line));
-  return new Error(`the embedded Postgres ${exit} before it was ready: ${(reasons.length ? reasons : lines.slice(-3)).join(' | ') || 'it logged nothing'}`);
+  return new Error(
+    `the embedded Postgres ${exit} before it was ready: ${(reasons.length ? reasons : lines.slice(-3)).join(' | ') || 'it logged nothing'}`,
+  );
 }
 
 export function startPostgresProcess(options: PostgresProcessOptions): Promise<PostgresProcess> {

@@ -56,7 +56,9 @@ export function readPostmaster(databaseDir: string): PostmasterState {
   return { kind: 'running', pid, port };
 }
 
-/** Removes the pid file of a server that no longer runs, which Postgres would otherwise refuse to start over when its pid has been reused. */
+/**
+ * Removes the pid file of a server that no longer runs, which Postgres would otherwise refuse to start over when its pid has been reused.
+ */
 export function removeStalePostmaster(databaseDir: string): void {
   rmSync(join(databaseDir, 'postmaster.pid'), { force: true });
 }

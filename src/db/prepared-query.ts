@@ -24,7 +24,13 @@ export interface PreparedQueryOptions {
  */
 export type QuerySession = DataSource | PoolClient;
 
-export async function queryPrepared<Row>(session: QuerySession, name: string, text: string, values: unknown[], options: PreparedQueryOptions = {}): Promise<Row[]> {
+export async function queryPrepared<Row>(
+  session: QuerySession,
+  name: string,
+  text: string,
+  values: unknown[],
+  options: PreparedQueryOptions = {},
+): Promise<Row[]> {
   if (!('createQueryRunner' in session)) {
     // The caller's transaction: its commit then does not wait for the disk either.
     if (options.synchronousCommit === false) await session.query('SET LOCAL synchronous_commit TO OFF');

@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** How far the workers' shadow scorer has scored a SHADOW version through its model's predictions log (monitoring/shadow-scoring.service.ts). */
+/**
+ * How far the workers' shadow scorer has scored a SHADOW version through its model's predictions log
+ * (monitoring/shadow-scoring.service.ts).
+ */
 @Entity('shadow_scoring_cursors')
 export class ShadowScoringCursorEntity {
   @PrimaryColumn({ name: 'model_version_id', type: 'uuid' })

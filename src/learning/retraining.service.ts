@@ -54,7 +54,10 @@ export interface RetrainingRequest {
   reason: string;
   /** Each model's job is enqueued under `{singletonKey}:{model}` (at most once, ever). */
   singletonKey?: string;
-  /** INCREMENTAL: the dataset holding the new rows, and its target and order columns when they are named differently (see the retraining payload in platform/jobs/job-payloads.ts). */
+  /**
+   * INCREMENTAL: the dataset holding the new rows, and its target and order columns when they are named differently (see the retraining
+   * payload in platform/jobs/job-payloads.ts).
+   */
   dataset?: string | null;
   targetColumn?: string | null;
   orderColumn?: string | null;
@@ -99,7 +102,11 @@ export interface RetrainingBasis {
 type ColumnOverrides = Partial<Pick<TrainingColumns, 'targetColumn' | 'orderColumn'>>;
 
 function withOverrides(columns: TrainingColumns, overrides: ColumnOverrides): TrainingColumns {
-  return { ...columns, targetColumn: overrides.targetColumn ?? columns.targetColumn, orderColumn: overrides.orderColumn ?? columns.orderColumn };
+  return {
+    ...columns,
+    targetColumn: overrides.targetColumn ?? columns.targetColumn,
+    orderColumn: overrides.orderColumn ?? columns.orderColumn,
+  };
 }
 
 /** The columns the ACTIVE version was trained with, or why it cannot be retrained. */
@@ -143,19 +150,28 @@ export class RetrainingService {
     }
     for (const field of ['dataset', 'targetColumn', 'orderColumn'] as const) {
       if (request[field] != null && (request.kind !== 'INCREMENTAL' || (field !== 'dataset' && request.dataset == null))) {
-        throw new InvalidInputError(`expects ${field} only for INCREMENTAL with a dataset (${request.kind} retrains on the ACTIVE version's own dataset)`, { field });
+        throw new InvalidInputError(
+          `expects ${field} only for INCREMENTAL with a dataset (${request.kind} retrains on the ACTIVE version's own dataset)`,
+          { field },
+        );
       }
     }
     const dataset = request.dataset != null ? await this.datasets.getDataset(request.dataset) : undefined;
     const overrides = { targetColumn: request.targetColumn ?? undefined, orderColumn: request.orderColumn ?? undefined };
     const skipped: RetrainingPlan['skipped'] = [];
-    const models = names.length > 0 ? await this.namedModels(names, skipped) : await this.dataSource.getRepository(RegisteredModelEntity).find({ order: { name: 'ASC' } });
+    const models =
+      names.length > 0
+        ? await this.namedModels(names, skipped)
+        : await this.dataSource.getRepository(RegisteredModelEntity).find({ order: { name: 'ASC' } });
     const planned: RegisteredModelEntity[] = [];
     for (const model of models) {
       const problem = await this.whyNotRetrainable(request.kind, model, dataset, overrides);
       if (!problem) planned.push(model);
       else if (names.length === 0) skipped.push({ model: model.name, reason: problem });
-      else throw new InvalidInputError(`expects models that can be retrained (${request.kind}), but "${model.name}" cannot: ${problem}`, { field: 'models' });
+      else
+        throw new InvalidInputError(`expects models that can be retrained (${request.kind}), but "${model.name}" cannot: ${problem}`, {
+          field: 'models',
+        });
     }
     const jobs: JobEntity[] = [];
     for (const model of planned) {
@@ -188,7 +204,12 @@ export class RetrainingService {
       description: 'Queues a FULL retraining of every model with a retrainable ACTIVE version.',
       timing: (policy) => ({ cron: policy.schedule_interval.full_retraining }),
       run: (slot) =>
-        this.requestRetraining({ kind: 'FULL', trigger: 'SCHEDULE', reason: `scheduled full retraining (${slot.time.toISOString()})`, singletonKey: slot.singletonKey }),
+        this.requestRetraining({
+          kind: 'FULL',
+          trigger: 'SCHEDULE',
+          reason: `scheduled full retraining (${slot.time.toISOString()})`,
+          singletonKey: slot.singletonKey,
+        }),
     };
   }
 
@@ -205,7 +226,8 @@ export class RetrainingService {
     const given = payload.dataset ? await this.datasets.getDataset(payload.dataset) : undefined;
     const overrides = { targetColumn: payload.targetColumn, orderColumn: payload.orderColumn };
     const problem = await this.whyNotRetrainable(kind, model, given, overrides);
-    if (problem || !active) throw new InvalidInputError(`model "${model.name}" cannot be retrained (${kind}): ${problem}`, { field: 'model' });
+    if (problem || !active)
+      throw new InvalidInputError(`model "${model.name}" cannot be retrained (${kind}): ${problem}`, { field: 'model' });
     const columns = withOverrides(trainingColumns(active) as TrainingColumns, overrides);
     const hyperparameters = this.families.parseHyperparameters(model.family, active.hyperparameters);
     const source = given ?? (await this.freshDataset(await this.datasets.getDataset(active.datasetId!)));
@@ -286,7 +308,8 @@ export class RetrainingService {
   async assertRetrainable(model: RegisteredModelEntity): Promise<ModelVersionEntity> {
     const problem = await this.whyNotRetrainable('FULL', model);
     const active = await this.registry.activeVersion(model.id);
-    if (problem || !active) throw new InvalidInputError(`expects a model that can be retrained, but "${model.name}" cannot: ${problem}`, { field: 'model' });
+    if (problem || !active)
+      throw new InvalidInputError(`expects a model that can be retrained, but "${model.name}" cannot: ${problem}`, { field: 'model' });
     return active;
   }
 
@@ -304,24 +327,32 @@ export class RetrainingService {
   /** The registered models among `names`, in their order; each unregistered name joins `skipped`. Refuses when none is registered. */
   private async namedModels(names: string[], skipped: RetrainingPlan['skipped']): Promise<RegisteredModelEntity[]> {
     const found = await this.dataSource.getRepository(RegisteredModelEntity).findBy({ name: In(names) });
-    if (found.length === 0) throw new NotFoundError(`no registered model named ${names.map((name) => quote(name)).join(' or ')}`, { field: 'models' });
+    if (found.length === 0)
+      throw new NotFoundError(`no registered model named ${names.map((name) => quote(name)).join(' or ')}`, { field: 'models' });
     const byName = new Map(found.map((model) => [model.name, model]));
     for (const name of names) if (!byName.has(name)) skipped.push({ model: name, reason: `no registered model named ${quote(name)}` });
     return names.flatMap((name) => byName.get(name) ?? []);
   }
 
-  private async whyNotRetrainable(kind: RetrainingKind, model: RegisteredModelEntity, dataset?: DatasetEntity, overrides: ColumnOverrides = {}): Promise<string | undefined> {
+  private async whyNotRetrainable(
+    kind: RetrainingKind,
+    model: RegisteredModelEntity,
+    dataset?: DatasetEntity,
+    overrides: ColumnOverrides = {},
+  ): Promise<string | undefined> {
     const active = await this.registry.activeVersion(model.id);
     if (!active) return 'it has no ACTIVE version to retrain from';
     const trained = trainingColumns(active);
     if (typeof trained === 'string') return trained;
     const columns = withOverrides(trained, overrides);
-    if (kind === 'INCREMENTAL' && !this.families.get(model.family).update) return `family ${model.family} cannot update a version incrementally`;
+    if (kind === 'INCREMENTAL' && !this.families.get(model.family).update)
+      return `family ${model.family} cannot update a version incrementally`;
     if (!dataset && !active.datasetId) return `its ACTIVE version ${active.version} names no dataset`;
     if (dataset) {
       const present = new Set(dataset.columns.map((column) => column.name));
       const missing = [columns.targetColumn, columns.orderColumn, ...columns.featureColumns].filter((name) => !present.has(name));
-      if (missing.length) return `dataset "${dataset.name}" lacks the columns ${missing.join(', ')} (the ACTIVE version's features, and the target and order columns)`;
+      if (missing.length)
+        return `dataset "${dataset.name}" lacks the columns ${missing.join(', ')} (the ACTIVE version's features, and the target and order columns)`;
     }
     return undefined;
   }
@@ -331,7 +362,10 @@ export class RetrainingService {
     return this.dataSource
       .getRepository(JobEntity)
       .createQueryBuilder('j')
-      .where(`j.kind = :kind AND j.registered_model_id = :registeredModelId AND j.status = 'QUEUED' AND j.payload->>'dataset' IS NULL`, { kind, registeredModelId })
+      .where(`j.kind = :kind AND j.registered_model_id = :registeredModelId AND j.status = 'QUEUED' AND j.payload->>'dataset' IS NULL`, {
+        kind,
+        registeredModelId,
+      })
       .orderBy('j.created_at', 'ASC')
       .getOne();
   }
@@ -351,7 +385,12 @@ export class RetrainingService {
    * `reference.outcomes.count` rows of its training set, which it did not train on), so the learning
    * event compares both on the same rows. Empty when the new version holds out no rows.
    */
-  private async scoreOnValidationTail(before: ModelVersionEntity, artifact: ModelArtifact | undefined, trained: TrainedModel, set: TabularTrainingSet): Promise<Record<string, number>> {
+  private async scoreOnValidationTail(
+    before: ModelVersionEntity,
+    artifact: ModelArtifact | undefined,
+    trained: TrainedModel,
+    set: TabularTrainingSet,
+  ): Promise<Record<string, number>> {
     const tail = trained.reference?.outcomes?.count ?? 0;
     const task = before.signature?.task;
     if (tail === 0 || !isScoredTask(task)) return {};
@@ -372,5 +411,9 @@ export class RetrainingService {
 
 /** after − before for every metric both have. */
 function metricChange(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.keys(after).filter((name) => name in before).map((name) => [name, after[name] - before[name]]));
+  return Object.fromEntries(
+    Object.keys(after)
+      .filter((name) => name in before)
+      .map((name) => [name, after[name] - before[name]]),
+  );
 }

@@ -10,7 +10,11 @@ export class TriggerRetrainingInput {
   @Field(() => RetrainingKindEnum)
   kind!: LearningKind;
 
-  @Field(() => [String], { nullable: true, description: 'Registered model names; required for PARTIAL. FULL and INCREMENTAL without them take every model they can. A name that is not registered is listed under skipped while the others are queued (none registered: NOT_FOUND).' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Registered model names; required for PARTIAL. FULL and INCREMENTAL without them take every model they can. A name that is not registered is listed under skipped while the others are queued (none registered: NOT_FOUND).',
+  })
   models?: string[] | null;
 
   @Field({ description: 'Why, in words; kept on the jobs and the learning events.' })
@@ -19,10 +23,16 @@ export class TriggerRetrainingInput {
   @Field(() => String, { nullable: true, description: 'INCREMENTAL only: a dataset (name or id) with the new rows, e.g. the trade log.' })
   dataset?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'INCREMENTAL with dataset: its target column, when named differently from the training.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'INCREMENTAL with dataset: its target column, when named differently from the training.',
+  })
   targetColumn?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'INCREMENTAL with dataset: its order column, when named differently from the training.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'INCREMENTAL with dataset: its order column, when named differently from the training.',
+  })
   orderColumn?: string | null;
 }
 
@@ -115,4 +125,3 @@ export class LearningEventFilter {
   @Field(() => String, { nullable: true })
   after?: string;
 }
-

@@ -125,7 +125,8 @@ export function runTraining(request: TrainingRequest, callbacks: TrainingCallbac
         case 'error': {
           const { error } = message;
           if (callbacks.signal.aborted || error.aborted) finish(() => reject(new TrainingAbortedError(abortReason())), true);
-          else if (error.code) finish(() => reject(new KybernetError(error.code as ErrorCode, error.message, error.details, error.reason)), true);
+          else if (error.code)
+            finish(() => reject(new KybernetError(error.code as ErrorCode, error.message, error.details, error.reason)), true);
           else finish(() => reject(new Error(error.message)), true);
           break;
         }

@@ -6,7 +6,9 @@ import type { Context } from '../schema/context';
 @Resolver()
 export class TrainingResolver {
   @Authorized('operator')
-  @Mutation(() => Job, { description: 'Queues training of a new version; returns the job at once (follow it with job(id) or jobProgress).' })
+  @Mutation(() => Job, {
+    description: 'Queues training of a new version; returns the job at once (follow it with job(id) or jobProgress).',
+  })
   trainModel(@Arg('input') input: TrainModelInput, @Ctx() { services }: Context) {
     return services.training.trainModel(input);
   }

@@ -48,7 +48,10 @@ export interface VersionTraining {
    * Runs after training, before registration, outside any transaction, with the rows trained on; what it
    * returns runs inside the transaction that registers the version.
    */
-  willRegister?(trained: TrainedModel, set: TabularTrainingSet): Promise<((tx: EntityManager, version: ModelVersionEntity) => Promise<void>) | undefined>;
+  willRegister?(
+    trained: TrainedModel,
+    set: TabularTrainingSet,
+  ): Promise<((tx: EntityManager, version: ModelVersionEntity) => Promise<void>) | undefined>;
 }
 
 export interface TrainedVersion {
@@ -72,20 +75,26 @@ function checkColumns(dataset: DatasetEntity, request: TrainModelRequest): void 
   const known = dataset.columns.map((column) => column.name).join(', ');
   const need = (name: string, field: string, numeric: boolean) => {
     const type = types.get(name);
-    if (!type) throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got ${quote(name)}`, { field });
+    if (!type)
+      throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got ${quote(name)}`, {
+        field,
+      });
     if (numeric && type !== 'number' && type !== 'boolean') {
       throw new InvalidInputError(`expects ${field} ${quote(name)} to be a number or boolean column, but it is ${type}`, { field });
     }
   };
   need(request.targetColumn, 'targetColumn', true);
   need(request.orderColumn, 'orderColumn', false);
-  if (request.featureColumns.length === 0) throw new InvalidInputError('expects at least one feature column, but got none', { field: 'featureColumns' });
+  if (request.featureColumns.length === 0)
+    throw new InvalidInputError('expects at least one feature column, but got none', { field: 'featureColumns' });
   if (new Set(request.featureColumns).size !== request.featureColumns.length) {
     throw new InvalidInputError('expects each feature column once, but some appear twice', { field: 'featureColumns' });
   }
   for (const name of request.featureColumns) need(name, 'featureColumns', true);
   if (request.featureColumns.includes(request.targetColumn)) {
-    throw new InvalidInputError(`expects the target column ${quote(request.targetColumn)} not to be a feature too`, { field: 'featureColumns' });
+    throw new InvalidInputError(`expects the target column ${quote(request.targetColumn)} not to be a feature too`, {
+      field: 'featureColumns',
+    });
   }
 }
 
@@ -161,7 +170,14 @@ export class TrainingService {
       payload.activate && trained.version.status === 'SHADOW'
         ? await this.lifecycle.promoteModel({ model: model.name, version: trained.version.version, reason: 'trained with activate' })
         : trained.version;
-    return { modelVersionId: final.id, version: final.version, status: final.status, metrics: final.metrics, rows: trained.rows, droppedRows: trained.droppedRows };
+    return {
+      modelVersionId: final.id,
+      version: final.version,
+      status: final.status,
+      metrics: final.metrics,
+      rows: trained.rows,
+      droppedRows: trained.droppedRows,
+    };
   };
 
   /**
@@ -172,14 +188,27 @@ export class TrainingService {
    * nothing is trained again (an attempt can die between registering and recording its end).
    */
   async trainVersion(ctx: JobContext, input: VersionTraining): Promise<TrainedVersion> {
-    const registered = await this.dataSource.getRepository(ModelVersionEntity).findOneBy({ jobId: ctx.job.id, status: Not(In(['TRAINING', 'FAILED'])) });
+    const registered = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .findOneBy({ jobId: ctx.job.id, status: Not(In(['TRAINING', 'FAILED'])) });
     if (registered) {
       ctx.log(`version ${registered.version} was registered by an earlier attempt of this job`);
       const spec = registered.trainingSpec ?? {};
-      return { version: registered, rows: Number(spec.rows ?? 0), droppedRows: Number(spec.droppedRows ?? 0), dataStart: null, dataEnd: null, reused: true };
+      return {
+        version: registered,
+        rows: Number(spec.rows ?? 0),
+        droppedRows: Number(spec.droppedRows ?? 0),
+        dataStart: null,
+        dataEnd: null,
+        reused: true,
+      };
     }
     const { columns } = input;
-    const { set, droppedRows } = toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
+    const { set, droppedRows } = toTrainingSet(input.table, {
+      target: columns.targetColumn,
+      features: columns.featureColumns,
+      orderBy: columns.orderColumn,
+    });
     const range = trainedOrderRange(input.table, { target: columns.targetColumn, orderBy: columns.orderColumn });
     const version = await this.registry.beginVersion({
       registeredModel: input.model,
@@ -193,7 +222,9 @@ export class TrainingService {
     });
     await this.dataSource.getRepository(JobEntity).update({ id: ctx.job.id }, { modelVersionId: version.id });
     try {
-      ctx.log(`${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`);
+      ctx.log(
+        `${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`,
+      );
       const trained = await runTraining(
         {
           familyId: input.model.family,
@@ -208,10 +239,21 @@ export class TrainingService {
       );
       // The training thread took the set's buffers; the hook gets the same rows built again.
       const inTransaction = input.willRegister
-        ? await input.willRegister(trained, toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set)
+        ? await input.willRegister(
+            trained,
+            toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn })
+              .set,
+          )
         : undefined;
       const completed = await this.registry.completeVersion(version.id, trained, inTransaction);
-      return { version: completed, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null, reused: false };
+      return {
+        version: completed,
+        rows: set.rows,
+        droppedRows,
+        dataStart: range?.first ?? null,
+        dataEnd: range?.last ?? null,
+        reused: false,
+      };
     } catch (error) {
       await this.registry.failVersion(version.id, error instanceof Error ? error.message : String(error));
       throw error;
@@ -219,9 +261,21 @@ export class TrainingService {
   }
 
   /** Trains in a worker thread and registers nothing (a tuning trial); `set`'s buffers move to the thread. */
-  trainUnregistered(familyId: string, set: TabularTrainingSet, hyperparameters: Record<string, unknown>, callbacks: TrainingCallbacks): Promise<TrainedModel> {
+  trainUnregistered(
+    familyId: string,
+    set: TabularTrainingSet,
+    hyperparameters: Record<string, unknown>,
+    callbacks: TrainingCallbacks,
+  ): Promise<TrainedModel> {
     return runTraining(
-      { familyId, plugins: this.options.plugins, data: set, params: hyperparameters, seed: Number(hyperparameters.seed ?? 0), threads: this.options.threads },
+      {
+        familyId,
+        plugins: this.options.plugins,
+        data: set,
+        params: hyperparameters,
+        seed: Number(hyperparameters.seed ?? 0),
+        threads: this.options.threads,
+      },
       callbacks,
     );
   }

@@ -60,14 +60,20 @@ export class TuningService {
   async tuneModel(request: TuneModelRequest): Promise<JobEntity> {
     const trials = request.trials ?? DEFAULT_TRIALS;
     if (!Number.isInteger(trials) || trials < 2 || trials > MAX_TUNING_TRIALS) {
-      throw new InvalidInputError(`expects trials to be a whole number from 2 to ${MAX_TUNING_TRIALS}, but got ${trials}`, { field: 'trials' });
+      throw new InvalidInputError(`expects trials to be a whole number from 2 to ${MAX_TUNING_TRIALS}, but got ${trials}`, {
+        field: 'trials',
+      });
     }
     const seed = request.seed ?? 0;
-    if (!Number.isInteger(seed) || seed < 0) throw new InvalidInputError(`expects seed to be a whole number ≥ 0, but got ${seed}`, { field: 'seed' });
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new InvalidInputError(`expects seed to be a whole number ≥ 0, but got ${seed}`, { field: 'seed' });
     const model = await this.registry.getRegisteredModel(request.model);
     const family = this.families.get(model.family);
     if (family.kind !== 'tabular' || !family.searchSpace) {
-      throw new InvalidInputError(`expects a model of a tabular family with a search space, but "${model.name}" is ${model.family} (${family.kind})`, { field: 'model' });
+      throw new InvalidInputError(
+        `expects a model of a tabular family with a search space, but "${model.name}" is ${model.family} (${family.kind})`,
+        { field: 'model' },
+      );
     }
     await this.retraining.assertRetrainable(model);
     return this.jobs.enqueue({
@@ -88,7 +94,8 @@ export class TuningService {
     const basis = await this.retraining.retrainingBasis(model);
     const table = await this.datasets.loadTable(basis.dataset);
     const { columns } = basis;
-    const trainingSet = () => toTrainingSet(table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set;
+    const trainingSet = () =>
+      toTrainingSet(table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set;
     const random = seedrandom(`kybernet:tuning:${seed}`);
     const metric = lossMetric(basis.active.signature?.task);
     const steps = trials + 1;
@@ -103,7 +110,8 @@ export class TuningService {
         onLog: ctx.log,
       });
       const loss = trained.metrics[metric];
-      if (!Number.isFinite(loss)) throw new Error(`trial ${trial} reported no validation ${metric}; a search needs a validation tail (validation_fraction > 0)`);
+      if (!Number.isFinite(loss))
+        throw new Error(`trial ${trial} reported no validation ${metric}; a search needs a validation tail (validation_fraction > 0)`);
       results.push({ trial, sampled, loss, metrics: trained.metrics, hyperparameters });
       ctx.log(`trial ${trial}/${trials}: validation ${metric} ${loss.toPrecision(6)} ${JSON.stringify(sampled)}`);
     }

@@ -50,10 +50,10 @@ function isTimeframe(value: string): value is Timeframe {
 /** `where` prefixes the message ("line 5: …") and `details` travel with the error. */
 export function parseTimeframe(value: string, where?: string, details: Record<string, unknown> = {}): Timeframe {
   if (!isTimeframe(value)) {
-    throw new InvalidInputError(
-      `${where ? `${where}: ` : ''}expects timeframe to be one of ${TIMEFRAMES.join(', ')}, but got '${value}'`,
-      { field: 'timeframe', ...details },
-    );
+    throw new InvalidInputError(`${where ? `${where}: ` : ''}expects timeframe to be one of ${TIMEFRAMES.join(', ')}, but got '${value}'`, {
+      field: 'timeframe',
+      ...details,
+    });
   }
   return value;
 }
@@ -91,7 +91,8 @@ function checkBar(bar: Bar, where: string, details: Record<string, unknown>): Ba
   for (const field of PRICE_FIELDS) {
     const value = bar[field];
     if (!Number.isFinite(value) || value <= 0) refuse(field, 'to be a finite price > 0', String(value));
-    if (value < PRICE_RANGE.min || value > PRICE_RANGE.max) refuse(field, `to be a price in [${PRICE_RANGE.min}, ${PRICE_RANGE.max}]`, String(value));
+    if (value < PRICE_RANGE.min || value > PRICE_RANGE.max)
+      refuse(field, `to be a price in [${PRICE_RANGE.min}, ${PRICE_RANGE.max}]`, String(value));
   }
   if (!Number.isFinite(bar.volume) || bar.volume < 0) refuse('volume', 'to be a finite number ≥ 0', String(bar.volume));
   if (bar.volume > MAX_VOLUME) refuse('volume', `to be at most ${MAX_VOLUME}`, String(bar.volume));
@@ -210,8 +211,7 @@ function indexHeader(header: string[], line: number, options: BarCsvOptions): Co
 }
 
 const NUMBER_PATTERN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const DATE_TIME_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const DATE_TIME_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /**
  * ISO 8601 date or date-time → UTC epoch ms. A value without a zone ("2020-08-28",

@@ -52,7 +52,9 @@ export interface PageRequest {
  * (omitted where `column` is unique), both `direction`. A row's sort key is a time (`time`: the cursor
  * keeps it as ISO text and the next page compares it as a timestamp) or text (`text`).
  */
-export type Keyset<T> = { column: string; tieBreak?: string; direction: 'ASC' | 'DESC' } & ({ time(row: T): Date } | { text(row: T): string });
+export type Keyset<T> = { column: string; tieBreak?: string; direction: 'ASC' | 'DESC' } & (
+  { time(row: T): Date } | { text(row: T): string }
+);
 
 /**
  * The one keyset pagination of the listings: `first` is checked when the page is made (before the

@@ -58,7 +58,9 @@ function parseCell(raw: unknown, type: ColumnType, where: () => string): CellVal
     case 'timestamp': {
       const millis = typeof raw === 'number' ? raw : TIMESTAMP_PATTERN.test(String(raw).trim()) ? Date.parse(String(raw).trim()) : NaN;
       if (!Number.isFinite(millis)) {
-        throw new InvalidInputError(`${where()}: expects an ISO-8601 date or epoch milliseconds, but got ${typeof raw === 'string' ? quote(raw) : excerpt(raw)}`);
+        throw new InvalidInputError(
+          `${where()}: expects an ISO-8601 date or epoch milliseconds, but got ${typeof raw === 'string' ? quote(raw) : excerpt(raw)}`,
+        );
       }
       return millis;
     }
@@ -70,7 +72,11 @@ function parseCell(raw: unknown, type: ColumnType, where: () => string): CellVal
 function inferType(values: unknown[]): ColumnType {
   const present = values.filter((value) => value !== null && value !== undefined && value !== '');
   if (present.length === 0) return 'number';
-  if (present.every((value) => typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))))) {
+  if (
+    present.every(
+      (value) => typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))),
+    )
+  ) {
     return 'number';
   }
   if (present.every((value) => typeof value === 'boolean' || /^(true|false)$/i.test(String(value)))) return 'boolean';
@@ -95,21 +101,31 @@ function checkNames(names: string[], limits: TableLimits): void {
   }
 }
 
-function build(names: string[], rawColumns: unknown[][], declared: ColumnSpec[] | undefined, rowLabel: (row: number) => string, limits: TableLimits): DatasetTable {
+function build(
+  names: string[],
+  rawColumns: unknown[][],
+  declared: ColumnSpec[] | undefined,
+  rowLabel: (row: number) => string,
+  limits: TableLimits,
+): DatasetTable {
   checkNames(names, limits);
   const rowCount = rawColumns[0]?.length ?? 0;
   if (rowCount === 0) throw new InvalidInputError('expects at least one row, but got none', { field: 'rows' });
-  if (rowCount > limits.maxRows) throw new InvalidInputError(`expects at most ${limits.maxRows} rows, but got ${rowCount}`, { field: 'rows' });
+  if (rowCount > limits.maxRows)
+    throw new InvalidInputError(`expects at most ${limits.maxRows} rows, but got ${rowCount}`, { field: 'rows' });
   const declaredByName = new Map((declared ?? []).map((column) => [column.name, column.type]));
   for (const name of declaredByName.keys()) {
-    if (!names.includes(name)) throw new InvalidInputError(`declares a type for column ${quote(name)}, which the data does not have`, { field: 'columns' });
+    if (!names.includes(name))
+      throw new InvalidInputError(`declares a type for column ${quote(name)}, which the data does not have`, { field: 'columns' });
   }
   const columns = names.map((name, c) => ({ name, type: declaredByName.get(name) ?? inferType(rawColumns[c]) }));
   const data = columns.map((column, c) =>
     rawColumns[c].map((raw, r) => {
       const where = () => `${rowLabel(r)}, column "${column.name}"`;
       if (typeof raw === 'string' && raw.length > limits.maxCellChars) {
-        throw new InvalidInputError(`${where()}: expects a cell of at most ${limits.maxCellChars} characters, but got ${raw.length}`, { field: 'rows' });
+        throw new InvalidInputError(`${where()}: expects a cell of at most ${limits.maxCellChars} characters, but got ${raw.length}`, {
+          field: 'rows',
+        });
       }
       return parseCell(raw, column.type, where);
     }),
@@ -120,7 +136,8 @@ function build(names: string[], rawColumns: unknown[][], declared: ColumnSpec[] 
 /** From JSON objects; the columns are the union of keys in first-seen order. */
 export function tableFromRows(rows: unknown, declared?: ColumnSpec[], limits = DEFAULT_TABLE_LIMITS): DatasetTable {
   if (!Array.isArray(rows)) throw new InvalidInputError('expects rows to be an array of objects', { field: 'rows' });
-  if (rows.length > limits.maxRows) throw new InvalidInputError(`expects at most ${limits.maxRows} rows, but got ${rows.length}`, { field: 'rows' });
+  if (rows.length > limits.maxRows)
+    throw new InvalidInputError(`expects at most ${limits.maxRows} rows, but got ${rows.length}`, { field: 'rows' });
   const names: string[] = [];
   const index = new Map<string, number>();
   rows.forEach((row, r) => {
@@ -155,9 +172,12 @@ export function tableFromCsv(text: string, declared?: ColumnSpec[], limits = DEF
 export function columnIndex(table: DatasetTable, name: string, field: string): number {
   const index = table.columns.findIndex((column) => column.name === name);
   if (index < 0) {
-    throw new InvalidInputError(`expects ${field} to name a column among ${table.columns.map((c) => c.name).join(', ')}, but got ${quote(name)}`, {
-      field,
-    });
+    throw new InvalidInputError(
+      `expects ${field} to name a column among ${table.columns.map((c) => c.name).join(', ')}, but got ${quote(name)}`,
+      {
+        field,
+      },
+    );
   }
   return index;
 }
@@ -183,7 +203,8 @@ export interface TrainingColumns {
  * as 0/1, missing as NaN), rows without a target dropped (labels at the end of a series have none).
  */
 export function toTrainingSet(table: DatasetTable, columns: TrainingColumns): { set: TabularTrainingSet; droppedRows: number } {
-  if (columns.features.length === 0) throw new InvalidInputError('expects at least one feature column, but got none', { field: 'featureColumns' });
+  if (columns.features.length === 0)
+    throw new InvalidInputError('expects at least one feature column, but got none', { field: 'featureColumns' });
   if (columns.features.includes(columns.target)) {
     throw new InvalidInputError(`expects the target column "${columns.target}" not to be a feature too`, { field: 'featureColumns' });
   }
@@ -193,7 +214,9 @@ export function toTrainingSet(table: DatasetTable, columns: TrainingColumns): { 
   for (const index of [targetIndex, ...featureIndexes]) {
     const column = table.columns[index];
     if (column.type !== 'number' && column.type !== 'boolean') {
-      throw new InvalidInputError(`expects column "${column.name}" to be number or boolean, but it is ${column.type}`, { field: 'featureColumns' });
+      throw new InvalidInputError(`expects column "${column.name}" to be number or boolean, but it is ${column.type}`, {
+        field: 'featureColumns',
+      });
     }
   }
   const orderColumn = table.data[orderIndex];

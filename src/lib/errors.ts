@@ -9,13 +9,7 @@
  * every KybernetError cuts its message at MAX_MESSAGE_LENGTH as a last bound.
  */
 /** The codes clients switch on (ARCHITECTURE.md); finer distinctions travel as `reason`. */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'INTERNAL_SERVER_ERROR';
 
 /** The most characters of one input a message quotes. */
 export const QUOTED_INPUT_MAX = 120;
@@ -137,14 +131,23 @@ export function refuse(field: string, expectation: string, got: unknown): never 
  * The finite-number check: refuses `value` unless it is a finite number for which `ok` holds, as
  * `${field} expects ${expectation}, but got ${value}`.
  */
-export function requireFinite(field: string, value: number, expectation = 'a finite number', ok: (value: number) => boolean = () => true): void {
+export function requireFinite(
+  field: string,
+  value: number,
+  expectation = 'a finite number',
+  ok: (value: number) => boolean = () => true,
+): void {
   if (!Number.isFinite(value) || !ok(value)) throw refusal({ by: field, expects: expectation, got: String(value), details: { field } });
 }
 
-/** The finite-number check of a list: the first of `values` that is not finite is refused as `${field} expects finite numbers, but got ${value} at index ${i}`. */
+/**
+ * The finite-number check of a list: the first of `values` that is not finite is refused as `${field} expects finite numbers, but got
+ * ${value} at index ${i}`.
+ */
 export function requireFiniteEach(field: string, values: ArrayLike<number>): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw refusal({ by: field, expects: 'finite numbers', got: `${values[i]} at index ${i}`, details: { field } });
+    if (!Number.isFinite(values[i]))
+      throw refusal({ by: field, expects: 'finite numbers', got: `${values[i]} at index ${i}`, details: { field } });
   }
 }
 

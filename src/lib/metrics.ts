@@ -82,7 +82,7 @@ export function auc(score: NumericArray, actual: NumericArray): number | undefin
   const order = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => score[a] - score[b]);
   let positives = 0;
   let positiveRankSum = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && score[order[end + 1]] === score[order[start]]) end++;
     const averageRank = (start + end) / 2 + 1;

@@ -7,14 +7,7 @@ import seedrandom from 'seedrandom';
 import { mean, sample, sampleStandardDeviation } from 'simple-statistics';
 import type { DistributionSummary, ReferenceSummary, TabularTrainingSet } from '../plugins/contract';
 import { InvalidInputError } from './errors';
-import {
-  binProportions,
-  type KsResult,
-  ksTwoSample,
-  linearQuantileSorted,
-  psiFromProportions,
-  quantileEdges,
-} from './stats';
+import { binProportions, type KsResult, ksTwoSample, linearQuantileSorted, psiFromProportions, quantileEdges } from './stats';
 
 /** The quantile levels every summary stores, in order. */
 const SUMMARY_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
@@ -60,11 +53,7 @@ function validSampleSize(sampleSize: number): number {
  * When every value is missing, only `count` and `missingFraction` (= 1) carry information: mean and std
  * are 0 and the arrays are empty.
  */
-export function summarizeDistribution(
-  name: string,
-  values: ArrayLike<number>,
-  options: SummaryOptions = {},
-): DistributionSummary {
+export function summarizeDistribution(name: string, values: ArrayLike<number>, options: SummaryOptions = {}): DistributionSummary {
   if (values.length === 0) {
     throw new InvalidInputError(`${name} expects at least one value to summarize, but got none`, { field: name });
   }
@@ -86,8 +75,7 @@ export function summarizeDistribution(
   }
   const sorted = Float64Array.from(present).sort();
   const edges = quantileEdges(sorted, PSI_BINS);
-  const kept =
-    present.length <= sampleSize ? present : sample(present, sampleSize, seedrandom(`${options.seed ?? 0}:${name}`));
+  const kept = present.length <= sampleSize ? present : sample(present, sampleSize, seedrandom(`${options.seed ?? 0}:${name}`));
   return {
     name,
     count: values.length,
@@ -126,9 +114,7 @@ export function summarizeReference(
   }
   const summary: ReferenceSummary = {
     rows: data.rows,
-    features: data.featureNames.map((name, j) =>
-      summarizeDistribution(name, columnOf(data.features, data.rows, width, j), options),
-    ),
+    features: data.featureNames.map((name, j) => summarizeDistribution(name, columnOf(data.features, data.rows, width, j), options)),
   };
   if (validation.predictions) summary.predictions = summarizeDistribution('prediction', validation.predictions, options);
   if (validation.outcomes) summary.outcomes = summarizeDistribution('outcome', validation.outcomes, options);
@@ -154,17 +140,15 @@ export interface DriftMeasures {
  */
 export function measureDrift(summary: DistributionSummary, current: ArrayLike<number>): DriftMeasures {
   if (summary.sample.length === 0) {
-    throw new InvalidInputError(
-      `summary expects non-missing reference values for ${summary.name}, but every reference value was missing`,
-      { field: 'summary' },
-    );
+    throw new InvalidInputError(`summary expects non-missing reference values for ${summary.name}, but every reference value was missing`, {
+      field: 'summary',
+    });
   }
   const present = presentValues(summary.name, current);
   if (present.length === 0) {
-    throw new InvalidInputError(
-      `current expects at least one non-missing value of ${summary.name}, but got ${current.length} missing`,
-      { field: 'current' },
-    );
+    throw new InvalidInputError(`current expects at least one non-missing value of ${summary.name}, but got ${current.length} missing`, {
+      field: 'current',
+    });
   }
   return {
     name: summary.name,

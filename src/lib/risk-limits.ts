@@ -74,11 +74,7 @@ function grossExposureAfter(portfolio: PortfolioRisk, decision: SizingDecision):
 }
 
 /** Returns the decision shrunk until no limit is broken, and which limits shrank it. */
-export function clampPositionSize(
-  limits: RiskLimits,
-  portfolio: PortfolioRisk,
-  decision: SizingDecision,
-): ClampedSizing {
+export function clampPositionSize(limits: RiskLimits, portfolio: PortfolioRisk, decision: SizingDecision): ClampedSizing {
   validateLimits(limits);
   validatePortfolio(portfolio);
   validateDecision(decision);
@@ -128,7 +124,12 @@ export function clampPositionSize(
 /** The cuts in words, naming each quantity: "maxLeverage cut leverage 10 → 3; maxRiskPerTrade cut the size multiplier 1.5 → 0.3333". */
 export function describeCuts(cuts: readonly RiskLimitCut[]): string {
   const figure = (value: number) => String(Number(value.toPrecision(4)));
-  return cuts.map((cut) => `${cut.limit} cut ${cut.quantity === 'leverage' ? 'leverage' : 'the size multiplier'} ${figure(cut.from)} → ${figure(cut.to)}`).join('; ');
+  return cuts
+    .map(
+      (cut) =>
+        `${cut.limit} cut ${cut.quantity === 'leverage' ? 'leverage' : 'the size multiplier'} ${figure(cut.from)} → ${figure(cut.to)}`,
+    )
+    .join('; ');
 }
 
 /**

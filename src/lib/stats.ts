@@ -196,7 +196,10 @@ function ksStatistic(a: Float64Array, b: Float64Array): number {
  * statistic is `d` rounded to the nearest multiple of 1/lcm(n1, n2).
  */
 export function ksTwoSampleFromStatistic(d: number, n1: number, n2: number): KsResult {
-  for (const [field, n] of [['n1', n1], ['n2', n2]] as const) {
+  for (const [field, n] of [
+    ['n1', n1],
+    ['n2', n2],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1) {
       throw new InvalidInputError(`${field} expects a positive integer, but got ${n}`, { field });
     }
@@ -280,8 +283,8 @@ const PI_FOUR = Math.PI ** 4;
 const PI_SIX = Math.PI ** 6;
 /** Stirling series coefficients B_2j/(2j)/(2j−1), j = 8 … 1 (highest power first). */
 const STIRLING_COEFFS = [
-  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4,
-  -5.952380952380952381e-4, 7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
+  -2.955065359477124183e-2, 6.4102564102564102564e-3, -1.9175269175269175269e-3, 8.4175084175084175084e-4, -5.952380952380952381e-4,
+  7.9365079365079365079e-4, -2.7777777777777777778e-3, 8.3333333333333333333e-2,
 ];
 
 /** log(n!/n^n) by Stirling's series with n·log(n) removed up front. */
@@ -770,11 +773,13 @@ export function pairedBootstrap(
  * `binom.cdf`.
  */
 export function binomialLowerTail(successes: number, trials: number, probability: number): number {
-  if (!Number.isInteger(trials) || trials < 1) throw new InvalidInputError(`trials expects a positive integer, but got ${trials}`, { field: 'trials' });
+  if (!Number.isInteger(trials) || trials < 1)
+    throw new InvalidInputError(`trials expects a positive integer, but got ${trials}`, { field: 'trials' });
   if (!Number.isInteger(successes) || successes < 0 || successes > trials) {
     throw new InvalidInputError(`successes expects an integer in [0, ${trials}], but got ${successes}`, { field: 'successes' });
   }
-  if (!(probability >= 0 && probability <= 1)) throw new InvalidInputError(`probability expects a number in [0, 1], but got ${probability}`, { field: 'probability' });
+  if (!(probability >= 0 && probability <= 1))
+    throw new InvalidInputError(`probability expects a number in [0, 1], but got ${probability}`, { field: 'probability' });
   if (successes === trials || probability === 0) return 1;
   if (probability === 1) return 0;
   return jStat.ibeta(1 - probability, trials - successes, successes + 1);

@@ -38,8 +38,18 @@ export function syntheticFactorMarket(seed: string | number, startPrice = 100): 
   let price = startPrice;
   return (regime) => {
     const [momentum, value, volatility, flow] = [normal(), normal(), normal() + (regime === 'VOLATILE' ? 3 : 0), normal()];
-    const ret = regime === 'CALM' ? 0.01 * (0.8 * momentum - 0.5 * value) + 0.004 * normal() : 0.012 * (0.5 * momentum + 0.8 * value) + 0.006 * normal();
-    const hour = { index: index++, regime, features: [momentum, value, volatility, flow], entryPrice: price, exitPrice: price * (1 + ret), ret };
+    const ret =
+      regime === 'CALM'
+        ? 0.01 * (0.8 * momentum - 0.5 * value) + 0.004 * normal()
+        : 0.012 * (0.5 * momentum + 0.8 * value) + 0.006 * normal();
+    const hour = {
+      index: index++,
+      regime,
+      features: [momentum, value, volatility, flow],
+      entryPrice: price,
+      exitPrice: price * (1 + ret),
+      ret,
+    };
     price = hour.exitPrice;
     return hour;
   };

@@ -121,10 +121,9 @@ export function generateSyntheticMarket(options: SyntheticMarketOptions): Synthe
   checkOptions(options, regimes, rho);
   symbols.forEach((symbol, i) => parseSymbol(symbol, `symbols[${i}]`));
   if (symbols.length === 0 || new Set(symbols).size !== symbols.length) {
-    throw new InvalidInputError(
-      `expects symbols to list at least one symbol, without duplicates, but got ${JSON.stringify(symbols)}`,
-      { field: 'symbols' },
-    );
+    throw new InvalidInputError(`expects symbols to list at least one symbol, without duplicates, but got ${JSON.stringify(symbols)}`, {
+      field: 'symbols',
+    });
   }
   const step = TIMEFRAME_MS[timeframe];
 
@@ -168,9 +167,7 @@ export function generateSyntheticMarket(options: SyntheticMarketOptions): Synthe
         const close = previousClose * Math.exp(r);
         const high = Math.max(open, close) * Math.exp(0.5 * sigma * Math.abs(normal()));
         const low = Math.min(open, close) * Math.exp(-0.5 * sigma * Math.abs(normal()));
-        const volume = Math.round(
-          profiles[i].baseVolume * regime.volumeLevel * Math.exp(0.25 * normal() + 0.5 * Math.abs(shock)),
-        );
+        const volume = Math.round(profiles[i].baseVolume * regime.volumeLevel * Math.exp(0.25 * normal() + 0.5 * Math.abs(shock)));
         closes[i] = close;
         bars[symbol].push({ symbol, timeframe, timestamp: start + t * step, open, high, low, close, volume });
       });

@@ -58,14 +58,19 @@ export const TRADE_LIMITS = {
 
 function checkPrice(field: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) refuse(field, 'to be a finite price > 0', value);
-  if (!(value >= TRADE_LIMITS.minPrice && value <= TRADE_LIMITS.maxPrice)) refuse(field, `to be a price in [${TRADE_LIMITS.minPrice}, ${TRADE_LIMITS.maxPrice}]`, value);
+  if (!(value >= TRADE_LIMITS.minPrice && value <= TRADE_LIMITS.maxPrice))
+    refuse(field, `to be a price in [${TRADE_LIMITS.minPrice}, ${TRADE_LIMITS.maxPrice}]`, value);
 }
 
 /** Refuses a price × quantity outside [minNotional, maxNotional] (so that no product or ratio of the trade overflows). */
 function checkNotional(field: string, price: number, quantity: number): void {
   const notional = price * quantity;
   if (!(notional >= TRADE_LIMITS.minNotional && notional <= TRADE_LIMITS.maxNotional)) {
-    refuse(field, `× quantity to be a notional in [${TRADE_LIMITS.minNotional}, ${TRADE_LIMITS.maxNotional}]`, `${price} × ${quantity} = ${notional}`);
+    refuse(
+      field,
+      `× quantity to be a notional in [${TRADE_LIMITS.minNotional}, ${TRADE_LIMITS.maxNotional}]`,
+      `${price} × ${quantity} = ${notional}`,
+    );
   }
 }
 
@@ -73,7 +78,10 @@ function checkTime(field: string, value: Date): void {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) refuse(field, 'to be a valid date-time', value);
 }
 
-/** Refuses an execution that cannot be a trade: a side other than LONG/SHORT, a quantity, price or notional outside TRADE_LIMITS, a bad time. */
+/**
+ * Refuses an execution that cannot be a trade: a side other than LONG/SHORT, a quantity, price or notional outside TRADE_LIMITS, a bad
+ * time.
+ */
 export function checkEntry(entry: TradeEntry): void {
   if (!(TRADE_SIDES as readonly string[]).includes(entry.side)) refuse('side', `to be one of ${TRADE_SIDES.join(', ')}`, entry.side);
   if (!(Number.isFinite(entry.quantity) && entry.quantity > 0)) refuse('quantity', 'to be a finite number > 0', entry.quantity);

@@ -38,7 +38,8 @@ export class IngestBarsInput {
 
   @Field({
     nullable: true,
-    description: 'CSV text: a header naming a time column (timestamp, datetime, date or time), open, high, low, close, volume, and optionally symbol and timeframe.',
+    description:
+      'CSV text: a header naming a time column (timestamp, datetime, date or time), open, high, low, close, volume, and optionally symbol and timeframe.',
   })
   @Bounded({ maxLength: INPUT_LIMITS.fileChars })
   csv?: string;

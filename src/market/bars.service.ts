@@ -74,7 +74,8 @@ const UPSERT_SQL = `
     SELECT ${COLUMNS} FROM bars_incoming WHERE series_id = ANY ($1::int[])
     ON CONFLICT (series_id, ts) DO UPDATE
       SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume
-      WHERE (b.open, b.high, b.low, b.close, b.volume) IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
+      WHERE (b.open, b.high, b.low, b.close, b.volume)
+            IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, EXCLUDED.volume)
     RETURNING (xmax = 0) AS inserted
   )
   SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated FROM upserted`;
@@ -141,7 +142,10 @@ export class BarsService {
   async ingestBars(bars: readonly Bar[]): Promise<IngestSummary> {
     if (bars.length === 0) throw new InvalidInputError('expects at least one bar, but got none', { field: 'bars' });
     if (bars.length > MAX_INGEST_BARS) {
-      throw new InvalidInputError(`expects at most ${MAX_INGEST_BARS} bars per request, but got ${bars.length}; ingest larger files with \`kybernet ingest-bars\``, { field: 'bars' });
+      throw new InvalidInputError(
+        `expects at most ${MAX_INGEST_BARS} bars per request, but got ${bars.length}; ingest larger files with \`kybernet ingest-bars\``,
+        { field: 'bars' },
+      );
     }
     validateBars(bars);
     const counts = await this.upsertBatch(bars);
@@ -159,7 +163,10 @@ export class BarsService {
     for await (const batch of readBarBatches(csv, { ...options, batchSize: 20_000 })) {
       bars.push(...batch);
       if (bars.length > MAX_INGEST_BARS) {
-        throw new InvalidInputError(`expects at most ${MAX_INGEST_BARS} bars per request; ingest larger files with \`kybernet ingest-bars\``, { field: 'csv' });
+        throw new InvalidInputError(
+          `expects at most ${MAX_INGEST_BARS} bars per request; ingest larger files with \`kybernet ingest-bars\``,
+          { field: 'csv' },
+        );
       }
     }
     return this.ingestBars(bars);
@@ -203,18 +210,25 @@ export class BarsService {
     const to = query.to === undefined ? null : new Date(query.to);
     const series = `s.symbol = $1 AND s.timeframe = $2`;
     if (query.from === undefined) {
-      return this.dataSource.query(`${SELECT_BARS} WHERE ${series} AND ($3::timestamptz IS NULL OR b.ts <= $3) ORDER BY b.ts`, [query.symbol, query.timeframe, to]);
+      return this.dataSource.query(`${SELECT_BARS} WHERE ${series} AND ($3::timestamptz IS NULL OR b.ts <= $3) ORDER BY b.ts`, [
+        query.symbol,
+        query.timeframe,
+        to,
+      ]);
     }
     const from = new Date(query.from);
     const history: Bar[] = query.lookback
-      ? await this.dataSource.query(`${SELECT_BARS} WHERE ${series} AND b.ts < $3 ORDER BY b.ts DESC LIMIT $4`, [query.symbol, query.timeframe, from, query.lookback])
+      ? await this.dataSource.query(`${SELECT_BARS} WHERE ${series} AND b.ts < $3 ORDER BY b.ts DESC LIMIT $4`, [
+          query.symbol,
+          query.timeframe,
+          from,
+          query.lookback,
+        ])
       : [];
-    const range: Bar[] = await this.dataSource.query(`${SELECT_BARS} WHERE ${series} AND b.ts >= $3 AND ($4::timestamptz IS NULL OR b.ts <= $4) ORDER BY b.ts`, [
-      query.symbol,
-      query.timeframe,
-      from,
-      to,
-    ]);
+    const range: Bar[] = await this.dataSource.query(
+      `${SELECT_BARS} WHERE ${series} AND b.ts >= $3 AND ($4::timestamptz IS NULL OR b.ts <= $4) ORDER BY b.ts`,
+      [query.symbol, query.timeframe, from, to],
+    );
     return [...history.reverse(), ...range];
   }
 
@@ -238,7 +252,10 @@ export class BarsService {
     const wanted = [...missing.values()];
     const symbols = wanted.map((series) => series.symbol);
     const timeframes = wanted.map((series) => series.timeframe);
-    await this.dataSource.query(`INSERT INTO bar_series (symbol, timeframe) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, [symbols, timeframes]);
+    await this.dataSource.query(
+      `INSERT INTO bar_series (symbol, timeframe) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+      [symbols, timeframes],
+    );
     const rows: { id: number; symbol: string; timeframe: string }[] = await this.dataSource.query(
       `SELECT s.id, s.symbol, s.timeframe FROM bar_series s JOIN unnest($1::text[], $2::text[]) AS w(symbol, timeframe) USING (symbol, timeframe)`,
       [symbols, timeframes],
@@ -254,7 +271,13 @@ export class BarsService {
     const ids = series.map((s) => s.seriesId);
     for (const id of ids) await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [SERIES_LOCK_SPACE, id]);
     const overlapping = new Set(
-      ((await tx.query(OVERLAPS_SQL, [ids, series.map((s) => s.bars[0].timestamp), series.map((s) => s.bars[s.bars.length - 1].timestamp)])) as { id: number }[]).map((row) => row.id),
+      (
+        (await tx.query(OVERLAPS_SQL, [
+          ids,
+          series.map((s) => s.bars[0].timestamp),
+          series.map((s) => s.bars[s.bars.length - 1].timestamp),
+        ])) as { id: number }[]
+      ).map((row) => row.id),
     );
     await tx.query(CREATE_STAGING);
     const client = (await tx.queryRunner!.connect()) as PoolClient;

@@ -20,7 +20,11 @@ export interface FeatureTableOptions {
   from?: number;
 }
 
-export function buildFeatureTable(barsBySymbol: Record<string, readonly Bar[]>, label: LabelSpec, options: FeatureTableOptions = {}): DatasetTable {
+export function buildFeatureTable(
+  barsBySymbol: Record<string, readonly Bar[]>,
+  label: LabelSpec,
+  options: FeatureTableOptions = {},
+): DatasetTable {
   const symbols = Object.keys(barsBySymbol).sort();
   if (symbols.length === 0) throw new InvalidInputError('expects bars of at least one symbol, but got none', { field: 'symbols' });
   const columns = [

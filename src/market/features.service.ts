@@ -62,12 +62,15 @@ function iso(ms: number | null | undefined): string | null {
 
 function checkRange(from: number | null | undefined, to: number | null | undefined, field: string): void {
   if (from != null && to != null && from > to) {
-    throw new InvalidInputError(`expects ${field}.from not after ${field}.to, but got ${iso(from)} > ${iso(to)}`, { field: `${field}.from` });
+    throw new InvalidInputError(`expects ${field}.from not after ${field}.to, but got ${iso(from)} > ${iso(to)}`, {
+      field: `${field}.from`,
+    });
   }
 }
 
 function checkSymbols(symbols: string[], field: string): void {
-  if (symbols.length > MAX_SYMBOLS) throw new InvalidInputError(`expects at most ${MAX_SYMBOLS} symbols, but got ${symbols.length}`, { field });
+  if (symbols.length > MAX_SYMBOLS)
+    throw new InvalidInputError(`expects at most ${MAX_SYMBOLS} symbols, but got ${symbols.length}`, { field });
   symbols.forEach((symbol, i) => parseSymbol(symbol, `${field}[${i}]`, { field }));
   const duplicate = symbols.find((symbol, i) => symbols.indexOf(symbol) !== i);
   if (duplicate) throw new InvalidInputError(`expects each symbol once, but ${quote(duplicate)} appears twice`, { field });
@@ -75,10 +78,14 @@ function checkSymbols(symbols: string[], field: string): void {
 
 function checkLabel(label: BarsDatasetSpec['label']): LabelSpec {
   if (!(LABEL_KINDS as readonly string[]).includes(label.kind)) {
-    throw new InvalidInputError(`expects bars.label.kind to be one of ${LABEL_KINDS.join(', ')}, but got ${quote(String(label.kind))}`, { field: 'bars.label.kind' });
+    throw new InvalidInputError(`expects bars.label.kind to be one of ${LABEL_KINDS.join(', ')}, but got ${quote(String(label.kind))}`, {
+      field: 'bars.label.kind',
+    });
   }
   if (!Number.isInteger(label.horizon) || label.horizon < 1 || label.horizon > 1000) {
-    throw new InvalidInputError(`expects bars.label.horizon to be a whole number of bars from 1 to 1000, but got ${label.horizon}`, { field: 'bars.label.horizon' });
+    throw new InvalidInputError(`expects bars.label.horizon to be a whole number of bars from 1 to 1000, but got ${label.horizon}`, {
+      field: 'bars.label.horizon',
+    });
   }
   return { kind: label.kind as LabelSpec['kind'], horizon: label.horizon };
 }
@@ -128,7 +135,8 @@ export class FeaturesService {
   async materializeBarsDataset(request: MaterializeRequest<BarsDatasetSpec>): Promise<DatasetEntity> {
     checkDatasetName(request.name);
     const { spec } = request;
-    if (spec.symbols.length === 0) throw new InvalidInputError('expects bars.symbols to list at least one symbol, but got none', { field: 'bars.symbols' });
+    if (spec.symbols.length === 0)
+      throw new InvalidInputError('expects bars.symbols to list at least one symbol, but got none', { field: 'bars.symbols' });
     checkSymbols(spec.symbols, 'bars.symbols');
     const timeframe = parseTimeframe(spec.timeframe ?? '1d', undefined, { field: 'bars.timeframe' });
     checkRange(spec.from, spec.to, 'bars');
@@ -145,15 +153,20 @@ export class FeaturesService {
       });
       const inRange = spec.from == null ? bars.length : bars.filter((bar) => bar.timestamp >= spec.from!).length;
       if (inRange === 0) {
-        throw new InvalidInputError(`expects bars of ${symbol} ${timeframe} between ${iso(spec.from) ?? 'the start'} and ${iso(spec.to) ?? 'the end'}, but the store has none`, {
-          field: 'bars.symbols',
-        });
+        throw new InvalidInputError(
+          `expects bars of ${symbol} ${timeframe} between ${iso(spec.from) ?? 'the start'} and ${iso(spec.to) ?? 'the end'}, but the store has none`,
+          {
+            field: 'bars.symbols',
+          },
+        );
       }
       barsBySymbol[symbol] = bars;
     }
     const table = buildFeatureTable(barsBySymbol, label, { from: spec.from ?? undefined });
     if (table.rowCount === 0) {
-      throw new InvalidInputError(`expects more than ${WARMUP_BARS} bars per symbol (the features' warm-up), but the range leaves no row`, { field: 'bars.from' });
+      throw new InvalidInputError(`expects more than ${WARMUP_BARS} bars per symbol (the features' warm-up), but the range leaves no row`, {
+        field: 'bars.from',
+      });
     }
     const timestamps = table.data[1] as number[];
     return this.datasets.saveTable({
@@ -186,11 +199,19 @@ export class FeaturesService {
   async rematerialize(dataset: DatasetEntity): Promise<DatasetEntity | null> {
     const spec = dataset.spec;
     if (!spec) return null;
-    const request = { name: rebuiltName(dataset.name), description: `${dataset.name} rebuilt with the data stored on ${new Date().toISOString()}` };
+    const request = {
+      name: rebuiltName(dataset.name),
+      description: `${dataset.name} rebuilt with the data stored on ${new Date().toISOString()}`,
+    };
     if (dataset.source === 'BARS') {
       return this.materializeBarsDataset({
         ...request,
-        spec: { symbols: spec.symbols as string[], timeframe: spec.timeframe as string, from: epochMs(spec.from), label: spec.label as LabelSpec },
+        spec: {
+          symbols: spec.symbols as string[],
+          timeframe: spec.timeframe as string,
+          from: epochMs(spec.from),
+          label: spec.label as LabelSpec,
+        },
       });
     }
     if (dataset.source === 'TRADES') {

@@ -22,18 +22,7 @@
  * compute the features of a bar from at least STABLE_HISTORY_BARS bars of history so that they
  * agree with the features the model was trained on.
  */
-import {
-  ATR,
-  BollingerBands,
-  EMA,
-  IBS,
-  MACD,
-  RSI,
-  SMA,
-  getAverage,
-  getStandardDeviation,
-  pushUpdate,
-} from 'trading-signals';
+import { ATR, BollingerBands, EMA, IBS, MACD, RSI, SMA, getAverage, getStandardDeviation, pushUpdate } from 'trading-signals';
 import { type Bar, validateSeries } from '../lib/bars';
 
 export const FEATURE_NAMES = [

@@ -11,7 +11,6 @@ import { LABEL_KINDS, type LabelKind } from '../lib/market-vocabulary';
 
 export { LABEL_KINDS, type LabelKind };
 
-
 export interface LabelSpec {
   kind: LabelKind;
   /** Bars ahead, an integer ≥ 1. */
@@ -49,9 +48,8 @@ export function computeLabels(bars: Closes, spec: LabelSpec): Float32Array {
     case 'direction':
       return forwardDirections(bars, spec.horizon);
     default:
-      throw new InvalidInputError(
-        `expects a label kind of ${LABEL_KINDS.join(', ')}, but got '${(spec as { kind: unknown }).kind}'`,
-        { field: 'kind' },
-      );
+      throw new InvalidInputError(`expects a label kind of ${LABEL_KINDS.join(', ')}, but got '${(spec as { kind: unknown }).kind}'`, {
+        field: 'kind',
+      });
   }
 }

@@ -13,11 +13,15 @@ function toResult(summary: IngestSummary): IngestBarsResult {
 @Resolver()
 export class MarketDataResolver {
   @Authorized('operator')
-  @Mutation(() => IngestBarsResult, { description: 'Upserts bars (idempotent: a bar sent again unchanged writes nothing); all or nothing per request.' })
+  @Mutation(() => IngestBarsResult, {
+    description: 'Upserts bars (idempotent: a bar sent again unchanged writes nothing); all or nothing per request.',
+  })
   async ingestBars(@Arg('input') input: IngestBarsInput, @Ctx() { services }: Context) {
     if ((input.bars == null) === (input.csv == null)) throw new InvalidInputError('expects exactly one of bars or csv', { field: 'bars' });
     if (input.csv != null) {
-      return toResult(await services.bars.ingestCsvText(input.csv, { symbol: input.symbol, timeframe: input.timeframe as Timeframe | undefined }));
+      return toResult(
+        await services.bars.ingestCsvText(input.csv, { symbol: input.symbol, timeframe: input.timeframe as Timeframe | undefined }),
+      );
     }
     // timeframe is a string here; the service validates it (and every other field) before writing
     const bars: Bar[] = input.bars!.map((bar) => ({ ...bar, timeframe: bar.timeframe as Timeframe, timestamp: bar.timestamp.getTime() }));

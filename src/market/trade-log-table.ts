@@ -71,7 +71,10 @@ export function buildTradeLogTable(trades: readonly ClosedTradeRecord[]): TradeL
   if (trades.length === 0) throw new InvalidInputError('expects at least one closed trade, but none matched', { field: 'trades' });
   const features = featureColumnNames(trades);
   const clash = features.find((name) => TRADE_LOG_RESERVED_COLUMNS.includes(name));
-  if (clash) throw new InvalidInputError(`expects feature names other than the trade-log columns, but a snapshot has "${clash}"`, { field: 'features' });
+  if (clash)
+    throw new InvalidInputError(`expects feature names other than the trade-log columns, but a snapshot has "${clash}"`, {
+      field: 'features',
+    });
   const columns: ColumnSpec[] = [...LEADING_COLUMNS, ...features.map((name) => ({ name, type: 'number' as const })), ...TRAILING_COLUMNS];
   const rows: CellValue[][] = trades.map((trade) => [
     trade.id,

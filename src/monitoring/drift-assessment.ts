@@ -122,9 +122,12 @@ const pText = (value: number) => (value < 1e-4 ? value.toExponential(1) : value.
 export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment {
   const { reference } = input;
   if (input.features.length !== reference.features.length) {
-    throw new InvalidInputError(`features expects one column per reference feature (${reference.features.length}), but got ${input.features.length}`, {
-      field: 'features',
-    });
+    throw new InvalidInputError(
+      `features expects one column per reference feature (${reference.features.length}), but got ${input.features.length}`,
+      {
+        field: 'features',
+      },
+    );
   }
   const distributions: DistributionDrift[] = [];
   const performance: PerformanceDrift[] = [];
@@ -159,7 +162,14 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
   addDistribution('prediction', reference.predictions, input.predictions);
   addDistribution('outcome', reference.outcomes, input.outcomes);
 
-  const addPerformance = (metric: PerformanceMetric, baseline: number, current: number, samples: number, pValue: number, effectLargeEnough: boolean) => {
+  const addPerformance = (
+    metric: PerformanceMetric,
+    baseline: number,
+    current: number,
+    samples: number,
+    pValue: number,
+    effectLargeEnough: boolean,
+  ) => {
     const entry: PerformanceDrift = { metric, reference: baseline, current, samples, pValue, adjustedPValue: pValue, drifted: false };
     performance.push(entry);
     tests.push({
@@ -178,12 +188,26 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
     if (baseline.hitRate !== null && moved.length > 0) {
       const hits = moved.filter((pair) => Math.sign(pair.prediction) === Math.sign(pair.outcome)).length;
       const winRate = hits / moved.length;
-      addPerformance('win_rate', baseline.hitRate, winRate, moved.length, binomialLowerTail(hits, moved.length, baseline.hitRate), baseline.hitRate - winRate >= rule.min_win_rate_drop);
+      addPerformance(
+        'win_rate',
+        baseline.hitRate,
+        winRate,
+        moved.length,
+        binomialLowerTail(hits, moved.length, baseline.hitRate),
+        baseline.hitRate - winRate >= rule.min_win_rate_drop,
+      );
     }
     if (baseline.meanLoss !== null && baseline.meanLoss > 0) {
       const test = oneSampleTTestGreater(scored.losses, baseline.meanLoss);
       const increasePct = (test.mean / baseline.meanLoss - 1) * 100;
-      addPerformance(task === 'binary' ? 'log_loss' : 'squared_error', baseline.meanLoss, test.mean, scored.losses.length, test.pValue, increasePct >= rule.min_error_increase_pct);
+      addPerformance(
+        task === 'binary' ? 'log_loss' : 'squared_error',
+        baseline.meanLoss,
+        test.mean,
+        scored.losses.length,
+        test.pValue,
+        increasePct >= rule.min_error_increase_pct,
+      );
     }
   }
 
@@ -195,7 +219,11 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
   return { ...classify(distributions, performance, rule), distributions, performance };
 }
 
-function classify(distributions: DistributionDrift[], performance: PerformanceDrift[], rule: DriftRule): Omit<DriftAssessment, 'distributions' | 'performance'> {
+function classify(
+  distributions: DistributionDrift[],
+  performance: PerformanceDrift[],
+  rule: DriftRule,
+): Omit<DriftAssessment, 'distributions' | 'performance'> {
   const features = distributions.filter((entry) => entry.kind === 'feature');
   const drifted = features.filter((entry) => entry.drifted).sort((a, b) => b.psi - a.psi);
   const major = drifted.filter((entry) => entry.major);
@@ -209,14 +237,21 @@ function classify(distributions: DistributionDrift[], performance: PerformanceDr
   for (const entry of failing) {
     const direction = entry.metric === 'win_rate' ? 'fell' : 'rose';
     // Four significant digits: a squared error of 0.0001 against 0.00002 must not read "0.0001 from 0.0000".
-    reasons.push(`${entry.metric} ${direction} to ${entry.current.toPrecision(4)} over ${entry.samples} recent outcomes from ${entry.reference.toPrecision(4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`);
+    reasons.push(
+      `${entry.metric} ${direction} to ${entry.current.toPrecision(4)} over ${entry.samples} recent outcomes from ${entry.reference.toPrecision(4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`,
+    );
   }
   if (drifted.length > 0) {
     const listed = drifted.slice(0, 5).map((entry) => `${entry.name} (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)})`);
-    reasons.push(`${drifted.length} of ${features.length} features shifted, ${major.length} by PSI ≥ ${rule.major_psi}: ${listed.join(', ')}${drifted.length > 5 ? ', …' : ''}`);
+    reasons.push(
+      `${drifted.length} of ${features.length} features shifted, ${major.length} by PSI ≥ ${rule.major_psi}: ${listed.join(', ')}${drifted.length > 5 ? ', …' : ''}`,
+    );
   }
   for (const entry of [prediction, outcome]) {
-    if (entry?.drifted) reasons.push(`${entry.kind}s shifted (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)}, adjusted p = ${pText(entry.adjustedPValue)})`);
+    if (entry?.drifted)
+      reasons.push(
+        `${entry.kind}s shifted (PSI ${fixed(entry.psi)}, KS ${fixed(entry.ksStatistic)}, adjusted p = ${pText(entry.adjustedPValue)})`,
+      );
   }
 
   let severity: DriftSeverity = 'NONE';

@@ -35,13 +35,18 @@ interface DriftAlertArgs {
 export class DriftResolver {
   @Authorized('viewer')
   @Query(() => DriftEventConnection, { description: 'Recorded drift, newest first.' })
-  async driftEvents(@Arg('filter', () => DriftEventFilter, { nullable: true }) filter: DriftEventFilter | undefined, @Ctx() { services }: Context) {
+  async driftEvents(
+    @Arg('filter', () => DriftEventFilter, { nullable: true }) filter: DriftEventFilter | undefined,
+    @Ctx() { services }: Context,
+  ) {
     const page = await services.drift.searchDriftEvents(filter ?? {});
     return { nodes: page.nodes, pageInfo: page };
   }
 
   @Authorized('operator')
-  @Mutation(() => DriftCheck, { description: "Checks the model's ACTIVE version for drift now; drift found is recorded and answered by the response policy." })
+  @Mutation(() => DriftCheck, {
+    description: "Checks the model's ACTIVE version for drift now; drift found is recorded and answered by the response policy.",
+  })
   async checkDrift(@Arg('model') model: string, @Ctx() { services }: Context) {
     return toGraphQL(await services.drift.checkDrift(model, { trigger: 'MANUAL' }));
   }
@@ -50,7 +55,9 @@ export class DriftResolver {
   @Subscription(() => Event, {
     description: 'drift.detected events of at least `minSeverity` (default LOW); with `after`, first every one after that event id.',
     subscribe: ({ args, context }) =>
-      subscribeChecked(args as DriftAlertArgs, context as Context, () => (context as Context).services.drift.subscribeDriftAlerts(args as DriftAlertArgs)),
+      subscribeChecked(args as DriftAlertArgs, context as Context, () =>
+        (context as Context).services.drift.subscribeDriftAlerts(args as DriftAlertArgs),
+      ),
   })
   driftAlerts(
     @Root() event: EventEntity,

@@ -74,7 +74,9 @@ const RESPONSES: Record<RecordedDriftSeverity, DriftResponse> = {
 function checkSeverity(severity: string | null | undefined, field: string): DriftSeverity {
   if (severity == null) return 'LOW';
   if (!(DRIFT_SEVERITIES as readonly string[]).includes(severity)) {
-    throw new InvalidInputError(`expects ${field} to be one of ${DRIFT_SEVERITIES.join(', ')}, but got ${quote(String(severity))}`, { field });
+    throw new InvalidInputError(`expects ${field} to be one of ${DRIFT_SEVERITIES.join(', ')}, but got ${quote(String(severity))}`, {
+      field,
+    });
   }
   return severity as DriftSeverity;
 }
@@ -108,10 +110,16 @@ export class DriftService {
   ) {}
 
   /** Checks the ACTIVE version of `modelName` now, records drift it finds and answers it. */
-  async checkDrift(modelName: string, options: { trigger: DriftCheckTrigger; checkJobId?: string } = { trigger: 'MANUAL' }): Promise<DriftCheck> {
+  async checkDrift(
+    modelName: string,
+    options: { trigger: DriftCheckTrigger; checkJobId?: string } = { trigger: 'MANUAL' },
+  ): Promise<DriftCheck> {
     const model = await this.registry.getRegisteredModel(modelName);
     const active = await this.registry.activeVersion(model.id);
-    if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version; drift is measured against the ACTIVE version's training data`, { field: 'model' });
+    if (!active)
+      throw new ConflictError(`model "${model.name}" has no ACTIVE version; drift is measured against the ACTIVE version's training data`, {
+        field: 'model',
+      });
     const policy = await this.policy.document();
     const checkedAt = new Date();
     const unchecked = (reason: string, windowRows = 0): DriftCheck => ({
@@ -126,9 +134,13 @@ export class DriftService {
       checkedAt,
     });
     const task = active.signature?.task;
-    if (!isScoredTask(task)) return unchecked(`version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression and binary models`);
+    if (!isScoredTask(task))
+      return unchecked(
+        `version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression and binary models`,
+      );
     const reference = await this.referenceOf(active);
-    if (!reference) return unchecked(`version ${active.version} has no reference summary (it was not trained here); drift cannot be measured against it`);
+    if (!reference)
+      return unchecked(`version ${active.version} has no reference summary (it was not trained here); drift cannot be measured against it`);
 
     const { window, min_samples: minSamples } = policy.drift_detection;
     const recent: { features: Buffer; value: number | null }[] = await this.dataSource.query(
@@ -136,7 +148,10 @@ export class DriftService {
       [active.id, window],
     );
     if (recent.length < minSamples) {
-      return unchecked(`only ${recent.length} recent predictions of version ${active.version}; a check needs ${minSamples} (policy drift_detection.min_samples)`, recent.length);
+      return unchecked(
+        `only ${recent.length} recent predictions of version ${active.version}; a check needs ${minSamples} (policy drift_detection.min_samples)`,
+        recent.length,
+      );
     }
     const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
       `SELECT p.value AS prediction, o.actual FROM predictions p
@@ -206,18 +221,30 @@ export class DriftService {
   };
 
   async searchDriftEvents(filter: DriftEventFilter): Promise<Page<DriftEventEntity>> {
-    const page = new KeysetPage<DriftEventEntity>(filter, { column: 'd.created_at', tieBreak: 'd.id', direction: 'DESC', time: (event) => event.createdAt });
+    const page = new KeysetPage<DriftEventEntity>(filter, {
+      column: 'd.created_at',
+      tieBreak: 'd.id',
+      direction: 'DESC',
+      time: (event) => event.createdAt,
+    });
     const query = this.dataSource.getRepository(DriftEventEntity).createQueryBuilder('d');
-    if (filter.model) query.andWhere('d.registered_model_id = :modelId', { modelId: (await this.registry.getRegisteredModel(filter.model)).id });
+    if (filter.model)
+      query.andWhere('d.registered_model_id = :modelId', { modelId: (await this.registry.getRegisteredModel(filter.model)).id });
     if (filter.minSeverity) {
       const min = severityRank(checkSeverity(filter.minSeverity, 'minSeverity'));
-      query.andWhere('d.severity IN (:...severities)', { severities: DRIFT_SEVERITIES.filter((severity) => severityRank(severity) >= min) });
+      query.andWhere('d.severity IN (:...severities)', {
+        severities: DRIFT_SEVERITIES.filter((severity) => severityRank(severity) >= min),
+      });
     }
     return page.fetch(query);
   }
 
   /** drift.detected events of at least `minSeverity` (default LOW), live — or from `after` on. */
-  subscribeDriftAlerts(args: { minSeverity?: string | null; model?: string | null; after?: string | null }): AsyncIterableIterator<KybernetEvent> {
+  subscribeDriftAlerts(args: {
+    minSeverity?: string | null;
+    model?: string | null;
+    after?: string | null;
+  }): AsyncIterableIterator<KybernetEvent> {
     const min = severityRank(checkSeverity(args.minSeverity, 'minSeverity'));
     const source = this.eventStream.subscribe({ types: ['drift.detected'], modelName: args.model ?? undefined }, args.after ?? undefined);
     return filtered(source, (event) => event.type === 'drift.detected' && severityRank(event.payload.severity) >= min);
@@ -225,17 +252,28 @@ export class DriftService {
 
   /** PromotionGate: a CRITICAL drift of the ACTIVE version stops automatic promotion until the ACTIVE version changes. */
   async automaticPromotionHold(model: RegisteredModelEntity, active: ModelVersionEntity): Promise<string | null> {
-    const critical = await this.dataSource.getRepository(DriftEventEntity).findOne({ where: { modelVersionId: active.id, severity: 'CRITICAL' }, order: { createdAt: 'ASC' } });
+    const critical = await this.dataSource
+      .getRepository(DriftEventEntity)
+      .findOne({ where: { modelVersionId: active.id, severity: 'CRITICAL' }, order: { createdAt: 'ASC' } });
     if (!critical) return null;
     return `automatic promotion of "${model.name}" is stopped by CRITICAL drift ${critical.id} of version ${active.version} (${critical.createdAt.toISOString()}); promote or roll back by hand to resume it`;
   }
 
   private async referenceOf(version: ModelVersionEntity): Promise<ModelVersionEntity['reference']> {
-    const row = await this.dataSource.getRepository(ModelVersionEntity).createQueryBuilder('v').addSelect('v.reference').where('v.id = :id', { id: version.id }).getOneOrFail();
+    const row = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .createQueryBuilder('v')
+      .addSelect('v.reference')
+      .where('v.id = :id', { id: version.id })
+      .getOneOrFail();
     return row.reference?.features?.length ? row.reference : null;
   }
 
-  private async record(check: DriftCheck, assessment: DriftAssessment, options: { trigger: DriftCheckTrigger; checkJobId?: string }): Promise<DriftEventEntity> {
+  private async record(
+    check: DriftCheck,
+    assessment: DriftAssessment,
+    options: { trigger: DriftCheckTrigger; checkJobId?: string },
+  ): Promise<DriftEventEntity> {
     const severity = assessment.severity as RecordedDriftSeverity;
     const { model, modelVersion } = check;
     const answered = RESPONSES[severity] === 'LOGGED' ? null : await this.answeredBefore(modelVersion, severity);
@@ -255,7 +293,9 @@ export class DriftService {
           distributions: assessment.distributions,
           performance: assessment.performance,
           response: answered ? 'LOGGED' : RESPONSES[severity],
-          responseNote: answered ? `already answered on version ${modelVersion.version} by drift event ${answered.id} (${answered.severity}, ${answered.response})` : null,
+          responseNote: answered
+            ? `already answered on version ${modelVersion.version} by drift event ${answered.id} (${answered.severity}, ${answered.response})`
+            : null,
         }),
       );
       await this.events.append(tx, {
@@ -287,19 +327,34 @@ export class DriftService {
     return this.dataSource
       .getRepository(DriftEventEntity)
       .createQueryBuilder('d')
-      .where('d.model_version_id = :id AND d.severity IN (:...atLeast) AND d.response <> :logged', { id: version.id, atLeast, logged: 'LOGGED' })
+      .where('d.model_version_id = :id AND d.severity IN (:...atLeast) AND d.response <> :logged', {
+        id: version.id,
+        atLeast,
+        logged: 'LOGGED',
+      })
       .orderBy('d.created_at', 'ASC')
       .getOne();
   }
 
-  private async respond(event: DriftEventEntity, model: RegisteredModelEntity, version: ModelVersionEntity, checkKey: string): Promise<DriftEventEntity> {
+  private async respond(
+    event: DriftEventEntity,
+    model: RegisteredModelEntity,
+    version: ModelVersionEntity,
+    checkKey: string,
+  ): Promise<DriftEventEntity> {
     const reason = `drift ${event.severity} on "${model.name}" v${version.version}: ${event.reasons[0] ?? ''}`.slice(0, 500);
     let jobIds: string[] = [];
     let note: string | null = null;
     try {
       const plan =
         event.response === 'PARTIAL_RETRAINING'
-          ? await this.retraining.requestRetraining({ kind: 'PARTIAL', models: [model.name], trigger: 'DRIFT', reason, singletonKey: `drift:${checkKey}:PARTIAL` })
+          ? await this.retraining.requestRetraining({
+              kind: 'PARTIAL',
+              models: [model.name],
+              trigger: 'DRIFT',
+              reason,
+              singletonKey: `drift:${checkKey}:PARTIAL`,
+            })
           : await this.retraining.requestRetraining({ kind: 'FULL', trigger: 'DRIFT', reason, singletonKey: `drift:${checkKey}:FULL` });
       jobIds = plan.jobs.map((job) => job.id);
       if (plan.skipped.length) note = `not retrained: ${plan.skipped.map((skip) => `${skip.model} (${skip.reason})`).join('; ')}`;

@@ -5,7 +5,11 @@ import { DriftResponseEnum, enumOf } from '../schema/enums';
 import { DRIFT_SEVERITIES, type DriftSeverity } from './drift-assessment';
 import { ModelVersion, RegisteredModel } from '../registry/model.types';
 
-export const DriftSeverityEnum = enumOf(DRIFT_SEVERITIES, 'DriftSeverity', 'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).');
+export const DriftSeverityEnum = enumOf(
+  DRIFT_SEVERITIES,
+  'DriftSeverity',
+  'How far and how consequentially a model’s recent data moved from its training data (see driftEvents).',
+);
 
 @ObjectType({ description: 'One distribution (a feature, the predictions or the outcomes) against its training reference.' })
 class DistributionDrift {

@@ -63,10 +63,14 @@ export class HealthService {
   async modelHealth(name: string): Promise<ModelHealth> {
     const model = await this.registry.getRegisteredModel(name);
     const active = await this.registry.activeVersion(model.id);
-    if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version; health describes the ACTIVE version`, { field: 'name' });
+    if (!active)
+      throw new ConflictError(`model "${model.name}" has no ACTIVE version; health describes the ACTIVE version`, { field: 'name' });
     const task = active.signature?.task;
     if (!isScoredTask(task)) {
-      throw new InvalidInputError(`expects a regression or binary model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`, { field: 'name' });
+      throw new InvalidInputError(
+        `expects a regression or binary model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`,
+        { field: 'name' },
+      );
     }
     const thresholds = (await this.policy.document()).health;
     const recent: { value: number; latency_ms: number }[] = await this.dataSource.query(
@@ -112,7 +116,10 @@ export class HealthService {
         `INSERT INTO model_health_states (registered_model_id, model_version_id, status) VALUES ($1, $2, 'HEALTHY') ON CONFLICT (registered_model_id) DO NOTHING`,
         [model.id, active.id],
       );
-      const state = await tx.findOneOrFail(ModelHealthStateEntity, { where: { registeredModelId: model.id }, lock: { mode: 'pessimistic_write' } });
+      const state = await tx.findOneOrFail(ModelHealthStateEntity, {
+        where: { registeredModelId: model.id },
+        lock: { mode: 'pessimistic_write' },
+      });
       const before: HealthStatus = state.modelVersionId === active.id ? state.status : 'HEALTHY';
       await tx.update(
         ModelHealthStateEntity,
@@ -130,7 +137,14 @@ export class HealthService {
         type: 'model.performance.degraded',
         modelName: model.name,
         modelVersionId: active.id,
-        payload: { model: model.name, version: active.version, from: before, status: health.status, reasons: health.reasons, winRate: health.winRate },
+        payload: {
+          model: model.name,
+          version: active.version,
+          from: before,
+          status: health.status,
+          reasons: health.reasons,
+          winRate: health.winRate,
+        },
       });
       return event.id;
     });
@@ -148,7 +162,9 @@ export class HealthService {
       description: "Re-assesses every model's health and answers a change for the worse with a PARTIAL retraining.",
       timing: (policy) => ({ everyHours: policy.health.check_interval_hours }),
       run: async () => {
-        const models: { id: string }[] = await this.dataSource.query(`SELECT registered_model_id AS id FROM model_versions WHERE status = 'ACTIVE'`);
+        const models: { id: string }[] = await this.dataSource.query(
+          `SELECT registered_model_id AS id FROM model_versions WHERE status = 'ACTIVE'`,
+        );
         for (const { id } of models) await this.refresh(id);
       },
     };
@@ -164,7 +180,10 @@ export class HealthService {
         kind: 'PARTIAL',
         models: [model.name],
         trigger: 'PERFORMANCE',
-        reason: `health of "${model.name}" v${active.version} is ${health.status} (event ${eventId}): ${health.reasons.join('; ')}`.slice(0, 500),
+        reason: `health of "${model.name}" v${active.version} is ${health.status} (event ${eventId}): ${health.reasons.join('; ')}`.slice(
+          0,
+          500,
+        ),
       });
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;

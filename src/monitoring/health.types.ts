@@ -50,10 +50,16 @@ export class ModelHealth {
   @Field(() => [String], { description: 'Why it is not HEALTHY (for INSUFFICIENT_DATA: the outcomes it has and needs).' })
   reasons!: string[];
 
-  @Field(() => Int, { description: 'Outcomes the win rate is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.' })
+  @Field(() => Int, {
+    description:
+      'Outcomes the win rate is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.',
+  })
   outcomesNeeded!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Over the latest policy.health.window_trades outcomes; null until there are that many.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Over the latest policy.health.window_trades outcomes; null until there are that many.',
+  })
   winRate!: number | null;
 
   @Field(() => [Float], { description: 'The win rate over each trailing window of window_trades recent outcomes, oldest first.' })

@@ -16,7 +16,14 @@
  */
 import type { Outcome, ScoredTask } from './outcome-scoring';
 import { scoreOutcomes } from './outcome-scoring';
-import { expectedCalibrationError, type LatencyPercentiles, latencyPercentiles, type LongShortRatio, longShortRatio, rollingWinRate } from './performance';
+import {
+  expectedCalibrationError,
+  type LatencyPercentiles,
+  latencyPercentiles,
+  type LongShortRatio,
+  longShortRatio,
+  rollingWinRate,
+} from './performance';
 
 export const HEALTH_STATUSES = ['HEALTHY', 'DEGRADED', 'CRITICAL', 'INSUFFICIENT_DATA'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
@@ -85,13 +92,19 @@ export function assessHealth(input: HealthInput, thresholds: HealthThresholds): 
     const calls = longShort.long + longShort.short;
     const side = longShort.long >= longShort.short ? 'long' : 'short';
     const share = Math.max(longShort.long, longShort.short) / calls;
-    if (share > thresholds.max_directional_bias) degraded.push(`${fixed(share * 100, 1)}% of the latest ${calls} directional calls are ${side} (at most ${thresholds.max_directional_bias * 100}%)`);
+    if (share > thresholds.max_directional_bias)
+      degraded.push(
+        `${fixed(share * 100, 1)}% of the latest ${calls} directional calls are ${side} (at most ${thresholds.max_directional_bias * 100}%)`,
+      );
   }
   if (latency && input.latenciesMs.length >= enough && latency.p99 > thresholds.max_latency_p99_ms) {
     degraded.push(`p99 latency ${fixed(latency.p99, 1)} ms is above ${thresholds.max_latency_p99_ms} ms`);
   }
   const insufficient = input.outcomes.length < enough;
   const status: HealthStatus = critical.length ? 'CRITICAL' : degraded.length ? 'DEGRADED' : insufficient ? 'INSUFFICIENT_DATA' : 'HEALTHY';
-  const reasons = status === 'INSUFFICIENT_DATA' ? [`${input.outcomes.length} of the ${enough} outcomes needed to judge the win rate (policy.health.window_trades)`] : [...critical, ...degraded];
+  const reasons =
+    status === 'INSUFFICIENT_DATA'
+      ? [`${input.outcomes.length} of the ${enough} outcomes needed to judge the win rate (policy.health.window_trades)`]
+      : [...critical, ...degraded];
   return { status, reasons, outcomesNeeded: enough, winRate, rollingWinRate: rolling, calibrationError, longShort, latency };
 }

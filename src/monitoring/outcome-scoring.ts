@@ -51,12 +51,17 @@ function logLoss(probability: number, label: number): number {
 export function scoreOutcomes(task: ScoredTask, outcomes: readonly Outcome[]): ScoredOutcomes {
   outcomes.forEach(({ prediction, actual }, i) => {
     if (!Number.isFinite(prediction) || !Number.isFinite(actual)) {
-      throw new InvalidInputError(`outcomes expects finite predictions and realised values, but got (${prediction}, ${actual}) at index ${i}`, {
-        field: 'outcomes',
-      });
+      throw new InvalidInputError(
+        `outcomes expects finite predictions and realised values, but got (${prediction}, ${actual}) at index ${i}`,
+        {
+          field: 'outcomes',
+        },
+      );
     }
     if (task === 'binary' && !(prediction >= 0 && prediction <= 1)) {
-      throw new InvalidInputError(`outcomes expects probabilities in [0, 1] from a binary model, but got ${prediction} at index ${i}`, { field: 'outcomes' });
+      throw new InvalidInputError(`outcomes expects probabilities in [0, 1] from a binary model, but got ${prediction} at index ${i}`, {
+        field: 'outcomes',
+      });
     }
   });
   const labels = task === 'binary' && isLabelSample(outcomes);
@@ -64,7 +69,9 @@ export function scoreOutcomes(task: ScoredTask, outcomes: readonly Outcome[]): S
     task === 'regression' ? { prediction, outcome: actual } : { prediction: prediction - 0.5, outcome: labels ? actual - 0.5 : actual },
   );
   const targets = Float64Array.from(outcomes, ({ actual }) => (task === 'regression' || labels ? actual : actual > 0 ? 1 : 0));
-  const losses = Float64Array.from(outcomes, ({ prediction }, i) => (task === 'regression' ? (prediction - targets[i]) ** 2 : logLoss(prediction, targets[i])));
+  const losses = Float64Array.from(outcomes, ({ prediction }, i) =>
+    task === 'regression' ? (prediction - targets[i]) ** 2 : logLoss(prediction, targets[i]),
+  );
   const simpleReturns = !labels && outcomes.every(({ actual }) => actual >= -1);
   return { directions, targets, losses, tradeReturns: simpleReturns ? tradeReturns(directions) : null };
 }

@@ -18,10 +18,9 @@ function requirePairs(pairs: readonly PredictionOutcome[]): void {
   }
   pairs.forEach(({ prediction, outcome }, i) => {
     if (!Number.isFinite(prediction) || !Number.isFinite(outcome)) {
-      throw new InvalidInputError(
-        `pairs expects finite predictions and outcomes, but got (${prediction}, ${outcome}) at index ${i}`,
-        { field: 'pairs' },
-      );
+      throw new InvalidInputError(`pairs expects finite predictions and outcomes, but got (${prediction}, ${outcome}) at index ${i}`, {
+        field: 'pairs',
+      });
     }
   });
 }
@@ -111,10 +110,9 @@ export function expectedCalibrationError(pairs: readonly PredictionOutcome[], bi
   const outcomeSum = new Array<number>(bins).fill(0);
   pairs.forEach(({ prediction: p, outcome }, i) => {
     if (!(p >= 0 && p <= 1) || (outcome !== 0 && outcome !== 1)) {
-      throw new InvalidInputError(
-        `pairs expects probabilities in [0, 1] with 0/1 outcomes, but got (${p}, ${outcome}) at index ${i}`,
-        { field: 'pairs' },
-      );
+      throw new InvalidInputError(`pairs expects probabilities in [0, 1] with 0/1 outcomes, but got (${p}, ${outcome}) at index ${i}`, {
+        field: 'pairs',
+      });
     }
     const b = Math.min(Math.floor(p * bins), bins - 1);
     count[b]++;

@@ -138,7 +138,9 @@ export class ShadowScoringService {
       this.disposeAllBut(new Set());
       return 0;
     }
-    const shadows = await this.dataSource.getRepository(ModelVersionEntity).find({ where: { status: 'SHADOW' }, order: { createdAt: 'ASC' } });
+    const shadows = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .find({ where: { status: 'SHADOW' }, order: { createdAt: 'ASC' } });
     this.disposeAllBut(new Set(shadows.map((shadow) => shadow.id)));
     const modelNames = await this.modelNames(shadows);
     let rows = 0;
@@ -187,7 +189,15 @@ export class ShadowScoringService {
           )
         ).rows;
         const rows = cursor
-          ? (await client.query<LogRow>(READ_BATCH, [cursor.registered_model_id, cursor.scored_through_at, cursor.scored_through_id, BATCH_ROWS, SAFETY_LAG_SECONDS])).rows
+          ? (
+              await client.query<LogRow>(READ_BATCH, [
+                cursor.registered_model_id,
+                cursor.scored_through_at,
+                cursor.scored_through_id,
+                BATCH_ROWS,
+                SAFETY_LAG_SECONDS,
+              ])
+            ).rows
           : [];
         if (rows.length === 0) {
           await client.query('ROLLBACK');
@@ -202,10 +212,10 @@ export class ShadowScoringService {
           [shadow.id, last.created_at, last.id, rows.length],
         );
         const [{ outcomes }] = (
-          await client.query<{ outcomes: boolean }>(`SELECT EXISTS (SELECT 1 FROM request_outcomes WHERE registered_model_id = $1 AND request_id = ANY ($2::text[])) AS outcomes`, [
-            shadow.registeredModelId,
-            rows.map((row) => row.request_id),
-          ])
+          await client.query<{ outcomes: boolean }>(
+            `SELECT EXISTS (SELECT 1 FROM request_outcomes WHERE registered_model_id = $1 AND request_id = ANY ($2::text[])) AS outcomes`,
+            [shadow.registeredModelId, rows.map((row) => row.request_id)],
+          )
         ).rows;
         await client.query('COMMIT');
         if (outcomes) this.didCommit(shadow.registeredModelId);
@@ -279,7 +289,9 @@ export class ShadowScoringService {
 
   private async modelNames(shadows: ModelVersionEntity[]): Promise<Map<string, string>> {
     if (shadows.length === 0) return new Map();
-    const models = await this.dataSource.getRepository(RegisteredModelEntity).find({ where: { id: In(shadows.map((shadow) => shadow.registeredModelId)) }, select: { id: true, name: true } });
+    const models = await this.dataSource
+      .getRepository(RegisteredModelEntity)
+      .find({ where: { id: In(shadows.map((shadow) => shadow.registeredModelId)) }, select: { id: true, name: true } });
     return new Map(models.map((model) => [model.id, model.name]));
   }
 

@@ -93,10 +93,16 @@ function armFigures(predictions: Float64Array, scored: ScoredOutcomes): ArmFigur
 }
 
 export function compareShadow(task: ScoredTask, pairs: readonly ShadowPair[]): ShadowComparison {
-  if (pairs.length === 0) throw new InvalidInputError('pairs expects at least one request with both predictions and its outcome, but got none', { field: 'pairs' });
+  if (pairs.length === 0)
+    throw new InvalidInputError('pairs expects at least one request with both predictions and its outcome, but got none', {
+      field: 'pairs',
+    });
   const arm = (side: 'shadow' | 'active') => {
     const predictions = Float64Array.from(pairs, (pair) => pair[side]);
-    const scored = scoreOutcomes(task, pairs.map((pair) => ({ prediction: pair[side], actual: pair.actual })));
+    const scored = scoreOutcomes(
+      task,
+      pairs.map((pair) => ({ prediction: pair[side], actual: pair.actual })),
+    );
     return { scored, figures: armFigures(predictions, scored) };
   };
   const { scored: shadowScored, figures: shadow } = arm('shadow');
@@ -114,7 +120,13 @@ export function compareShadow(task: ScoredTask, pairs: readonly ShadowPair[]): S
 function lossDifferenceTest(shadow: Float64Array, active: Float64Array): LossDifferenceTest {
   const lower = dieboldMariano(shadow, active, { alternative: 'less' });
   const higher = dieboldMariano(shadow, active, { alternative: 'greater' });
-  return { method: 'diebold-mariano', statistic: lower.statistic, pValue: lower.pValue, pValueWorse: higher.pValue, meanLossDifference: lower.meanDifference };
+  return {
+    method: 'diebold-mariano',
+    statistic: lower.statistic,
+    pValue: lower.pValue,
+    pValueWorse: higher.pValue,
+    meanLossDifference: lower.meanDifference,
+  };
 }
 
 const pct = (value: number) => `${value.toFixed(2)}%`;
@@ -127,12 +139,17 @@ export function shadowVerdict(comparison: ShadowComparison, thresholds: Promotio
     return { decision: 'CONTINUE', reasons: [`${samples} of the ${thresholds.min_samples} paired outcomes needed for a verdict`] };
   }
   if (shadow.maxDrawdownPct !== null && shadow.maxDrawdownPct > thresholds.max_drawdown_pct) {
-    return { decision: 'REJECT', reasons: [`sign-trading drawdown ${pct(shadow.maxDrawdownPct)} is above the allowed ${pct(thresholds.max_drawdown_pct)}`] };
+    return {
+      decision: 'REJECT',
+      reasons: [`sign-trading drawdown ${pct(shadow.maxDrawdownPct)} is above the allowed ${pct(thresholds.max_drawdown_pct)}`],
+    };
   }
   if (test && test.pValueWorse < thresholds.significance) {
     return {
       decision: 'REJECT',
-      reasons: [`its ${comparison.lossName} is higher than the ACTIVE version's (Diebold–Mariano p = ${p(test.pValueWorse)} < ${thresholds.significance})`],
+      reasons: [
+        `its ${comparison.lossName} is higher than the ACTIVE version's (Diebold–Mariano p = ${p(test.pValueWorse)} < ${thresholds.significance})`,
+      ],
     };
   }
   const improved = improvementPct !== null && improvementPct >= thresholds.min_improvement_pct;
@@ -153,7 +170,10 @@ export function shadowVerdict(comparison: ShadowComparison, thresholds: Promotio
     ...(significant ? [] : [`Diebold–Mariano p = ${test ? p(test.pValue) : 'n/a'} (below ${thresholds.significance} needed)`]),
   ];
   if (samples >= thresholds.max_samples) {
-    return { decision: 'REJECT', reasons: [`no promotion after ${samples} paired outcomes (max_samples ${thresholds.max_samples}): ${missing.join('; ')}`] };
+    return {
+      decision: 'REJECT',
+      reasons: [`no promotion after ${samples} paired outcomes (max_samples ${thresholds.max_samples}): ${missing.join('; ')}`],
+    };
   }
   return { decision: 'CONTINUE', reasons: missing };
 }

@@ -35,7 +35,10 @@ function toGraphQL(evaluation: Evaluation): ShadowEvaluation {
 @Resolver(() => ShadowEvaluation)
 export class ShadowResolver {
   @Authorized('viewer')
-  @Query(() => ShadowEvaluation, { description: 'A SHADOW version against the ACTIVE one on the same requests with outcomes, now; for a version that left SHADOW, its last recorded evaluation.' })
+  @Query(() => ShadowEvaluation, {
+    description:
+      'A SHADOW version against the ACTIVE one on the same requests with outcomes, now; for a version that left SHADOW, its last recorded evaluation.',
+  })
   async shadowEvaluation(@Arg('modelVersionId', () => ID) modelVersionId: string, @Ctx() { services }: Context) {
     return toGraphQL(await services.shadow.shadowEvaluation(modelVersionId));
   }

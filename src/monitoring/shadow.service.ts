@@ -111,20 +111,31 @@ export class ShadowService {
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneByOrFail({ id: version.registeredModelId });
     if (version.status !== 'SHADOW') return this.recordedEvaluation(model, version);
     const active = await this.registry.activeVersion(model.id);
-    if (!active) throw new ConflictError(`model "${model.name}" has no ACTIVE version to compare SHADOW version ${version.version} with`, { field: 'modelVersionId' });
-    const test = await this.dataSource.getRepository(ShadowTestEntity).findOneBy({ modelVersionId: version.id, activeVersionId: active.id });
+    if (!active)
+      throw new ConflictError(`model "${model.name}" has no ACTIVE version to compare SHADOW version ${version.version} with`, {
+        field: 'modelVersionId',
+      });
+    const test = await this.dataSource
+      .getRepository(ShadowTestEntity)
+      .findOneBy({ modelVersionId: version.id, activeVersionId: active.id });
     return this.evaluate(model, active, version, await this.policy.document(), test);
   }
 
   /** Event-stream listener: a new SHADOW, a new ACTIVE version or a new policy calls for fresh verdicts. */
   readonly onEvent = (event: KybernetEvent): void => {
     if (event.type === 'policy.updated') {
-      void this.modelsWithShadows().then((ids) => ids.forEach((id) => this.coalescer.request(id)), (error) => this.log(`shadow tester: ${(error as Error).message}`));
+      void this.modelsWithShadows().then(
+        (ids) => ids.forEach((id) => this.coalescer.request(id)),
+        (error) => this.log(`shadow tester: ${(error as Error).message}`),
+      );
       return;
     }
     if (!event.modelName || !LIFECYCLE_EVENTS.includes(event.type)) return;
     if (event.type === 'model.registered' && event.payload.status !== 'SHADOW') return;
-    void this.registry.getRegisteredModel(event.modelName).then((model) => this.coalescer.request(model.id), (error) => this.log(`shadow tester: ${(error as Error).message}`));
+    void this.registry.getRegisteredModel(event.modelName).then(
+      (model) => this.coalescer.request(model.id),
+      (error) => this.log(`shadow tester: ${(error as Error).message}`),
+    );
   };
 
   /** OutcomeSignal listener. */
@@ -136,7 +147,9 @@ export class ShadowService {
     if (!model) return [];
     const active = await this.registry.activeVersion(model.id);
     if (!active || !taskOf(active)) return [];
-    const shadows = await this.dataSource.getRepository(ModelVersionEntity).find({ where: { registeredModelId: model.id, status: 'SHADOW' }, order: { version: 'ASC' } });
+    const shadows = await this.dataSource
+      .getRepository(ModelVersionEntity)
+      .find({ where: { registeredModelId: model.id, status: 'SHADOW' }, order: { version: 'ASC' } });
     const policy = await this.policy.document();
     const evaluations: ShadowEvaluation[] = [];
     for (const shadow of shadows) {
@@ -160,28 +173,50 @@ export class ShadowService {
     // Rejections first: they were judged against the ACTIVE version a promotion would replace.
     const ordered = [...evaluations].sort((a, b) => Number(b.decision === 'REJECT') - Number(a.decision === 'REJECT'));
     for (const evaluation of ordered) {
-      if (evaluation.decision === 'CONTINUE' || (evaluation.decision === 'PROMOTE' && evaluation !== best && !evaluation.promotionHold)) continue;
+      if (evaluation.decision === 'CONTINUE' || (evaluation.decision === 'PROMOTE' && evaluation !== best && !evaluation.promotionHold))
+        continue;
       try {
         await this.hooks.verdictWillApply?.(evaluation);
         if (evaluation.decision === 'REJECT') await this.reject(model, evaluation);
         else await this.recommendAndPromote(model, evaluation);
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
-        this.log(`shadow tester: version ${evaluation.shadow.version} of "${model.name}": not ${evaluation.decision === 'REJECT' ? 'rejected' : 'promoted'}, the model changed meanwhile (${error.message}); it is judged again on the new state`);
+        this.log(
+          `shadow tester: version ${evaluation.shadow.version} of "${model.name}": not ${evaluation.decision === 'REJECT' ? 'rejected' : 'promoted'}, the model changed meanwhile (${error.message}); it is judged again on the new state`,
+        );
       }
     }
   }
 
-  private async evaluate(model: RegisteredModelEntity, active: ModelVersionEntity, shadow: ModelVersionEntity, policy: Policy, test: ShadowTestEntity | null): Promise<ShadowEvaluation> {
+  private async evaluate(
+    model: RegisteredModelEntity,
+    active: ModelVersionEntity,
+    shadow: ModelVersionEntity,
+    policy: Policy,
+    test: ShadowTestEntity | null,
+  ): Promise<ShadowEvaluation> {
     const thresholds = policy.auto_promote_threshold;
     const task = taskOf(shadow);
-    const base = { shadow, active, thresholds, test, evaluatedAt: new Date(), promotionHold: await this.promotionHold(model, active, policy) };
+    const base = {
+      shadow,
+      active,
+      thresholds,
+      test,
+      evaluatedAt: new Date(),
+      promotionHold: await this.promotionHold(model, active, policy),
+    };
     if (!task || task !== taskOf(active)) {
       const reason = `version ${shadow.version} (${shadow.signature?.task ?? 'no signature'}) cannot be compared with the ACTIVE version ${active.version} (${active.signature?.task ?? 'no signature'}) on outcomes`;
       return { ...base, decision: 'CONTINUE', reasons: [reason], comparison: null };
     }
     const pairs = await this.pairs(model.id, shadow.id, active.id, thresholds.max_samples);
-    if (pairs.length === 0) return { ...base, decision: 'CONTINUE', reasons: [`0 of the ${thresholds.min_samples} paired outcomes needed for a verdict`], comparison: null };
+    if (pairs.length === 0)
+      return {
+        ...base,
+        decision: 'CONTINUE',
+        reasons: [`0 of the ${thresholds.min_samples} paired outcomes needed for a verdict`],
+        comparison: null,
+      };
     const comparison = compareShadow(task, pairs);
     return { ...base, ...shadowVerdict(comparison, thresholds), comparison };
   }
@@ -211,7 +246,12 @@ export class ShadowService {
   }
 
   /** Records the test against this ACTIVE version (shadow.testing.started) the first time; a new ACTIVE version restarts it. */
-  private async startTest(model: RegisteredModelEntity, active: ModelVersionEntity, shadow: ModelVersionEntity, policy: Policy): Promise<ShadowTestEntity> {
+  private async startTest(
+    model: RegisteredModelEntity,
+    active: ModelVersionEntity,
+    shadow: ModelVersionEntity,
+    policy: Policy,
+  ): Promise<ShadowTestEntity> {
     return this.dataSource.transaction(async (tx) => {
       const started: unknown[] = await tx.query(
         `INSERT INTO shadow_tests (model_version_id, registered_model_id, active_version_id) VALUES ($1, $2, $3)
@@ -227,7 +267,12 @@ export class ShadowService {
           type: 'shadow.testing.started',
           modelName: model.name,
           modelVersionId: shadow.id,
-          payload: { model: model.name, version: shadow.version, againstVersion: active.version, thresholds: policy.auto_promote_threshold },
+          payload: {
+            model: model.name,
+            version: shadow.version,
+            againstVersion: active.version,
+            thresholds: policy.auto_promote_threshold,
+          },
         });
       }
       return tx.findOneByOrFail(ShadowTestEntity, { modelVersionId: shadow.id });
@@ -252,9 +297,12 @@ export class ShadowService {
   private async recordedEvaluation(model: RegisteredModelEntity, version: ModelVersionEntity): Promise<ShadowEvaluation> {
     const test = await this.dataSource.getRepository(ShadowTestEntity).findOneBy({ modelVersionId: version.id });
     if (!test?.decision) {
-      throw new ConflictError(`expects a SHADOW version or one the shadow tester judged, but version ${version.version} of "${model.name}" is ${version.status} and was never evaluated`, {
-        field: 'modelVersionId',
-      });
+      throw new ConflictError(
+        `expects a SHADOW version or one the shadow tester judged, but version ${version.version} of "${model.name}" is ${version.status} and was never evaluated`,
+        {
+          field: 'modelVersionId',
+        },
+      );
     }
     const active = await this.registry.getModelVersion(test.activeVersionId);
     return {
@@ -297,14 +345,23 @@ export class ShadowService {
         .createQueryBuilder()
         .update(ShadowTestEntity)
         .set({ recommendedAt: () => 'now()' })
-        .where('model_version_id = :shadow AND active_version_id = :active AND recommended_at IS NULL', { shadow: evaluation.shadow.id, active: evaluation.active.id })
+        .where('model_version_id = :shadow AND active_version_id = :active AND recommended_at IS NULL', {
+          shadow: evaluation.shadow.id,
+          active: evaluation.active.id,
+        })
         .execute();
       if (marked.affected !== 1) return;
       await this.events.append(tx, {
         type: 'shadow.promotion.recommended',
         modelName: model.name,
         modelVersionId: evaluation.shadow.id,
-        payload: { model: model.name, version: evaluation.shadow.version, automatic: !evaluation.promotionHold, heldBy: evaluation.promotionHold, ...this.figures(evaluation) },
+        payload: {
+          model: model.name,
+          version: evaluation.shadow.version,
+          automatic: !evaluation.promotionHold,
+          heldBy: evaluation.promotionHold,
+          ...this.figures(evaluation),
+        },
       });
     });
     if (evaluation.promotionHold) return;
@@ -313,7 +370,12 @@ export class ShadowService {
         type: 'shadow.promoted',
         modelName: model.name,
         modelVersionId: evaluation.shadow.id,
-        payload: { model: model.name, version: evaluation.shadow.version, previousVersion: evaluation.active.version, ...this.figures(evaluation) },
+        payload: {
+          model: model.name,
+          version: evaluation.shadow.version,
+          previousVersion: evaluation.active.version,
+          ...this.figures(evaluation),
+        },
       });
       await tx.update(ShadowTestEntity, { modelVersionId: evaluation.shadow.id }, { outcome: 'PROMOTED', concludedAt: () => 'now()' });
     });
@@ -325,7 +387,9 @@ export class ShadowService {
   }
 
   private async modelsWithShadows(): Promise<string[]> {
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT DISTINCT registered_model_id AS id FROM model_versions WHERE status = 'SHADOW'`);
+    const rows: { id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT registered_model_id AS id FROM model_versions WHERE status = 'SHADOW'`,
+    );
     return rows.map((row) => row.id);
   }
 }

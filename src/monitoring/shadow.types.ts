@@ -3,7 +3,11 @@ import { enumOf } from '../schema/enums';
 import { SHADOW_DECISIONS, type ShadowDecision } from './shadow-verdict';
 import { ModelVersion } from '../registry/model.types';
 
-const ShadowDecisionEnum = enumOf(SHADOW_DECISIONS, 'ShadowDecision', "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.");
+const ShadowDecisionEnum = enumOf(
+  SHADOW_DECISIONS,
+  'ShadowDecision',
+  "The shadow tester's verdict: PROMOTE replaces the ACTIVE version, REJECT retires the shadow, CONTINUE waits for more outcomes.",
+);
 
 @ObjectType({ description: "One version's record on the requests of a shadow test." })
 class ShadowArmFigures {
@@ -94,7 +98,7 @@ export class ShadowEvaluation {
   @Field(() => ShadowArmFigures, { nullable: true })
   active!: ShadowArmFigures | null;
 
-  @Field(() => Float, { nullable: true, description: "Loss improvement over the ACTIVE version, in percent." })
+  @Field(() => Float, { nullable: true, description: 'Loss improvement over the ACTIVE version, in percent.' })
   improvementPct!: number | null;
 
   @Field(() => LossDifferenceTest, { nullable: true, description: 'Null below 3 samples.' })
@@ -103,7 +107,10 @@ export class ShadowEvaluation {
   @Field(() => PromotionThresholds)
   thresholds!: PromotionThresholds;
 
-  @Field(() => String, { nullable: true, description: 'Why a PROMOTE verdict is not acted on automatically now (policy switch, CRITICAL drift).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why a PROMOTE verdict is not acted on automatically now (policy switch, CRITICAL drift).',
+  })
   promotionHold!: string | null;
 
   @Field(() => Date, { nullable: true, description: 'When the test against this ACTIVE version started (its first evaluation).' })

@@ -32,7 +32,9 @@ export class FamilyRegistry {
   get(id: string): ModelFamily<any> {
     const family = this.byId.get(id);
     if (!family) {
-      throw new NotFoundError(`expects a model family among ${[...this.byId.keys()].join(', ')}, but got ${quote(id)}`, { field: 'family' });
+      throw new NotFoundError(`expects a model family among ${[...this.byId.keys()].join(', ')}, but got ${quote(id)}`, {
+        field: 'family',
+      });
     }
     return family;
   }

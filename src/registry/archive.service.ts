@@ -105,7 +105,12 @@ export class ArchiveService {
           modelVersionId: id,
           payload: { model: row.model, version: row.version, previousStatus: row.status, files: files.map((file) => file.key) },
         });
-        return { model: row.model as string, version: Number(row.version), previousStatus: row.status as ModelVersionStatus, files: files.length };
+        return {
+          model: row.model as string,
+          version: Number(row.version),
+          previousStatus: row.status as ModelVersionStatus,
+          files: files.length,
+        };
       });
     } catch (error) {
       for (const { from, to } of moved.reverse()) await this.store.move(to, from).catch(() => undefined);

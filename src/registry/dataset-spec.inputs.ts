@@ -32,7 +32,10 @@ export class BarsDatasetInput {
   label!: LabelInput;
 }
 
-@InputType({ description: "Materializes the closed trades' feature snapshots with what they realised (target realized_return, the trade's return, or price_return, the market's move whatever the side; ordered by entry_time)." })
+@InputType({
+  description:
+    "Materializes the closed trades' feature snapshots with what they realised (target realized_return, the trade's return, or price_return, the market's move whatever the side; ordered by entry_time).",
+})
 export class TradesDatasetInput {
   @Field(() => [String], { nullable: true })
   symbols?: string[];

@@ -19,15 +19,26 @@ export class DatasetResolver {
 
   @Authorized('operator')
   @Mutation(() => Dataset, {
-    description: 'Stores rows (JSON) or CSV text as an immutable, hashed dataset, or materializes one from stored bars (features and a label) or from the trade log.',
+    description:
+      'Stores rows (JSON) or CSV text as an immutable, hashed dataset, or materializes one from stored bars (features and a label) or from the trade log.',
   })
   createDataset(@Arg('input') input: CreateDatasetInput, @Ctx() { services }: Context) {
     const { bars, trades, ...table } = input;
     const given = [table.rows != null, table.csv != null, bars != null, trades != null].filter(Boolean).length;
     if (given !== 1) throw new InvalidInputError('expects exactly one of rows, csv, bars or trades', { field: 'input' });
     const time = (date: Date | undefined) => date?.getTime();
-    if (bars) return services.features.materializeBarsDataset({ name: input.name, description: input.description, spec: { ...bars, from: time(bars.from), to: time(bars.to) } });
-    if (trades) return services.features.materializeTradesDataset({ name: input.name, description: input.description, spec: { ...trades, from: time(trades.from), to: time(trades.to) } });
+    if (bars)
+      return services.features.materializeBarsDataset({
+        name: input.name,
+        description: input.description,
+        spec: { ...bars, from: time(bars.from), to: time(bars.to) },
+      });
+    if (trades)
+      return services.features.materializeTradesDataset({
+        name: input.name,
+        description: input.description,
+        spec: { ...trades, from: time(trades.from), to: time(trades.to) },
+      });
     return services.datasets.createDataset(table);
   }
 }

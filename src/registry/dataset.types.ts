@@ -57,7 +57,10 @@ class DatasetColumnInput {
   type!: ColumnType;
 }
 
-@InputType({ description: 'Exactly one of rows (JSON objects), csv (text with a header line), bars (features and labels from stored bars) or trades (the trade log).' })
+@InputType({
+  description:
+    'Exactly one of rows (JSON objects), csv (text with a header line), bars (features and labels from stored bars) or trades (the trade log).',
+})
 export class CreateDatasetInput {
   @Field()
   name!: string;

@@ -5,14 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { DatasetEntity } from '../entities/dataset.entity';
-import {
-  deserializeTable,
-  serializeTable,
-  tableFromCsv,
-  tableFromRows,
-  type ColumnSpec,
-  type DatasetTable,
-} from '../lib/dataset-table';
+import { deserializeTable, serializeTable, tableFromCsv, tableFromRows, type ColumnSpec, type DatasetTable } from '../lib/dataset-table';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { isUuid } from '../lib/ids';
 import type { ArtifactStore } from '../storage/artifact-store';
@@ -56,10 +49,17 @@ export class DatasetsService {
   }
 
   /** Stores `table` and records it; the name must be new. Used by materialized datasets too. */
-  async saveTable(input: { name: string; description?: string; source: string; table: DatasetTable; spec?: Record<string, unknown> }): Promise<DatasetEntity> {
+  async saveTable(input: {
+    name: string;
+    description?: string;
+    source: string;
+    table: DatasetTable;
+    spec?: Record<string, unknown>;
+  }): Promise<DatasetEntity> {
     checkDatasetName(input.name);
     const repository = this.dataSource.getRepository(DatasetEntity);
-    if (await repository.existsBy({ name: input.name })) throw new ConflictError(`a dataset named ${quote(input.name)} already exists; datasets are immutable, choose a new name`);
+    if (await repository.existsBy({ name: input.name }))
+      throw new ConflictError(`a dataset named ${quote(input.name)} already exists; datasets are immutable, choose a new name`);
     const id = randomUUID();
     const stored = await this.store.put(`datasets/${id}/table.json.gz`, serializeTable(input.table));
     try {

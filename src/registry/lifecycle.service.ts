@@ -50,7 +50,9 @@ export class LifecycleService {
     const target = await this.registry.findVersion(model, input.version);
     if (target.status === 'ACTIVE') throw new ConflictError(`version ${target.version} of "${model.name}" is already ACTIVE`);
     if (!PROMOTABLE.includes(target.status)) {
-      throw new ConflictError(`expects a SHADOW or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`);
+      throw new ConflictError(
+        `expects a SHADOW or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`,
+      );
     }
     return this.activate(model, target, 'model.promoted', input.reason);
   }
@@ -79,7 +81,9 @@ export class LifecycleService {
       target = await this.registry.findVersion(model, input.version);
       if (target.status === 'ACTIVE') throw new ConflictError(`version ${target.version} of "${model.name}" is already ACTIVE`);
       if (target.status !== 'RETIRED') {
-        throw new ConflictError(`expects a RETIRED version to roll back to, but version ${target.version} of "${model.name}" is ${target.status}`);
+        throw new ConflictError(
+          `expects a RETIRED version to roll back to, but version ${target.version} of "${model.name}" is ${target.status}`,
+        );
       }
     } else {
       target = await this.previouslyActive(model);
@@ -121,7 +125,8 @@ export class LifecycleService {
     reason: string,
     within: (tx: EntityManager, promoted: ModelVersionEntity) => Promise<void>,
   ): Promise<ModelVersionEntity> {
-    if (shadow.status !== 'SHADOW') throw new ConflictError(`expects a SHADOW version to promote, but version ${shadow.version} of "${model.name}" is ${shadow.status}`);
+    if (shadow.status !== 'SHADOW')
+      throw new ConflictError(`expects a SHADOW version to promote, but version ${shadow.version} of "${model.name}" is ${shadow.status}`);
     await this.hooks.versionWillActivate?.(shadow);
     const promoted = await this.change(model, async (tx) => {
       const activated = await this.activateIn(tx, model, shadow, 'model.promoted', reason);
@@ -133,7 +138,13 @@ export class LifecycleService {
   }
 
   /** Marks a SHADOW version REJECTED (the shadow tester's verdict); `details` (its figures) join the event's payload. */
-  async rejectShadow(tx: EntityManager, model: RegisteredModelEntity, version: ModelVersionEntity, reason: string, details: Partial<ShadowFigures> = {}): Promise<void> {
+  async rejectShadow(
+    tx: EntityManager,
+    model: RegisteredModelEntity,
+    version: ModelVersionEntity,
+    reason: string,
+    details: Partial<ShadowFigures> = {},
+  ): Promise<void> {
     await this.setStatus(tx, version, 'SHADOW', 'REJECTED');
     await this.events.append(tx, {
       type: 'shadow.rejected',
@@ -153,7 +164,8 @@ export class LifecycleService {
       `SELECT v.id, EXISTS (
            SELECT 1 FROM events r
            WHERE r.type = 'model.rolled_back' AND r.model_name = $2 AND r.payload ->> 'previousVersionId' = v.id::text
-             AND r.id > coalesce((SELECT max(a.id) FROM events a WHERE a.type IN ('model.promoted', 'model.rolled_back') AND a.model_version_id = v.id), 0)
+             AND r.id > coalesce((SELECT max(a.id) FROM events a
+                                  WHERE a.type IN ('model.promoted', 'model.rolled_back') AND a.model_version_id = v.id), 0)
          ) AS rolled_back_from
        FROM model_versions v
        WHERE v.registered_model_id = $1 AND v.status = 'RETIRED' AND v.activated_at IS NOT NULL
@@ -165,12 +177,20 @@ export class LifecycleService {
     if (rows.length === 0) throw new ConflictError(`model "${model.name}" has no previously ACTIVE version to roll back to`);
     const versions = await this.dataSource.getRepository(ModelVersionEntity).findBy(rows.map((row) => ({ id: row.id })));
     throw new ConflictError(
-      `model "${model.name}" has no earlier ACTIVE version to roll back to: version${versions.length > 1 ? 's' : ''} ${versions.map((v) => v.version).sort((a, b) => a - b).join(', ')} ` +
+      `model "${model.name}" has no earlier ACTIVE version to roll back to: version${versions.length > 1 ? 's' : ''} ${versions
+        .map((v) => v.version)
+        .sort((a, b) => a - b)
+        .join(', ')} ` +
         `${versions.length > 1 ? 'were' : 'was'} rolled back from already; name one to go back to it anyway (rollbackModel(input: { model, version }))`,
     );
   }
 
-  private async activate(model: RegisteredModelEntity, target: ModelVersionEntity, eventType: ActivationEvent, reason?: string): Promise<ModelVersionEntity> {
+  private async activate(
+    model: RegisteredModelEntity,
+    target: ModelVersionEntity,
+    eventType: ActivationEvent,
+    reason?: string,
+  ): Promise<ModelVersionEntity> {
     await this.hooks.versionWillActivate?.(target);
     const activated = await this.change(model, (tx) => this.activateIn(tx, model, target, eventType, reason));
     await this.hooks.versionsDidChange?.(model.name);
@@ -178,7 +198,13 @@ export class LifecycleService {
   }
 
   /** The status moves of an activation, inside the caller's transaction (used by automatic promotion too). */
-  async activateIn(tx: EntityManager, model: RegisteredModelEntity, target: ModelVersionEntity, eventType: ActivationEvent, reason?: string): Promise<ModelVersionEntity> {
+  async activateIn(
+    tx: EntityManager,
+    model: RegisteredModelEntity,
+    target: ModelVersionEntity,
+    eventType: ActivationEvent,
+    reason?: string,
+  ): Promise<ModelVersionEntity> {
     const previous = await tx.findOneBy(ModelVersionEntity, { registeredModelId: model.id, status: 'ACTIVE' });
     if (previous) {
       await this.setStatus(tx, previous, 'ACTIVE', 'RETIRED');
@@ -218,7 +244,9 @@ export class LifecycleService {
         await tx.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
         const [row] = await tx.query('SELECT revision FROM registered_models WHERE id = $1 FOR UPDATE', [model.id]);
         if (Number(row.revision) !== model.revision) {
-          throw new ConflictError(`model "${model.name}" changed while this request was running (another promotion, rollback or retirement won); read its state and retry`);
+          throw new ConflictError(
+            `model "${model.name}" changed while this request was running (another promotion, rollback or retirement won); read its state and retry`,
+          );
         }
         const result = await work(tx);
         await tx.increment(RegisteredModelEntity, { id: model.id }, 'revision', 1);

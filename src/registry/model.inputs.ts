@@ -22,7 +22,9 @@ export class CreateRegisteredModelInput {
 
 @InputType()
 export class TrainModelInput {
-  @Field({ description: 'The registered model to add a version to (register it first with createRegisteredModel, which names its family).' })
+  @Field({
+    description: 'The registered model to add a version to (register it first with createRegisteredModel, which names its family).',
+  })
   model!: string;
 
   @Field({ description: 'Dataset name (or id).' })
@@ -102,7 +104,11 @@ export class RollbackModelInput {
   @Field()
   model!: string;
 
-  @Field(() => Int, { nullable: true, description: 'A RETIRED version; by default the one ACTIVE before the current one that was not itself rolled back from (two rollbacks in a row go back two versions).' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'A RETIRED version; by default the one ACTIVE before the current one that was not itself rolled back from (two rollbacks in a row go back two versions).',
+  })
   version?: number;
 
   @Field({ nullable: true })

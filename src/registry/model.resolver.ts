@@ -1,7 +1,15 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { ModelVersionEntity } from '../entities/model-version.entity';
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { ArtifactFile, FeatureImportance, Family, ModelVersion, ModelVersionConnection, RegisteredModel, RegisteredModelConnection } from './model.types';
+import {
+  ArtifactFile,
+  FeatureImportance,
+  Family,
+  ModelVersion,
+  ModelVersionConnection,
+  RegisteredModel,
+  RegisteredModelConnection,
+} from './model.types';
 import {
   CreateRegisteredModelInput,
   ImportModelInput,
@@ -22,10 +30,15 @@ function decodeFiles(files: ImportModelInput['files']): Record<string, Uint8Arra
   const seen = new Set<string>();
   files.forEach(({ path, contentBase64 }, i) => {
     checkRelativePath(`files[${i}].path`, path);
-    if (seen.has(path)) throw new InvalidInputError(`expects each file path once, but files[${i}].path ${quote(path)} appears before`, { field: `files[${i}].path` });
+    if (seen.has(path))
+      throw new InvalidInputError(`expects each file path once, but files[${i}].path ${quote(path)} appears before`, {
+        field: `files[${i}].path`,
+      });
     seen.add(path);
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(contentBase64)) {
-      throw new InvalidInputError(`expects files[${i}].contentBase64 (${quote(path)}) to be base64, but it is not`, { field: `files[${i}].contentBase64` });
+      throw new InvalidInputError(`expects files[${i}].contentBase64 (${quote(path)}) to be base64, but it is not`, {
+        field: `files[${i}].contentBase64`,
+      });
     }
   });
   return Object.fromEntries(files.map(({ path, contentBase64 }) => [path, Buffer.from(contentBase64, 'base64')]));
@@ -85,7 +98,9 @@ export class RegisteredModelResolver {
     @Arg('first', () => Int, { nullable: true }) first?: number,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ) {
-    return services.registry.searchModelVersions({ model: model.name, status, first, after }).then((page) => ({ nodes: page.nodes, pageInfo: page }));
+    return services.registry
+      .searchModelVersions({ model: model.name, status, first, after })
+      .then((page) => ({ nodes: page.nodes, pageInfo: page }));
   }
 }
 
@@ -99,7 +114,10 @@ export class ModelVersionResolver {
 
   @Authorized('viewer')
   @Query(() => ModelVersionConnection)
-  modelVersions(@Arg('filter', () => ModelVersionFilter, { nullable: true }) filter: ModelVersionFilter | undefined, @Ctx() { services }: Context) {
+  modelVersions(
+    @Arg('filter', () => ModelVersionFilter, { nullable: true }) filter: ModelVersionFilter | undefined,
+    @Ctx() { services }: Context,
+  ) {
     return services.registry.searchModelVersions(filter ?? {}).then((page) => ({ nodes: page.nodes, pageInfo: page }));
   }
 

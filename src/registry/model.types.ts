@@ -156,4 +156,3 @@ export class RegisteredModelConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 }
-

@@ -6,7 +6,12 @@
  * fails are deleted, so nothing is ever half-registered.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import { ModelVersionEntity, type ModelVersionSource, type ModelVersionStatus, type StoredArtifactFile } from '../entities/model-version.entity';
+import {
+  ModelVersionEntity,
+  type ModelVersionSource,
+  type ModelVersionStatus,
+  type StoredArtifactFile,
+} from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
@@ -66,7 +71,12 @@ export class RegistryService {
     private readonly events: EventsService,
   ) {}
 
-  async createRegisteredModel(input: { name: string; family: string; description?: string; tags?: Record<string, string> }): Promise<RegisteredModelEntity> {
+  async createRegisteredModel(input: {
+    name: string;
+    family: string;
+    description?: string;
+    tags?: Record<string, string>;
+  }): Promise<RegisteredModelEntity> {
     checkModelName(input.name);
     this.families.get(input.family);
     try {
@@ -77,7 +87,8 @@ export class RegistryService {
         tags: input.tags ?? {},
       });
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError(`a registered model named ${quote(input.name)} already exists`);
+      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION)
+        throw new ConflictError(`a registered model named ${quote(input.name)} already exists`);
       throw error;
     }
   }
@@ -102,7 +113,11 @@ export class RegistryService {
   }
 
   /** A version of `model` by number. */
-  async findVersion(model: RegisteredModelEntity, version: number, manager: EntityManager = this.dataSource.manager): Promise<ModelVersionEntity> {
+  async findVersion(
+    model: RegisteredModelEntity,
+    version: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ModelVersionEntity> {
     const found = await manager.findOneBy(ModelVersionEntity, { registeredModelId: model.id, version });
     if (!found) throw new NotFoundError(`model "${model.name}" has no version ${version}`, { field: 'version' });
     return found;
@@ -113,7 +128,12 @@ export class RegistryService {
   }
 
   async searchModelVersions(filter: VersionFilter): Promise<Page<ModelVersionEntity>> {
-    const page = new KeysetPage<ModelVersionEntity>(filter, { column: 'v.created_at', tieBreak: 'v.id', direction: 'DESC', time: (version) => version.createdAt });
+    const page = new KeysetPage<ModelVersionEntity>(filter, {
+      column: 'v.created_at',
+      tieBreak: 'v.id',
+      direction: 'DESC',
+      time: (version) => version.createdAt,
+    });
     const query = this.dataSource.getRepository(ModelVersionEntity).createQueryBuilder('v');
     if (filter.model) {
       const model = await this.getRegisteredModel(filter.model);
@@ -179,14 +199,21 @@ export class RegistryService {
           })
           .where('id = :id AND status = :status', { id: versionId, status: 'TRAINING' })
           .execute();
-        if (result.affected !== 1) throw new ConflictError(`version ${version.version} of "${model.name}" is no longer TRAINING; its result was discarded`);
+        if (result.affected !== 1)
+          throw new ConflictError(`version ${version.version} of "${model.name}" is no longer TRAINING; its result was discarded`);
         const completed = await tx.findOneByOrFail(ModelVersionEntity, { id: versionId });
         await this.events.append(tx, {
           type: 'model.registered',
           modelName: model.name,
           modelVersionId: versionId,
           jobId: completed.jobId,
-          payload: { model: model.name, version: completed.version, status: completed.status, source: completed.source, metrics: completed.metrics },
+          payload: {
+            model: model.name,
+            version: completed.version,
+            status: completed.status,
+            source: completed.source,
+            metrics: completed.metrics,
+          },
         });
         if (inTransaction) await inTransaction(tx, completed);
         return completed;
@@ -224,7 +251,8 @@ export class RegistryService {
       );
     }
     for (const path of Object.keys(input.files)) {
-      if (!FILE_NAME_PATTERN.test(path)) throw new InvalidInputError(`expects plain file names, but got ${quote(path)}`, { field: 'files.path' });
+      if (!FILE_NAME_PATTERN.test(path))
+        throw new InvalidInputError(`expects plain file names, but got ${quote(path)}`, { field: 'files.path' });
     }
     checkFeatureNames(input.featureNames);
     const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames });
@@ -236,7 +264,9 @@ export class RegistryService {
       return await this.dataSource.transaction(async (tx) => {
         let model = await tx.findOneBy(RegisteredModelEntity, { name: input.model });
         if (!model) {
-          model = await tx.save(tx.create(RegisteredModelEntity, { name: input.model, family: family.id, description: input.description ?? '' }));
+          model = await tx.save(
+            tx.create(RegisteredModelEntity, { name: input.model, family: family.id, description: input.description ?? '' }),
+          );
         } else if (model.family !== family.id) {
           throw new ConflictError(`model "${model.name}" is of family ${model.family}, but the import is ${family.id}`);
         }
@@ -288,7 +318,9 @@ export class RegistryService {
   private async nextVersionNumber(tx: EntityManager, registeredModelId: string): Promise<number> {
     // The row lock serialises concurrent registrations of one model, so numbers never collide.
     await tx.query('SELECT 1 FROM registered_models WHERE id = $1 FOR UPDATE', [registeredModelId]);
-    const [row] = await tx.query('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE registered_model_id = $1', [registeredModelId]);
+    const [row] = await tx.query('SELECT coalesce(max(version), 0) + 1 AS next FROM model_versions WHERE registered_model_id = $1', [
+      registeredModelId,
+    ]);
     return Number(row.next);
   }
 
@@ -316,7 +348,8 @@ function checkFeatureNames(names: string[]): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (!name.trim()) throw new InvalidInputError('expects non-empty feature names', { field: 'featureNames' });
-    if (seen.has(name)) throw new InvalidInputError(`expects unique feature names, but ${quote(name)} appears twice`, { field: 'featureNames' });
+    if (seen.has(name))
+      throw new InvalidInputError(`expects unique feature names, but ${quote(name)} appears twice`, { field: 'featureNames' });
     seen.add(name);
   }
 }

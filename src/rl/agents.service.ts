@@ -63,7 +63,14 @@ import type { RegistryService } from '../registry/registry.service';
 import { isRlFamily, RL_AGENT_KINDS, type LiveAgent, type RlLiveAgents } from './live-agents';
 import { withPolicyParams } from './agent-policy';
 import type { RlSnapshots } from './snapshots';
-import { agentDecisionsOf, creditedAction, decisionJson, metaStrategyTradeReward, positionSizingTradeReward, type AgentDecision } from './trade-decisions';
+import {
+  agentDecisionsOf,
+  creditedAction,
+  decisionJson,
+  metaStrategyTradeReward,
+  positionSizingTradeReward,
+  type AgentDecision,
+} from './trade-decisions';
 
 /** ε after a regime-change reset: the agent re-explores. */
 const RESET_EPSILON = 0.5;
@@ -159,7 +166,12 @@ export class RlAgentsService {
    * A new agent version with an empty table, made ACTIVE: the registered model is created when new.
    * Hyperparameters: the family's defaults, then the policy's rl_maintenance, then `hyperparameters`.
    */
-  async createAgent(input: { name: string; family: string; hyperparameters?: Record<string, unknown> | null; description?: string | null }): Promise<ModelVersionEntity> {
+  async createAgent(input: {
+    name: string;
+    family: string;
+    hyperparameters?: Record<string, unknown> | null;
+    description?: string | null;
+  }): Promise<ModelVersionEntity> {
     if (!isRlFamily(input.family)) {
       throw new InvalidInputError(`expects family ${RL_FAMILIES.join(' or ')}, but got ${quote(input.family)}`, { field: 'family' });
     }
@@ -177,7 +189,10 @@ export class RlAgentsService {
       description: input.description ?? 'a new agent with an empty Q-table',
     });
     try {
-      await this.registry.completeVersion(version.id, { artifact: tableToArtifact(table), metrics: { trades_seen: 0, states_visited: 0, epsilon: table.epsilon } });
+      await this.registry.completeVersion(version.id, {
+        artifact: tableToArtifact(table),
+        metrics: { trades_seen: 0, states_visited: 0, epsilon: table.epsilon },
+      });
     } catch (error) {
       await this.registry.failVersion(version.id, (error as Error).message);
       throw error;
@@ -199,7 +214,13 @@ export class RlAgentsService {
       qValues: selection.qValues,
       weights: selection.strategyWeights,
       temperature,
-      decision: decisionJson({ family: 'rl_meta_strategy', model: ref.model, version: ref.version, state: { ...input.state }, action: selection.strategy }),
+      decision: decisionJson({
+        family: 'rl_meta_strategy',
+        model: ref.model,
+        version: ref.version,
+        state: { ...input.state },
+        action: selection.strategy,
+      }),
     };
   }
 
@@ -249,7 +270,13 @@ export class RlAgentsService {
       explored: choice.explored,
       qValue: choice.qValues[choice.actionIndex],
       epsilon: choice.epsilon,
-      decision: decisionJson({ family: 'rl_position_sizing', model: ref.model, version: ref.version, state: { ...input.state }, action: choice.action }),
+      decision: decisionJson({
+        family: 'rl_position_sizing',
+        model: ref.model,
+        version: ref.version,
+        state: { ...input.state },
+        action: choice.action,
+      }),
     };
   }
 
@@ -263,7 +290,10 @@ export class RlAgentsService {
       const field = `decision.${decision.family}`;
       const model = await tx.findOneBy(RegisteredModelEntity, { name: decision.model });
       if (!model || model.family !== decision.family) {
-        throw new InvalidInputError(`${field}.model expects a registered ${decision.family} agent, but got ${quote(String(decision.model))}`, { field: `${field}.model` });
+        throw new InvalidInputError(
+          `${field}.model expects a registered ${decision.family} agent, but got ${quote(String(decision.model))}`,
+          { field: `${field}.model` },
+        );
       }
       const agent = await this.live.lock(tx, model);
       if (!agent) {
@@ -271,12 +301,17 @@ export class RlAgentsService {
         continue;
       }
       const { hyperparameters } = RL_AGENT_KINDS[decision.family];
-      const table = withHyperparameters(agent.row.qTable, withPolicyParams(hyperparameters, agent.row.qTable.hyperparameters, rl_maintenance));
+      const table = withHyperparameters(
+        agent.row.qTable,
+        withPolicyParams(hyperparameters, agent.row.qTable.hyperparameters, rl_maintenance),
+      );
       stateKey(table.stateSpace, decision.state, `${field}.state`);
       const { action, field: actionField } = creditedAction(decision, trade);
       actionIndex(table, action, actionField);
       const reward =
-        decision.family === 'rl_meta_strategy' ? metaStrategyTradeReward(trade, await this.strategyWinRate(tx, decision.model, action)) : positionSizingTradeReward(trade);
+        decision.family === 'rl_meta_strategy'
+          ? metaStrategyTradeReward(trade, await this.strategyWinRate(tx, decision.model, action))
+          : positionSizingTradeReward(trade);
       const transition = { state: { ...decision.state }, action, reward, nextState: await this.nextState(tx, trade, decision) };
       await this.learn(tx, agent, table, transition, trade.id, rl_maintenance.snapshot_interval_trades);
     }
@@ -293,7 +328,9 @@ export class RlAgentsService {
 
   async signalRegimeChange(input: { regime: string; model?: string | null }): Promise<RegimeChangeAnswer[]> {
     if (!isMarketRegime(input.regime)) {
-      throw new InvalidInputError(`regime expects one of ${MARKET_REGIMES.join(', ')}, but got ${quote(String(input.regime))}`, { field: 'regime' });
+      throw new InvalidInputError(`regime expects one of ${MARKET_REGIMES.join(', ')}, but got ${quote(String(input.regime))}`, {
+        field: 'regime',
+      });
     }
     const regime = input.regime;
     const models = input.model ? [await this.resolveAgent(undefined, input.model)] : await this.activeAgentModels();
@@ -320,7 +357,15 @@ export class RlAgentsService {
           type: 'rl.reset',
           modelName: model.name,
           modelVersionId: agent.active.id,
-          payload: { model: model.name, previousRegime, regime, epoch: row.epoch, epsilon: RESET_EPSILON, archivedSnapshotId: snapshotId, tradesSeen: agent.row.qTable.tradesSeen },
+          payload: {
+            model: model.name,
+            previousRegime,
+            regime,
+            epoch: row.epoch,
+            epsilon: RESET_EPSILON,
+            archivedSnapshotId: snapshotId,
+            tradesSeen: agent.row.qTable.tradesSeen,
+          },
         });
         return { agent: agentRef({ ...agent, row }), previousRegime, regime, reset: true, snapshotId };
       });
@@ -339,9 +384,12 @@ export class RlAgentsService {
   async replayEvaluation(modelVersionId: string): Promise<ReplayAnswer> {
     const version = await this.registry.getModelVersion(modelVersionId);
     if (!isRlFamily(version.family)) {
-      throw new InvalidInputError(`expects a version of an RL agent (${RL_FAMILIES.join(', ')}), but version ${version.version} is ${version.family}`, {
-        field: 'modelVersionId',
-      });
+      throw new InvalidInputError(
+        `expects a version of an RL agent (${RL_FAMILIES.join(', ')}), but version ${version.version} is ${version.family}`,
+        {
+          field: 'modelVersionId',
+        },
+      );
     }
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneByOrFail({ id: version.registeredModelId });
     const { definition, hyperparameters } = RL_AGENT_KINDS[version.family];
@@ -349,7 +397,12 @@ export class RlAgentsService {
     const [snapshot] = await this.dataSource.query('SELECT last_transition_id FROM rl_snapshots WHERE model_version_id = $1', [version.id]);
     const afterTransitionId: string | null = snapshot
       ? (snapshot.last_transition_id ?? '0')
-      : ((await this.dataSource.query('SELECT max(id) AS id FROM rl_transitions WHERE registered_model_id = $1 AND learned_at <= $2', [model.id, version.createdAt]))[0].id ?? '0');
+      : ((
+          await this.dataSource.query('SELECT max(id) AS id FROM rl_transitions WHERE registered_model_id = $1 AND learned_at <= $2', [
+            model.id,
+            version.createdAt,
+          ])
+        )[0].id ?? '0');
     const rows: { state: AgentState; action: string; reward: number }[] = await this.dataSource.query(
       'SELECT state, action, reward FROM rl_transitions WHERE registered_model_id = $1 AND id > $2 ORDER BY id',
       [model.id, afterTransitionId],
@@ -373,13 +426,28 @@ export class RlAgentsService {
    * Records the transition (once per trade and agent), applies the Q-update and, at the snapshot
    * interval, takes a snapshot — all in `tx` under the live row's lock.
    */
-  private async learn(tx: EntityManager, agent: LiveAgent, table: QTable, transition: PolicyTransition, tradeId: string, interval: number): Promise<void> {
+  private async learn(
+    tx: EntityManager,
+    agent: LiveAgent,
+    table: QTable,
+    transition: PolicyTransition,
+    tradeId: string,
+    interval: number,
+  ): Promise<void> {
     validateTransitions(table, [transition]);
     const inserted: { id: string }[] = await tx.query(
       `INSERT INTO rl_transitions (registered_model_id, trade_id, epoch, state, action, reward, next_state)
        VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb)
        ON CONFLICT (registered_model_id, trade_id) DO NOTHING RETURNING id`,
-      [agent.model.id, tradeId, agent.row.epoch, JSON.stringify(transition.state), transition.action, transition.reward, transition.nextState ? JSON.stringify(transition.nextState) : null],
+      [
+        agent.model.id,
+        tradeId,
+        agent.row.epoch,
+        JSON.stringify(transition.state),
+        transition.action,
+        transition.reward,
+        transition.nextState ? JSON.stringify(transition.nextState) : null,
+      ],
     );
     if (inserted.length === 0) return;
     const learned = applyOutcome(table, transition);
@@ -425,7 +493,8 @@ export class RlAgentsService {
   private async registeredModel(name: string, family: RlFamily): Promise<RegisteredModelEntity> {
     const existing = await this.dataSource.getRepository(RegisteredModelEntity).findOneBy({ name });
     if (!existing) return this.registry.createRegisteredModel({ name, family });
-    if (existing.family !== family) throw new ConflictError(`model ${quote(name)} is of family ${existing.family}, not ${family}`, { field: 'name' });
+    if (existing.family !== family)
+      throw new ConflictError(`model ${quote(name)} is of family ${existing.family}, not ${family}`, { field: 'name' });
     return existing;
   }
 
@@ -434,12 +503,15 @@ export class RlAgentsService {
     if (name) {
       const model = await this.registry.getRegisteredModel(name);
       if (!isRlFamily(model.family) || (family && model.family !== family)) {
-        throw new InvalidInputError(`model expects a ${family ?? RL_FAMILIES.join(' or ')} agent, but ${quote(name)} is ${model.family}`, { field: 'model' });
+        throw new InvalidInputError(`model expects a ${family ?? RL_FAMILIES.join(' or ')} agent, but ${quote(name)} is ${model.family}`, {
+          field: 'model',
+        });
       }
       return model;
     }
     const model = await this.activeAgentModel(family!, null);
-    if (!model) throw new ModelNotReadyError(`no ${family} agent is ACTIVE; create one with createRlAgent or promote a version`, { field: 'model' });
+    if (!model)
+      throw new ModelNotReadyError(`no ${family} agent is ACTIVE; create one with createRlAgent or promote a version`, { field: 'model' });
     return model;
   }
 

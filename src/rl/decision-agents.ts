@@ -35,7 +35,14 @@ import {
   type StopLossProfile,
   type Strategy,
 } from '../plugins/rl';
-import type { AgentDeferral, AgentPositionSize, AgentStrategyWeights, DecisionAgents, PositionSizeContext, StrategyWeightsContext } from '../trading/decision.service';
+import type {
+  AgentDeferral,
+  AgentPositionSize,
+  AgentStrategyWeights,
+  DecisionAgents,
+  PositionSizeContext,
+  StrategyWeightsContext,
+} from '../trading/decision.service';
 import type { RlAgentsService, SizeWarmUp } from './agents.service';
 import { decisionJson } from './trade-decisions';
 
@@ -62,9 +69,14 @@ export class RlDecisionAgents implements DecisionAgents {
     const answer = await this.agents.strategyValues({ state });
     if (!answer) return undefined;
     const strategies = Object.keys(context.confidences) as Strategy[];
-    const shares = softmaxWeights(strategies.map((s) => answer.qValues[s]), answer.temperature);
+    const shares = softmaxWeights(
+      strategies.map((s) => answer.qValues[s]),
+      answer.temperature,
+    );
     const n = strategies.length;
-    const weights = Object.fromEntries(strategies.map((s, i) => [s, context.floor + (1 - n * context.floor) * shares[i]])) as Partial<Record<Strategy, number>>;
+    const weights = Object.fromEntries(strategies.map((s, i) => [s, context.floor + (1 - n * context.floor) * shares[i]])) as Partial<
+      Record<Strategy, number>
+    >;
     const { agent } = answer;
     return {
       source: { kind: 'MODEL', name: agent.model, version: agent.version },
@@ -113,15 +125,23 @@ export class RlDecisionAgents implements DecisionAgents {
 
   /** pnl of the last 20 closed trades, oldest first (the win-rate bucket of the sizing state). */
   private async recentPnls(): Promise<number[]> {
-    const rows: { pnl: number }[] = await this.dataSource.query(`SELECT pnl FROM trades WHERE status = 'CLOSED' ORDER BY closed_at DESC, id DESC LIMIT 20`);
+    const rows: { pnl: number }[] = await this.dataSource.query(
+      `SELECT pnl FROM trades WHERE status = 'CLOSED' ORDER BY closed_at DESC, id DESC LIMIT 20`,
+    );
     return rows.map((row) => row.pnl).reverse();
   }
 }
 
 /** The action of the agent's vocabulary nearest to a size it did not choose (the rule's, after the risk limits). */
 function nearestAction(sized: { sizeMultiplier: number; leverage: number }): string {
-  const nearest = (values: readonly number[], target: number) => values.reduce((best, v) => (Math.abs(v - target) < Math.abs(best - target) ? v : best));
-  return positionSizingActionName({ sizeMultiplier: nearest(SIZE_MULTIPLIERS, sized.sizeMultiplier), leverage: nearest(LEVERAGES, sized.leverage), takeProfit: 'balanced', stopLoss: 'wide' });
+  const nearest = (values: readonly number[], target: number) =>
+    values.reduce((best, v) => (Math.abs(v - target) < Math.abs(best - target) ? v : best));
+  return positionSizingActionName({
+    sizeMultiplier: nearest(SIZE_MULTIPLIERS, sized.sizeMultiplier),
+    leverage: nearest(LEVERAGES, sized.leverage),
+    takeProfit: 'balanced',
+    stopLoss: 'wide',
+  });
 }
 
 /** The rule answers while the agent warms up; the answer says so, and carries what the agent learns the trade as. */

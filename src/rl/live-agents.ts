@@ -64,7 +64,11 @@ export class RlLiveAgents {
     return this.load(tx, model, true);
   }
 
-  async save(tx: EntityManager, row: RlAgentEntity, changes: Partial<Pick<RlAgentEntity, 'qTable' | 'epoch' | 'tradesSinceSnapshot' | 'regime'>>): Promise<RlAgentEntity> {
+  async save(
+    tx: EntityManager,
+    row: RlAgentEntity,
+    changes: Partial<Pick<RlAgentEntity, 'qTable' | 'epoch' | 'tradesSinceSnapshot' | 'regime'>>,
+  ): Promise<RlAgentEntity> {
     await tx
       .createQueryBuilder()
       .update(RlAgentEntity)
@@ -75,19 +79,27 @@ export class RlLiveAgents {
   }
 
   notReady(model: RegisteredModelEntity): ModelNotReadyError {
-    return new ModelNotReadyError(`agent "${model.name}" (${model.family}) has no ACTIVE version; promote one or create it with createRlAgent`, {
-      field: 'model',
-    });
+    return new ModelNotReadyError(
+      `agent "${model.name}" (${model.family}) has no ACTIVE version; promote one or create it with createRlAgent`,
+      {
+        field: 'model',
+      },
+    );
   }
 
   private async load(tx: EntityManager, model: RegisteredModelEntity, forUpdate: boolean): Promise<LiveAgent | null> {
     if (!isRlFamily(model.family)) {
-      throw new InvalidInputError(`expects a model of family ${RL_FAMILIES.join(' or ')}, but "${model.name}" is ${model.family}`, { field: 'model' });
+      throw new InvalidInputError(`expects a model of family ${RL_FAMILIES.join(' or ')}, but "${model.name}" is ${model.family}`, {
+        field: 'model',
+      });
     }
     const active = await tx.findOneBy(ModelVersionEntity, { registeredModelId: model.id, status: 'ACTIVE' });
     if (!active) return null;
     const find = () =>
-      tx.findOne(RlAgentEntity, { where: { registeredModelId: model.id }, ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+      tx.findOne(RlAgentEntity, {
+        where: { registeredModelId: model.id },
+        ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
     let row = await find();
     if (!row || row.sourceVersionId !== active.id) {
       const table = await this.tableOf(model.family, active);

@@ -19,7 +19,8 @@ export class RlMaintenance {
   maintenanceTask(): ScheduledTask {
     return {
       name: 'rl_maintenance',
-      description: 'Queues an RL_MAINTENANCE job that registers RL snapshots left pending (their process died or their registration failed).',
+      description:
+        'Queues an RL_MAINTENANCE job that registers RL snapshots left pending (their process died or their registration failed).',
       timing: (policy) => ({ everyHours: policy.rl_maintenance.maintenance_interval_hours }),
       run: (slot) =>
         this.jobs.enqueue({

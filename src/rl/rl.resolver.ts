@@ -40,19 +40,23 @@ function toRlAgent({ model, row }: LiveAgentStatus): RlAgent {
 @Resolver(() => RlAgent)
 export class RlAgentResolver {
   @Authorized('operator')
-  @Mutation(() => ModelVersion, { description: 'A new RL agent version with an empty Q-table, made ACTIVE (the registered model is created when new).' })
+  @Mutation(() => ModelVersion, {
+    description: 'A new RL agent version with an empty Q-table, made ACTIVE (the registered model is created when new).',
+  })
   createRlAgent(@Arg('input') input: CreateRlAgentInput, @Ctx() { services }: Context) {
     return services.rlAgents.createAgent(input);
   }
 
   @Authorized('trader')
   @Mutation(() => StrategySelection, {
-    description: 'The ACTIVE meta-strategy agent’s ε-greedy choice of strategy in `state`, with its Q-values and softmax weights (policy temperature).',
+    description:
+      'The ACTIVE meta-strategy agent’s ε-greedy choice of strategy in `state`, with its Q-values and softmax weights (policy temperature).',
   })
   async selectStrategy(
     @Arg('state', () => MetaStrategyStateInput) state: MetaStrategyStateInput,
     @Ctx() { services }: Context,
-    @Arg('model', () => String, { nullable: true, description: 'The agent; by default the only ACTIVE rl_meta_strategy agent.' }) model?: string,
+    @Arg('model', () => String, { nullable: true, description: 'The agent; by default the only ACTIVE rl_meta_strategy agent.' })
+    model?: string,
   ) {
     return toStrategySelection(await services.rlAgents.selectStrategy({ model, state: { ...state } }));
   }

@@ -7,10 +7,26 @@ import { enumOf, MarketRegimeEnum, StrategyEnum } from '../schema/enums';
 import { ModelVersion } from '../registry/model.types';
 import { JSONObjectScalar } from '../schema/scalars';
 
-const VolatilityLevelEnum = enumOf(VOLATILITY_LEVELS, 'VolatilityLevel', 'Annualised realised volatility: LOW < 15 %, MEDIUM < 30 %, HIGH < 60 %, EXTREME ≥ 60 %.');
-const LiquidityLevelEnum = enumOf(LIQUIDITY_LEVELS, 'LiquidityLevel', 'Percentile rank of recent volume in its own history: LOW < 1/3, MEDIUM < 2/3, HIGH.');
-const PerformanceLevelEnum = enumOf(PERFORMANCE_LEVELS, 'PerformanceLevel', "The portfolio's last 7 days: GOOD above +5 %, POOR below −3 %, NEUTRAL between.");
-const RlSnapshotReasonEnum = enumOf(RL_SNAPSHOT_REASONS, 'RlSnapshotReason', 'INTERVAL: every snapshot_interval_trades learned trades; REGIME_CHANGE: the table archived before a reset.');
+const VolatilityLevelEnum = enumOf(
+  VOLATILITY_LEVELS,
+  'VolatilityLevel',
+  'Annualised realised volatility: LOW < 15 %, MEDIUM < 30 %, HIGH < 60 %, EXTREME ≥ 60 %.',
+);
+const LiquidityLevelEnum = enumOf(
+  LIQUIDITY_LEVELS,
+  'LiquidityLevel',
+  'Percentile rank of recent volume in its own history: LOW < 1/3, MEDIUM < 2/3, HIGH.',
+);
+const PerformanceLevelEnum = enumOf(
+  PERFORMANCE_LEVELS,
+  'PerformanceLevel',
+  "The portfolio's last 7 days: GOOD above +5 %, POOR below −3 %, NEUTRAL between.",
+);
+const RlSnapshotReasonEnum = enumOf(
+  RL_SNAPSHOT_REASONS,
+  'RlSnapshotReason',
+  'INTERVAL: every snapshot_interval_trades learned trades; REGIME_CHANGE: the table archived before a reset.',
+);
 
 @InputType({ description: 'The meta-strategy agent’s state: regime × volatility × liquidity × recent performance.' })
 export class MetaStrategyStateInput {
@@ -42,7 +58,9 @@ export class CreateRlAgentInput {
   description?: string;
 }
 
-@ObjectType({ description: 'The agent that answered: its model, the ACTIVE version its live table descends from, and how far it has learned.' })
+@ObjectType({
+  description: 'The agent that answered: its model, the ACTIVE version its live table descends from, and how far it has learned.',
+})
 class RlAgentRef {
   @Field()
   model!: string;
@@ -69,7 +87,9 @@ class StrategyValue {
   value!: number;
 }
 
-@ObjectType({ description: 'The meta-strategy agent’s choice. Pass `decision` with the trade (logTradeExecution) so the agent learns from its outcome.' })
+@ObjectType({
+  description: 'The meta-strategy agent’s choice. Pass `decision` with the trade (logTradeExecution) so the agent learns from its outcome.',
+})
 export class StrategySelection {
   @Field(() => RlAgentRef)
   agent!: RlAgentRef;
@@ -186,7 +206,10 @@ export class AgentReplayEvaluation {
   @Field(() => Float)
   agreementRate!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Mean reward over the matched transitions (unbiased only under uniformly random logging).' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Mean reward over the matched transitions (unbiased only under uniformly random logging).',
+  })
   greedyMeanReward!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Mean reward over all replayed transitions.' })

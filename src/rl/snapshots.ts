@@ -100,17 +100,30 @@ export class RlSnapshots {
     }
   }
 
-  private async complete(model: RegisteredModelEntity, versionId: string, snapshot: ClaimedSnapshot, table: QTable, metrics: Record<string, number>): Promise<void> {
+  private async complete(
+    model: RegisteredModelEntity,
+    versionId: string,
+    snapshot: ClaimedSnapshot,
+    table: QTable,
+    metrics: Record<string, number>,
+  ): Promise<void> {
     await this.registry.completeVersion(versionId, { artifact: tableToArtifact(table), metrics }, async (tx, completed) => {
-      await tx.query(
-        `UPDATE rl_snapshots SET model_version_id = $2, pending_q_table = NULL, registered_at = now() WHERE id = $1`,
-        [snapshot.id, completed.id],
-      );
+      await tx.query(`UPDATE rl_snapshots SET model_version_id = $2, pending_q_table = NULL, registered_at = now() WHERE id = $1`, [
+        snapshot.id,
+        completed.id,
+      ]);
       await this.events.append(tx, {
         type: 'rl.snapshot',
         modelName: model.name,
         modelVersionId: completed.id,
-        payload: { model: model.name, version: completed.version, snapshotId: snapshot.id, reason: snapshot.reason, epoch: snapshot.epoch, tradesSeen: snapshot.trades_seen },
+        payload: {
+          model: model.name,
+          version: completed.version,
+          snapshotId: snapshot.id,
+          reason: snapshot.reason,
+          epoch: snapshot.epoch,
+          tradesSeen: snapshot.trades_seen,
+        },
       });
     });
   }

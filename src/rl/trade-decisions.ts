@@ -50,11 +50,22 @@ export function agentDecisionsOf(decision: Record<string, unknown> | null): Agen
   return RL_FAMILIES.filter((family) => decision[family] !== undefined).map((family) => {
     const field = `decision.${family}`;
     const entry = decision[family];
-    if (!isObject(entry)) throw new InvalidInputError(`${field} expects { model, state, action } as the agent answered it, but got ${JSON.stringify(entry)}`, { field });
-    if (typeof entry.model !== 'string') throw new InvalidInputError(`${field}.model expects the agent's model name, but got ${JSON.stringify(entry.model)}`, { field: `${field}.model` });
-    if (!isObject(entry.state)) throw new InvalidInputError(`${field}.state expects the state object, but got ${JSON.stringify(entry.state)}`, { field: `${field}.state` });
+    if (!isObject(entry))
+      throw new InvalidInputError(`${field} expects { model, state, action } as the agent answered it, but got ${JSON.stringify(entry)}`, {
+        field,
+      });
+    if (typeof entry.model !== 'string')
+      throw new InvalidInputError(`${field}.model expects the agent's model name, but got ${JSON.stringify(entry.model)}`, {
+        field: `${field}.model`,
+      });
+    if (!isObject(entry.state))
+      throw new InvalidInputError(`${field}.state expects the state object, but got ${JSON.stringify(entry.state)}`, {
+        field: `${field}.state`,
+      });
     if (entry.action !== undefined && typeof entry.action !== 'string') {
-      throw new InvalidInputError(`${field}.action expects the action name, but got ${JSON.stringify(entry.action)}`, { field: `${field}.action` });
+      throw new InvalidInputError(`${field}.action expects the action name, but got ${JSON.stringify(entry.action)}`, {
+        field: `${field}.action`,
+      });
     }
     return {
       family,
@@ -94,5 +105,9 @@ export function metaStrategyTradeReward(trade: TradeEntity, winRate: number): nu
 }
 
 export function positionSizingTradeReward(trade: TradeEntity): number {
-  return positionSizingReward({ ...tradeFigures(trade), takeProfitHit: trade.takeProfitHit ?? false, stopLossHit: trade.stopLossHit ?? false });
+  return positionSizingReward({
+    ...tradeFigures(trade),
+    takeProfitHit: trade.takeProfitHit ?? false,
+    stopLossHit: trade.stopLossHit ?? false,
+  });
 }

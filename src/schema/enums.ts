@@ -32,15 +32,47 @@ export const RoleEnum = enumOf(
   'Role',
   'VIEWER: queries and subscriptions; TRADER: predictions, trade logging, RL decisions; OPERATOR: training, promotion, policy, datasets; ADMIN: keys. Each includes the ones before it.',
 );
-export const ColumnTypeEnum = enumOf(COLUMN_TYPE_NAMES, 'ColumnType', 'The type of a dataset column; timestamps are ISO-8601 text or epoch milliseconds.');
+export const ColumnTypeEnum = enumOf(
+  COLUMN_TYPE_NAMES,
+  'ColumnType',
+  'The type of a dataset column; timestamps are ISO-8601 text or epoch milliseconds.',
+);
 export const FamilyKindEnum = enumOf(['tabular', 'sequence', 'policy'] as const, 'FamilyKind', 'What a model family learns from.');
 export const TradeSideEnum = enumOf(TRADE_SIDES, 'TradeSide', 'LONG profits when the price rises, SHORT when it falls.');
 export const TradeStatusEnum = enumOf(TRADE_STATUSES, 'TradeStatus', 'OPEN after logTradeExecution, CLOSED after logTradeOutcome.');
-export const OutcomeSourceEnum = enumOf(OUTCOME_SOURCES, 'OutcomeSource', 'TRADE: realised by a closed trade; RECORDED: sent with recordOutcome.');
-export const PredictionRoleEnum = enumOf(['ACTIVE', 'SHADOW'] as const, 'PredictionRole', 'Whether the version answered the request (ACTIVE) or scored it alongside (SHADOW).');
-export const MarketRegimeEnum = enumOf(MARKET_REGIMES, 'MarketRegime', 'The market regime vocabulary shared by the allocation rule and the RL agents.');
-export const StrategyEnum = enumOf(STRATEGIES, 'Strategy', 'The trading strategies the allocation rule and the RL meta-strategy agent weigh.');
-export const LabelKindEnum = enumOf(LABEL_KINDS, 'LabelKind', 'FORWARD_RETURN: close[t+h] / close[t] − 1; DIRECTION: 1 when that return is > 0, else 0.');
-export const DecisionSourceKindEnum = enumOf(['RULE', 'MODEL'] as const, 'DecisionSourceKind', 'Whether a documented rule or a model version answered.');
+export const OutcomeSourceEnum = enumOf(
+  OUTCOME_SOURCES,
+  'OutcomeSource',
+  'TRADE: realised by a closed trade; RECORDED: sent with recordOutcome.',
+);
+export const PredictionRoleEnum = enumOf(
+  ['ACTIVE', 'SHADOW'] as const,
+  'PredictionRole',
+  'Whether the version answered the request (ACTIVE) or scored it alongside (SHADOW).',
+);
+export const MarketRegimeEnum = enumOf(
+  MARKET_REGIMES,
+  'MarketRegime',
+  'The market regime vocabulary shared by the allocation rule and the RL agents.',
+);
+export const StrategyEnum = enumOf(
+  STRATEGIES,
+  'Strategy',
+  'The trading strategies the allocation rule and the RL meta-strategy agent weigh.',
+);
+export const LabelKindEnum = enumOf(
+  LABEL_KINDS,
+  'LabelKind',
+  'FORWARD_RETURN: close[t+h] / close[t] − 1; DIRECTION: 1 when that return is > 0, else 0.',
+);
+export const DecisionSourceKindEnum = enumOf(
+  ['RULE', 'MODEL'] as const,
+  'DecisionSourceKind',
+  'Whether a documented rule or a model version answered.',
+);
 export const SignalDirectionEnum = enumOf(['LONG', 'SHORT', 'FLAT'] as const, 'SignalDirection', 'The side the combined forecast favours.');
-export const DriftResponseEnum = enumOf(DRIFT_RESPONSES, 'DriftResponse', 'What a drift event set in motion: LOW is logged, MEDIUM a partial retraining, HIGH a full one, CRITICAL a full one with automatic promotion stopped.');
+export const DriftResponseEnum = enumOf(
+  DRIFT_RESPONSES,
+  'DriftResponse',
+  'What a drift event set in motion: LOW is logged, MEDIUM a partial retraining, HIGH a full one, CRITICAL a full one with automatic promotion stopped.',
+);

@@ -38,16 +38,27 @@ export function withoutServerPaths(message: string, debug = false): string {
 /** An error's details with absolute paths in its string values replaced (unless debugging). */
 function detailsWithoutServerPaths(details: Record<string, unknown> | undefined, debug: boolean): Record<string, unknown> {
   if (!details || debug) return details ?? {};
-  return Object.fromEntries(Object.entries(details).map(([name, value]) => [name, typeof value === 'string' ? withoutServerPaths(value) : value]));
+  return Object.fromEntries(
+    Object.entries(details).map(([name, value]) => [name, typeof value === 'string' ? withoutServerPaths(value) : value]),
+  );
 }
 
 /** A domain error as a client reads it; `base` carries the GraphQL locations and path where there are some. */
-export function formatKybernetError(error: KybernetError, debug: boolean, base: Pick<GraphQLFormattedError, 'locations' | 'path'> = {}): GraphQLFormattedError {
+export function formatKybernetError(
+  error: KybernetError,
+  debug: boolean,
+  base: Pick<GraphQLFormattedError, 'locations' | 'path'> = {},
+): GraphQLFormattedError {
   return {
     message: withoutServerPaths(error.message, debug),
     ...(base.locations ? { locations: base.locations } : {}),
     ...(base.path ? { path: base.path } : {}),
-    extensions: { code: error.code, reason: error.reason, ...detailsWithoutServerPaths(error.details, debug), ...(debug && error.stack ? { stacktrace: error.stack.split('\n') } : {}) },
+    extensions: {
+      code: error.code,
+      reason: error.reason,
+      ...detailsWithoutServerPaths(error.details, debug),
+      ...(debug && error.stack ? { stacktrace: error.stack.split('\n') } : {}),
+    },
   };
 }
 
@@ -64,11 +75,16 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, op
   if (domain) return formatKybernetError(domain, options.debug, formatted);
   const { stacktrace, ...extensions } = formatted.extensions ?? {};
   const code = extensions.code;
-  const visible = { ...formatted, message: withoutServerPaths(formatted.message, options.debug), extensions: { ...extensions, ...(options.debug && stacktrace ? { stacktrace } : {}) } };
+  const visible = {
+    ...formatted,
+    message: withoutServerPaths(formatted.message, options.debug),
+    extensions: { ...extensions, ...(options.debug && stacktrace ? { stacktrace } : {}) },
+  };
   if (typeof code === 'string' && REQUEST_ERROR_CODES.has(code)) {
     return { ...visible, extensions: { ...visible.extensions, code: 'BAD_USER_INPUT', reason: extensions.reason ?? code } };
   }
-  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return { ...visible, extensions: { ...visible.extensions, reason: extensions.reason ?? code } };
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR')
+    return { ...visible, extensions: { ...visible.extensions, reason: extensions.reason ?? code } };
   const original = unwrapResolverError(error);
   const detail = original instanceof Error ? (original.stack ?? original.message) : String(original);
   options.log(`internal error: ${detail}`);

@@ -113,7 +113,16 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
   const decision = new DecisionService(registry, serving, features, policy);
   const rlSnapshots = new RlSnapshots(dataSource, registry, events, log);
-  const rlAgents = new RlAgentsService(dataSource, registry, lifecycle, events, policy, new RlLiveAgents(dataSource, registry), rlSnapshots, log);
+  const rlAgents = new RlAgentsService(
+    dataSource,
+    registry,
+    lifecycle,
+    events,
+    policy,
+    new RlLiveAgents(dataSource, registry),
+    rlSnapshots,
+    log,
+  );
   const rlMaintenance = new RlMaintenance(rlSnapshots, jobs);
   decision.setAgents(new RlDecisionAgents(dataSource, rlAgents));
   trades.setHooks({
@@ -163,9 +172,17 @@ export async function createApp(config: Config, dataSource: DataSource, database
 
   await eventStream.start();
   // The policy listener first: it forgets the cached policy that serving and the scheduler then re-read.
-  const stopListeners = [eventStream.onEvent(services.policy.onEvent), eventStream.onEvent(serving.onEvent), eventStream.onEvent(scheduler.onEvent)];
+  const stopListeners = [
+    eventStream.onEvent(services.policy.onEvent),
+    eventStream.onEvent(serving.onEvent),
+    eventStream.onEvent(scheduler.onEvent),
+  ];
   outcomeSignal.start();
-  stopListeners.push(eventStream.onEvent(shadow.onEvent), outcomeSignal.onOutcomes(shadow.onOutcomes), outcomeSignal.onOutcomes(health.onOutcomes));
+  stopListeners.push(
+    eventStream.onEvent(shadow.onEvent),
+    outcomeSignal.onOutcomes(shadow.onOutcomes),
+    outcomeSignal.onOutcomes(health.onOutcomes),
+  );
   await listener.start();
 
   const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };

@@ -40,7 +40,10 @@ export async function boot(options: { command: string; log?: (message: string) =
   }
   let dataSource: DataSource;
   try {
-    dataSource = await openDatabase(databaseUrl, { poolSize: config.env.KYBERNET_DB_POOL_SIZE, applicationName: `kybernet-${options.command.replace(/ /g, '-')}` });
+    dataSource = await openDatabase(databaseUrl, {
+      poolSize: config.env.KYBERNET_DB_POOL_SIZE,
+      applicationName: `kybernet-${options.command.replace(/ /g, '-')}`,
+    });
   } catch (error) {
     await stopEmbedded?.();
     throw error;

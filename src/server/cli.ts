@@ -90,7 +90,10 @@ program
     const running: Running = {};
     stopOnSignal(running);
     const booted = (running.booted = await boot({ command: 'worker' }));
-    const app = (running.app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, { worker: true, workerConcurrency: options.concurrency }));
+    const app = (running.app = await createApp(booted.config, booted.dataSource, booted.databaseUrl, {
+      worker: true,
+      workerConcurrency: options.concurrency,
+    }));
     console.log(`Kybernet worker ${app.worker?.workerId} working jobs (concurrency ${options.concurrency})`);
   });
 
@@ -140,7 +143,9 @@ models
 
 program
   .command('ingest-bars <file>')
-  .description('Bulk-load a CSV of bars (a time column, open, high, low, close, volume; optionally symbol and timeframe), one transaction per batch.')
+  .description(
+    'Bulk-load a CSV of bars (a time column, open, high, low, close, volume; optionally symbol and timeframe), one transaction per batch.',
+  )
   .option('--symbol <symbol>', 'the symbol of rows without a symbol column')
   .option('--timeframe <timeframe>', 'the timeframe of rows without a timeframe column (1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w)')
   .option('--batch-size <n>', 'bars per transaction', (value) => Number.parseInt(value, 10), 10_000)
@@ -150,7 +155,9 @@ program
 
 program
   .command('subscribe <document>')
-  .description('Run a GraphQL subscription (e.g. promotionAlerts) against a running server; print each event as a line of JSON until Ctrl-C.')
+  .description(
+    'Run a GraphQL subscription (e.g. promotionAlerts) against a running server; print each event as a line of JSON until Ctrl-C.',
+  )
   .option('--url <url>', 'the graphql-ws endpoint', DEFAULT_SUBSCRIBE_URL)
   .option('--key <key>', 'an API key (default: $KYBERNET_API_KEY)')
   .option('--variables <json>', 'the variables, as a JSON object')
@@ -160,12 +167,19 @@ program
 
 program
   .command('demo')
-  .description('Run the learning loop on a seeded market that changes regime (drift, retraining, automatic promotion), then serve (embedded defaults).')
+  .description(
+    'Run the learning loop on a seeded market that changes regime (drift, retraining, automatic promotion), then serve (embedded defaults).',
+  )
   .action(async () => serve({ worker: true, demo: true }));
 
 program.parseAsync().catch((error: unknown) => {
   // Some libraries reject with nothing at all; a person still gets a sentence.
-  const message = error instanceof Error ? error.message : error === undefined || error === null ? 'failed without a reason (a bug: please report it)' : String(error);
+  const message =
+    error instanceof Error
+      ? error.message
+      : error === undefined || error === null
+        ? 'failed without a reason (a bug: please report it)'
+        : String(error);
   console.error(`kybernet: ${message}`);
   process.exit(1);
 });

@@ -52,7 +52,11 @@ const cents = (value: number) => Math.round(value * 100) / 100;
 function demoBars(): Bar[] {
   const days = weekdays(DEMO_FIRST_DAY, DEMO_LAST_DAY);
   const [trending] = DEFAULT_SYNTHETIC_REGIMES;
-  const market = generateSyntheticMarket({ seed: 'kybernet:demo-bars', symbols: [DEMO_SYMBOL], regimes: [{ ...trending, bars: days.length }] });
+  const market = generateSyntheticMarket({
+    seed: 'kybernet:demo-bars',
+    symbols: [DEMO_SYMBOL],
+    regimes: [{ ...trending, bars: days.length }],
+  });
   const raw = market.bars[DEMO_SYMBOL];
   const priceScale = 100 / raw[raw.length - 1].close;
   const volumes = raw.map((bar) => bar.volume).sort((a, b) => a - b);
@@ -95,7 +99,12 @@ async function activeVersionOf(app: App, name: string): Promise<ModelVersionEnti
  * Trains the horizon model on its dataset of DEMO bars (made when missing) and activates it;
  * `waitForVersion` follows the TRAIN job to the version it registered.
  */
-async function trainHorizonModel(app: App, horizon: number, model: string, waitForVersion: (jobId: string) => Promise<ModelVersionEntity>): Promise<ModelVersionEntity> {
+async function trainHorizonModel(
+  app: App,
+  horizon: number,
+  model: string,
+  waitForVersion: (jobId: string) => Promise<ModelVersionEntity>,
+): Promise<ModelVersionEntity> {
   const { datasets, features, registry, training } = app.services;
   const datasetName = `demo-returns-${horizon}d`;
   const dataset = await datasets.getDataset(datasetName).catch(async (error: unknown) => {
@@ -108,7 +117,11 @@ async function trainHorizonModel(app: App, horizon: number, model: string, waitF
   });
   await registry.getRegisteredModel(model).catch(async (error: unknown) => {
     if (!(error instanceof NotFoundError)) throw error;
-    return registry.createRegisteredModel({ name: model, family: 'xgboost', description: `${horizon}-day forward return from daily bar features (demo, on ${DEMO_SYMBOL})` });
+    return registry.createRegisteredModel({
+      name: model,
+      family: 'xgboost',
+      description: `${horizon}-day forward return from daily bar features (demo, on ${DEMO_SYMBOL})`,
+    });
   });
   const job = await training.trainModel({
     model,
@@ -123,14 +136,19 @@ async function trainHorizonModel(app: App, horizon: number, model: string, waitF
 }
 
 /** Makes sure the DEMO bars and the ACTIVE horizon models are there; returns what there is, and what this call made. */
-export async function prepareOrchestratorData(app: App, waitForVersion: (jobId: string) => Promise<ModelVersionEntity>): Promise<OrchestratorData> {
+export async function prepareOrchestratorData(
+  app: App,
+  waitForVersion: (jobId: string) => Promise<ModelVersionEntity>,
+): Promise<OrchestratorData> {
   const bars = await ensureBars(app);
   const horizons: HorizonModel[] = [];
   const mapped = Object.entries(DEFAULT_POLICY.trade_prediction.horizons).map(([days, model]) => ({ horizon: Number(days), model }));
   for (const { horizon, model } of mapped.sort((a, b) => a.horizon - b.horizon)) {
     const active = await activeVersionOf(app, model);
     horizons.push(
-      active ? { horizon, model, version: active, trained: false } : { horizon, model, version: await trainHorizonModel(app, horizon, model, waitForVersion), trained: true },
+      active
+        ? { horizon, model, version: active, trained: false }
+        : { horizon, model, version: await trainHorizonModel(app, horizon, model, waitForVersion), trained: true },
     );
   }
   return { bars, horizons };

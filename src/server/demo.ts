@@ -65,11 +65,22 @@ async function tradeHour(app: App, hour: FactorHour, withModel: boolean): Promis
     features: Object.fromEntries(FACTOR_NAMES.map((name, j) => [name, hour.features[j]])),
     strategy: 'factor',
   });
-  await trades.logTradeOutcome({ clientTradeId, exitPrice: hour.exitPrice, exitTime: new Date(START + (hour.index + 1) * HOUR_MS), exitReason: 'TIME' });
+  await trades.logTradeOutcome({
+    clientTradeId,
+    exitPrice: hour.exitPrice,
+    exitTime: new Date(START + (hour.index + 1) * HOUR_MS),
+    exitReason: 'TIME',
+  });
   return { hour, prediction: prediction && { value: prediction.value, version: prediction.modelVersion.version } };
 }
 
-async function tradeHours(app: App, next: (regime: FactorRegime) => FactorHour, count: number, regime: FactorRegime, withModel: boolean): Promise<TradedHour[]> {
+async function tradeHours(
+  app: App,
+  next: (regime: FactorRegime) => FactorHour,
+  count: number,
+  regime: FactorRegime,
+  withModel: boolean,
+): Promise<TradedHour[]> {
   const traded: TradedHour[] = [];
   for (let i = 0; i < count; i++) traded.push(await tradeHour(app, next(regime), withModel));
   return traded;
@@ -103,12 +114,20 @@ async function tellTheStory(app: App, next: (regime: FactorRegime) => FactorHour
 Kybernet demo: a seeded market of four factor signals (${FACTOR_NAMES.join(', ')}) that changes regime, and the
 loop that keeps a model of it learning. Every step below goes through Kybernet's services and Postgres.`);
   const storyPolicy = await policy.updatePolicy(STORY_POLICY, null);
-  console.log(`policy version ${storyPolicy.version} for the story: incremental updates and health-triggered retraining out of reach, so that drift alone answers the change\n`);
-  await registry.createRegisteredModel({ name: MODEL, family: 'xgboost', description: `Next-hour return of ${SYMBOL} from its factor signals (demo)` });
+  console.log(
+    `policy version ${storyPolicy.version} for the story: incremental updates and health-triggered retraining out of reach, so that drift alone answers the change\n`,
+  );
+  await registry.createRegisteredModel({
+    name: MODEL,
+    family: 'xgboost',
+    description: `Next-hour return of ${SYMBOL} from its factor signals (demo)`,
+  });
 
   await tradeHours(app, next, 400, 'CALM', false);
   const calmTrades = await features.materializeTradesDataset({ name: 'demo-calm-trades', spec: { symbols: [SYMBOL] } });
-  console.log(`1. 400 hours of paper trades in the CALM regime, no model yet: trade-log dataset ${calmTrades.name} (${calmTrades.rowCount} trades)`);
+  console.log(
+    `1. 400 hours of paper trades in the CALM regime, no model yet: trade-log dataset ${calmTrades.name} (${calmTrades.rowCount} trades)`,
+  );
   const first = await training.trainModel({
     model: MODEL,
     dataset: calmTrades.name,
@@ -123,12 +142,16 @@ loop that keeps a model of it learning. Every step below goes through Kybernet's
 
   const calm = await tradeHours(app, next, 150, 'CALM', true);
   const calmCheck = await drift.checkDrift(MODEL);
-  console.log(`2. 150 CALM hours traded on version ${v1.version}'s predictions: hit rate ${pct(hitRate(calm))}; drift check: ${calmCheck.severity}`);
+  console.log(
+    `2. 150 CALM hours traded on version ${v1.version}'s predictions: hit rate ${pct(hitRate(calm))}; drift check: ${calmCheck.severity}`,
+  );
 
   const changed = await tradeHours(app, next, 150, 'VOLATILE', true);
   console.log(`3. The regime changes. 150 VOLATILE hours: version ${v1.version}'s hit rate ${pct(hitRate(changed))}`);
   const check = await drift.checkDrift(MODEL);
-  console.log(`   drift check: ${check.severity}, answered by ${check.event?.response ?? 'nothing'}\n${check.reasons.map((reason) => `     - ${reason}`).join('\n')}`);
+  console.log(
+    `   drift check: ${check.severity}, answered by ${check.event?.response ?? 'nothing'}\n${check.reasons.map((reason) => `     - ${reason}`).join('\n')}`,
+  );
   const [retraining] = (await jobs.searchJobs({ kind: ['FULL', 'PARTIAL'], first: 1 })).nodes;
   if (!retraining) throw new Error(`the drift check (${check.severity}) queued no retraining`);
   const v2 = await followJob(app, retraining.id);
@@ -138,7 +161,9 @@ loop that keeps a model of it learning. Every step below goes through Kybernet's
       ` — the held-out latest trades are the new regime's, which only the refit on all rows learned`,
   );
 
-  console.log(`4. Live VOLATILE hours: every request is answered by version ${v1.version} (ACTIVE) and scored by version ${v2.version} (SHADOW) too`);
+  console.log(
+    `4. Live VOLATILE hours: every request is answered by version ${v1.version} (ACTIVE) and scored by version ${v2.version} (SHADOW) too`,
+  );
   for (let hours = ROUND_HOURS; hours <= MAX_LIVE_HOURS; hours += ROUND_HOURS) {
     await tradeHours(app, next, ROUND_HOURS, 'VOLATILE', true);
     const status = (await registry.getModelVersion(v2.id)).status;
@@ -153,7 +178,9 @@ loop that keeps a model of it learning. Every step below goes through Kybernet's
     return;
   }
   const verdict = await shadow.shadowEvaluation(v2.id);
-  console.log(`   after ${MAX_LIVE_HOURS} hours version ${v2.version} is still being judged (${verdict.decision}): ${verdict.reasons.join('; ')}`);
+  console.log(
+    `   after ${MAX_LIVE_HOURS} hours version ${v2.version} is still being judged (${verdict.decision}): ${verdict.reasons.join('; ')}`,
+  );
 }
 
 async function modelAlreadyThere(app: App): Promise<boolean> {
@@ -166,14 +193,18 @@ async function modelAlreadyThere(app: App): Promise<boolean> {
   }
 }
 
-/** Puts the default policy back in force as a new version, after the story (or when a stopped first start left the story's policy in force). */
+/**
+ * Puts the default policy back in force as a new version, after the story (or when a stopped first start left the story's policy in force).
+ */
 async function restoreDefaultPolicy(app: App): Promise<void> {
   const { policy } = app.services;
   const story = parsePolicy(mergePolicy(DEFAULT_POLICY, STORY_POLICY));
   const current = await policy.current();
   if (!isDeepStrictEqual(current.document, story)) return;
   const restored = await policy.updatePolicy(DEFAULT_POLICY, null);
-  console.log(`policy: the defaults are in force again, as policy version ${restored.version} (the story ran under version ${current.version})`);
+  console.log(
+    `policy: the defaults are in force again, as policy version ${restored.version} (the story ran under version ${current.version})`,
+  );
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
@@ -182,7 +213,8 @@ const day = (date: Date) => date.toISOString().slice(0, 10);
 function describeOrchestratorData({ bars, horizons }: OrchestratorData, step: string): string {
   const width = Math.max(...horizons.map((h) => h.model.length));
   const models = horizons.map(
-    ({ model, version }) => `     ${model.padEnd(width)}  v${version.version} ${version.status}, held-out directional accuracy ${pct(version.metrics.directional_accuracy)}`,
+    ({ model, version }) =>
+      `     ${model.padEnd(width)}  v${version.version} ${version.status}, held-out directional accuracy ${pct(version.metrics.directional_accuracy)}`,
   );
   return [
     `${step}README.md's "An orchestrator's loop": ${count(bars.count)} daily bars of ${DEMO_SYMBOL}, a synthetic trending symbol (${day(bars.first)} to ${day(bars.last)}),`,
@@ -199,10 +231,15 @@ function reachable(url: string): string {
 /** A first start shows the keys it made; a later one says where they were shown and how to make another. */
 async function describeKeys(app: App, adminKey: string | undefined, demoKey: string | undefined): Promise<{ text: string; key: string }> {
   if (demoKey) {
-    return { text: `${adminKey ? `  admin key:    ${adminKey}\n` : ''}  operator key: ${demoKey}   (shown only now; the next steps use it)`, key: demoKey };
+    return {
+      text: `${adminKey ? `  admin key:    ${adminKey}\n` : ''}  operator key: ${demoKey}   (shown only now; the next steps use it)`,
+      key: demoKey,
+    };
   }
   const keys = await app.services.apiKeys.listKeys();
-  const made = keys.filter((k) => k.name === DEMO_KEY_NAME && !k.revokedAt).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
+  const made = keys
+    .filter((k) => k.name === DEMO_KEY_NAME && !k.revokedAt)
+    .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0];
   const where = made
     ? `the demo's operator key (${made.prefix}…) was printed by its first start on this data, at ${made.createdAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`
     : 'the keys were printed when they were made';

@@ -93,7 +93,11 @@ function authenticateFirst(services: Services, rateLimiter: KeyRateLimiter, erro
       await rateLimiter.take(principal.keyId);
     } catch (error) {
       if (!(error instanceof LimitExceededError)) return next(error);
-      return sendRefusal(response, 429, error, { debug: errors.debug, close: !request.complete, headers: { 'retry-after': String(error.details?.retryAfterSeconds ?? 1) } });
+      return sendRefusal(response, 429, error, {
+        debug: errors.debug,
+        close: !request.complete,
+        headers: { 'retry-after': String(error.details?.retryAfterSeconds ?? 1) },
+      });
     }
     next();
   };
@@ -114,7 +118,10 @@ function jsonBody(env: Env, errors: ErrorFormatOptions) {
       if (typeof query === 'string') checkQueryTokens(query, env);
     } catch (error) {
       if (!(error instanceof KybernetError)) return next(error);
-      return sendRefusal(response, error instanceof LimitExceededError ? error.status : 400, error, { debug: errors.debug, close: !request.complete });
+      return sendRefusal(response, error instanceof LimitExceededError ? error.status : 400, error, {
+        debug: errors.debug,
+        close: !request.complete,
+      });
     }
     next();
   };
@@ -172,7 +179,8 @@ export async function startHttpServer(services: Services, options: HttpServerOpt
     authenticateFirst(services, rateLimiter, errors),
     jsonBody(env, errors),
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => (res.locals.principal ? createContext(services, res.locals.principal as Principal) : contextFor(services, req.headers.authorization)),
+      context: async ({ req, res }) =>
+        res.locals.principal ? createContext(services, res.locals.principal as Principal) : contextFor(services, req.headers.authorization),
     }),
   );
   try {

@@ -29,14 +29,18 @@ function parseVariables(text: string | undefined): Record<string, unknown> | und
   } catch {
     throw new Error(`expects --variables to be a JSON object, but got ${text.slice(0, 80)}`);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`expects --variables to be a JSON object, but got ${text.slice(0, 80)}`);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`expects --variables to be a JSON object, but got ${text.slice(0, 80)}`);
   return parsed as Record<string, unknown>;
 }
 
 /** Resolves when the subscription ends (0) or fails (1): the exit code. */
 export async function subscribe(document: string, options: SubscribeOptions): Promise<number> {
   const key = options.key ?? process.env.KYBERNET_API_KEY;
-  if (!key) throw new Error('expects an API key: pass --key KEY or set KYBERNET_API_KEY (make one with `npm run kybernet -- keys create --role viewer`)');
+  if (!key)
+    throw new Error(
+      'expects an API key: pass --key KEY or set KYBERNET_API_KEY (make one with `npm run kybernet -- keys create --role viewer`)',
+    );
   const variables = parseVariables(options.variables);
   const client = createClient({
     url: options.url,
@@ -62,7 +66,12 @@ export async function subscribe(document: string, options: SubscribeOptions): Pr
           error: (error: unknown) => {
             const closed = error as { code?: number; reason?: string };
             if (Array.isArray(error)) console.log(JSON.stringify({ errors: error }));
-            else console.error(closed?.reason ? `the server closed the connection (${closed.code}): ${closed.reason}` : `subscription failed: ${(error as Error)?.message ?? String(error)}`);
+            else
+              console.error(
+                closed?.reason
+                  ? `the server closed the connection (${closed.code}): ${closed.reason}`
+                  : `subscription failed: ${(error as Error)?.message ?? String(error)}`,
+              );
             resolve(1);
           },
           complete: () => resolve(failed ? 1 : 0),

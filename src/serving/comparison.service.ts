@@ -57,9 +57,12 @@ export class ComparisonService {
   private async agreement(a: ModelVersionEntity, b: ModelVersionEntity, datasetName: string): Promise<PredictionAgreement> {
     const missing = b.featureNames.filter((name) => !a.featureNames.includes(name));
     if (missing.length || a.featureNames.length !== b.featureNames.length) {
-      throw new InvalidInputError(`expects both versions to take the same features, but version ${b.version} differs (${missing.join(', ') || 'order/count'})`, {
-        field: 'b',
-      });
+      throw new InvalidInputError(
+        `expects both versions to take the same features, but version ${b.version} differs (${missing.join(', ') || 'order/count'})`,
+        {
+          field: 'b',
+        },
+      );
     }
     const dataset = await this.datasets.getDataset(datasetName);
     const table = await this.datasets.loadTable(dataset);

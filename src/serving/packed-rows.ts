@@ -19,11 +19,16 @@ function isBase64Of(text: string, bytes: number): boolean {
 export function decodePackedRows(base64: string, width: number): { values: Float32Array; rows: number } {
   const bytes = Buffer.from(base64, 'base64');
   if (!isBase64Of(base64, bytes.length)) {
-    throw new InvalidInputError('expects packedRows in base64 (A–Z, a–z, 0–9, +, /, with = padding), but got other characters', { field: 'packedRows' });
+    throw new InvalidInputError('expects packedRows in base64 (A–Z, a–z, 0–9, +, /, with = padding), but got other characters', {
+      field: 'packedRows',
+    });
   }
   const rowBytes = 4 * width;
   if (bytes.length === 0 || bytes.length % rowBytes !== 0) {
-    throw new InvalidInputError(`expects packedRows to hold whole rows of ${width} float32 values (${rowBytes} bytes each), but got ${bytes.length} bytes`, { field: 'packedRows' });
+    throw new InvalidInputError(
+      `expects packedRows to hold whole rows of ${width} float32 values (${rowBytes} bytes each), but got ${bytes.length} bytes`,
+      { field: 'packedRows' },
+    );
   }
   const count = bytes.length / 4;
   let values: Float32Array;

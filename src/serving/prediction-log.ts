@@ -70,9 +70,12 @@ const MAX_QUOTED_MESSAGE = 200;
 function refusedRow(error: unknown): unknown {
   const code = pgErrorCode(error);
   if (!code || !(code.startsWith('22') || code === '54000')) return error;
-  return new InvalidInputError(`expects a prediction the log can store, but the database refused it: ${(error as Error).message.slice(0, MAX_QUOTED_MESSAGE)}`, {
-    field: 'requestId',
-  });
+  return new InvalidInputError(
+    `expects a prediction the log can store, but the database refused it: ${(error as Error).message.slice(0, MAX_QUOTED_MESSAGE)}`,
+    {
+      field: 'requestId',
+    },
+  );
 }
 
 /**
@@ -136,7 +139,8 @@ function encodeBlock(copy: CopyEncoder, block: PredictionBlock): void {
 
 /** Bytes `block` takes in the stream, about (request ids counted as one byte a character). */
 function blockBytes(block: PredictionBlock): number {
-  const rowBytes = 2 + 3 * 20 + 4 + block.role.length + 4 + float4ArrayFieldBytes(block.featureWidth) + float4ArrayFieldBytes(block.outputWidth) + 12 + 8;
+  const rowBytes =
+    2 + 3 * 20 + 4 + block.role.length + 4 + float4ArrayFieldBytes(block.featureWidth) + float4ArrayFieldBytes(block.outputWidth) + 12 + 8;
   return block.rows * rowBytes + block.requestIds.reduce((sum, requestId) => sum + requestId.length, 0);
 }
 
@@ -182,7 +186,11 @@ export async function copyPredictions(dataSource: DataSource, blocks: AsyncItera
  * is skipped, so scoring a request again writes nothing. On a held connection (`session`), inside the
  * caller's transaction.
  */
-export async function insertShadowPredictions(session: QuerySession, activeVersionId: string, records: ShadowPredictionRecord[]): Promise<void> {
+export async function insertShadowPredictions(
+  session: QuerySession,
+  activeVersionId: string,
+  records: ShadowPredictionRecord[],
+): Promise<void> {
   if (records.length === 0) return;
   await queryPrepared(
     session,

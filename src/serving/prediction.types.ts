@@ -30,7 +30,10 @@ export class Prediction {
   @Field()
   requestId!: string;
 
-  @Field(() => Float, { nullable: true, description: 'The first output (prediction or probability); null where the row could not be scored.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The first output (prediction or probability); null where the row could not be scored.',
+  })
   value!: number | null;
 
   @Field(() => [NamedValue])
@@ -42,10 +45,16 @@ export class Prediction {
   @Field()
   createdAt!: Date;
 
-  @Field(() => PredictionRoleEnum, { nullable: true, description: 'ACTIVE answered the request, SHADOW scored it alongside (set on logged predictions).' })
+  @Field(() => PredictionRoleEnum, {
+    nullable: true,
+    description: 'ACTIVE answered the request, SHADOW scored it alongside (set on logged predictions).',
+  })
   role?: PredictionRole;
 
-  @Field(() => PredictionOutcome, { nullable: true, description: "The request's realised value, once recorded (set on logged predictions)." })
+  @Field(() => PredictionOutcome, {
+    nullable: true,
+    description: "The request's realised value, once recorded (set on logged predictions).",
+  })
   outcome?: PredictionOutcome | null;
 }
 
@@ -59,7 +68,10 @@ export class PredictInput {
   features!: (number | null)[];
 
   @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
-  @Field({ nullable: true, description: 'Shared by the ACTIVE and SHADOW rows of this request; generated when absent. At most 200 characters.' })
+  @Field({
+    nullable: true,
+    description: 'Shared by the ACTIVE and SHADOW rows of this request; generated when absent. At most 200 characters.',
+  })
   requestId?: string;
 }
 
@@ -84,6 +96,9 @@ export class PredictBatchInput {
   packedRows?: string | null;
 
   @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
-  @Field({ nullable: true, description: 'Row r is logged with request id "{requestId}:{r}"; generated when absent. At most 200 characters.' })
+  @Field({
+    nullable: true,
+    description: 'Row r is logged with request id "{requestId}:{r}"; generated when absent. At most 200 characters.',
+  })
   requestId?: string;
 }

@@ -37,7 +37,14 @@ import type { Policy } from '../config/policy';
 import type { ModelSignature, Predictor } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES, type KybernetEvent } from '../platform/events/event-types';
-import { copyPredictions, insertShadowPredictions, PredictionLog, type ActivePredictionRecord, type PredictionBlock, type ShadowPredictionRecord } from './prediction-log';
+import {
+  copyPredictions,
+  insertShadowPredictions,
+  PredictionLog,
+  type ActivePredictionRecord,
+  type PredictionBlock,
+  type ShadowPredictionRecord,
+} from './prediction-log';
 import type { RegistryService } from '../registry/registry.service';
 
 export interface PredictInput {
@@ -152,23 +159,37 @@ export interface ServingOptions {
 const nullIfNaN = (value: number): number | null => (Number.isNaN(value) ? null : value);
 
 /** Encodes one request row, refusing what the model cannot take; `where` names the row in errors. */
-export function encodeRow(values: (number | null)[], signature: ModelSignature, featureNames: string[], target: Float32Array, offset: number, where: string): void {
+export function encodeRow(
+  values: (number | null)[],
+  signature: ModelSignature,
+  featureNames: string[],
+  target: Float32Array,
+  offset: number,
+  where: string,
+): void {
   if (values.length !== signature.inputWidth) {
-    throw new InvalidInputError(`${where}: expects ${signature.inputWidth} features (${featureNames.join(', ')}), but got ${values.length}`, {
-      field: 'features',
-    });
+    throw new InvalidInputError(
+      `${where}: expects ${signature.inputWidth} features (${featureNames.join(', ')}), but got ${values.length}`,
+      {
+        field: 'features',
+      },
+    );
   }
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (value === null || value === undefined || Number.isNaN(value)) {
       if (!signature.allowsMissing) {
-        throw new InvalidInputError(`${where}: feature "${featureNames[i]}" is missing, but this model does not accept missing values`, { field: 'features' });
+        throw new InvalidInputError(`${where}: feature "${featureNames[i]}" is missing, but this model does not accept missing values`, {
+          field: 'features',
+        });
       }
       target[offset + i] = NaN;
       continue;
     }
     if (!Number.isFinite(value) || Math.abs(value) > FLOAT32_MAX) {
-      throw new InvalidInputError(`${where}: feature "${featureNames[i]}" expects a finite float32, but got ${value}`, { field: 'features' });
+      throw new InvalidInputError(`${where}: feature "${featureNames[i]}" expects a finite float32, but got ${value}`, {
+        field: 'features',
+      });
     }
     target[offset + i] = value;
   }
@@ -189,10 +210,15 @@ export function checkPackedRows(values: Float32Array, signature: ModelSignature,
   }
 }
 
-const tooManyRows = (rows: number, field: string) => new InvalidInputError(`expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${rows}`, { field });
+const tooManyRows = (rows: number, field: string) =>
+  new InvalidInputError(`expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${rows}`, { field });
 
 /** The rows of a batch call, row after row, from `rows` or `packedRows` (exactly one of them). */
-export function batchRows(input: PredictBatchInput, signature: ModelSignature, featureNames: string[]): { values: Float32Array; rows: number } {
+export function batchRows(
+  input: PredictBatchInput,
+  signature: ModelSignature,
+  featureNames: string[],
+): { values: Float32Array; rows: number } {
   const width = signature.inputWidth;
   if ((input.rows == null) === (input.packedRows == null)) {
     throw new InvalidInputError(`expects rows or packedRows, but got ${input.rows == null ? 'neither' : 'both'}`, { field: 'rows' });
@@ -218,7 +244,12 @@ export function batchRows(input: PredictBatchInput, signature: ModelSignature, f
  * and checked against their SHA-256, and handed to its family. A failed load leaves the cache, so the
  * next call tries again.
  */
-export function cachedPredictor(cache: Map<string, Promise<Predictor>>, registry: RegistryService, families: FamilyRegistry, version: ModelVersionEntity): Promise<Predictor> {
+export function cachedPredictor(
+  cache: Map<string, Promise<Predictor>>,
+  registry: RegistryService,
+  families: FamilyRegistry,
+  version: ModelVersionEntity,
+): Promise<Predictor> {
   let predictor = cache.get(version.id);
   if (!predictor) {
     predictor = registry.loadArtifact(version).then((artifact) => families.get(version.family).load(artifact));
@@ -230,7 +261,10 @@ export function cachedPredictor(cache: Map<string, Promise<Predictor>>, registry
   return predictor;
 }
 
-/** Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the same requests. */
+/**
+ * Whether the shadows score request `requestId` at sampling rate `rate`: a fixed draw per request id (FNV-1a), so every shadow scores the
+ * same requests.
+ */
 export function sampledForShadows(requestId: string, rate: number): boolean {
   if (rate >= 1) return true;
   if (rate <= 0) return false;
@@ -282,7 +316,11 @@ export class ServingService {
     const logged = await this.predictionLog.append(record);
     if (!logged.written) throw this.requestIdTaken(served, queued.requestId);
     const busy = scored.shared || logged.groupRows > 1;
-    if (served.shadowQueue && sampledForShadows(queued.requestId, busy ? (await this.options.policy()).shadow_scoring.sample_rate_under_load : 1)) void served.shadowQueue.submit(queued);
+    if (
+      served.shadowQueue &&
+      sampledForShadows(queued.requestId, busy ? (await this.options.policy()).shadow_scoring.sample_rate_under_load : 1)
+    )
+      void served.shadowQueue.submit(queued);
     return result;
   }
 
@@ -332,10 +370,22 @@ export class ServingService {
     }
     await copyPredictions(this.dataSource, scoredParts());
     const { shadowQueue } = served;
-    if (shadowQueue) for (let r = 0; r < rows; r++) void shadowQueue.submit({ row: values.subarray(r * width, (r + 1) * width), requestId: requestIds[r], submittedAt });
+    if (shadowQueue)
+      for (let r = 0; r < rows; r++)
+        void shadowQueue.submit({ row: values.subarray(r * width, (r + 1) * width), requestId: requestIds[r], submittedAt });
     const createdAt = new Date();
     return ids.ids.map(
-      (id, r) => new BatchPrediction(id, requestIds[r], outputs, r * stride, signature.outputs, latencies[Math.floor(r / BATCH_PART_ROWS)], active.version, createdAt),
+      (id, r) =>
+        new BatchPrediction(
+          id,
+          requestIds[r],
+          outputs,
+          r * stride,
+          signature.outputs,
+          latencies[Math.floor(r / BATCH_PART_ROWS)],
+          active.version,
+          createdAt,
+        ),
     );
   }
 
@@ -367,7 +417,10 @@ export class ServingService {
     setTimeout(() => this.disposeUnused(), this.options.disposeDelayMs ?? DISPOSE_DELAY_MS).unref();
   }
 
-  /** Event-stream listener: reloads a served model when its versions change anywhere, and every served model when the policy changes (where shadows score). */
+  /**
+   * Event-stream listener: reloads a served model when its versions change anywhere, and every served model when the policy changes (where
+   * shadows score).
+   */
   readonly onEvent = (event: KybernetEvent): void => {
     if (event.type === 'policy.updated') for (const name of this.served.keys()) void this.refresh(name);
     else if (event.modelName && SERVING_EVENT_TYPES.includes(event.type)) void this.refresh(event.modelName);
@@ -423,14 +476,17 @@ export class ServingService {
       order: { version: 'ASC' },
     });
     const activeVersion = versions.find((version) => version.status === 'ACTIVE');
-    if (!activeVersion) throw new ModelNotReadyError(`model "${name}" has no ACTIVE version; promote one with promoteModel`, { field: 'model' });
+    if (!activeVersion)
+      throw new ModelNotReadyError(`model "${name}" has no ACTIVE version; promote one with promoteModel`, { field: 'model' });
     let activePredictor: Predictor;
     try {
       holding.add(activeVersion.id);
       activePredictor = await this.prepareVersion(activeVersion);
     } catch (error) {
       if (error instanceof KybernetError && error.code !== 'INTERNAL_SERVER_ERROR') throw error;
-      throw new ModelNotReadyError(`the ACTIVE version ${activeVersion.version} of "${name}" cannot be loaded: ${(error as Error).message}`);
+      throw new ModelNotReadyError(
+        `the ACTIVE version ${activeVersion.version} of "${name}" cannot be loaded: ${(error as Error).message}`,
+      );
     }
     const shadows: LoadedVersion[] = [];
     const shadowsScoreHere = (await this.options.policy()).shadow_scoring.where === 'api';
@@ -464,7 +520,9 @@ export class ServingService {
     try {
       return await active.predictor.predict(batch, rows);
     } catch (error) {
-      throw error instanceof KybernetError ? error : new InferenceError(`version ${active.version.version} of "${model.name}" failed to predict: ${(error as Error).message}`);
+      throw error instanceof KybernetError
+        ? error
+        : new InferenceError(`version ${active.version.version} of "${model.name}" failed to predict: ${(error as Error).message}`);
     }
   }
 
@@ -480,7 +538,12 @@ export class ServingService {
   }
 
   /** The answers to scored `rows` (`outputs` row after row) and the log records that store them. */
-  private answers(served: ServedModel, rows: QueuedRow[], outputs: Float32Array, finishedAt: number): { results: PredictionResult[]; records: ActivePredictionRecord[] } {
+  private answers(
+    served: ServedModel,
+    rows: QueuedRow[],
+    outputs: Float32Array,
+    finishedAt: number,
+  ): { results: PredictionResult[]; records: ActivePredictionRecord[] } {
     const { active, model } = served;
     const names = active.predictor.signature.outputs;
     const createdAt = new Date();
@@ -510,12 +573,18 @@ export class ServingService {
   }
 
   private requestIdTaken(served: ServedModel, requestId: string): ConflictError {
-    return new ConflictError(`a prediction of "${served.model.name}" with requestId ${quote(requestId)} already exists; a request id names one request, so send a new one`, {
-      field: 'requestId',
-    });
+    return new ConflictError(
+      `a prediction of "${served.model.name}" with requestId ${quote(requestId)} already exists; a request id names one request, so send a new one`,
+      {
+        field: 'requestId',
+      },
+    );
   }
 
-  /** Scores queued rows with every shadow, one after the other, and writes all their predictions at once. A failing shadow is logged and skipped. */
+  /**
+   * Scores queued rows with every shadow, one after the other, and writes all their predictions at once. A failing shadow is logged and
+   * skipped.
+   */
   private async runShadows(served: ServedModel, rows: QueuedRow[]): Promise<void[]> {
     const { model, shadows } = served;
     const width = served.active.predictor.signature.inputWidth;
@@ -543,7 +612,9 @@ export class ServingService {
         this.log(`serving: shadow version ${shadow.version.version} of "${model.name}" failed: ${(error as Error).message}`);
       }
     }
-    await insertShadowPredictions(this.dataSource, served.active.version.id, records).catch((error) => this.log(`serving: shadow predictions of "${model.name}" not written: ${(error as Error).message}`));
+    await insertShadowPredictions(this.dataSource, served.active.version.id, records).catch((error) =>
+      this.log(`serving: shadow predictions of "${model.name}" not written: ${(error as Error).message}`),
+    );
     return rows.map(() => undefined);
   }
 
@@ -585,7 +656,10 @@ export class ServingService {
     );
   }
 
-  /** Unloads the models that had no request for policy.serving.session_idle_seconds, disposing their sessions at once (no request runs on them). */
+  /**
+   * Unloads the models that had no request for policy.serving.session_idle_seconds, disposing their sessions at once (no request runs on
+   * them).
+   */
   private async unloadIdle(): Promise<void> {
     const idleSeconds = (await this.options.policy()).serving.session_idle_seconds;
     const now = performance.now();

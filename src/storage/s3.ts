@@ -166,7 +166,6 @@ export class S3ArtifactStore implements ArtifactStore {
       yield (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]));
     }
   }
-
 }
 
 /** NoSuchKey from GetObject/CopyObject; HeadObject has no body, so its 404 arrives as NotFound. */

@@ -60,7 +60,8 @@ export interface PositionSizeContext {
   regime: MarketRegime | null;
   baseSize: number;
   strategyConfidence: number;
-  portfolio: Required<Pick<PortfolioState, 'equity' | 'openPositions' | 'grossExposure' | 'currentDrawdown'>> & Pick<PortfolioState, 'pnlPercent7d'>;
+  portfolio: Required<Pick<PortfolioState, 'equity' | 'openPositions' | 'grossExposure' | 'currentDrawdown'>> &
+    Pick<PortfolioState, 'pnlPercent7d'>;
   /** Annualised. */
   realizedVolatility: number;
   stopDistance: number;
@@ -73,7 +74,10 @@ export interface AgentPositionSize {
   sizeMultiplier: number;
   leverage: number;
   explanation: string;
-  /** Merged into the answer's `decision`, stored with the trade, handed back when it closes: keyed by the agent (e.g. `{ rl_position_sizing: { model, version, state, action } }`). */
+  /**
+   * Merged into the answer's `decision`, stored with the trade, handed back when it closes: keyed by the agent (e.g. `{ rl_position_sizing:
+   * { model, version, state, action } }`).
+   */
   decision: Record<string, unknown>;
 }
 
@@ -222,7 +226,14 @@ export interface PositionSizeAnswer {
   kelly: PositionSize['kelly'] | null;
   drawdownScale: number | null;
   volatilityScale: number | null;
-  inputs: { winProbability: number; payoffRatio: number; realizedVolatility: number; stopDistance: number; currentDrawdown: number; baseFraction: number };
+  inputs: {
+    winProbability: number;
+    payoffRatio: number;
+    realizedVolatility: number;
+    stopDistance: number;
+    currentDrawdown: number;
+    baseFraction: number;
+  };
   notionalFraction: number;
   riskFraction: number;
   decision: Record<string, unknown>;
@@ -257,7 +268,12 @@ const ALLOCATION_RULE: DecisionSource = { kind: 'RULE', name: 'regime_prior_conf
 const TRADING_DAYS = 252;
 const STOP_ATR_MULTIPLE = 2;
 
-function optionalNumber(field: string, value: number | null | undefined, expectation: string, ok: (v: number) => boolean): number | undefined {
+function optionalNumber(
+  field: string,
+  value: number | null | undefined,
+  expectation: string,
+  ok: (v: number) => boolean,
+): number | undefined {
   if (value == null) return undefined;
   if (!Number.isFinite(value) || !ok(value)) refuse(field, expectation, value);
   return value;
@@ -309,7 +325,9 @@ export class DecisionService {
     const equity = optionalNumber('portfolio.equity', request.portfolio?.equity, 'to be an amount > 0', (v) => v > 0);
     const snapshot = request.features
       ? { values: checkFeatureSnapshot(request.features), asOf: null }
-      : await this.features.featuresAt(symbol, timeframe, request.asOf ?? undefined).then((s) => ({ values: s.values as FeatureSnapshotValues, asOf: new Date(s.timestamp) }));
+      : await this.features
+          .featuresAt(symbol, timeframe, request.asOf ?? undefined)
+          .then((s) => ({ values: s.values as FeatureSnapshotValues, asOf: new Date(s.timestamp) }));
 
     const policy = await this.policy.document();
     const mapped = Object.entries(policy.trade_prediction.horizons)
@@ -320,9 +338,12 @@ export class DecisionService {
     const horizons = outcomes.filter((outcome): outcome is HorizonPrediction => 'prediction' in outcome);
     const unavailable = outcomes.filter((outcome): outcome is UnavailableHorizon => 'reason' in outcome);
     if (horizons.length === 0) {
-      throw new ModelNotReadyError(`no horizon model can answer for ${symbol}: ${unavailable.map((u) => `${u.horizon}d (${u.model}): ${u.reason}`).join('; ')}`, {
-        field: 'trade_prediction.horizons',
-      });
+      throw new ModelNotReadyError(
+        `no horizon model can answer for ${symbol}: ${unavailable.map((u) => `${u.horizon}d (${u.model}): ${u.reason}`).join('; ')}`,
+        {
+          field: 'trade_prediction.horizons',
+        },
+      );
     }
 
     const volatility = snapshot.values.vol_20;
@@ -374,13 +395,31 @@ export class DecisionService {
     const strategyConfidence = requiredNumber('strategyConfidence', request.strategyConfidence, 'in [0, 1]', (v) => v >= 0 && v <= 1);
     const portfolio = {
       equity: requiredNumber('portfolio.equity', request.portfolio.equity ?? NaN, 'to be an amount > 0', (v) => v > 0),
-      openPositions: optionalNumber('portfolio.openPositions', request.portfolio.openPositions, 'to be an integer ≥ 0', (v) => Number.isInteger(v) && v >= 0) ?? 0,
+      openPositions:
+        optionalNumber(
+          'portfolio.openPositions',
+          request.portfolio.openPositions,
+          'to be an integer ≥ 0',
+          (v) => Number.isInteger(v) && v >= 0,
+        ) ?? 0,
       grossExposure: optionalNumber('portfolio.grossExposure', request.portfolio.grossExposure, 'to be an amount ≥ 0', (v) => v >= 0) ?? 0,
-      currentDrawdown: optionalNumber('portfolio.currentDrawdown', request.portfolio.currentDrawdown, 'in [0, 1] (a fraction of peak equity)', (v) => v >= 0 && v <= 1) ?? 0,
-      pnlPercent7d: optionalNumber('portfolio.pnlPercent7d', request.portfolio.pnlPercent7d, 'to be a finite percentage', () => true) ?? null,
+      currentDrawdown:
+        optionalNumber(
+          'portfolio.currentDrawdown',
+          request.portfolio.currentDrawdown,
+          'in [0, 1] (a fraction of peak equity)',
+          (v) => v >= 0 && v <= 1,
+        ) ?? 0,
+      pnlPercent7d:
+        optionalNumber('portfolio.pnlPercent7d', request.portfolio.pnlPercent7d, 'to be a finite percentage', () => true) ?? null,
     };
     const payoffRatio = optionalNumber('payoffRatio', request.payoffRatio, 'to be a finite number > 0', (v) => v > 0) ?? 1;
-    let realizedVolatility = optionalNumber('realizedVolatility', request.realizedVolatility, 'to be an annualised volatility ≥ 0', (v) => v >= 0);
+    let realizedVolatility = optionalNumber(
+      'realizedVolatility',
+      request.realizedVolatility,
+      'to be an annualised volatility ≥ 0',
+      (v) => v >= 0,
+    );
     let stopDistance = optionalNumber('stopDistance', request.stopDistance, 'a fraction of the price in (0, 1]', (v) => v > 0 && v <= 1);
     if (realizedVolatility === undefined || stopDistance === undefined) {
       const daily = await this.features.featuresAt(symbol, '1d');
@@ -392,7 +431,14 @@ export class DecisionService {
     const limits = riskLimits(policy);
     const maxMultiplier = policy.risk_limits.max_position_multiplier;
     const baseFraction = baseSize / portfolio.equity;
-    const inputs = { winProbability: strategyConfidence, payoffRatio, realizedVolatility, stopDistance, currentDrawdown: portfolio.currentDrawdown, baseFraction };
+    const inputs = {
+      winProbability: strategyConfidence,
+      payoffRatio,
+      realizedVolatility,
+      stopDistance,
+      currentDrawdown: portfolio.currentDrawdown,
+      baseFraction,
+    };
 
     const proposal = await this.agents.proposePositionSize?.({
       symbol,
@@ -408,7 +454,13 @@ export class DecisionService {
     const deferral = proposal && 'deferredBy' in proposal ? proposal : null;
     const agentSize = proposal && !('deferredBy' in proposal) ? proposal : null;
     let rule: PositionSize | null = null;
-    let proposed: { source: DecisionSource; sizeMultiplier: number; leverage: number; explanation: string; decision: Record<string, unknown> | null };
+    let proposed: {
+      source: DecisionSource;
+      sizeMultiplier: number;
+      leverage: number;
+      explanation: string;
+      decision: Record<string, unknown> | null;
+    };
     if (agentSize) {
       proposed = agentSize;
     } else {
@@ -421,7 +473,13 @@ export class DecisionService {
     }
     const clamped: ClampedSizing = clampPositionSize(
       limits,
-      { equity: portfolio.equity, openPositions: portfolio.openPositions, grossExposure: portfolio.grossExposure, stopDistance, basePositionFraction: baseFraction },
+      {
+        equity: portfolio.equity,
+        openPositions: portfolio.openPositions,
+        grossExposure: portfolio.grossExposure,
+        stopDistance,
+        basePositionFraction: baseFraction,
+      },
       { sizeMultiplier: proposed.sizeMultiplier, leverage: proposed.leverage },
     );
     const explanation = clamped.cuts.length ? `${proposed.explanation}; risk limits: ${describeCuts(clamped.cuts)}` : proposed.explanation;
@@ -461,15 +519,28 @@ export class DecisionService {
     const regime = parseRegime(request.regime, 'regime');
     const confidences: Record<string, number> = {};
     for (const { strategy, confidence } of request.strategies) {
-      if (strategy in confidences) throw new InvalidInputError(`expects each strategy once, but "${strategy}" appears twice`, { field: 'strategies' });
+      if (strategy in confidences)
+        throw new InvalidInputError(`expects each strategy once, but "${strategy}" appears twice`, { field: 'strategies' });
       confidences[strategy] = confidence;
     }
     const floor = request.floor ?? DEFAULT_WEIGHT_FLOOR;
     const ruled = strategyWeights(confidences, regime, floor); // validates strategies, confidences and floor
-    const proposal = await this.agents.proposeStrategyWeights?.({ regime, confidences: confidences as Partial<Record<Strategy, number>>, portfolio: request.portfolio ?? null, market: request.market ?? null, floor });
+    const proposal = await this.agents.proposeStrategyWeights?.({
+      regime,
+      confidences: confidences as Partial<Record<Strategy, number>>,
+      portfolio: request.portfolio ?? null,
+      market: request.market ?? null,
+      floor,
+    });
     const source = proposal?.source ?? ALLOCATION_RULE;
     const weights: StrategyWeightView[] = proposal
-      ? Object.entries(proposal.weights).map(([strategy, weight]) => ({ strategy: strategy as Strategy, weight: weight!, prior: null, confidence: null, explanation: null }))
+      ? Object.entries(proposal.weights).map(([strategy, weight]) => ({
+          strategy: strategy as Strategy,
+          weight: weight!,
+          prior: null,
+          confidence: null,
+          explanation: null,
+        }))
       : ruled.reasons.map(({ strategy, weight, prior, confidence, explanation }) => ({ strategy, weight, prior, confidence, explanation }));
     const explanation = proposal?.explanation ?? `prior of each strategy in ${regime} × its confidence, normalised, with a ${floor} floor`;
     return {
@@ -485,7 +556,12 @@ export class DecisionService {
     };
   }
 
-  private async predictHorizon(horizon: number, modelName: string, values: FeatureSnapshotValues, requestId: string): Promise<HorizonPrediction | UnavailableHorizon> {
+  private async predictHorizon(
+    horizon: number,
+    modelName: string,
+    values: FeatureSnapshotValues,
+    requestId: string,
+  ): Promise<HorizonPrediction | UnavailableHorizon> {
     const unavailable = (reason: string): UnavailableHorizon => ({ horizon, model: modelName, reason });
     try {
       const model = await this.registry.getRegisteredModel(modelName);
@@ -494,9 +570,15 @@ export class DecisionService {
       const task = active.signature?.task;
       if (!isScoredTask(task)) return unavailable(`model "${modelName}" is a ${task ?? 'signature-less'} model, not a forecast of returns`);
       const missing = active.featureNames.filter((name) => !(name in values));
-      if (missing.length) return unavailable(`the features lack ${missing.join(', ')}, which version ${active.version} of "${modelName}" needs`);
-      const prediction = await this.serving.predict({ model: modelName, features: active.featureNames.map((name) => values[name]), requestId });
-      if (prediction.value === null) return unavailable(`version ${prediction.modelVersion.version} of "${modelName}" could not score these features`);
+      if (missing.length)
+        return unavailable(`the features lack ${missing.join(', ')}, which version ${active.version} of "${modelName}" needs`);
+      const prediction = await this.serving.predict({
+        model: modelName,
+        features: active.featureNames.map((name) => values[name]),
+        requestId,
+      });
+      if (prediction.value === null)
+        return unavailable(`version ${prediction.modelVersion.version} of "${modelName}" could not score these features`);
       return {
         horizon,
         model: modelName,

@@ -55,13 +55,19 @@ export class TradePredictionInput {
   @Field({ nullable: true, defaultValue: '1d' })
   timeframe?: string;
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: 'Named feature values (null = missing); by default computed from the stored bars of symbol.' })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description: 'Named feature values (null = missing); by default computed from the stored bars of symbol.',
+  })
   features?: Record<string, unknown>;
 
   @Field({ nullable: true, description: 'Without features: use the last bar at or before this time (default: the latest).' })
   asOf?: Date;
 
-  @Field(() => Float, { nullable: true, description: 'Signed notional of the intended position for the risk figures; default 1 (risk per unit of notional).' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Signed notional of the intended position for the risk figures; default 1 (risk per unit of notional).',
+  })
   positionValue?: number;
 
   @Field(() => PortfolioInput, { nullable: true })
@@ -82,7 +88,10 @@ class HorizonPrediction {
   @Field(() => Float, { nullable: true, description: 'A regression model’s predicted forward return.' })
   expectedReturn!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Probability of a rise over the horizon (Φ(μ/RMSE) for a regression, the output for a binary model).' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Probability of a rise over the horizon (Φ(μ/RMSE) for a regression, the output for a binary model).',
+  })
   probabilityUp!: number | null;
 }
 
@@ -169,7 +178,10 @@ export class TradePrediction {
   @Field(() => SignalDirectionEnum, { nullable: true })
   direction!: SignalDirection | null;
 
-  @Field(() => Float, { nullable: true, description: 'max(p, 1 − p) for p the mean probability of a rise across horizons (trading/trade-signal.ts).' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'max(p, 1 − p) for p the mean probability of a rise across horizons (trading/trade-signal.ts).',
+  })
   confidence!: number | null;
 
   @Field(() => Float, { nullable: true })
@@ -204,7 +216,10 @@ export class PositionSizeInput {
   @Field(() => Float, { nullable: true, description: 'Annualised; default vol_20 × √252 from the symbol’s daily bars.' })
   realizedVolatility?: number;
 
-  @Field(() => Float, { nullable: true, description: 'Entry-to-stop distance as a fraction of the price; default 2 × atr_14 from the daily bars.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Entry-to-stop distance as a fraction of the price; default 2 × atr_14 from the daily bars.',
+  })
   stopDistance?: number;
 }
 
@@ -288,7 +303,9 @@ export class PositionSize {
   @Field(() => Float, { description: 'Loss at the stop / equity.' })
   riskFraction!: number;
 
-  @Field(() => JSONObjectScalar, { description: 'Merge into logTradeExecution’s decision ({ position_size: …, and an RL agent’s own key }).' })
+  @Field(() => JSONObjectScalar, {
+    description: 'Merge into logTradeExecution’s decision ({ position_size: …, and an RL agent’s own key }).',
+  })
   decision!: Record<string, unknown>;
 }
 
@@ -314,7 +331,10 @@ export class StrategyWeightsInput {
   @Field(() => PortfolioInput, { nullable: true })
   portfolio?: PortfolioInput;
 
-  @Field(() => MarketStateInput, { nullable: true, description: 'With portfolio.pnlPercent7d, what an ACTIVE RL meta-strategy agent needs to answer.' })
+  @Field(() => MarketStateInput, {
+    nullable: true,
+    description: 'With portfolio.pnlPercent7d, what an ACTIVE RL meta-strategy agent needs to answer.',
+  })
   market?: MarketStateInput;
 
   @Field(() => Float, { nullable: true, description: 'Least weight of any strategy; default 0.05.' })
@@ -356,6 +376,8 @@ export class StrategyWeights {
   @Field()
   explanation!: string;
 
-  @Field(() => JSONObjectScalar, { description: 'Merge into logTradeExecution’s decision ({ strategy_weights: …, and an RL agent’s own key }).' })
+  @Field(() => JSONObjectScalar, {
+    description: 'Merge into logTradeExecution’s decision ({ strategy_weights: …, and an RL agent’s own key }).',
+  })
   decision!: Record<string, unknown>;
 }

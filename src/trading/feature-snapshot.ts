@@ -28,7 +28,9 @@ export function checkFeatureSnapshot(features: Record<string, unknown>, field = 
     }
     if (value !== null && !(typeof value === 'number' && Number.isFinite(value))) {
       const got = typeof value === 'number' ? String(value) : JSON.stringify(value);
-      throw new InvalidInputError(`expects feature "${name}" to be a finite number or null (missing), but got ${got}`, { field: `${field}.${name}` });
+      throw new InvalidInputError(`expects feature "${name}" to be a finite number or null (missing), but got ${got}`, {
+        field: `${field}.${name}`,
+      });
     }
   }
   return features as FeatureSnapshotValues;

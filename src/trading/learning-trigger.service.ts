@@ -86,7 +86,10 @@ export class LearningTriggerService {
     };
   }
 
-  /** In the transaction closing `trades` trades: locks the counter and gives each its place, in order. Write the places on the trades, then `recordPlacement`. */
+  /**
+   * In the transaction closing `trades` trades: locks the counter and gives each its place, in order. Write the places on the trades, then
+   * `recordPlacement`.
+   */
   async placeTrades(tx: EntityManager, trades: number): Promise<Placement> {
     const threshold = (await this.policy.document(tx)).learning.min_trades_for_update;
     const [locked]: { cycle: number; count: number; last_triggered_at: Date | null; at: Date }[] = await tx.query(
@@ -106,7 +109,10 @@ export class LearningTriggerService {
     return { places, at: locked.at, next: { cycle, count }, previousTriggerAt: locked.last_triggered_at };
   }
 
-  /** After the placed trades are written (same transaction): stores the count and triggers at each crossing; returns the jobs each crossing queued, by its cycle. */
+  /**
+   * After the placed trades are written (same transaction): stores the count and triggers at each crossing; returns the jobs each crossing
+   * queued, by its cycle.
+   */
   async recordPlacement(tx: EntityManager, placement: Placement): Promise<Map<number, JobEntity[]>> {
     const { places, at, next } = placement;
     const crossings = places.filter((place) => place.triggered);
@@ -124,12 +130,10 @@ export class LearningTriggerService {
     return jobsOfCycle;
   }
 
-  /** Ends the cycle of `crossing`: queues an INCREMENTAL job per model its trades' predictions came from, and appends `learning.triggered`. */
-  private async trigger(
-    tx: EntityManager,
-    crossing: Place,
-    { since, until }: { since: Date | null; until: Date },
-  ): Promise<JobEntity[]> {
+  /**
+   * Ends the cycle of `crossing`: queues an INCREMENTAL job per model its trades' predictions came from, and appends `learning.triggered`.
+   */
+  private async trigger(tx: EntityManager, crossing: Place, { since, until }: { since: Date | null; until: Date }): Promise<JobEntity[]> {
     const models: CycleModel[] = await tx.query(
       `SELECT DISTINCT m.id, m.name
        FROM trades t JOIN predictions p ON p.id = ANY (t.prediction_ids) JOIN registered_models m ON m.id = p.registered_model_id

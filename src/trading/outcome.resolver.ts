@@ -7,7 +7,8 @@ import type { Context } from '../schema/context';
 export class OutcomeResolver {
   @Authorized('trader')
   @Mutation(() => Prediction, {
-    description: "Records the realised value of a prediction's request (for predictions that did not lead to a trade); the same value again is idempotent, another is CONFLICT.",
+    description:
+      "Records the realised value of a prediction's request (for predictions that did not lead to a trade); the same value again is idempotent, another is CONFLICT.",
   })
   recordOutcome(@Arg('input') input: RecordOutcomeInput, @Ctx() { services }: Context) {
     return services.outcomes.recordOutcome(input);
@@ -15,7 +16,10 @@ export class OutcomeResolver {
 
   @Authorized('viewer')
   @Query(() => PredictionConnection, { description: 'Logged predictions (ACTIVE and SHADOW), newest first, with their outcomes.' })
-  async predictions(@Arg('filter', () => PredictionFilter, { nullable: true }) filter: PredictionFilter | undefined, @Ctx() { services }: Context) {
+  async predictions(
+    @Arg('filter', () => PredictionFilter, { nullable: true }) filter: PredictionFilter | undefined,
+    @Ctx() { services }: Context,
+  ) {
     const page = await services.outcomes.searchPredictions(filter ?? {});
     return { nodes: page.nodes, pageInfo: page };
   }

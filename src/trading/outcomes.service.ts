@@ -84,7 +84,10 @@ export class OutcomesService {
       throw new InvalidInputError(`expects actual to be a finite number, but got ${input.actual}`, { field: 'actual' });
     }
     const [prediction] = await this.viewsOf([input.predictionId]);
-    if (!prediction) throw new NotFoundError(`no prediction with id ${input.predictionId}; pass an id that predict or tradePrediction returned`, { field: 'predictionId' });
+    if (!prediction)
+      throw new NotFoundError(`no prediction with id ${input.predictionId}; pass an id that predict or tradePrediction returned`, {
+        field: 'predictionId',
+      });
     const registeredModelId = prediction.modelVersion.registeredModelId;
     const inserted: unknown[] = await this.dataSource.query(
       `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source) VALUES ($1, $2, $3, 'RECORDED')
@@ -92,7 +95,9 @@ export class OutcomesService {
       [registeredModelId, prediction.requestId, input.actual],
     );
     if (inserted.length === 0) {
-      const existing = await this.dataSource.getRepository(RequestOutcomeEntity).findOneByOrFail({ registeredModelId, requestId: prediction.requestId });
+      const existing = await this.dataSource
+        .getRepository(RequestOutcomeEntity)
+        .findOneByOrFail({ registeredModelId, requestId: prediction.requestId });
       if (existing.actual !== input.actual) {
         throw new ConflictError(
           `request "${prediction.requestId}" already has the outcome ${existing.actual} (${existing.source}); a request has one realised value, so ${input.actual} cannot replace it`,
@@ -110,11 +115,15 @@ export class OutcomesService {
    * Trades in close order: where two of them carry the same request, the first one's outcome stands,
    * as does one recorded earlier. Returns how many requests got their outcome now.
    */
-  async recordTradeOutcomes(tx: EntityManager, closes: { trade: { id: string; predictionIds: string[] }; result: Pick<TradeResult, 'priceReturn'> }[]): Promise<number> {
+  async recordTradeOutcomes(
+    tx: EntityManager,
+    closes: { trade: { id: string; predictionIds: string[] }; result: Pick<TradeResult, 'priceReturn'> }[],
+  ): Promise<number> {
     const carried = closes.flatMap(({ trade }, order) => trade.predictionIds.map((predictionId) => ({ order, predictionId })));
     if (carried.length === 0) return 0;
     const requests: { ord: number; registered_model_id: string; request_id: string; task: string }[] = await tx.query(
-      `SELECT DISTINCT ON (c.ord, p.registered_model_id, p.request_id) c.ord, p.registered_model_id, p.request_id, v.signature ->> 'task' AS task
+      `SELECT DISTINCT ON (c.ord, p.registered_model_id, p.request_id)
+              c.ord, p.registered_model_id, p.request_id, v.signature ->> 'task' AS task
        FROM unnest($1::int[], $2::uuid[]) AS c(ord, prediction_id)
        JOIN predictions p ON p.id = c.prediction_id JOIN model_versions v ON v.id = p.model_version_id
        ORDER BY c.ord, p.registered_model_id, p.request_id, (p.role = 'ACTIVE') DESC`,
@@ -139,7 +148,12 @@ export class OutcomesService {
 
   /** Logged predictions, newest first, each with its request's outcome (null until one is recorded). */
   async searchPredictions(filter: PredictionFilter): Promise<Page<PredictionView>> {
-    const page = new KeysetPage<PredictionView>(filter, { column: 'p.created_at', tieBreak: 'p.id', direction: 'DESC', time: (view) => view.createdAt });
+    const page = new KeysetPage<PredictionView>(filter, {
+      column: 'p.created_at',
+      tieBreak: 'p.id',
+      direction: 'DESC',
+      time: (view) => view.createdAt,
+    });
     const where: string[] = [];
     const parameters: unknown[] = [];
     const bind = (value: unknown) => `$${parameters.push(value)}`;
@@ -151,9 +165,11 @@ export class OutcomesService {
       throw new InvalidInputError('expects model together with version, but got a version alone', { field: 'version' });
     }
     if (filter.ids) {
-      if (filter.ids.length > MAX_FILTER_IDS) throw new InvalidInputError(`expects at most ${MAX_FILTER_IDS} ids, but got ${filter.ids.length}`, { field: 'ids' });
+      if (filter.ids.length > MAX_FILTER_IDS)
+        throw new InvalidInputError(`expects at most ${MAX_FILTER_IDS} ids, but got ${filter.ids.length}`, { field: 'ids' });
       const bad = filter.ids.find((id) => !isUuid(id));
-      if (bad !== undefined) throw new InvalidInputError(`expects ids to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'ids' });
+      if (bad !== undefined)
+        throw new InvalidInputError(`expects ids to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'ids' });
       where.push(`p.id = ANY (${bind(filter.ids)}::uuid[])`);
     }
     if (filter.role) where.push(`p.role = ${bind(filter.role)}`);
@@ -163,7 +179,10 @@ export class OutcomesService {
     if (filter.to) where.push(`p.created_at <= ${bind(filter.to)}`);
     const after = page.afterCondition(bind);
     if (after) where.push(after);
-    const rows = await this.selectRows(`${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${page.orderBy} LIMIT ${bind(page.size + 1)}`, parameters);
+    const rows = await this.selectRows(
+      `${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${page.orderBy} LIMIT ${bind(page.size + 1)}`,
+      parameters,
+    );
     return page.cut(await this.toViews(rows));
   }
 
@@ -200,7 +219,8 @@ export class OutcomesService {
         latencyMs: row.latency_ms,
         modelVersion: version,
         createdAt: row.created_at,
-        outcome: row.actual === null ? null : { actual: row.actual, source: row.source!, tradeId: row.trade_id, recordedAt: row.recorded_at! },
+        outcome:
+          row.actual === null ? null : { actual: row.actual, source: row.source!, tradeId: row.trade_id, recordedAt: row.recorded_at! },
       };
     });
   }

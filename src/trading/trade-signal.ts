@@ -32,16 +32,22 @@ export function probabilityUp(forecast: HorizonForecast, index = 0): number {
   if (forecast.task === 'binary') {
     const p = forecast.probabilityUp;
     if (!(p >= 0 && p <= 1)) {
-      throw new InvalidInputError(`expects forecasts[${index}].probabilityUp in [0, 1], but got ${p}`, { field: `forecasts[${index}].probabilityUp` });
+      throw new InvalidInputError(`expects forecasts[${index}].probabilityUp in [0, 1], but got ${p}`, {
+        field: `forecasts[${index}].probabilityUp`,
+      });
     }
     return p;
   }
   const { expectedReturn, errorScale } = forecast;
   if (!Number.isFinite(expectedReturn)) {
-    throw new InvalidInputError(`expects forecasts[${index}].expectedReturn to be finite, but got ${expectedReturn}`, { field: `forecasts[${index}].expectedReturn` });
+    throw new InvalidInputError(`expects forecasts[${index}].expectedReturn to be finite, but got ${expectedReturn}`, {
+      field: `forecasts[${index}].expectedReturn`,
+    });
   }
   if (!(errorScale > 0 && Number.isFinite(errorScale))) {
-    throw new InvalidInputError(`expects forecasts[${index}].errorScale to be a finite number > 0, but got ${errorScale}`, { field: `forecasts[${index}].errorScale` });
+    throw new InvalidInputError(`expects forecasts[${index}].errorScale to be a finite number > 0, but got ${errorScale}`, {
+      field: `forecasts[${index}].errorScale`,
+    });
   }
   return jStat.normal.cdf(expectedReturn / errorScale, 0, 1);
 }

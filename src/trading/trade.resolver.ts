@@ -1,18 +1,30 @@
 import { Arg, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { LearningTriggerStatus, LogTradeExecutionInput, LogTradeOutcomeInput, Trade, TradeConnection, TradeFilter, TradeOutcomeResult } from './trade.types';
+import {
+  LearningTriggerStatus,
+  LogTradeExecutionInput,
+  LogTradeOutcomeInput,
+  Trade,
+  TradeConnection,
+  TradeFilter,
+  TradeOutcomeResult,
+} from './trade.types';
 import type { Context } from '../schema/context';
 
 @Resolver(() => Trade)
 export class TradeResolver {
   @Authorized('trader')
-  @Mutation(() => Trade, { description: 'Logs an executed trade OPEN; the same clientTradeId and payload again returns the same trade, a different payload is CONFLICT.' })
+  @Mutation(() => Trade, {
+    description:
+      'Logs an executed trade OPEN; the same clientTradeId and payload again returns the same trade, a different payload is CONFLICT.',
+  })
   logTradeExecution(@Arg('input') input: LogTradeExecutionInput, @Ctx() { services }: Context) {
     return services.trades.logTradeExecution(input);
   }
 
   @Authorized('trader')
   @Mutation(() => TradeOutcomeResult, {
-    description: 'Closes a trade, records the outcome of its predictions and counts it towards the next incremental update (learningTrigger).',
+    description:
+      'Closes a trade, records the outcome of its predictions and counts it towards the next incremental update (learningTrigger).',
   })
   logTradeOutcome(@Arg('input') input: LogTradeOutcomeInput, @Ctx() { services }: Context) {
     return services.trades.logTradeOutcome(input);
@@ -32,7 +44,9 @@ export class TradeResolver {
   }
 
   @Authorized('viewer')
-  @Query(() => LearningTriggerStatus, { description: 'Completed trades since the last incremental update, and the threshold that triggers the next.' })
+  @Query(() => LearningTriggerStatus, {
+    description: 'Completed trades since the last incremental update, and the threshold that triggers the next.',
+  })
   learningTrigger(@Ctx() { services }: Context) {
     return services.learningTrigger.state();
   }

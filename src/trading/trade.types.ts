@@ -41,7 +41,10 @@ export class Trade {
   @Field(() => JSONObjectScalar, { nullable: true, description: 'The feature snapshot at execution (name → value, null = missing).' })
   features!: Record<string, number | null> | null;
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: 'How the trade was decided (e.g. the RL state and action), as passed back by the orchestrator.' })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description: 'How the trade was decided (e.g. the RL state and action), as passed back by the orchestrator.',
+  })
   decision!: Record<string, unknown> | null;
 
   @Field(() => TradeStatusEnum)
@@ -149,12 +152,16 @@ export class LogTradeExecutionInput {
   @Field(() => [ID], { nullable: true, description: 'The predictionIds tradePrediction (or predict) returned.' })
   predictionIds?: string[];
 
-  @Field(() => JSONObjectScalar, { nullable: true, description: 'Feature snapshot: name → number or null (e.g. TradePrediction.features).' })
+  @Field(() => JSONObjectScalar, {
+    nullable: true,
+    description: 'Feature snapshot: name → number or null (e.g. TradePrediction.features).',
+  })
   features?: Record<string, unknown>;
 
   @Field(() => JSONObjectScalar, {
     nullable: true,
-    description: 'The `decision` documents of positionSizeMultiplier and strategyWeights merged into one object (their keys differ); stored as given.',
+    description:
+      'The `decision` documents of positionSizeMultiplier and strategyWeights merged into one object (their keys differ); stored as given.',
   })
   decision?: Record<string, unknown>;
 }
@@ -188,7 +195,10 @@ export class LogTradeOutcomeInput {
 
 @ObjectType({ description: 'Completed trades counted towards the next incremental update.' })
 class LearningTrigger {
-  @Field({ description: 'On logTradeOutcome: this close reached the threshold and an update was queued. On the query: the next close will trigger.' })
+  @Field({
+    description:
+      'On logTradeOutcome: this close reached the threshold and an update was queued. On the query: the next close will trigger.',
+  })
   shouldTrigger!: boolean;
 
   @Field(() => Int)

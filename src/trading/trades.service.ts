@@ -103,9 +103,12 @@ const MAX_DRAWDOWN = 1000;
 
 function checkClientTradeId(id: string): void {
   if (!CLIENT_ID_PATTERN.test(id)) {
-    throw new InvalidInputError(`expects clientTradeId of 1–128 letters, digits or _ . : - / (starting with a letter or digit), but got ${quote(id)}`, {
-      field: 'clientTradeId',
-    });
+    throw new InvalidInputError(
+      `expects clientTradeId of 1–128 letters, digits or _ . : - / (starting with a letter or digit), but got ${quote(id)}`,
+      {
+        field: 'clientTradeId',
+      },
+    );
   }
 }
 
@@ -124,10 +127,13 @@ function checkExecution(input: TradeExecutionInput): void {
     throw new InvalidInputError(`expects modelConfidence in [0, 1], but got ${input.modelConfidence}`, { field: 'modelConfidence' });
   }
   const ids = input.predictionIds ?? [];
-  if (ids.length > MAX_PREDICTION_IDS) throw new InvalidInputError(`expects at most ${MAX_PREDICTION_IDS} predictionIds, but got ${ids.length}`, { field: 'predictionIds' });
+  if (ids.length > MAX_PREDICTION_IDS)
+    throw new InvalidInputError(`expects at most ${MAX_PREDICTION_IDS} predictionIds, but got ${ids.length}`, { field: 'predictionIds' });
   const bad = ids.find((id) => !isUuid(id));
-  if (bad !== undefined) throw new InvalidInputError(`expects predictionIds to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'predictionIds' });
-  if (new Set(ids).size !== ids.length) throw new InvalidInputError('expects each prediction id once, but some appear twice', { field: 'predictionIds' });
+  if (bad !== undefined)
+    throw new InvalidInputError(`expects predictionIds to be prediction ids (UUIDs), but got ${quote(bad)}`, { field: 'predictionIds' });
+  if (new Set(ids).size !== ids.length)
+    throw new InvalidInputError('expects each prediction id once, but some appear twice', { field: 'predictionIds' });
   if (input.features != null) checkFeatureSnapshot(input.features);
   if (input.decision != null && Buffer.byteLength(JSON.stringify(input.decision)) > MAX_DECISION_BYTES) {
     throw new InvalidInputError(`expects decision to be at most ${MAX_DECISION_BYTES} bytes of JSON`, { field: 'decision' });
@@ -138,7 +144,9 @@ function checkOutcome(input: TradeOutcomeInput): void {
   checkClientTradeId(input.clientTradeId);
   checkText('exitReason', input.exitReason);
   if (input.maxDrawdown != null && !(Number.isFinite(input.maxDrawdown) && input.maxDrawdown >= 0 && input.maxDrawdown <= MAX_DRAWDOWN)) {
-    throw new InvalidInputError(`expects maxDrawdown to be a fraction in [0, ${MAX_DRAWDOWN}] (0.03 = 3 %), but got ${input.maxDrawdown}`, { field: 'maxDrawdown' });
+    throw new InvalidInputError(`expects maxDrawdown to be a fraction in [0, ${MAX_DRAWDOWN}] (0.03 = 3 %), but got ${input.maxDrawdown}`, {
+      field: 'maxDrawdown',
+    });
   }
 }
 
@@ -219,9 +227,15 @@ function closedBy(trade: TradeEntity, input: TradeOutcomeInput): { outcome: Part
 export class TradesService {
   private hooks: TradeHooks = {};
   /** Executions that arrive while one is written are written together, by the next statement. */
-  private readonly executionGroup = new MicroBatcher<TradeExecutionInput, TradeEntity>((inputs) => this.writeExecutions(inputs), { maxItems: GROUP_MAX_TRADES, windowMs: 0 });
+  private readonly executionGroup = new MicroBatcher<TradeExecutionInput, TradeEntity>((inputs) => this.writeExecutions(inputs), {
+    maxItems: GROUP_MAX_TRADES,
+    windowMs: 0,
+  });
   /** Closes that arrive while a close commits are closed together, in the next transaction. */
-  private readonly closeGroup = new MicroBatcher<TradeOutcomeInput, Close>((inputs) => this.closeTrades(inputs), { maxItems: GROUP_MAX_TRADES, windowMs: 0 });
+  private readonly closeGroup = new MicroBatcher<TradeOutcomeInput, Close>((inputs) => this.closeTrades(inputs), {
+    maxItems: GROUP_MAX_TRADES,
+    windowMs: 0,
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -271,14 +285,20 @@ export class TradesService {
   async getTrade(clientTradeIdOrId: string): Promise<TradeEntity> {
     const repository = this.dataSource.getRepository(TradeEntity);
     const trade =
-      (await repository.findOneBy({ clientTradeId: clientTradeIdOrId })) ?? (isUuid(clientTradeIdOrId) ? await repository.findOneBy({ id: clientTradeIdOrId }) : null);
+      (await repository.findOneBy({ clientTradeId: clientTradeIdOrId })) ??
+      (isUuid(clientTradeIdOrId) ? await repository.findOneBy({ id: clientTradeIdOrId }) : null);
     if (!trade) throw new NotFoundError(`no trade with clientTradeId or id ${quote(clientTradeIdOrId)}`, { field: 'id' });
     return trade;
   }
 
   /** Trades, most recent entry first. */
   async searchTrades(filter: TradeFilter): Promise<Page<TradeEntity>> {
-    const page = new KeysetPage<TradeEntity>(filter, { column: 't.entry_time', tieBreak: 't.id', direction: 'DESC', time: (trade) => trade.entryTime });
+    const page = new KeysetPage<TradeEntity>(filter, {
+      column: 't.entry_time',
+      tieBreak: 't.id',
+      direction: 'DESC',
+      time: (trade) => trade.entryTime,
+    });
     const query = this.dataSource.getRepository(TradeEntity).createQueryBuilder('t');
     if (filter.symbol) query.andWhere('t.symbol = :symbol', { symbol: filter.symbol });
     if (filter.status) query.andWhere('t.status = :status', { status: filter.status });
@@ -307,17 +327,20 @@ export class TradesService {
     const inserted = await queryPrepared<{ id: string; client_trade_id: string }>(
       this.dataSource,
       'kybernet_insert_trades',
-      `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids, features, decision, status)
-       SELECT r.client_trade_id, r.symbol, r.side, r.quantity, r.entry_price, r.entry_time, r.strategy, r.model_confidence, r.prediction_ids, r.features, r.decision, 'OPEN'
-       FROM jsonb_to_recordset($1::jsonb) AS r(client_trade_id text, symbol text, side text, quantity float8, entry_price float8, entry_time timestamptz,
-         strategy text, model_confidence float8, prediction_ids uuid[], features jsonb, decision jsonb)
+      `INSERT INTO trades (client_trade_id, symbol, side, quantity, entry_price, entry_time, strategy, model_confidence, prediction_ids,
+                           features, decision, status)
+       SELECT r.client_trade_id, r.symbol, r.side, r.quantity, r.entry_price, r.entry_time, r.strategy, r.model_confidence,
+              r.prediction_ids, r.features, r.decision, 'OPEN'
+       FROM jsonb_to_recordset($1::jsonb) AS r(client_trade_id text, symbol text, side text, quantity float8, entry_price float8,
+         entry_time timestamptz, strategy text, model_confidence float8, prediction_ids uuid[], features jsonb, decision jsonb)
        WHERE (SELECT count(*) FROM predictions WHERE id = ANY (r.prediction_ids)) = cardinality(r.prediction_ids)
        ON CONFLICT (client_trade_id) DO NOTHING RETURNING id, client_trade_id`,
       [JSON.stringify(rows)],
     );
     const repository = this.dataSource.getRepository(TradeEntity);
     const written = new Map<string, TradeEntity>();
-    if (inserted.length) for (const trade of await repository.findBy({ id: In(inserted.map((row) => row.id)) })) written.set(trade.clientTradeId, trade);
+    if (inserted.length)
+      for (const trade of await repository.findBy({ id: In(inserted.map((row) => row.id)) })) written.set(trade.clientTradeId, trade);
     const taken = new Set<string>();
     return Promise.all(
       inputs.map(async (input) => {
@@ -343,7 +366,9 @@ export class TradesService {
     const found: { id: string }[] = await this.dataSource.query('SELECT id FROM predictions WHERE id = ANY ($1::uuid[])', [ids]);
     const known = new Set(found.map((row) => row.id));
     const unknown = ids.find((id) => !known.has(id));
-    throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, { field: 'predictionIds' });
+    throw new NotFoundError(`no prediction with id ${unknown}; pass the ids that tradePrediction or predict returned`, {
+      field: 'predictionIds',
+    });
   }
 
   /** The close group's run: the closes that arrived together, in one transaction. */
@@ -365,7 +390,11 @@ export class TradesService {
       inputs.forEach((input, index) => {
         const trade = byClientId.get(input.clientTradeId);
         try {
-          if (!trade) throw new NotFoundError(`no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`, { field: 'clientTradeId' });
+          if (!trade)
+            throw new NotFoundError(
+              `no trade with clientTradeId "${input.clientTradeId}"; log its execution with logTradeExecution first`,
+              { field: 'clientTradeId' },
+            );
           if (trade.status === 'CLOSED') answers[index] = { repeated: true, trade: this.sameOutcome(trade, input), jobs: [] };
           else closing.push({ index, trade, ...closedBy(trade, input) });
         } catch (error) {
@@ -377,19 +406,26 @@ export class TradesService {
       const placement = await this.learning.placeTrades(tx, closing.length);
       const closed = closing.map(({ index, trade, outcome, result }, i) => {
         const { cycle, count, triggered, threshold } = placement.places[i];
-        const counted = { learningCycle: cycle, learningCount: count, learningTriggered: triggered, learningThreshold: threshold, closedAt: placement.at };
+        const counted = {
+          learningCycle: cycle,
+          learningCount: count,
+          learningTriggered: triggered,
+          learningThreshold: threshold,
+          closedAt: placement.at,
+        };
         return { index, result, trade: Object.assign(trade, outcome, counted) };
       });
       const column = <K extends keyof TradeEntity>(key: K) => closed.map(({ trade }) => trade[key] ?? null);
       await tx.query(
-        `UPDATE trades AS t SET status = 'CLOSED', exit_price = u.exit_price, exit_time = u.exit_time, exit_reason = u.exit_reason, fees = u.fees, pnl = u.pnl,
-           realized_return = u.realized_return, holding_period_seconds = u.holding_period_seconds, success = u.success, max_drawdown = u.max_drawdown,
-           take_profit_hit = u.take_profit_hit, stop_loss_hit = u.stop_loss_hit, learning_cycle = u.learning_cycle, learning_count = u.learning_count,
-           learning_triggered = u.learning_triggered, learning_threshold = u.learning_threshold, closed_at = $17
-         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::boolean[], $10::float8[], $11::boolean[],
-             $12::boolean[], $13::int[], $14::int[], $15::boolean[], $16::int[])
-           AS u(id, exit_price, exit_time, exit_reason, fees, pnl, realized_return, holding_period_seconds, success, max_drawdown, take_profit_hit, stop_loss_hit,
-             learning_cycle, learning_count, learning_triggered, learning_threshold)
+        `UPDATE trades AS t SET status = 'CLOSED', exit_price = u.exit_price, exit_time = u.exit_time, exit_reason = u.exit_reason,
+           fees = u.fees, pnl = u.pnl, realized_return = u.realized_return, holding_period_seconds = u.holding_period_seconds,
+           success = u.success, max_drawdown = u.max_drawdown, take_profit_hit = u.take_profit_hit, stop_loss_hit = u.stop_loss_hit,
+           learning_cycle = u.learning_cycle, learning_count = u.learning_count, learning_triggered = u.learning_triggered,
+           learning_threshold = u.learning_threshold, closed_at = $17
+         FROM unnest($1::uuid[], $2::float8[], $3::timestamptz[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[],
+             $9::boolean[], $10::float8[], $11::boolean[], $12::boolean[], $13::int[], $14::int[], $15::boolean[], $16::int[])
+           AS u(id, exit_price, exit_time, exit_reason, fees, pnl, realized_return, holding_period_seconds, success, max_drawdown,
+             take_profit_hit, stop_loss_hit, learning_cycle, learning_count, learning_triggered, learning_threshold)
          WHERE t.id = u.id`,
         [
           column('id'),
@@ -414,7 +450,8 @@ export class TradesService {
       await this.outcomes.recordTradeOutcomes(tx, closed);
       for (const { trade } of closed) await this.hooks.tradeOutcomeWillCommit?.(trade, tx);
       const jobsOfCycle = await this.learning.recordPlacement(tx, placement);
-      for (const { index, trade } of closed) answers[index] = { repeated: false, trade, jobs: trade.learningTriggered ? jobsOfCycle.get(trade.learningCycle!)! : [] };
+      for (const { index, trade } of closed)
+        answers[index] = { repeated: false, trade, jobs: trade.learningTriggered ? jobsOfCycle.get(trade.learningCycle!)! : [] };
       return answers;
     });
   }

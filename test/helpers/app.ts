@@ -24,7 +24,9 @@ export interface TestApp {
   dataDir: string;
   keys: Record<Role, string>;
   /** A typed request as `role` over real HTTP. */
-  as(role: Role | null): <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables) => Promise<GraphQLResponse<TData>>;
+  as(
+    role: Role | null,
+  ): <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables) => Promise<GraphQLResponse<TData>>;
   ws(role: Role | null): ReturnType<typeof wsClient>;
   logs: string[];
   close(): Promise<void>;
@@ -41,13 +43,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const db = options.database ?? (await createTestDatabase());
   const dataDir = options.env?.KYBERNET_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'kybernet-test-'));
   // Schedules fire only where a test asks for them (env KYBERNET_SCHEDULER: 'true'), never by the clock mid-test.
-  const config = loadConfig({ ...process.env, KYBERNET_SCHEDULER: 'false', ...options.env, DATABASE_URL: db.url, KYBERNET_DATA_DIR: dataDir });
+  const config = loadConfig({
+    ...process.env,
+    KYBERNET_SCHEDULER: 'false',
+    ...options.env,
+    DATABASE_URL: db.url,
+    KYBERNET_DATA_DIR: dataDir,
+  });
   const dataSource = await openDatabase(db.url, { poolSize: 6, applicationName: 'kybernet-test' });
   const logs: string[] = [];
   const app = await createApp(config, dataSource, db.url, { worker: options.worker ?? true, log: (message) => logs.push(message) });
   const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => logs.push(message), env: config.env });
   const keys = {} as Record<Role, string>;
-  for (const role of ['viewer', 'trader', 'operator', 'admin'] as const) keys[role] = (await app.services.apiKeys.createKey(role, `test ${role}`)).key;
+  for (const role of ['viewer', 'trader', 'operator', 'admin'] as const)
+    keys[role] = (await app.services.apiKeys.createKey(role, `test ${role}`)).key;
   return {
     db,
     dataSource,

@@ -10,7 +10,14 @@ export function syntheticRows(count: number, seed: number): Record<string, numbe
   const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   return Array.from({ length: count }, (_, t) => {
     const f = [normal(), normal(), normal(), normal()];
-    return { t, f0: f[0], f1: f[1], f2: f[2], f3: random() < 0.03 ? null : f[3], y: 0.8 * f[0] - 0.5 * f[1] + 0.3 * f[0] * f[1] + 0.1 * normal() };
+    return {
+      t,
+      f0: f[0],
+      f1: f[1],
+      f2: f[2],
+      f3: random() < 0.03 ? null : f[3],
+      y: 0.8 * f[0] - 0.5 * f[1] + 0.3 * f[0] * f[1] + 0.1 * normal(),
+    };
   });
 }
 

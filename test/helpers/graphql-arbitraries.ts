@@ -44,7 +44,11 @@ function hostileString(): fc.Arbitrary<string> {
 // Weights: about one value in six is hostile, so that a call with several fields often gets past
 // its first check and reaches the service, the database and the answer's serialisation.
 function stringOf(known: KnownValues): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...known.strings) }, { weight: 2, arbitrary: hostileString() }, { weight: 1, arbitrary: fc.uuid() });
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...known.strings) },
+    { weight: 2, arbitrary: hostileString() },
+    { weight: 1, arbitrary: fc.uuid() },
+  );
 }
 
 function floatOf(): fc.Arbitrary<number> {
@@ -66,10 +70,20 @@ function intOf(): fc.Arbitrary<number> {
 
 function dateOf(wrong: boolean): fc.Arbitrary<string> {
   const valid = fc.oneof(
-    { weight: 1, arbitrary: fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString()) },
-    { weight: 3, arbitrary: fc.constantFrom('2024-03-01T14:30:00Z', '2024-03-02T14:30:00.000Z', '2024-03-05T00:00:00Z', '1970-01-01T00:00:00Z') },
+    {
+      weight: 1,
+      arbitrary: fc
+        .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true })
+        .map((d) => d.toISOString()),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('2024-03-01T14:30:00Z', '2024-03-02T14:30:00.000Z', '2024-03-05T00:00:00Z', '1970-01-01T00:00:00Z'),
+    },
   );
-  return wrong ? fc.oneof({ weight: 15, arbitrary: valid }, { weight: 1, arbitrary: fc.constantFrom('not a date', '2024-02-30T00:00:00Z') }) : valid;
+  return wrong
+    ? fc.oneof({ weight: 15, arbitrary: valid }, { weight: 1, arbitrary: fc.constantFrom('not a date', '2024-02-30T00:00:00Z') })
+    : valid;
 }
 
 /** JSON documents: ordinary ones, ones nested far too deep, and ones with hostile keys and strings. */
@@ -79,10 +93,21 @@ function jsonOf(objectOnly: boolean): fc.Arbitrary<unknown> {
     for (let i = 0; i < depth; i++) value = { a: value };
     return value;
   });
-  const hostileKeys = fc.dictionary(hostileString().map((s) => s.slice(0, 64)), fc.oneof(floatOf(), hostileString(), fc.constant(null)), { maxKeys: 5 });
-  const plain = objectOnly ? fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }) : fc.jsonValue({ maxDepth: 4 });
+  const hostileKeys = fc.dictionary(
+    hostileString().map((s) => s.slice(0, 64)),
+    fc.oneof(floatOf(), hostileString(), fc.constant(null)),
+    { maxKeys: 5 },
+  );
+  const plain = objectOnly
+    ? fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
+    : fc.jsonValue({ maxDepth: 4 });
   const wide = fc.constant(Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`k${i}`, i])));
-  return fc.oneof({ weight: 8, arbitrary: plain }, { weight: 1, arbitrary: deep }, { weight: 1, arbitrary: hostileKeys }, { weight: 1, arbitrary: wide });
+  return fc.oneof(
+    { weight: 8, arbitrary: plain },
+    { weight: 1, arbitrary: deep },
+    { weight: 1, arbitrary: hostileKeys },
+    { weight: 1, arbitrary: wide },
+  );
 }
 
 /**
@@ -111,7 +136,11 @@ function valueArbitrary(type: GraphQLInputType, known: KnownValues, depth: numbe
       const size = (JSON.stringify(one) ?? 'null').length + 1;
       return new Array(Math.max(1, Math.min(length, Math.floor(8_000_000 / size)))).fill(one);
     });
-    return fc.oneof({ weight: 12, arbitrary: fc.array(item, { minLength: 1, maxLength: 10 }) }, { weight: 1, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: long });
+    return fc.oneof(
+      { weight: 12, arbitrary: fc.array(item, { minLength: 1, maxLength: 10 }) },
+      { weight: 1, arbitrary: fc.constant([]) },
+      { weight: 1, arbitrary: long },
+    );
   }
   if (isInputObjectType(type)) {
     if (depth > 4) return fc.constant({});
@@ -119,7 +148,9 @@ function valueArbitrary(type: GraphQLInputType, known: KnownValues, depth: numbe
     const shape = Object.fromEntries(
       fields.map((field) => [
         field.name,
-        isNonNullType(field.type) ? arbitraryFor(field.type, known, depth + 1, wrong) : fc.option(arbitraryFor(field.type, known, depth + 1, wrong), { nil: null }),
+        isNonNullType(field.type)
+          ? arbitraryFor(field.type, known, depth + 1, wrong)
+          : fc.option(arbitraryFor(field.type, known, depth + 1, wrong), { nil: null }),
       ]),
     );
     const required = fields.filter((field) => isNonNullType(field.type)).map((field) => field.name);
@@ -134,7 +165,11 @@ function valueArbitrary(type: GraphQLInputType, known: KnownValues, depth: numbe
       case 'String':
         return stringOf(known);
       case 'ID':
-        return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known.ids) }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: hostileString() });
+        return fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom(...known.ids) },
+          { weight: 1, arbitrary: fc.uuid() },
+          { weight: 1, arbitrary: hostileString() },
+        );
       case 'Int':
         return intOf();
       case 'Float':
@@ -154,11 +189,19 @@ function valueArbitrary(type: GraphQLInputType, known: KnownValues, depth: numbe
 
 /** Arguments of `field` as variables: required ones always, optional ones sometimes. */
 export function argumentsFor(field: GraphQLField<unknown, unknown>, known: KnownValues): fc.Arbitrary<Record<string, unknown>> {
-  const shape = Object.fromEntries(field.args.map((arg) => [arg.name, isNonNullType(arg.type) ? arbitraryFor(arg.type, known) : fc.option(arbitraryFor(arg.type, known), { nil: null })]));
+  const shape = Object.fromEntries(
+    field.args.map((arg) => [
+      arg.name,
+      isNonNullType(arg.type) ? arbitraryFor(arg.type, known) : fc.option(arbitraryFor(arg.type, known), { nil: null }),
+    ]),
+  );
   return fc.record(shape, { requiredKeys: field.args.filter((arg) => isNonNullType(arg.type)).map((arg) => arg.name) as never[] });
 }
 
-/** `mutation ($a: T!, …) { field(a: $a, …) { leaf fields } }`: every leaf field without arguments of the result is selected, so serialising it is tested too. */
+/**
+ * `mutation ($a: T!, …) { field(a: $a, …) { leaf fields } }`: every leaf field without arguments of the result is selected,
+ * so serialising it is tested too.
+ */
 export function operationFor(field: GraphQLField<unknown, unknown>, kind: 'mutation' | 'query' = 'mutation'): string {
   const variables = field.args.map((arg) => `$${arg.name}: ${String(arg.type)}`).join(', ');
   const args = field.args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
@@ -183,20 +226,33 @@ export function perturbed(type: GraphQLInputType, example: unknown, known: Known
   const replaced = arbitraryFor(type, known);
   if (isInputObjectType(type) && example !== null && typeof example === 'object' && !Array.isArray(example)) {
     const fields = Object.values(type.getFields());
-    const shape = Object.fromEntries(fields.map((field) => [field.name, perturbed(field.type, (example as Record<string, unknown>)[field.name], known)]));
-    const present = fields.filter((field) => isNonNullType(field.type) || (example as Record<string, unknown>)[field.name] !== undefined).map((field) => field.name);
+    const shape = Object.fromEntries(
+      fields.map((field) => [field.name, perturbed(field.type, (example as Record<string, unknown>)[field.name], known)]),
+    );
+    const present = fields
+      .filter((field) => isNonNullType(field.type) || (example as Record<string, unknown>)[field.name] !== undefined)
+      .map((field) => field.name);
     return fc.oneof({ weight: 8, arbitrary: fc.record(shape, { requiredKeys: present as never[] }) }, { weight: 1, arbitrary: replaced });
   }
   if (isListType(type) && Array.isArray(example)) {
-    return fc.oneof({ weight: 8, arbitrary: fc.tuple(...example.map((item) => perturbed(type.ofType, item, known))) }, { weight: 1, arbitrary: replaced });
+    return fc.oneof(
+      { weight: 8, arbitrary: fc.tuple(...example.map((item) => perturbed(type.ofType, item, known))) },
+      { weight: 1, arbitrary: replaced },
+    );
   }
   return fc.oneof({ weight: 7, arbitrary: fc.constant(example) }, { weight: 1, arbitrary: replaced });
 }
 
 /** Arguments of `field`: generated from its types, or (when given) perturbed from a valid example. */
-export function fuzzedArguments(field: GraphQLField<unknown, unknown>, known: KnownValues, example?: Record<string, unknown>): fc.Arbitrary<Record<string, unknown>> {
+export function fuzzedArguments(
+  field: GraphQLField<unknown, unknown>,
+  known: KnownValues,
+  example?: Record<string, unknown>,
+): fc.Arbitrary<Record<string, unknown>> {
   const generated = argumentsFor(field, known);
   if (!example) return generated;
-  const near = fc.record(Object.fromEntries(field.args.map((arg) => [arg.name, perturbed(arg.type, example[arg.name], known)]))) as fc.Arbitrary<Record<string, unknown>>;
+  const near = fc.record(
+    Object.fromEntries(field.args.map((arg) => [arg.name, perturbed(arg.type, example[arg.name], known)])),
+  ) as fc.Arbitrary<Record<string, unknown>>;
   return fc.oneof({ weight: 1, arbitrary: generated }, { weight: 3, arbitrary: near });
 }

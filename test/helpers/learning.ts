@@ -36,7 +36,11 @@ export interface LiveRequest {
 }
 
 /** Live requests: features shifted by `shift` (per feature, in standard deviations), outcomes from `outcome`. */
-export function liveRequests(count: number, seed: string, options: { shift?: number[]; outcome?: (f: number[], noise: number) => number } = {}): LiveRequest[] {
+export function liveRequests(
+  count: number,
+  seed: string,
+  options: { shift?: number[]; outcome?: (f: number[], noise: number) => number } = {},
+): LiveRequest[] {
   const normal = normals(seed);
   const outcome = options.outcome ?? ((f, noise) => signal(f) + noise);
   return Array.from({ length: count }, () => {
@@ -83,12 +87,20 @@ export async function countRows(t: Pick<TestApp, 'dataSource'>, sql: string, par
 
 /** Predicts the requests as one batch; with `shadows`, waits until that many SHADOW versions scored each of them too. */
 export async function predictRequests(t: TestApp, model: string, requests: LiveRequest[], shadows = 0) {
-  const answers = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model, rows: requests.map((request) => request.features) } })).predictBatch;
+  const answers = dataOf(
+    await t.as('trader')(PredictBatchDocument, { input: { model, rows: requests.map((request) => request.features) } }),
+  ).predictBatch;
   const ids = answers.map((answer) => answer.id);
   if (shadows > 0) {
     await until(
       'the shadow predictions',
-      async () => (await countRows(t, `SELECT 1 FROM predictions s JOIN predictions a ON a.request_id = s.request_id AND a.id = ANY($1) WHERE s.role = 'SHADOW'`, [ids])) === ids.length * shadows,
+      async () =>
+        (await countRows(
+          t,
+          `SELECT 1 FROM predictions s JOIN predictions a ON a.request_id = s.request_id AND a.id = ANY($1) WHERE s.role = 'SHADOW'`,
+          [ids],
+        )) ===
+        ids.length * shadows,
     );
   }
   return answers;
@@ -96,7 +108,8 @@ export async function predictRequests(t: TestApp, model: string, requests: LiveR
 
 /** recordOutcome for each answer, with its request's realised value. */
 export async function recordOutcomes(t: TestApp, answers: { id: string }[], requests: LiveRequest[]): Promise<void> {
-  for (const [i, answer] of answers.entries()) dataOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: answer.id, actual: requests[i].actual } }));
+  for (const [i, answer] of answers.entries())
+    dataOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: answer.id, actual: requests[i].actual } }));
 }
 
 /** For a test app started without a worker: a short-lived second replica that works jobs trains the version. */

@@ -32,7 +32,10 @@ startEmbeddedPostgres(dataDir, Number(port)).then(
 `;
 
 export function startPostgresServer(dataDir: string, port: number): Promise<PostgresServer> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', SCRIPT, dataDir, String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', '-e', SCRIPT, dataDir, String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   return new Promise<PostgresServer>((resolvePromise, reject) => {

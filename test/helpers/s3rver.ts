@@ -31,11 +31,9 @@ new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBu
 
 export async function startS3rver(bucket: string): Promise<RunningS3rver> {
   const directory = await mkdtemp(join(tmpdir(), 'kybernet-s3rver-'));
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', '-e', LAUNCHER, require.resolve('s3rver'), directory, bucket],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', LAUNCHER, require.resolve('s3rver'), directory, bucket], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -49,7 +49,11 @@ function Ide() {
     // which then reached the HTTP endpoint).
     // (graphql-ws yields results as they arrive on the wire, errors formatted; GraphiQL shows them as JSON either way.)
     const subscribe = (params: Parameters<Fetcher>[0]) =>
-      wsClient.iterate({ query: params.query, operationName: params.operationName ?? undefined, variables: params.variables }) as unknown as FetcherReturnType;
+      wsClient.iterate({
+        query: params.query,
+        operationName: params.operationName ?? undefined,
+        variables: params.variables,
+      }) as unknown as FetcherReturnType;
     return (params, options) => (isSubscription(params.query, params.operationName) ? subscribe(params) : http(params, options));
   }, [endpoint, key, wsClient]);
   const useKey = (next: string) => {

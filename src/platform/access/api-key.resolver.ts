@@ -14,7 +14,11 @@ export class ApiKeyResolver {
 
   @Authorized('admin')
   @Mutation(() => CreatedApiKey, { description: 'The key is in the answer only; it is stored hashed.' })
-  async createApiKey(@Arg('role', () => RoleEnum) role: Role, @Ctx() { services, principal }: Context, @Arg('name', () => String, { nullable: true }) name?: string) {
+  async createApiKey(
+    @Arg('role', () => RoleEnum) role: Role,
+    @Ctx() { services, principal }: Context,
+    @Arg('name', () => String, { nullable: true }) name?: string,
+  ) {
     // The caller's key is re-checked in the minting transaction: a key being revoked mints nothing.
     const { key, record } = await services.apiKeys.createKey(role, name ?? undefined, principal);
     return { key, apiKey: record };

@@ -139,7 +139,9 @@ export class ApiKeysService {
       await manager.query('LOCK TABLE api_keys IN EXCLUSIVE MODE');
       if ((await manager.getRepository(ApiKeyEntity).count()) > 0) return undefined;
       const key = `kyb_${randomBytes(32).toString('base64url')}`;
-      await manager.getRepository(ApiKeyEntity).save({ name: 'bootstrap admin', role: 'admin', keyHash: hashKey(key), prefix: key.slice(0, 10) });
+      await manager
+        .getRepository(ApiKeyEntity)
+        .save({ name: 'bootstrap admin', role: 'admin', keyHash: hashKey(key), prefix: key.slice(0, 10) });
       return key;
     });
   }
@@ -195,7 +197,10 @@ export class ApiKeysService {
   private async closeRevokedConnections(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     try {
-      const valid: { id: string }[] = await this.dataSource.query('SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL', [ids]);
+      const valid: { id: string }[] = await this.dataSource.query(
+        'SELECT id FROM api_keys WHERE id = ANY($1::uuid[]) AND revoked_at IS NULL',
+        [ids],
+      );
       const stillValid = new Set(valid.map((row) => row.id));
       for (const id of ids) if (!stillValid.has(id)) this.keyWasRevoked(id);
     } catch (error) {

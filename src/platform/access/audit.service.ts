@@ -13,7 +13,8 @@ function storable(text: string): string {
 
 /** Keeps the shape of the variables but not their bulk (file contents, rows, CSV text, huge objects). */
 function elide(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return storable(value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value);
+  if (typeof value === 'string')
+    return storable(value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}… (${value.length} chars)` : value);
   if (Array.isArray(value)) {
     const kept = value.slice(0, MAX_ARRAY).map((item) => elide(item, depth + 1));
     return value.length > MAX_ARRAY ? [...kept, `… (${value.length} items)`] : kept;

@@ -84,7 +84,12 @@ type HealthStatus = ModelHealthStateEntity['status'];
 /** The payload of each event type, as its appenders write it. */
 export type EventPayloads = {
   /** A version registered: trained or updated by a job (`metrics`), or imported (`format`). */
-  'model.registered': VersionRef & { status: ModelVersionStatus; source: ModelVersionSource; metrics?: Record<string, number>; format?: string };
+  'model.registered': VersionRef & {
+    status: ModelVersionStatus;
+    source: ModelVersionSource;
+    metrics?: Record<string, number>;
+    format?: string;
+  };
   'model.promoted': Activation;
   /** retireModel (`reason`), or an activation replacing this version (`replacedBy`). */
   'model.retired': VersionRef & { reason?: string; replacedBy?: number };
@@ -124,7 +129,15 @@ export type EventPayloads = {
     archivedSnapshotId: string | null;
     tradesSeen: number;
   };
-  'learning.triggered': { learningCycle: number; trades: number; threshold: number; since: string | null; until: string; models: string[]; jobIds: string[] };
+  'learning.triggered': {
+    learningCycle: number;
+    trades: number;
+    threshold: number;
+    since: string | null;
+    until: string;
+    models: string[];
+    jobIds: string[];
+  };
   /** `patch` as sent to updatePolicy; `version` the policy version it made. */
   'policy.updated': { version: number; patch: Record<string, unknown> };
 };
@@ -137,7 +150,13 @@ export type EventOf<T extends EventType> = Extract<KybernetEvent, { type: T }>;
 
 /** An event to append: for each type, that type's payload. */
 export type NewEvent = {
-  [T in EventType]: { type: T; payload: EventPayloads[T]; modelName?: string | null; modelVersionId?: string | null; jobId?: string | null };
+  [T in EventType]: {
+    type: T;
+    payload: EventPayloads[T];
+    modelName?: string | null;
+    modelVersionId?: string | null;
+    jobId?: string | null;
+  };
 }[EventType];
 
 /** The events `promotionAlerts` carries. */

@@ -13,7 +13,10 @@ interface SubscribeArgs extends SubscriptionArgs {
 function subscribe({ args, context }: { args: SubscribeArgs; context: Context }, types?: string[]) {
   validateEventTypes(args.types);
   return subscribeChecked(args, context, () =>
-    context.services.eventStream.subscribe({ types: types ?? args.types, modelName: args.model ?? undefined, jobId: args.jobId }, args.after ?? undefined),
+    context.services.eventStream.subscribe(
+      { types: types ?? args.types, modelName: args.model ?? undefined, jobId: args.jobId },
+      args.after ?? undefined,
+    ),
   );
 }
 
@@ -62,7 +65,8 @@ export class EventResolver {
   @Authorized('viewer')
   @Subscription(() => Event, {
     description: "One job's events: queued, started, progress, and how it ended.",
-    subscribe: (data) => subscribe(data as never, ['job.queued', 'job.started', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled']),
+    subscribe: (data) =>
+      subscribe(data as never, ['job.queued', 'job.started', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled']),
   })
   jobProgress(
     @Root() event: EventEntity,

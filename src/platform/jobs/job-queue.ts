@@ -78,18 +78,22 @@ export async function createJobQueue(connectionString: string, onError: (error: 
     async work(concurrency, handler) {
       for (let i = 0; i < concurrency; i++) {
         let workerId: string | undefined;
-        workerId = await boss.work<EntryData>(QUEUE_NAME, { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true }, async ([job]) => {
-          try {
-            await handler({
-              jobId: job.data.jobId,
-              attempt: (job.data.firstAttempt ?? 1) + job.retryCount,
-              complete: async (tx) => void (await boss.complete(QUEUE_NAME, job.id, {}, { db: asBossDb(tx) })),
-            });
-          } finally {
-            // A loop that just finished a job looks for the next one at once instead of after the polling interval.
-            if (workerId) boss.notifyWorker(workerId);
-          }
-        });
+        workerId = await boss.work<EntryData>(
+          QUEUE_NAME,
+          { batchSize: 1, pollingIntervalSeconds: 0.5, includeMetadata: true },
+          async ([job]) => {
+            try {
+              await handler({
+                jobId: job.data.jobId,
+                attempt: (job.data.firstAttempt ?? 1) + job.retryCount,
+                complete: async (tx) => void (await boss.complete(QUEUE_NAME, job.id, {}, { db: asBossDb(tx) })),
+              });
+            } finally {
+              // A loop that just finished a job looks for the next one at once instead of after the polling interval.
+              if (workerId) boss.notifyWorker(workerId);
+            }
+          },
+        );
       }
     },
     async cancel(entryId, tx) {

@@ -84,7 +84,11 @@ export class JobReaper {
         outcome = 'CANCELLED';
         await this.queue.cancel(job.queueEntryId ?? job.id, tx);
         await tx.update(JobEntity, { id: jobId }, { status: 'CANCELLED', finishedAt: () => 'now()', heartbeatAt: null, error: reason });
-        await this.events.append(tx, { ...eventBase, type: 'job.cancelled', payload: { kind: job.kind, while: 'RUNNING', attempt: job.attempts, reason } });
+        await this.events.append(tx, {
+          ...eventBase,
+          type: 'job.cancelled',
+          payload: { kind: job.kind, while: 'RUNNING', attempt: job.attempts, reason },
+        });
       } else if (job.attempts <= job.retryLimit) {
         outcome = 'QUEUED';
         await handJobBack(tx, this, job, { firstAttempt: job.attempts + 1, reason: `retry after a lost attempt: ${reason}` });
@@ -92,7 +96,11 @@ export class JobReaper {
         outcome = 'FAILED';
         await this.queue.cancel(job.queueEntryId ?? job.id, tx);
         await tx.update(JobEntity, { id: jobId }, { status: 'FAILED', finishedAt: () => 'now()', heartbeatAt: null, error: reason });
-        await this.events.append(tx, { ...eventBase, type: 'job.failed', payload: { kind: job.kind, status: 'FAILED', attempt: job.attempts, error: reason } });
+        await this.events.append(tx, {
+          ...eventBase,
+          type: 'job.failed',
+          payload: { kind: job.kind, status: 'FAILED', attempt: job.attempts, error: reason },
+        });
       }
       this.options.log(`job reaper: job ${jobId} (${job.kind}) ${reason} → ${outcome}`);
       return outcome;

@@ -119,14 +119,23 @@ export class JobWorker {
     const { timeLimitSeconds, retryLimit } = job;
     const controller = new AbortController();
     this.controllers.add(controller);
-    const timeLimit = setTimeout(() => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)), timeLimitSeconds * 1000);
+    const timeLimit = setTimeout(
+      () => controller.abort(new Error(`exceeded its time limit of ${timeLimitSeconds} s`)),
+      timeLimitSeconds * 1000,
+    );
     const cancelPoll = setInterval(() => void this.checkCancel(jobId, controller), CANCEL_POLL_MS);
     const heartbeat = setInterval(() => void this.beat(jobId, attempt, controller), this.options.heartbeatSeconds * 1000);
     const reporter = this.progressReporter(job, attempt);
     try {
       if (!handler) throw new KybernetError('INTERNAL_SERVER_ERROR', `no handler for jobs of kind ${job.kind} in this worker`);
       const parsed = parseJobPayload(job.kind, job.payload);
-      if (!parsed.ok) throw new KybernetError('BAD_USER_INPUT', `${INVALID_JOB_PAYLOAD}: ${parsed.problem}`, { field: parsed.field }, INVALID_JOB_PAYLOAD);
+      if (!parsed.ok)
+        throw new KybernetError(
+          'BAD_USER_INPUT',
+          `${INVALID_JOB_PAYLOAD}: ${parsed.problem}`,
+          { field: parsed.field },
+          INVALID_JOB_PAYLOAD,
+        );
       const result = await handler({
         job,
         payload: parsed.payload,
@@ -155,7 +164,9 @@ export class JobWorker {
       const message = reason instanceof Error ? reason.message : String(reason);
       const retryable = !(error instanceof KybernetError && error.code === 'BAD_USER_INPUT') && !controller.signal.aborted;
       if (retryable && attempt <= retryLimit) {
-        const requeued = await ownAttempt(this.dataSource, jobId, attempt).set({ status: 'QUEUED', error: message, heartbeatAt: null }).execute();
+        const requeued = await ownAttempt(this.dataSource, jobId, attempt)
+          .set({ status: 'QUEUED', error: message, heartbeatAt: null })
+          .execute();
         // The queue makes the next attempt when the handler throws.
         if (requeued.affected) throw error;
         return;
@@ -186,7 +197,12 @@ export class JobWorker {
         .execute();
       const [{ started_at: startedAt, heartbeat_at: heartbeatAt }] = updated.raw as { started_at: Date; heartbeat_at: Date }[];
       // Last: the event append holds the log's lock until commit.
-      await this.events.append(tx, { type: 'job.started', jobId, modelName: jobModelName(job), payload: { kind: job.kind, attempt, worker: this.workerId } });
+      await this.events.append(tx, {
+        type: 'job.started',
+        jobId,
+        modelName: jobModelName(job),
+        payload: { kind: job.kind, attempt, worker: this.workerId },
+      });
       return Object.assign(job, running, { startedAt, heartbeatAt });
     });
   }
@@ -245,7 +261,9 @@ export class JobWorker {
   private async beat(jobId: string, attempt: number, controller: AbortController): Promise<void> {
     if (controller.signal.aborted) return;
     try {
-      const renewed = await ownAttempt(this.dataSource, jobId, attempt).set({ heartbeatAt: () => 'now()' }).execute();
+      const renewed = await ownAttempt(this.dataSource, jobId, attempt)
+        .set({ heartbeatAt: () => 'now()' })
+        .execute();
       if (!renewed.affected) controller.abort(new LostAttemptError(`attempt ${attempt} was declared lost and handed on; stopping it`));
     } catch (error) {
       this.log(`job ${jobId}: heartbeat not recorded: ${(error as Error).message}`);
@@ -269,9 +287,17 @@ export class JobWorker {
       latest = undefined;
       writing = writing
         .then(async () => {
-          if (writeRow) await ownAttempt(this.dataSource, job.id, attempt).set({ progress: fraction, progressMessage: message ?? null }).execute();
+          if (writeRow)
+            await ownAttempt(this.dataSource, job.id, attempt)
+              .set({ progress: fraction, progressMessage: message ?? null })
+              .execute();
           if (writeEvent) {
-            await this.events.publish({ type: 'job.progress', jobId: job.id, modelName: jobModelName(job), payload: { kind: job.kind, progress: fraction, message: message ?? null } });
+            await this.events.publish({
+              type: 'job.progress',
+              jobId: job.id,
+              modelName: jobModelName(job),
+              payload: { kind: job.kind, progress: fraction, message: message ?? null },
+            });
           }
         })
         .catch((error) => this.log(`job ${job.id}: progress not recorded: ${(error as Error).message}`));
@@ -291,7 +317,10 @@ export class JobWorker {
   /** Puts an attempt interrupted by shutdown back on the queue as the same attempt (unless it was handed on meanwhile). */
   private async handBack(job: JobEntity, attempt: number, reason: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
-      const current = await tx.findOne(JobEntity, { where: { id: job.id, status: 'RUNNING', attempts: attempt }, lock: { mode: 'pessimistic_write' } });
+      const current = await tx.findOne(JobEntity, {
+        where: { id: job.id, status: 'RUNNING', attempts: attempt },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!current) return;
       await this.hooks.jobAttemptWasLost?.(current);
       await handJobBack(tx, { queue: this.queue, events: this.events }, current, { firstAttempt: attempt, reason });

@@ -48,7 +48,10 @@ export class Job {
   @Field(() => Date, { nullable: true })
   finishedAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'Last sign of life from the worker running it; a RUNNING job whose heartbeat stops is retried or failed.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Last sign of life from the worker running it; a RUNNING job whose heartbeat stops is retried or failed.',
+  })
   heartbeatAt!: Date | null;
 }
 

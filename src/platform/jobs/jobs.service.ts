@@ -64,7 +64,13 @@ export class JobsService {
    */
   async enqueue(job: NewJob, outer?: EntityManager): Promise<JobEntity> {
     const parsed = parseJobPayload(job.kind, job.payload);
-    if (!parsed.ok) throw new KybernetError('INTERNAL_SERVER_ERROR', `cannot queue the job: ${parsed.problem}`, { field: parsed.field }, INVALID_JOB_PAYLOAD);
+    if (!parsed.ok)
+      throw new KybernetError(
+        'INTERNAL_SERVER_ERROR',
+        `cannot queue the job: ${parsed.problem}`,
+        { field: parsed.field },
+        INVALID_JOB_PAYLOAD,
+      );
     const run = async (tx: EntityManager) => {
       if (job.singletonKey) {
         const existing = await tx.findOneBy(JobEntity, { singletonKey: job.singletonKey });
@@ -93,7 +99,10 @@ export class JobsService {
         modelName: job.modelName ?? null,
         payload: { kind: job.kind, trigger: job.trigger, reason: job.reason },
       });
-      await this.queue.enqueue({ entryId: id, jobId: id, firstAttempt: 1 }, { retryLimit: limits.retryLimit, expireInSeconds: expireInSeconds(limits.timeLimitSeconds), tx });
+      await this.queue.enqueue(
+        { entryId: id, jobId: id, firstAttempt: 1 },
+        { retryLimit: limits.retryLimit, expireInSeconds: expireInSeconds(limits.timeLimitSeconds), tx },
+      );
       return row;
     };
     try {
@@ -113,7 +122,12 @@ export class JobsService {
   }
 
   async searchJobs(filter: JobFilter): Promise<Page<JobEntity>> {
-    const page = new KeysetPage<JobEntity>(filter, { column: 'j.created_at', tieBreak: 'j.id', direction: 'DESC', time: (job) => job.createdAt });
+    const page = new KeysetPage<JobEntity>(filter, {
+      column: 'j.created_at',
+      tieBreak: 'j.id',
+      direction: 'DESC',
+      time: (job) => job.createdAt,
+    });
     const query = this.dataSource.getRepository(JobEntity).createQueryBuilder('j');
     if (filter.status?.length) query.andWhere('j.status IN (:...status)', { status: filter.status });
     if (filter.kind?.length) query.andWhere('j.kind IN (:...kind)', { kind: filter.kind });

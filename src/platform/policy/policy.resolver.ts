@@ -12,7 +12,9 @@ export class PolicyResolver {
   }
 
   @Authorized('operator')
-  @Mutation(() => PolicyDocument, { description: 'Merges the patch (sections of the policy) over the current policy; the whole is validated, unknown keys refused.' })
+  @Mutation(() => PolicyDocument, {
+    description: 'Merges the patch (sections of the policy) over the current policy; the whole is validated, unknown keys refused.',
+  })
   updatePolicy(@Arg('patch', () => JSONObjectScalar) patch: Record<string, unknown>, @Ctx() { services, principal }: Context) {
     return services.policy.updatePolicy(patch, principal.keyId);
   }

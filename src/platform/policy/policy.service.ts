@@ -46,7 +46,12 @@ function refusalOf(issue: z.core.$ZodIssue, document: unknown): InvalidInputErro
     const known = Object.keys((valueAt(DEFAULT_POLICY, issue.path) as Record<string, unknown>) ?? {});
     const field = [...issue.path.map(String), issue.keys[0]].join('.');
     const where = issue.path.length ? `section ${issue.path.join('.')}` : 'the policy';
-    return refusal({ by: `policy ${field}:`, expects: `a setting of ${where} (${known.join(', ')})`, got: `the unknown key ${quote(issue.keys[0])}`, details: { field } });
+    return refusal({
+      by: `policy ${field}:`,
+      expects: `a setting of ${where} (${known.join(', ')})`,
+      got: `the unknown key ${quote(issue.keys[0])}`,
+      details: { field },
+    });
   }
   const field = issue.path.map(String).join('.') || 'patch';
   let expects: string;
@@ -113,13 +118,17 @@ export class PolicyService {
     try {
       const saved = await this.dataSource.transaction(async (tx) => {
         const row = await tx.save(tx.create(PolicyEntity, { version: current.version + 1, document, apiKeyId }));
-        await this.events.append(tx, { type: 'policy.updated', payload: { version: row.version, patch: patch as Record<string, unknown> } });
+        await this.events.append(tx, {
+          type: 'policy.updated',
+          payload: { version: row.version, patch: patch as Record<string, unknown> },
+        });
         return row;
       });
       this.cached = Promise.resolve({ version: saved.version, document: saved.document, createdAt: saved.createdAt });
       return this.cached;
     } catch (error) {
-      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ConflictError('another policy update committed first; read the policy and retry');
+      if (pgErrorCode(error) === PG_UNIQUE_VIOLATION)
+        throw new ConflictError('another policy update committed first; read the policy and retry');
       throw error;
     }
   }

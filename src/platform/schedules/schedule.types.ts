@@ -20,6 +20,9 @@ export class Schedule {
   @Field({ description: 'Whether the schedule is on under the current policy.' })
   enabled!: boolean;
 
-  @Field(() => Date, { nullable: true, description: 'Null when this process does not run schedules (KYBERNET_SCHEDULER=false) or the schedule is off.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Null when this process does not run schedules (KYBERNET_SCHEDULER=false) or the schedule is off.',
+  })
   nextFiring!: Date | null;
 }

@@ -79,7 +79,10 @@ export class Scheduler {
 
   /** Adds a task; when the scheduler is running it is armed at once. */
   register(task: ScheduledTask): void {
-    if (!TASK_NAME.test(task.name)) throw new InvalidInputError(`expects a task name of a-z, 0-9, _ . - (up to 64), but got ${JSON.stringify(task.name)}`, { field: 'name' });
+    if (!TASK_NAME.test(task.name))
+      throw new InvalidInputError(`expects a task name of a-z, 0-9, _ . - (up to 64), but got ${JSON.stringify(task.name)}`, {
+        field: 'name',
+      });
     if (this.tasks.has(task.name)) throw new ConflictError(`a scheduled task named "${task.name}" is already registered`);
     this.tasks.set(task.name, task);
     if (this.started) void this.reschedule();
@@ -141,10 +144,17 @@ export class Scheduler {
       this.armed.delete(task.name);
       if (!timing) continue;
       const fire = (time: Date) => {
-        this.fire(task.name, time).catch((error) => this.log(`scheduled task ${task.name} (${time.toISOString()}): ${(error as Error).message}`));
+        this.fire(task.name, time).catch((error) =>
+          this.log(`scheduled task ${task.name} (${time.toISOString()}): ${(error as Error).message}`),
+        );
       };
-      this.armed.set(task.name, { signature, ...('cron' in timing ? this.armCron(task.name, timing.cron, policy.timezone, fire) : armInterval(timing.everyHours, fire)) });
-      this.log(`scheduler: ${task.name} armed (${'cron' in timing ? `${timing.cron} ${policy.timezone}` : `every ${timing.everyHours} h`})`);
+      this.armed.set(task.name, {
+        signature,
+        ...('cron' in timing ? this.armCron(task.name, timing.cron, policy.timezone, fire) : armInterval(timing.everyHours, fire)),
+      });
+      this.log(
+        `scheduler: ${task.name} armed (${'cron' in timing ? `${timing.cron} ${policy.timezone}` : `every ${timing.everyHours} h`})`,
+      );
     }
   }
 
@@ -156,7 +166,12 @@ export class Scheduler {
       error: (message: string | Error) => this.log(`scheduler ${name}: ${message instanceof Error ? message.message : message}`),
     };
     // node-cron's context date is the slot the firing is for (whole seconds), identical in every replica.
-    const task: CronTask = cron.schedule(expression, (context) => fire(context.date), { name: `kybernet:${name}`, timezone, logger, unref: true });
+    const task: CronTask = cron.schedule(expression, (context) => fire(context.date), {
+      name: `kybernet:${name}`,
+      timezone,
+      logger,
+      unref: true,
+    });
     return { next: () => task.getNextRun(), stop: () => void task.destroy() };
   }
 }

@@ -27,5 +27,7 @@ export const treeTrainingParams = {
   refit_on_all_rows: z
     .boolean()
     .default(false)
-    .describe('After validating, train again on every row (the held-out latest ones too) with the rounds early stopping chose; the metrics stay those of the held-out fit'),
+    .describe(
+      'After validating, train again on every row (the held-out latest ones too) with the rounds early stopping chose; the metrics stay those of the held-out fit',
+    ),
 };

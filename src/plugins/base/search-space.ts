@@ -17,7 +17,9 @@ export function sampleHyperparameters<P>(space: SearchSpace<P>, random: () => nu
       continue;
     }
     const u = random();
-    const value = range.log ? Math.exp(Math.log(range.min) + u * (Math.log(range.max) - Math.log(range.min))) : range.min + u * (range.max - range.min);
+    const value = range.log
+      ? Math.exp(Math.log(range.min) + u * (Math.log(range.max) - Math.log(range.min)))
+      : range.min + u * (range.max - range.min);
     sample[key] = (range.type === 'int' ? Math.min(range.max, Math.max(range.min, Math.round(value))) : value) as P[keyof P & string];
   }
   return sample;

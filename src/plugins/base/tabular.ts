@@ -66,7 +66,14 @@ export function tabularOptions(
   params: { validation_fraction: number; refit_on_all_rows: boolean },
   ctx: Pick<TrainContext, 'seed' | 'progress'>,
 ): TabularOptions {
-  return { task, validationFraction: params.validation_fraction, allowsMissing: true, seed: ctx.seed, progress: ctx.progress, refitOnAllRows: params.refit_on_all_rows };
+  return {
+    task,
+    validationFraction: params.validation_fraction,
+    allowsMissing: true,
+    seed: ctx.seed,
+    progress: ctx.progress,
+    refitOnAllRows: params.refit_on_all_rows,
+  };
 }
 
 /** One pass of a leaf's fit. */
@@ -116,11 +123,7 @@ function validateTabularSet(data: TrainingSet, task: TabularTask, allowsMissing:
 }
 
 /** Holds out the latest rows as the validation tail; the order of rows is kept. */
-function splitValidationTail(
-  data: TabularTrainingSet,
-  validationFraction: number,
-  minTrainRows = DEFAULT_MIN_TRAIN_ROWS,
-): TabularSplit {
+function splitValidationTail(data: TabularTrainingSet, validationFraction: number, minTrainRows = DEFAULT_MIN_TRAIN_ROWS): TabularSplit {
   if (!(validationFraction >= 0 && validationFraction <= 0.5)) {
     refuse('validation_fraction', `expects a validation fraction in [0, 0.5], but got ${validationFraction}`);
   }
@@ -153,11 +156,18 @@ export async function trainTabular(data: TrainingSet, options: TabularOptions, l
   const set = validateTabularSet(data, options.task, options.allowsMissing);
   const split = splitValidationTail(set, options.validationFraction, options.minTrainRows);
   const refit = options.refitOnAllRows === true && split.validation.rows > 0;
-  const held = await leaf.fit(split, { progress: refit ? (fraction, message) => options.progress(fraction / 2, message) : options.progress });
+  const held = await leaf.fit(split, {
+    progress: refit ? (fraction, message) => options.progress(fraction / 2, message) : options.progress,
+  });
   const summaryOptions = { seed: options.seed };
   if (split.validation.rows === 0) {
     const trainFeatures = { featureNames: split.featureNames, features: split.train.features, rows: split.train.rows };
-    return { artifact: held.artifact, metrics: {}, featureImportance: held.featureImportance, reference: summarizeReference(trainFeatures, {}, summaryOptions) };
+    return {
+      artifact: held.artifact,
+      metrics: {},
+      featureImportance: held.featureImportance,
+      reference: summarizeReference(trainFeatures, {}, summaryOptions),
+    };
   }
   const predictor = await leaf.load(held.artifact);
   let predictions: Float32Array;
@@ -168,8 +178,15 @@ export async function trainTabular(data: TrainingSet, options: TabularOptions, l
   }
   const final = refit
     ? await leaf.fit(
-        { featureNames: split.featureNames, train: { features: set.features, target: set.target, rows: set.rows }, validation: { features: new Float32Array(0), target: new Float32Array(0), rows: 0 } },
-        { rounds: held.rounds, progress: (fraction, message) => options.progress(0.5 + fraction / 2, `refit on all ${set.rows} rows: ${message ?? ''}`) },
+        {
+          featureNames: split.featureNames,
+          train: { features: set.features, target: set.target, rows: set.rows },
+          validation: { features: new Float32Array(0), target: new Float32Array(0), rows: 0 },
+        },
+        {
+          rounds: held.rounds,
+          progress: (fraction, message) => options.progress(0.5 + fraction / 2, `refit on all ${set.rows} rows: ${message ?? ''}`),
+        },
       )
     : held;
   const trained = refit ? set : split.train;

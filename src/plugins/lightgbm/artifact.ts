@@ -18,13 +18,19 @@ const MODEL_ONNX = 'model.onnx';
  * Builds the artifact for `modelText`, whose features are `featureNames` in order. Names stored in the
  * model must match unless they are LightGBM's defaults (Column_0, Column_1, …).
  */
-export function lightgbmArtifact(modelText: Uint8Array, featureNames: string[]): { artifact: ModelArtifact; featureImportance: Record<string, number> } {
+export function lightgbmArtifact(
+  modelText: Uint8Array,
+  featureNames: string[],
+): { artifact: ModelArtifact; featureImportance: Record<string, number> } {
   const model = parseLightGBMModel(modelText);
   const width = model.featureNames.length;
   if (featureNames.length !== width) {
-    throw new InvalidInputError(`expects one feature name per model feature (max_feature_idx + 1 = ${width}), but got ${featureNames.length} names`, {
-      field: 'featureNames',
-    });
+    throw new InvalidInputError(
+      `expects one feature name per model feature (max_feature_idx + 1 = ${width}), but got ${featureNames.length} names`,
+      {
+        field: 'featureNames',
+      },
+    );
   }
   if (!isDefaultFeatureNames(model.featureNames) && model.featureNames.join('\u0000') !== featureNames.join('\u0000')) {
     throw new InvalidInputError(

@@ -10,7 +10,16 @@
 import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { tabularOptions, trainTabular, type TabularSplit } from '../base/tabular';
-import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainedModel, TrainingSet } from '../contract';
+import type {
+  ArtifactFiles,
+  ImportMeta,
+  ModelArtifact,
+  ModelFamily,
+  Predictor,
+  TrainContext,
+  TrainedModel,
+  TrainingSet,
+} from '../contract';
 import { importOnnxArtifact, ONNX_FILE, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
 import { MODEL_JSON, requireFile, XGBOOST_FORMAT, xgboostArtifact } from '../base/xgboost-engine/artifact';
@@ -46,11 +55,10 @@ async function fit(split: TabularSplit, params: LightGBMParams, rounds: number, 
 
 async function train(data: TrainingSet, rawParams: LightGBMParams, ctx: TrainContext): Promise<TrainedModel> {
   const params = parseHyperparameters(lightgbmHyperparameters, rawParams);
-  return trainTabular(
-    data,
-    tabularOptions(params.objective, params, ctx),
-    { fit: (split, pass) => fit(split, params, pass.rounds ?? params.num_iterations, { ...ctx, progress: pass.progress }), load },
-  );
+  return trainTabular(data, tabularOptions(params.objective, params, ctx), {
+    fit: (split, pass) => fit(split, params, pass.rounds ?? params.num_iterations, { ...ctx, progress: pass.progress }),
+    load,
+  });
 }
 
 /**
@@ -76,11 +84,10 @@ async function update(previous: ModelArtifact, data: TrainingSet, rawParams: Lig
   const task = parseXGBoostModel(previousJson).objective === 'binary:logistic' ? 'binary' : 'regression';
   if (task !== params.objective) ctx.log(`update keeps the previous model's objective ${task}`);
   const kept = { ...params, objective: task } as LightGBMParams;
-  return trainTabular(
-    data,
-    tabularOptions(task, params, ctx),
-    { fit: (split, pass) => fit(split, kept, pass.rounds ?? params.update_iterations, { ...ctx, progress: pass.progress }, previousJson), load },
-  );
+  return trainTabular(data, tabularOptions(task, params, ctx), {
+    fit: (split, pass) => fit(split, kept, pass.rounds ?? params.update_iterations, { ...ctx, progress: pass.progress }, previousJson),
+    load,
+  });
 }
 
 async function importArtifact(files: ArtifactFiles, format: string, meta: ImportMeta): Promise<TrainedModel> {

@@ -85,18 +85,22 @@ function numbers(text: string, what: string): number[] {
 
 function integer(text: string | undefined, what: string): number {
   const value = Number(text);
-  if (text === undefined || text.trim() === '' || !Number.isInteger(value)) refuse(`expects an integer ${what}, but got ${text === undefined ? 'nothing' : quote(text)}`);
+  if (text === undefined || text.trim() === '' || !Number.isInteger(value))
+    refuse(`expects an integer ${what}, but got ${text === undefined ? 'nothing' : quote(text)}`);
   return value;
 }
 
 function parseObjective(line: string | undefined): LightGBMObjective {
   if (line === undefined || line.trim() === '') {
-    refuse('expects an objective line (a model trained with a custom objective has none, and its output transform is unknown), but got none');
+    refuse(
+      'expects an objective line (a model trained with a custom objective has none, and its output transform is unknown), but got none',
+    );
   }
   const [name, ...options] = line.trim().split(/\s+/);
   const option = (key: string) => options.find((o) => o === key || o.startsWith(`${key}:`));
   if ((IDENTITY_OBJECTIVES as readonly string[]).includes(name)) {
-    if (option('sqrt')) refuse(`expects objective ${name} without reg_sqrt, but the model's predictions are squared back from a sqrt-scaled target`);
+    if (option('sqrt'))
+      refuse(`expects objective ${name} without reg_sqrt, but the model's predictions are squared back from a sqrt-scaled target`);
     return { task: 'regression', name };
   }
   if ((SIGMOID_OBJECTIVES as readonly string[]).includes(name)) {
@@ -112,10 +116,13 @@ function parseObjective(line: string | undefined): LightGBMObjective {
 
 function parseSplit(decisionType: number, where: string): LightGBMSplit {
   if (decisionType & CATEGORICAL_MASK) {
-    refuse(`expects numerical splits only, but ${where} is a categorical split; retrain with the feature encoded as numbers (categorical splits are not supported)`);
+    refuse(
+      `expects numerical splits only, but ${where} is a categorical split; retrain with the feature encoded as numbers (categorical splits are not supported)`,
+    );
   }
   const missing = (decisionType >> 2) & 3;
-  if (missing >= MISSING_TYPES.length || decisionType >> 4 !== 0) refuse(`expects a decision_type with missing type None, Zero or NaN, but ${where} has ${decisionType}`);
+  if (missing >= MISSING_TYPES.length || decisionType >> 4 !== 0)
+    refuse(`expects a decision_type with missing type None, Zero or NaN, but ${where} has ${decisionType}`);
   return { defaultLeft: (decisionType & DEFAULT_LEFT_MASK) !== 0, missingType: MISSING_TYPES[missing] };
 }
 
@@ -129,7 +136,10 @@ function checkStructure(tree: LightGBMTree, t: number): void {
   const left = new Array<number>(inner + tree.numLeaves).fill(-1);
   const right = new Array<number>(inner + tree.numLeaves).fill(-1);
   for (let i = 0; i < inner; i++) {
-    for (const [side, child, ids] of [['left_child', tree.leftChild[i], left], ['right_child', tree.rightChild[i], right]] as const) {
+    for (const [side, child, ids] of [
+      ['left_child', tree.leftChild[i], left],
+      ['right_child', tree.rightChild[i], right],
+    ] as const) {
       if (!Number.isInteger(child) || child >= inner || child < -tree.numLeaves) {
         refuse(`expects tree ${t} to have ${side} ids in [-${tree.numLeaves}, ${inner}), but node ${i} has ${child}`);
       }
@@ -140,7 +150,8 @@ function checkStructure(tree: LightGBMTree, t: number): void {
     { left, right },
     { tree: `tree ${t}`, field: FIELD, node: (id) => (id < inner ? `node ${id}` : `leaf ${id - inner}`) },
   );
-  if (leaves !== tree.numLeaves) refuse(`expects tree ${t} to have num_leaves=${tree.numLeaves} leaves, but ${leaves} are reached from its root`);
+  if (leaves !== tree.numLeaves)
+    refuse(`expects tree ${t} to have num_leaves=${tree.numLeaves} leaves, but ${leaves} are reached from its root`);
 }
 
 function parseTree(lines: string[], t: number, featureCount: number): LightGBMTree {
@@ -148,10 +159,14 @@ function parseTree(lines: string[], t: number, featureCount: number): LightGBMTr
   const numLeaves = integer(kv.get('num_leaves'), `num_leaves in tree ${t}`);
   if (numLeaves < 1) refuse(`expects num_leaves ≥ 1 in tree ${t}, but got ${numLeaves}`);
   if (Number(kv.get('num_cat') ?? 0) > 0) {
-    refuse(`expects numerical splits only, but tree ${t} has ${excerpt(kv.get('num_cat'))} categorical splits (num_cat); retrain with the features encoded as numbers`);
+    refuse(
+      `expects numerical splits only, but tree ${t} has ${excerpt(kv.get('num_cat'))} categorical splits (num_cat); retrain with the features encoded as numbers`,
+    );
   }
   if ((kv.get('is_linear') ?? '0').trim() !== '0') {
-    refuse(`expects constant leaves, but tree ${t} is a linear tree (is_linear=1, trained with linear_tree=true); retrain with linear_tree=false`);
+    refuse(
+      `expects constant leaves, but tree ${t} is a linear tree (is_linear=1, trained with linear_tree=true); retrain with linear_tree=false`,
+    );
   }
   const leafValue = numbers(kv.get('leaf_value') ?? '', `leaf_value of tree ${t}`);
   if (leafValue.length !== numLeaves) {
@@ -205,7 +220,9 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
   const header = keyValues(lines.slice(1, headerEnd).filter((line) => line.trim() !== ''));
 
   if (header.has('average_output')) {
-    refuse('expects a boosted model (gbdt, dart, goss), but got a random forest (average_output), whose trees are averaged rather than summed');
+    refuse(
+      'expects a boosted model (gbdt, dart, goss), but got a random forest (average_output), whose trees are averaged rather than summed',
+    );
   }
   const numClass = integer(header.get('num_class') ?? '1', 'num_class');
   const perIteration = integer(header.get('num_tree_per_iteration') ?? '1', 'num_tree_per_iteration');
@@ -225,7 +242,8 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
     const line = lines[i].trim();
     const match = TREE_HEADER.exec(line);
     if (match) {
-      if (Number(match[1]) !== blocks.length) refuse(`expects tree ${blocks.length} next, but got ${quote(line)} (a missing or reordered tree block)`);
+      if (Number(match[1]) !== blocks.length)
+        refuse(`expects tree ${blocks.length} next, but got ${quote(line)} (a missing or reordered tree block)`);
       blocks.push([]);
     } else if (line !== '') {
       blocks[blocks.length - 1].push(line);
@@ -234,7 +252,9 @@ export function parseLightGBMModel(bytes: Uint8Array): LightGBMModel {
   if (blocks.length === 0) refuse('expects at least one tree, but the model has none');
   const declared = header.get('tree_sizes');
   if (declared !== undefined && declared.trim().split(/\s+/).length !== blocks.length) {
-    refuse(`expects ${declared.trim().split(/\s+/).length} trees (one per tree_sizes entry), but got ${blocks.length} tree blocks (truncated?)`);
+    refuse(
+      `expects ${declared.trim().split(/\s+/).length} trees (one per tree_sizes entry), but got ${blocks.length} tree blocks (truncated?)`,
+    );
   }
   return { objective, featureNames, trees: blocks.map((block, t) => parseTree(block, t, featureCount)) };
 }

@@ -26,7 +26,15 @@ export const lightgbmHyperparameters = z.strictObject({
   min_sum_hessian_in_leaf: z.number().min(0).default(1e-3).describe('Smallest hessian sum in a leaf'),
   feature_fraction: z.number().gt(0).max(1).default(1).describe('Share of features sampled for each tree'),
   bagging_fraction: z.number().gt(0).max(1).default(1).describe('Share of rows sampled when bagging is on'),
-  bagging_freq: z.number().int().min(0).max(1).default(0).describe('0 turns bagging off; 1 resamples rows every iteration (the engine resamples every round, so larger periods are not offered)'),
+  bagging_freq: z
+    .number()
+    .int()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe(
+      '0 turns bagging off; 1 resamples rows every iteration (the engine resamples every round, so larger periods are not offered)',
+    ),
   lambda_l1: z.number().min(0).default(0).describe('L1 regularisation of leaf values'),
   lambda_l2: z.number().min(0).default(0).describe('L2 regularisation of leaf values'),
   min_gain_to_split: z.number().min(0).default(0).describe('Smallest gain that makes a split'),

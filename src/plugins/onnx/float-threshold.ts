@@ -15,7 +15,7 @@ function stepFloat32(value: number, direction: 1 | -1): number {
   if (value === 0) return direction * 2 ** -149;
   f32[0] = value;
   // For positive floats the bit pattern grows with the value; for negative ones it shrinks.
-  bits[0] += value > 0 === (direction > 0) ? 1 : -1;
+  bits[0] += value > 0 === direction > 0 ? 1 : -1;
   return f32[0];
 }
 

@@ -40,9 +40,7 @@ function attribute(name: string, value: AttributeValue, isInt: boolean): onnx.IA
   if (value.length > 0 && typeof value[0] === 'string') {
     return { name, type: Type.STRINGS, strings: (value as string[]).map(text) };
   }
-  return isInt
-    ? { name, type: Type.INTS, ints: value as number[] }
-    : { name, type: Type.FLOATS, floats: value as number[] };
+  return isInt ? { name, type: Type.INTS, ints: value as number[] } : { name, type: Type.FLOATS, floats: value as number[] };
 }
 
 export interface NodeSpec {

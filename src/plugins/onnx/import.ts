@@ -52,9 +52,12 @@ function signatureOf(description: OnnxModelDescription, width: number): ModelSig
   const outputs = description.outputs.filter(perRowFloat).map((o) => o.name);
   if (outputs.length === 0) {
     const shown = description.outputs.map((o) => `${o.name}: ${o.elemType}[${(o.shape ?? ['?']).join(', ')}]`).join('; ');
-    throw new InvalidInputError(`expects at least one float output with one value per row ([N] or [N, 1]), but the model declares outputs (${shown})`, {
-      field: 'file',
-    });
+    throw new InvalidInputError(
+      `expects at least one float output with one value per row ([N] or [N, 1]), but the model declares outputs (${shown})`,
+      {
+        field: 'file',
+      },
+    );
   }
   const declaredTask = description.metadata.task;
   const binary = declaredTask === 'binary' || (declaredTask === undefined && outputs[0] === 'probability');
@@ -68,9 +71,12 @@ async function checkRuns(artifact: ModelArtifact): Promise<void> {
     predictor = await loadOnnxPredictor(artifact.files[ONNX_FILE], artifact.signature);
     await predictor.predict(new Float32Array(artifact.signature.inputWidth), 1);
   } catch (error) {
-    throw new InvalidInputError(`expects an ONNX model that ONNX Runtime can run on a [1, ${artifact.signature.inputWidth}] float input, but: ${(error as Error).message}`, {
-      field: 'file',
-    });
+    throw new InvalidInputError(
+      `expects an ONNX model that ONNX Runtime can run on a [1, ${artifact.signature.inputWidth}] float input, but: ${(error as Error).message}`,
+      {
+        field: 'file',
+      },
+    );
   } finally {
     await predictor?.dispose();
   }
@@ -79,7 +85,9 @@ async function checkRuns(artifact: ModelArtifact): Promise<void> {
 export async function importOnnxArtifact(files: ArtifactFiles, meta: ImportMeta): Promise<TrainedModel> {
   const bytes = files[ONNX_FILE];
   if (!bytes) {
-    throw new InvalidInputError(`expects an artifact file "${ONNX_FILE}", but got [${Object.keys(files).join(', ')}]`, { field: `files.${ONNX_FILE}` });
+    throw new InvalidInputError(`expects an artifact file "${ONNX_FILE}", but got [${Object.keys(files).join(', ')}]`, {
+      field: `files.${ONNX_FILE}`,
+    });
   }
   const description = describeOnnxModel(bytes);
   checkOnnxTreeEnsembles(onnx.ModelProto.decode(bytes));

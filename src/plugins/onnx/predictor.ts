@@ -55,10 +55,9 @@ class OnnxPredictor implements Predictor {
   async predict(batch: Float32Array, rows: number): Promise<Float32Array> {
     const width = this.signature.inputWidth;
     if (!Number.isInteger(rows) || rows < 0 || batch.length !== rows * width) {
-      throw new InvalidInputError(
-        `expects ${rows} rows × ${width} features = ${rows * width} values, but got ${batch.length}`,
-        { field: 'features' },
-      );
+      throw new InvalidInputError(`expects ${rows} rows × ${width} features = ${rows * width} values, but got ${batch.length}`, {
+        field: 'features',
+      });
     }
     const outputCount = this.signature.outputs.length;
     const result = new Float32Array(rows * outputCount).fill(NaN);
@@ -80,9 +79,7 @@ class OnnxPredictor implements Predictor {
       }
       const values = tensor.data as Float32Array | Float64Array;
       if (values.length !== scorable.length) {
-        throw new InferenceError(
-          `expects output "${name}" to hold one value per row (${scorable.length}), but got ${values.length}`,
-        );
+        throw new InferenceError(`expects output "${name}" to hold one value per row (${scorable.length}), but got ${values.length}`);
       }
       scorable.forEach((r, k) => {
         // An output that overflowed (±Inf) is no answer: the row reads as not scored, like a row never sent.

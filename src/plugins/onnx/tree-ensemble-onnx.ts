@@ -47,7 +47,10 @@ function checkLegacyEnsemble(node: onnx.INodeProto): void {
   const modes = strings(node, 'nodes_modes');
   const n = treeIds.length;
   if ([nodeIds, trueIds, falseIds, modes].some((values) => values.length !== n)) {
-    refuse(node, `its nodes_* attributes differ in length (${[n, nodeIds.length, trueIds.length, falseIds.length, modes.length].join(', ')})`);
+    refuse(
+      node,
+      `its nodes_* attributes differ in length (${[n, nodeIds.length, trueIds.length, falseIds.length, modes.length].join(', ')})`,
+    );
   }
   const index = new Map<string, number>();
   const roots: number[] = [];
@@ -59,14 +62,15 @@ function checkLegacyEnsemble(node: onnx.INodeProto): void {
   }
   const childOf = (i: number, id: number) => {
     const child = index.get(`${treeIds[i]}:${id}`);
-    if (child === undefined) refuse(node, `tree ${treeIds[i]} node ${nodeIds[i]} has the child ${id}, which is not a node of tree ${treeIds[i]}`);
+    if (child === undefined)
+      refuse(node, `tree ${treeIds[i]} node ${nodeIds[i]} has the child ${id}, which is not a node of tree ${treeIds[i]}`);
     return child;
   };
-  checkForest(
-    { size: n, children: (i) => (modes[i] === 'LEAF' ? null : [childOf(i, trueIds[i]), childOf(i, falseIds[i])]) },
-    roots,
-    { tree: `every tree of ${describe(node)}`, field: FIELD, node: (i) => `tree ${treeIds[i]} node ${nodeIds[i]}` },
-  );
+  checkForest({ size: n, children: (i) => (modes[i] === 'LEAF' ? null : [childOf(i, trueIds[i]), childOf(i, falseIds[i])]) }, roots, {
+    tree: `every tree of ${describe(node)}`,
+    field: FIELD,
+    node: (i) => `tree ${treeIds[i]} node ${nodeIds[i]}`,
+  });
 }
 
 function checkTreeEnsemble(node: onnx.INodeProto): void {
@@ -81,7 +85,8 @@ function checkTreeEnsemble(node: onnx.INodeProto): void {
     refuse(node, `its nodes_* attributes differ in length (${[splits, falseIds.length, trueLeaf.length, falseLeaf.length].join(', ')})`);
   }
   // Splits keep their ids; leaf k becomes node splits + k. An id out of range stays out of range.
-  const id = (target: number, isLeaf: number) => (isLeaf ? (target >= 0 && target < leaves ? splits + target : -1) : target < splits ? target : -1);
+  const id = (target: number, isLeaf: number) =>
+    isLeaf ? (target >= 0 && target < leaves ? splits + target : -1) : target < splits ? target : -1;
   checkForest(
     { size: splits + leaves, children: (i) => (i >= splits ? null : [id(trueIds[i], trueLeaf[i]), id(falseIds[i], falseLeaf[i])]) },
     roots,

@@ -57,9 +57,12 @@ export interface TreeGraph {
 export function checkForest(graph: TreeGraph, roots: readonly number[], naming: TreeNaming): TreeStructure {
   const nodeName = naming.node ?? ((id: number) => `node ${id}`);
   const refuse = (problem: string): never => {
-    throw new InvalidInputError(`expects ${naming.tree} to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but ${problem}`, {
-      field: naming.field,
-    });
+    throw new InvalidInputError(
+      `expects ${naming.tree} to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but ${problem}`,
+      {
+        field: naming.field,
+      },
+    );
   };
   const n = graph.size;
   if (n === 0 || roots.length === 0) refuse('it has no nodes');
@@ -98,7 +101,8 @@ export function checkForest(graph: TreeGraph, roots: readonly number[], naming: 
         if (depthOf[node] > depth) depth = depthOf[node];
         continue;
       }
-      if (depthOf[node] >= MAX_TREE_DEPTH) refuse(`${nodeName(node)} is at depth ${depthOf[node]} and has children (a tree deeper than ${MAX_TREE_DEPTH} levels)`);
+      if (depthOf[node] >= MAX_TREE_DEPTH)
+        refuse(`${nodeName(node)} is at depth ${depthOf[node]} and has children (a tree deeper than ${MAX_TREE_DEPTH} levels)`);
       reach(children[0], node);
       reach(children[1], node);
     }
@@ -110,11 +114,18 @@ export function checkForest(graph: TreeGraph, roots: readonly number[], naming: 
 /** Checks one tree in child arrays rooted at node 0 (see the top of this file): checkForest on it. */
 export function checkTreeStructure(tree: TreeChildren, naming: TreeNaming): TreeStructure {
   if (tree.right.length !== tree.left.length) {
-    throw new InvalidInputError(`expects ${naming.tree} to have as many left as right children, but got ${tree.left.length} and ${tree.right.length}`, {
-      field: naming.field,
-    });
+    throw new InvalidInputError(
+      `expects ${naming.tree} to have as many left as right children, but got ${tree.left.length} and ${tree.right.length}`,
+      {
+        field: naming.field,
+      },
+    );
   }
-  return checkForest({ size: tree.left.length, children: (i) => (tree.left[i] === -1 ? null : [tree.left[i], tree.right[i]]) }, [0], naming);
+  return checkForest(
+    { size: tree.left.length, children: (i) => (tree.left[i] === -1 ? null : [tree.left[i], tree.right[i]]) },
+    [0],
+    naming,
+  );
 }
 
 /** Whether `candidate` is on the path from a root to `node` (parent links of the nodes seen so far). */
@@ -142,7 +153,8 @@ export function checkEnsemble(ensemble: TreeEnsemble, field: string): void {
   ensemble.trees.forEach((tree, t) => {
     const n = tree.left.length;
     for (const [name, values] of Object.entries(tree)) {
-      if ((values as unknown[]).length !== n) refuse(`expects tree ${t} to have ${n} entries in ${name}, but got ${(values as unknown[]).length}`);
+      if ((values as unknown[]).length !== n)
+        refuse(`expects tree ${t} to have ${n} entries in ${name}, but got ${(values as unknown[]).length}`);
     }
     checkTreeStructure(tree, { tree: `tree ${t}`, field });
     let largestLeaf = 0;
@@ -162,6 +174,8 @@ export function checkEnsemble(ensemble: TreeEnsemble, field: string): void {
     margin += largestLeaf;
   });
   if (!(margin <= FLOAT32_MAX) || !Number.isFinite(ensemble.baseScore)) {
-    refuse(`expects leaf values whose sum over the trees stays within float32 (at most ${FLOAT32_MAX}), but the largest margin is ${margin}`);
+    refuse(
+      `expects leaf values whose sum over the trees stays within float32 (at most ${FLOAT32_MAX}), but the largest margin is ${margin}`,
+    );
   }
 }

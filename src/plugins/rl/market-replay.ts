@@ -82,9 +82,7 @@ export function marketPeriods(bars: readonly ReplayBar[], options: MarketReplayO
 
 /** Every strategy's run in every period as a transition, the next period's state as `nextState`. */
 export function periodTransitions(periods: readonly MarketPeriod[]): PolicyTransition[] {
-  return periods.flatMap((p, j) =>
-    STRATEGIES.map((s) => metaStrategyTransition(p.state, s, p.outcomes[s], periods[j + 1]?.state)),
-  );
+  return periods.flatMap((p, j) => STRATEGIES.map((s) => metaStrategyTransition(p.state, s, p.outcomes[s], periods[j + 1]?.state)));
 }
 
 function stateAt(t: number, closes: number[], logReturns: number[], volume20: number[]): MetaStrategyState {

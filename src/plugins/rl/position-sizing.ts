@@ -64,7 +64,9 @@ export function positionSizingActionName(a: PositionSizingAction): string {
 
 const ACTIONS: PositionSizingAction[] = SIZE_MULTIPLIERS.flatMap((sizeMultiplier) =>
   LEVERAGES.flatMap((leverage) =>
-    TAKE_PROFIT_PROFILES.flatMap((takeProfit) => STOP_LOSS_PROFILES.map((stopLoss) => ({ sizeMultiplier, leverage, takeProfit, stopLoss }))),
+    TAKE_PROFIT_PROFILES.flatMap((takeProfit) =>
+      STOP_LOSS_PROFILES.map((stopLoss) => ({ sizeMultiplier, leverage, takeProfit, stopLoss })),
+    ),
   ),
 );
 const ACTION_NAMES = ACTIONS.map(positionSizingActionName);
@@ -74,7 +76,8 @@ export function parsePositionSizingAction(name: string, field = 'action'): Posit
   const index = ACTION_NAMES.indexOf(name);
   if (index < 0) {
     throw new InvalidInputError(
-      `${field} expects size{${SIZE_MULTIPLIERS.join(',')}}_lev{${LEVERAGES.join(',')}}_tp-{${TAKE_PROFIT_PROFILES.join(',')}}_sl-{${STOP_LOSS_PROFILES.join(',')}} (e.g. ${ACTION_NAMES[0]}), but got ${JSON.stringify(name)}`,
+      `${field} expects size{${SIZE_MULTIPLIERS.join(',')}}_lev{${LEVERAGES.join(',')}}` +
+        `_tp-{${TAKE_PROFIT_PROFILES.join(',')}}_sl-{${STOP_LOSS_PROFILES.join(',')}} (e.g. ${ACTION_NAMES[0]}), but got ${JSON.stringify(name)}`,
       { field },
     );
   }
@@ -179,7 +182,9 @@ export function positionSizingReward(outcome: SizedTradeOutcome): number {
   );
 }
 
-/** The transition `applyOutcome` learns from when a sized trade closes. `action` is the agent's own choice (its name), not the clamped size. */
+/**
+ * The transition `applyOutcome` learns from when a sized trade closes. `action` is the agent's own choice (its name), not the clamped size.
+ */
 export function positionSizingTransition(
   state: PositionSizingState,
   action: string,
@@ -220,7 +225,12 @@ export function decidePositionSize(
   const choice = chooseAction(table, { ...state }, rng);
   const proposed = parsePositionSizingAction(choice.action);
   const stopDistance = stopDistances?.[proposed.stopLoss];
-  requireFinite(`stopDistances.${proposed.stopLoss}`, stopDistance, 'a fraction of the entry price in (0, 1]', (v) => v >= Number.MIN_VALUE && v <= 1);
+  requireFinite(
+    `stopDistances.${proposed.stopLoss}`,
+    stopDistance,
+    'a fraction of the entry price in (0, 1]',
+    (v) => v >= Number.MIN_VALUE && v <= 1,
+  );
   return {
     action: choice.action,
     proposed,

@@ -34,9 +34,10 @@ type QLearningCore = z.infer<z.ZodObject<typeof qLearningShape>>;
 
 /** A family's schema: the shared shape plus its own fields, with the shared cross-field check. */
 export function qLearningParamsWith<S extends z.ZodRawShape>(extra: S) {
-  return z
-    .object({ ...qLearningShape, ...extra })
-    .refine((p) => (p as QLearningCore).epsilonMin <= (p as QLearningCore).epsilon, { message: 'epsilonMin must not exceed epsilon', path: ['epsilonMin'] });
+  return z.object({ ...qLearningShape, ...extra }).refine((p) => (p as QLearningCore).epsilonMin <= (p as QLearningCore).epsilon, {
+    message: 'epsilonMin must not exceed epsilon',
+    path: ['epsilonMin'],
+  });
 }
 
 export const qLearningParams = qLearningParamsWith({});

@@ -79,14 +79,15 @@ const KEY_SEPARATOR = '|';
  */
 export function stateKey(space: readonly StateDimension[], state: AgentState, field = 'state'): string {
   if (state === null || typeof state !== 'object') {
-    throw new InvalidInputError(`${field} expects an object with ${space.map((d) => d.name).join(', ')}, but got ${String(state)}`, { field });
+    throw new InvalidInputError(`${field} expects an object with ${space.map((d) => d.name).join(', ')}, but got ${String(state)}`, {
+      field,
+    });
   }
   for (const name of Object.keys(state)) {
     if (!space.some((d) => d.name === name)) {
-      throw new InvalidInputError(
-        `${field} expects only the dimensions ${space.map((d) => d.name).join(', ')}, but got "${name}"`,
-        { field: `${field}.${name}` },
-      );
+      throw new InvalidInputError(`${field} expects only the dimensions ${space.map((d) => d.name).join(', ')}, but got "${name}"`, {
+        field: `${field}.${name}`,
+      });
     }
   }
   return space

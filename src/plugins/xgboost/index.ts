@@ -6,7 +6,16 @@
 import { InvalidInputError } from '../../lib/errors';
 import { parseHyperparameters } from '../base/hyperparameters';
 import { type TabularFit, tabularOptions, trainTabular } from '../base/tabular';
-import type { ArtifactFiles, ImportMeta, ModelArtifact, ModelFamily, Predictor, TrainContext, TrainingSet, TrainedModel } from '../contract';
+import type {
+  ArtifactFiles,
+  ImportMeta,
+  ModelArtifact,
+  ModelFamily,
+  Predictor,
+  TrainContext,
+  TrainingSet,
+  TrainedModel,
+} from '../contract';
 import { importOnnxArtifact, ONNX_FORMAT } from '../onnx/import';
 import { loadOnnxPredictor } from '../onnx/predictor';
 import { MODEL_JSON, MODEL_ONNX, requireFile, XGBOOST_FORMAT, xgboostArtifact } from '../base/xgboost-engine/artifact';
@@ -17,7 +26,9 @@ import { xgboostHyperparameters, xgboostSearchSpace, type XGBoostParams } from '
 /** A version trained here or imported from XGBoost JSON, or an imported ONNX model: each is served from its model.onnx. */
 async function load(artifact: ModelArtifact): Promise<Predictor> {
   if (artifact.format !== XGBOOST_FORMAT && artifact.format !== ONNX_FORMAT) {
-    throw new InvalidInputError(`expects artifact format ${XGBOOST_FORMAT} or ${ONNX_FORMAT}, but got ${artifact.format}`, { field: 'format' });
+    throw new InvalidInputError(`expects artifact format ${XGBOOST_FORMAT} or ${ONNX_FORMAT}, but got ${artifact.format}`, {
+      field: 'format',
+    });
   }
   return loadOnnxPredictor(requireFile(artifact.files, MODEL_ONNX), artifact.signature);
 }
@@ -34,15 +45,17 @@ function taskOf(objective: XGBoostObjective): 'regression' | 'binary' {
 
 async function train(data: TrainingSet, rawParams: XGBoostParams, ctx: TrainContext): Promise<TrainedModel> {
   const params = parseHyperparameters(xgboostHyperparameters, rawParams);
-  return trainTabular(
-    data,
-    tabularOptions(taskOf(params.objective), params, ctx),
-    {
-      fit: (split, pass) =>
-        boostAndPackage({ split, params, objective: params.objective, rounds: pass.rounds ?? params.num_boost_round, ctx: { ...ctx, progress: pass.progress } }),
-      load,
-    },
-  );
+  return trainTabular(data, tabularOptions(taskOf(params.objective), params, ctx), {
+    fit: (split, pass) =>
+      boostAndPackage({
+        split,
+        params,
+        objective: params.objective,
+        rounds: pass.rounds ?? params.num_boost_round,
+        ctx: { ...ctx, progress: pass.progress },
+      }),
+    load,
+  });
 }
 
 /**
@@ -50,12 +63,7 @@ async function train(data: TrainingSet, rawParams: XGBoostParams, ctx: TrainCont
  * previous trees followed by the new ones. The objective is the previous model's (a booster cannot
  * change objective); `params.objective` is not used.
  */
-async function update(
-  previous: ModelArtifact,
-  data: TrainingSet,
-  rawParams: XGBoostParams,
-  ctx: TrainContext,
-): Promise<TrainedModel> {
+async function update(previous: ModelArtifact, data: TrainingSet, rawParams: XGBoostParams, ctx: TrainContext): Promise<TrainedModel> {
   const params = parseHyperparameters(xgboostHyperparameters, rawParams);
   if (previous.format !== XGBOOST_FORMAT) {
     throw new InvalidInputError(`expects a previous artifact in ${XGBOOST_FORMAT}, but got ${previous.format}`, {
@@ -72,15 +80,18 @@ async function update(
   const previousJson = requireFile(previous.files, MODEL_JSON);
   const { objective } = parseXGBoostModel(previousJson);
   if (objective !== params.objective) ctx.log(`update keeps the previous model's objective ${objective}`);
-  return trainTabular(
-    data,
-    tabularOptions(taskOf(objective), params, ctx),
-    {
-      fit: (split, pass) =>
-        boostAndPackage({ split, params, objective, rounds: pass.rounds ?? params.update_rounds, ctx: { ...ctx, progress: pass.progress }, previousModel: previousJson }),
-      load,
-    },
-  );
+  return trainTabular(data, tabularOptions(taskOf(objective), params, ctx), {
+    fit: (split, pass) =>
+      boostAndPackage({
+        split,
+        params,
+        objective,
+        rounds: pass.rounds ?? params.update_rounds,
+        ctx: { ...ctx, progress: pass.progress },
+        previousModel: previousJson,
+      }),
+    load,
+  });
 }
 
 /** A model trained elsewhere, in XGBoost's JSON format or exported to ONNX; it has no validation metrics or reference. */

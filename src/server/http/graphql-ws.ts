@@ -9,7 +9,17 @@
  * do not retry 4401); a key revoked while connected closes its connections with 4403.
  * Each operation authenticates again (a key revoked since the connection opened is refused).
  */
-import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationRule } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationRule,
+} from 'graphql';
 import { CloseCode, type Disposable } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Server } from 'node:http';
@@ -51,7 +61,11 @@ function requestError(error: GraphQLError, reason?: string): GraphQLError {
     source: error.source,
     positions: error.positions,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(reason || error.extensions.reason ? { reason: error.extensions.reason ?? reason } : {}) },
+    extensions: {
+      ...error.extensions,
+      code: 'BAD_USER_INPUT',
+      ...(reason || error.extensions.reason ? { reason: error.extensions.reason ?? reason } : {}),
+    },
   });
 }
 
@@ -95,11 +109,14 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
           principal = await services.apiKeys.authenticate(authorization);
         } catch (error) {
           socket.close(CloseCode.Unauthorized, error instanceof KybernetError ? error.message : 'authentication failed');
-          if (!(error instanceof KybernetError)) options.errors.log(`graphql-ws authentication: ${(error as Error).stack ?? String(error)}`);
+          if (!(error instanceof KybernetError))
+            options.errors.log(`graphql-ws authentication: ${(error as Error).stack ?? String(error)}`);
           return false;
         }
         // Closed with 4403 as soon as the key is revoked, from any process.
-        const untrack = services.apiKeys.trackConnection(principal.keyId, () => socket.close(KEY_REVOKED_CLOSE.code, KEY_REVOKED_CLOSE.reason));
+        const untrack = services.apiKeys.trackConnection(principal.keyId, () =>
+          socket.close(KEY_REVOKED_CLOSE.code, KEY_REVOKED_CLOSE.reason),
+        );
         if (socket.readyState >= socket.CLOSING) untrack();
         else socket.once('close', untrack);
         return true;
@@ -152,7 +169,11 @@ export function startGraphQLWs(httpServer: Server, options: GraphQLWsOptions): G
         return {
           ...result,
           errors: result.errors.map((error) =>
-            format(!error.path && error.extensions.code === undefined && !(error.originalError instanceof KybernetError) ? requestError(error) : error),
+            format(
+              !error.path && error.extensions.code === undefined && !(error.originalError instanceof KybernetError)
+                ? requestError(error)
+                : error,
+            ),
           ),
         };
       },

@@ -24,7 +24,9 @@ const WEB_BUILD_DIR = join(packageRoot(), 'dist/web');
 
 /** Whether the request is a browser navigating (it prefers HTML to JSON). */
 function wantsHtml(request: Request): boolean {
-  return request.method === 'GET' && request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+  return (
+    request.method === 'GET' && request.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html'
+  );
 }
 
 function contentSecurityPolicy(request: Request): string {
@@ -45,7 +47,10 @@ function contentSecurityPolicy(request: Request): string {
 }
 
 /** Routes: /web/* (the built assets) and, mounted on /graphql before the API, the page for browsers. */
-export function ideRoutes(buildDir = WEB_BUILD_DIR): { assets: Router; page: (request: Request, response: Response, next: NextFunction) => void } {
+export function ideRoutes(buildDir = WEB_BUILD_DIR): {
+  assets: Router;
+  page: (request: Request, response: Response, next: NextFunction) => void;
+} {
   const assets = express.Router();
   assets.use(express.static(buildDir, { index: false, immutable: true, maxAge: '365d', fallthrough: true }));
   const page = (request: Request, response: Response, next: NextFunction) => {
@@ -54,7 +59,10 @@ export function ideRoutes(buildDir = WEB_BUILD_DIR): { assets: Router; page: (re
     response.setHeader('cache-control', 'no-cache');
     response.setHeader('x-content-type-options', 'nosniff');
     if (!existsSync(index)) {
-      response.status(503).type('text/plain').send('The GraphQL IDE is not built. Run `npm run build` (or `npm run build:web`) in the Kybernet checkout, then reload.\n');
+      response
+        .status(503)
+        .type('text/plain')
+        .send('The GraphQL IDE is not built. Run `npm run build` (or `npm run build:web`) in the Kybernet checkout, then reload.\n');
       return;
     }
     response.setHeader('content-security-policy', contentSecurityPolicy(request));

@@ -38,7 +38,11 @@ async function readiness(services: Services): Promise<{ ready: boolean; checks: 
     return undefined;
   });
   const migrations = database.ok
-    ? await check(async () => ((await withTimeout(services.dataSource.showMigrations(), 'the migrations table')) ? 'migrations are pending (run kybernet migrate)' : undefined))
+    ? await check(async () =>
+        (await withTimeout(services.dataSource.showMigrations(), 'the migrations table'))
+          ? 'migrations are pending (run kybernet migrate)'
+          : undefined,
+      )
     : { ok: false, detail: 'the database does not answer' };
   const families = await check(() => (services.families.list().length > 0 ? undefined : 'no model family is loaded'));
   const eventStream = await check(() => (services.eventStream.isListening() ? undefined : 'the LISTEN connection is down (reconnecting)'));

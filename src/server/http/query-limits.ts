@@ -17,7 +17,12 @@ type Reject = (context: ValidationContext | null, error: GraphQLError) => void;
 function reportAs(what: string, reason: string, limit: number, setting: string): Reject {
   return (context, rejected) => {
     const found = /found (\d+(?:\.\d+)?)/.exec(rejected.message)?.[1];
-    const error = new LimitExceededError(`expects ${what} of at most ${limit} (${setting}), but got ${found ? Math.round(Number(found)) : 'more'}`, 400, reason, { limit, setting });
+    const error = new LimitExceededError(
+      `expects ${what} of at most ${limit} (${setting}), but got ${found ? Math.round(Number(found)) : 'more'}`,
+      400,
+      reason,
+      { limit, setting },
+    );
     context?.reportError(new GraphQLError(error.message, { originalError: error }));
   };
 }
@@ -25,9 +30,23 @@ function reportAs(what: string, reason: string, limit: number, setting: string):
 export function queryLimitRules(env: Env): ValidationRule[] {
   const common = { exposeLimits: true, propagateOnRejection: false } as const;
   return [
-    maxDepthRule({ ...common, n: env.KYBERNET_MAX_QUERY_DEPTH, ignoreIntrospection: true, onReject: [reportAs('a query depth', 'QUERY_TOO_DEEP', env.KYBERNET_MAX_QUERY_DEPTH, 'KYBERNET_MAX_QUERY_DEPTH')] }),
-    maxAliasesRule({ ...common, n: env.KYBERNET_MAX_QUERY_ALIASES, onReject: [reportAs('aliases', 'QUERY_TOO_MANY_ALIASES', env.KYBERNET_MAX_QUERY_ALIASES, 'KYBERNET_MAX_QUERY_ALIASES')] }),
-    costLimitRule({ ...common, maxCost: env.KYBERNET_MAX_QUERY_COST, ignoreIntrospection: true, onReject: [reportAs('a query cost', 'QUERY_TOO_COSTLY', env.KYBERNET_MAX_QUERY_COST, 'KYBERNET_MAX_QUERY_COST')] }),
+    maxDepthRule({
+      ...common,
+      n: env.KYBERNET_MAX_QUERY_DEPTH,
+      ignoreIntrospection: true,
+      onReject: [reportAs('a query depth', 'QUERY_TOO_DEEP', env.KYBERNET_MAX_QUERY_DEPTH, 'KYBERNET_MAX_QUERY_DEPTH')],
+    }),
+    maxAliasesRule({
+      ...common,
+      n: env.KYBERNET_MAX_QUERY_ALIASES,
+      onReject: [reportAs('aliases', 'QUERY_TOO_MANY_ALIASES', env.KYBERNET_MAX_QUERY_ALIASES, 'KYBERNET_MAX_QUERY_ALIASES')],
+    }),
+    costLimitRule({
+      ...common,
+      maxCost: env.KYBERNET_MAX_QUERY_COST,
+      ignoreIntrospection: true,
+      onReject: [reportAs('a query cost', 'QUERY_TOO_COSTLY', env.KYBERNET_MAX_QUERY_COST, 'KYBERNET_MAX_QUERY_COST')],
+    }),
   ];
 }
 
@@ -39,10 +58,15 @@ export function checkQueryTokens(query: string, env: Env): void {
   try {
     while (lexer.advance().kind !== TokenKind.EOF) {
       if (++tokens > limit) {
-        throw new LimitExceededError(`expects a document of at most ${limit} tokens (KYBERNET_MAX_QUERY_TOKENS; pass large inputs as variables), but got more`, 400, 'QUERY_TOO_MANY_TOKENS', {
-          limit,
-          setting: 'KYBERNET_MAX_QUERY_TOKENS',
-        });
+        throw new LimitExceededError(
+          `expects a document of at most ${limit} tokens (KYBERNET_MAX_QUERY_TOKENS; pass large inputs as variables), but got more`,
+          400,
+          'QUERY_TOO_MANY_TOKENS',
+          {
+            limit,
+            setting: 'KYBERNET_MAX_QUERY_TOKENS',
+          },
+        );
       }
     }
   } catch (error) {
@@ -50,4 +74,3 @@ export function checkQueryTokens(query: string, env: Env): void {
     if (error instanceof LimitExceededError) throw error;
   }
 }
-

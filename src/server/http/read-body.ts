@@ -32,23 +32,36 @@ function tooLarge(bytes: number | 'more', bounds: BodyBounds): LimitExceededErro
 
 function boundExceeded(error: JsonBoundExceeded): LimitExceededError {
   return error.bound === 'depth'
-    ? new LimitExceededError(`expects JSON nested at most ${error.limit} levels deep (KYBERNET_JSON_MAX_DEPTH), but got deeper`, 400, 'JSON_TOO_DEEP', {
-        limit: error.limit,
-        setting: 'KYBERNET_JSON_MAX_DEPTH',
-      })
-    : new LimitExceededError(`expects JSON of at most ${error.limit} elements (KYBERNET_JSON_MAX_ELEMENTS), but got more`, 413, 'JSON_TOO_MANY_ELEMENTS', {
-        limit: error.limit,
-        setting: 'KYBERNET_JSON_MAX_ELEMENTS',
-      });
+    ? new LimitExceededError(
+        `expects JSON nested at most ${error.limit} levels deep (KYBERNET_JSON_MAX_DEPTH), but got deeper`,
+        400,
+        'JSON_TOO_DEEP',
+        {
+          limit: error.limit,
+          setting: 'KYBERNET_JSON_MAX_DEPTH',
+        },
+      )
+    : new LimitExceededError(
+        `expects JSON of at most ${error.limit} elements (KYBERNET_JSON_MAX_ELEMENTS), but got more`,
+        413,
+        'JSON_TOO_MANY_ELEMENTS',
+        {
+          limit: error.limit,
+          setting: 'KYBERNET_JSON_MAX_ELEMENTS',
+        },
+      );
 }
 
 /** Refuses a POST whose body is not declared as JSON (the one body type the API takes). */
 export function checkJsonContentType(request: IncomingMessage): void {
   const type = request.headers['content-type'];
   if (!type || !JSON_CONTENT_TYPE.test(type)) {
-    throw new InvalidInputError(`expects a request body of Content-Type application/json, but got ${type ? JSON.stringify(type.slice(0, 80)) : 'none'}`, {
-      field: 'Content-Type',
-    });
+    throw new InvalidInputError(
+      `expects a request body of Content-Type application/json, but got ${type ? JSON.stringify(type.slice(0, 80)) : 'none'}`,
+      {
+        field: 'Content-Type',
+      },
+    );
   }
 }
 
@@ -86,11 +99,19 @@ export function readJsonBody(request: IncomingMessage, bounds: BodyBounds): Prom
     const onEnd = () => {
       request.off('error', stop);
       const text = Buffer.concat(chunks, bytes).toString('utf8');
-      if (text.trim() === '') return reject(new InvalidInputError('expects a JSON request body ({"query": …}), but the body is empty', { field: 'body' }));
+      if (text.trim() === '')
+        return reject(new InvalidInputError('expects a JSON request body ({"query": …}), but the body is empty', { field: 'body' }));
       try {
         resolve(JSON.parse(text));
       } catch (error) {
-        reject(new KybernetError('BAD_USER_INPUT', `expects the request body to be JSON, but it is not: ${(error as Error).message.slice(0, 200)}`, { field: 'body' }, 'INVALID_JSON'));
+        reject(
+          new KybernetError(
+            'BAD_USER_INPUT',
+            `expects the request body to be JSON, but it is not: ${(error as Error).message.slice(0, 200)}`,
+            { field: 'body' },
+            'INVALID_JSON',
+          ),
+        );
       }
     };
     request.on('data', onData);

@@ -8,7 +8,12 @@ import type { Response } from 'express';
 import type { KybernetError } from '../../lib/errors';
 import { formatKybernetError } from '../../schema/errors';
 
-export function sendRefusal(response: Response, status: number, error: KybernetError, options: { debug: boolean; close?: boolean; headers?: Record<string, string> }): void {
+export function sendRefusal(
+  response: Response,
+  status: number,
+  error: KybernetError,
+  options: { debug: boolean; close?: boolean; headers?: Record<string, string> },
+): void {
   response.status(status);
   response.setHeader('content-type', 'application/json; charset=utf-8');
   for (const [name, value] of Object.entries(options.headers ?? {})) response.setHeader(name, value);

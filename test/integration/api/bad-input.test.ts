@@ -90,8 +90,13 @@ describe('API keys and roles', () => {
     await importFixture('guarded', true);
     const before = await snapshot();
     const denied = errorOf(await t.as('trader')(PromoteModelDocument, { input: { model: 'guarded', version: 1 } }));
-    expect(denied).toMatchObject({ code: 'FORBIDDEN', message: 'promoteModel requires the operator role, but this API key has the trader role' });
-    expect(errorOf(await t.as('viewer')(PredictDocument, { input: { model: 'guarded', features: [0, 0, 0, 0, 0, 0, 0, 0] } })).code).toBe('FORBIDDEN');
+    expect(denied).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'promoteModel requires the operator role, but this API key has the trader role',
+    });
+    expect(errorOf(await t.as('viewer')(PredictDocument, { input: { model: 'guarded', features: [0, 0, 0, 0, 0, 0, 0, 0] } })).code).toBe(
+      'FORBIDDEN',
+    );
     expect(await snapshot()).toEqual(before);
   });
 
@@ -99,7 +104,9 @@ describe('API keys and roles', () => {
     await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'audited', family: 'xgboost' } });
     await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'audited', family: 'xgboost' } });
     await t.as('trader')(PredictDocument, { input: { model: 'audited', features: [1] } });
-    const rows = await t.dataSource.query(`SELECT role, operation, outcome, variables FROM audit_log WHERE operation = 'createRegisteredModel' ORDER BY id`);
+    const rows = await t.dataSource.query(
+      `SELECT role, operation, outcome, variables FROM audit_log WHERE operation = 'createRegisteredModel' ORDER BY id`,
+    );
     expect(rows.slice(-2).map((row: { outcome: string }) => row.outcome)).toEqual(['OK', 'CONFLICT']);
     expect(rows.at(-1)).toMatchObject({ role: 'operator', variables: { input: { name: 'audited', family: 'xgboost' } } });
     expect(await count('audit_log', `operation = 'predict'`)).toBe(0);
@@ -115,7 +122,9 @@ describeWithShared('predict refuses what the model cannot take', () => {
     const before = await count('predictions');
     const error = errorOf(await t.as('trader')(PredictDocument, { input: { model: 'strict', features: [1, 2, 3] } }));
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'features' }) });
-    expect(error.message).toBe('features: expects 8 features (ret_1, ret_5, ret_20, vol_20, rsi_14, sma_ratio_20_50, bollinger_pos, volume_z), but got 3');
+    expect(error.message).toBe(
+      'features: expects 8 features (ret_1, ret_5, ret_20, vol_20, rsi_14, sma_ratio_20_50, bollinger_pos, volume_z), but got 3',
+    );
     expect(await count('predictions')).toBe(before);
   });
 
@@ -165,7 +174,9 @@ describeWithShared('promotion refuses what must not serve', () => {
     expect(error).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', extensions: expect.objectContaining({ reason: 'ARTIFACT_INTEGRITY' }) });
     expect(error.message).toContain('models/tampered/v2/model.onnx');
 
-    const served = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'tampered', features: [0, 0, 0, 0.01, 50, 0, 0, 0] } })).predict;
+    const served = dataOf(
+      await t.as('trader')(PredictDocument, { input: { model: 'tampered', features: [0, 0, 0, 0.01, 50, 0, 0, 0] } }),
+    ).predict;
     expect(served.modelVersion).toMatchObject({ version: 1, status: 'ACTIVE' });
     const after = await snapshot();
     expect(after.versions).toEqual(before.versions);
@@ -219,7 +230,10 @@ describe('training refuses bad requests before anything is written', () => {
   it('names an unknown column and the columns there are', async () => {
     const before = await snapshot();
     const error = errorOf(await t.as('operator')(TrainModelDocument, { input: input({ featureColumns: ['f0', 'nope'] }) }));
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects featureColumns to name a column of dataset "rows-for-errors" (t, f0, f1, f2, f3, y), but got "nope"' });
+    expect(error).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects featureColumns to name a column of dataset "rows-for-errors" (t, f0, f1, f2, f3, y), but got "nope"',
+    });
     expect(await snapshot()).toEqual(before);
   });
 
@@ -230,14 +244,23 @@ describe('training refuses bad requests before anything is written', () => {
     expect(finished.status).toBe('FAILED');
     expect(finished.modelVersion).toMatchObject({ status: 'FAILED' });
     const before = await snapshot();
-    const error = errorOf(await t.as('operator')(PromoteModelDocument, { input: { model: 'picky', version: finished.modelVersion!.version } }));
-    expect(error).toMatchObject({ code: 'CONFLICT', message: `expects a SHADOW or RETIRED version to promote, but version ${finished.modelVersion!.version} of "picky" is FAILED` });
+    const error = errorOf(
+      await t.as('operator')(PromoteModelDocument, { input: { model: 'picky', version: finished.modelVersion!.version } }),
+    );
+    expect(error).toMatchObject({
+      code: 'CONFLICT',
+      message: `expects a SHADOW or RETIRED version to promote, but version ${finished.modelVersion!.version} of "picky" is FAILED`,
+    });
     expect(await snapshot()).toEqual(before);
   });
 
   it('refuses a dataset with a bad value, naming the line and column, and stores nothing', async () => {
     const before = await snapshot();
-    const error = errorOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'bad-csv', csv: 't,x,y\n1,2,3\n2,abc,4\n', columns: [{ name: 'x', type: 'NUMBER' }] } }));
+    const error = errorOf(
+      await t.as('operator')(CreateDatasetDocument, {
+        input: { name: 'bad-csv', csv: 't,x,y\n1,2,3\n2,abc,4\n', columns: [{ name: 'x', type: 'NUMBER' }] },
+      }),
+    );
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'line 3, column "x": expects a finite number, but got "abc"' });
     expect(await snapshot()).toEqual(before);
   });

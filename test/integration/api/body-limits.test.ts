@@ -28,7 +28,7 @@ interface Answer {
  * 64 KB chunks as the socket drains, and stops writing once the answer arrives.
  */
 function postLarge(headers: Record<string, string>, totalBytes: number, declareLength: boolean): Promise<Answer> {
-  const chunk = Buffer.from('{},'.repeat(64 * 1024 / 3));
+  const chunk = Buffer.from('{},'.repeat((64 * 1024) / 3));
   return new Promise((resolve, reject) => {
     let sent = 0;
     let answered = false;
@@ -41,7 +41,9 @@ function postLarge(headers: Record<string, string>, totalBytes: number, declareL
       const sentBeforeAnswer = sent;
       let text = '';
       response.on('data', (part: Buffer) => (text += part.toString()));
-      response.on('end', () => resolve({ status: response.statusCode!, body: JSON.parse(text), connection: response.headers.connection, sentBeforeAnswer }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode!, body: JSON.parse(text), connection: response.headers.connection, sentBeforeAnswer }),
+      );
     });
     // The server closes the connection while we write: expected, once it has answered.
     req.on('error', (error) => (answered ? undefined : reject(error)));
@@ -58,10 +60,12 @@ function postLarge(headers: Record<string, string>, totalBytes: number, declareL
 }
 
 function post(key: string, body: string): Promise<{ status: number; body: Answer['body'] }> {
-  return fetch(t.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body }).then(async (response) => ({
-    status: response.status,
-    body: (await response.json()) as Answer['body'],
-  }));
+  return fetch(t.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body }).then(
+    async (response) => ({
+      status: response.status,
+      body: (await response.json()) as Answer['body'],
+    }),
+  );
 }
 
 const MB = 1024 * 1024;
@@ -69,15 +73,18 @@ const MB = 1024 * 1024;
 it.each([
   ['no key', {}, 'expects an API key as "Authorization: Bearer <key>", but the request has none'],
   ['an unknown key', { authorization: `Bearer kyb_${'A'.repeat(43)}` }, 'the API key is unknown or revoked'],
-])('answers a 99 MB body with %s 401 from its headers, before reading the body, and closes the connection', async (_name, headers, message) => {
-  const answer = await postLarge(headers, 99 * MB, false);
-  expect(answer.status).toBe(401);
-  expect(answer.body.errors![0]).toMatchObject({ message, extensions: { code: 'UNAUTHENTICATED' } });
-  expect(answer.connection).toBe('close');
-  expect(answer.sentBeforeAnswer).toBeLessThan(99 * MB);
-  // The server serves on.
-  expect((await post(t.keys.viewer, '{"query":"{ __typename }"}')).body).toEqual({ data: { __typename: 'Query' } });
-});
+])(
+  'answers a 99 MB body with %s 401 from its headers, before reading the body, and closes the connection',
+  async (_name, headers, message) => {
+    const answer = await postLarge(headers, 99 * MB, false);
+    expect(answer.status).toBe(401);
+    expect(answer.body.errors![0]).toMatchObject({ message, extensions: { code: 'UNAUTHENTICATED' } });
+    expect(answer.connection).toBe('close');
+    expect(answer.sentBeforeAnswer).toBeLessThan(99 * MB);
+    // The server serves on.
+    expect((await post(t.keys.viewer, '{"query":"{ __typename }"}')).body).toEqual({ data: { __typename: 'Query' } });
+  },
+);
 
 it('bounds a body by its key’s role: 2 MB is over a viewer’s limit and within a trader’s', async () => {
   const padded = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(2 * MB) } });
@@ -93,6 +100,8 @@ it('bounds a body by its key’s role: 2 MB is over a viewer’s limit and withi
 it('refuses a body that streams past the role’s limit without a declared length, as soon as it crosses it', async () => {
   const answer = await postLarge({ authorization: `Bearer ${t.keys.viewer}` }, 50 * MB, false);
   expect(answer.status).toBe(413);
-  expect(answer.body.errors![0].message).toBe(`expects a request body of at most ${MB} bytes for this API key's role (KYBERNET_MAX_BODY_BYTES_VIEWER), but got more`);
+  expect(answer.body.errors![0].message).toBe(
+    `expects a request body of at most ${MB} bytes for this API key's role (KYBERNET_MAX_BODY_BYTES_VIEWER), but got more`,
+  );
   expect(answer.sentBeforeAnswer).toBeLessThan(50 * MB);
 });

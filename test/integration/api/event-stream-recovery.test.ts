@@ -23,7 +23,13 @@ import { EventsService } from '../../../src/platform/events/events.service';
 import { LifecycleService } from '../../../src/registry/lifecycle.service';
 import { OutcomeSignal } from '../../../src/trading/outcome-signal';
 import { RegistryService } from '../../../src/registry/registry.service';
-import { CreateRegisteredModelDocument, EventsFeedDocument, ImportModelDocument, PredictDocument, type EventsFeedSubscription } from '../../generated/graphql';
+import {
+  CreateRegisteredModelDocument,
+  EventsFeedDocument,
+  ImportModelDocument,
+  PredictDocument,
+  type EventsFeedSubscription,
+} from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
 import { dataOf, type GraphQLResponse } from '../../helpers/graphql';
@@ -52,10 +58,14 @@ function subscribe(t: TestApp) {
     received,
     /** Waits until the event with marker `marker` (its message) has arrived (rethrowing a subscription failure). */
     async heard(marker: string): Promise<FeedEvent> {
-      return until(`marker ${marker}`, async () => {
-        if (failure) throw new Error(`subscription failed: ${JSON.stringify(failure)}`);
-        return received.find((event) => (event.payload as { message?: string }).message === marker);
-      }, 60_000);
+      return until(
+        `marker ${marker}`,
+        async () => {
+          if (failure) throw new Error(`subscription failed: ${JSON.stringify(failure)}`);
+          return received.find((event) => (event.payload as { message?: string }).message === marker);
+        },
+        60_000,
+      );
     },
     async close() {
       unsubscribe();
@@ -66,22 +76,38 @@ function subscribe(t: TestApp) {
 
 /** One connection to the test database that a termination spares: appends events and promotes while the replicas cannot connect. */
 async function controlConnection(url: string, t: TestApp) {
-  const dataSource = new DataSource({ type: 'postgres', url, entities, poolSize: 1, extra: { idleTimeoutMillis: 0 }, applicationName: 'recovery-control' });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    entities,
+    poolSize: 1,
+    extra: { idleTimeoutMillis: 0 },
+    applicationName: 'recovery-control',
+  });
   await dataSource.initialize();
   const [{ pid }] = await dataSource.query('SELECT pg_backend_pid() AS pid');
   const events = new EventsService(dataSource);
-  const lifecycle = new LifecycleService(dataSource, new RegistryService(dataSource, t.app.services.store, t.app.services.families, events), events);
+  const lifecycle = new LifecycleService(
+    dataSource,
+    new RegistryService(dataSource, t.app.services.store, t.app.services.families, events),
+    events,
+  );
   return { dataSource, pid: pid as number, events, lifecycle };
 }
 
 /** A job.progress event without a job, its message the marker. */
-const marker = (events: EventsService, name: string) => events.publish({ type: 'job.progress', payload: { kind: 'TRAIN', progress: 0, message: name } });
+const marker = (events: EventsService, name: string) =>
+  events.publish({ type: 'job.progress', payload: { kind: 'TRAIN', progress: 0, message: name } });
 
 async function importVersions(t: TestApp, features: (number | null)[]): Promise<void> {
   const files = [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }];
   const featureNames = readSharedJson<{ feature_names: string[] }>('fixtures/xgboost/regression.expected.json').feature_names;
   for (const activate of [true, false]) {
-    dataOf(await t.as('operator')(ImportModelDocument, { input: { name: MODEL, family: 'xgboost', format: 'xgboost-json', files, featureNames, activate } }));
+    dataOf(
+      await t.as('operator')(ImportModelDocument, {
+        input: { name: MODEL, family: 'xgboost', format: 'xgboost-json', files, featureNames, activate },
+      }),
+    );
   }
   expect(dataOf(await t.as('trader')(PredictDocument, { input: { model: MODEL, features } })).predict.modelVersion.version).toBe(1);
 }
@@ -108,14 +134,24 @@ async function survives(
 
     await outage({ a, b, control: () => controlConnection(database.url, a) });
 
-    await until('both replicas listening again', async () => a.app.services.eventStream.isListening() && b.app.services.eventStream.isListening(), 60_000);
+    await until(
+      'both replicas listening again',
+      async () => a.app.services.eventStream.isListening() && b.app.services.eventStream.isListening(),
+      60_000,
+    );
     // Before anything new is appended (no NOTIFY to wake them): the replicas replay what they missed,
     // and replica B, its pool back, answers with the version promoted during the outage.
     for (const subscriber of subscribers) await subscriber.heard('outage-3');
-    const predicted = await until('replica B serving version 2', async () => {
-      const response: GraphQLResponse<{ predict: { modelVersion: { version: number } } }> = await b.as('trader')(PredictDocument, { input: { model: MODEL, features: rows[0] } });
-      return response.data?.predict.modelVersion.version === 2 && response.data.predict;
-    }, 60_000);
+    const predicted = await until(
+      'replica B serving version 2',
+      async () => {
+        const response: GraphQLResponse<{ predict: { modelVersion: { version: number } } }> = await b.as('trader')(PredictDocument, {
+          input: { model: MODEL, features: rows[0] },
+        });
+        return response.data?.predict.modelVersion.version === 2 && response.data.predict;
+      },
+      60_000,
+    );
     expect(predicted.modelVersion.version).toBe(2);
     const late = subscribe(b);
     subscribers.push(late);
@@ -127,7 +163,10 @@ async function survives(
     const end = await marker(a.app.services.events, 'end');
     for (const subscriber of subscribers) await subscriber.heard('end');
 
-    const stored: { id: string; type: string }[] = await a.dataSource.query('SELECT e.id::text AS id, e.type FROM events e WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id', [start.id, end.id]);
+    const stored: { id: string; type: string }[] = await a.dataSource.query(
+      'SELECT e.id::text AS id, e.type FROM events e WHERE e.id > $1 AND e.id <= $2 ORDER BY e.id',
+      [start.id, end.id],
+    );
     expect(stored.map((event) => event.type)).toEqual(expect.arrayContaining(['model.promoted', 'model.retired']));
     for (const subscriber of subscribers.slice(0, 2)) {
       const heard = subscriber.received.filter((event) => BigInt(event.id) > BigInt(start.id) && BigInt(event.id) <= BigInt(end.id));
@@ -170,9 +209,15 @@ describeWithShared('the event stream after its database connections are lost', (
         const spared = await control();
         try {
           await admin.query(`ALTER DATABASE ${database.name} WITH ALLOW_CONNECTIONS false`);
-          const terminated = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [database.name, spared.pid]);
+          const terminated = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> $2', [
+            database.name,
+            spared.pid,
+          ]);
           expect(terminated.rowCount).toBeGreaterThan(2);
-          await until('both replicas to notice', async () => !a.app.services.eventStream.isListening() && !b.app.services.eventStream.isListening());
+          await until(
+            'both replicas to notice',
+            async () => !a.app.services.eventStream.isListening() && !b.app.services.eventStream.isListening(),
+          );
           // Nothing can reconnect yet: what follows is appended while no replica listens.
           await appendDuringOutage(spared);
           expect([a, b].map((t) => t.app.services.eventStream.isListening())).toEqual([false, false]);
@@ -201,7 +246,10 @@ describeWithShared('the event stream after its database connections are lost', (
       await survives(database, async ({ a, b, control }) => {
         await server!.stop();
         server = undefined;
-        await until('both replicas to notice', async () => !a.app.services.eventStream.isListening() && !b.app.services.eventStream.isListening());
+        await until(
+          'both replicas to notice',
+          async () => !a.app.services.eventStream.isListening() && !b.app.services.eventStream.isListening(),
+        );
         server = await startPostgresServer(root, port);
         const fresh = await control();
         try {
@@ -229,9 +277,14 @@ describe('the outcome signal after its connection is lost', () => {
     signal.start();
     try {
       await listener.start();
-      const { id: modelId } = dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'outcomes-model', family: 'xgboost' } })).createRegisteredModel;
+      const { id: modelId } = dataOf(
+        await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'outcomes-model', family: 'xgboost' } }),
+      ).createRegisteredModel;
       const record = (requestId: string) =>
-        t.dataSource.query(`INSERT INTO request_outcomes (registered_model_id, request_id, actual, source) VALUES ($1, $2, 0.5, 'RECORDED')`, [modelId, requestId]);
+        t.dataSource.query(
+          `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source) VALUES ($1, $2, 0.5, 'RECORDED')`,
+          [modelId, requestId],
+        );
       await record('live');
       await until('the live signal', async () => heard.includes(modelId));
 

@@ -69,14 +69,57 @@ beforeAll(async () => {
       },
     }),
   ).importModel;
-  const prediction = dataOf(await t.as('trader')(PredictDocument, { input: { model: MODEL, features: expected.feature_names.map(() => 0.01) } })).predict;
-  dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: { clientTradeId: 'fuzz-trade', symbol: 'SPY', side: 'LONG', quantity: 10, entryPrice: 100, entryTime: '2024-03-01T14:30:00Z', predictionIds: [prediction.id] } }));
-  const rows = Array.from({ length: 30 }, (_, i) => Object.fromEntries([...expected.feature_names.map((name, j) => [name, Math.sin(i + j)]), ['target', i % 3], ['t', i]]));
+  const prediction = dataOf(
+    await t.as('trader')(PredictDocument, { input: { model: MODEL, features: expected.feature_names.map(() => 0.01) } }),
+  ).predict;
+  dataOf(
+    await t.as('trader')(LogTradeExecutionDocument, {
+      input: {
+        clientTradeId: 'fuzz-trade',
+        symbol: 'SPY',
+        side: 'LONG',
+        quantity: 10,
+        entryPrice: 100,
+        entryTime: '2024-03-01T14:30:00Z',
+        predictionIds: [prediction.id],
+      },
+    }),
+  );
+  const rows = Array.from({ length: 30 }, (_, i) =>
+    Object.fromEntries([...expected.feature_names.map((name, j) => [name, Math.sin(i + j)]), ['target', i % 3], ['t', i]]),
+  );
   dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'fuzz-dataset', rows } }));
-  known.strings = [MODEL, 'xgboost', 'lightgbm', 'rl_meta_strategy', 'xgboost-json', 'onnx', 'model.json', 'SPY', '1d', 'fuzz-trade', 'fuzz-dataset', 'target', 't', 'LONG', ...expected.feature_names];
+  known.strings = [
+    MODEL,
+    'xgboost',
+    'lightgbm',
+    'rl_meta_strategy',
+    'xgboost-json',
+    'onnx',
+    'model.json',
+    'SPY',
+    '1d',
+    'fuzz-trade',
+    'fuzz-dataset',
+    'target',
+    't',
+    'LONG',
+    ...expected.feature_names,
+  ];
   known.ids = [prediction.id, version.id];
   for (let i = 1; i <= 5; i++) {
-    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: { clientTradeId: `fuzz-open-${i}`, symbol: 'SPY', side: 'SHORT', quantity: 5, entryPrice: 50, entryTime: '2024-03-01T14:30:00Z' } }));
+    dataOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: {
+          clientTradeId: `fuzz-open-${i}`,
+          symbol: 'SPY',
+          side: 'SHORT',
+          quantity: 5,
+          entryPrice: 50,
+          entryTime: '2024-03-01T14:30:00Z',
+        },
+      }),
+    );
   }
   known.strings.push('fuzz-open-1', 'fuzz-open-2', 'fuzz-open-3');
   const features = expected.feature_names.map(() => 0.01);
@@ -84,17 +127,73 @@ beforeAll(async () => {
   Object.assign(examples, {
     checkDrift: { model: MODEL },
     createApiKey: { role: 'VIEWER', name: 'fuzz key' },
-    createDataset: { input: { name: 'fuzz-new-dataset', description: 'made by the fuzz', rows: [{ a: 1, b: 2 }, { a: 2, b: 3 }], columns: [{ name: 'a', type: 'NUMBER' }] } },
+    createDataset: {
+      input: {
+        name: 'fuzz-new-dataset',
+        description: 'made by the fuzz',
+        rows: [
+          { a: 1, b: 2 },
+          { a: 2, b: 3 },
+        ],
+        columns: [{ name: 'a', type: 'NUMBER' }],
+      },
+    },
     createRegisteredModel: { input: { name: 'fuzz-new-model', family: 'xgboost', description: 'd', tags: { team: 'fuzz' } } },
     createRlAgent: { input: { name: 'fuzz-agent', family: 'rl_meta_strategy', description: 'd', hyperparameters: {} } },
     importModel: {
-      input: { name: 'fuzz-import', family: 'xgboost', format: 'xgboost-json', files: [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }], featureNames: expected.feature_names, activate: false },
+      input: {
+        name: 'fuzz-import',
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }],
+        featureNames: expected.feature_names,
+        activate: false,
+      },
     },
-    ingestBars: { input: { bars: [{ symbol: 'SPY', timeframe: '1d', timestamp: '2024-03-01T00:00:00Z', open: 100, high: 101, low: 99, close: 100.5, volume: 1000 }] } },
-    logTradeExecution: { input: { clientTradeId: 'fuzz-exec', symbol: 'SPY', side: 'LONG', quantity: 10, entryPrice: 100, entryTime, predictionIds: [prediction.id], features: { ret_1: 0.01 }, decision: { rule: 'fuzz' }, strategy: 'momentum', modelConfidence: 0.6 } },
-    logTradeOutcome: { input: { clientTradeId: 'fuzz-open-1', exitPrice: 49, exitTime: '2024-03-02T14:30:00Z', fees: 1, maxDrawdown: 0.01, exitReason: 'target', takeProfitHit: true } },
+    ingestBars: {
+      input: {
+        bars: [
+          { symbol: 'SPY', timeframe: '1d', timestamp: '2024-03-01T00:00:00Z', open: 100, high: 101, low: 99, close: 100.5, volume: 1000 },
+        ],
+      },
+    },
+    logTradeExecution: {
+      input: {
+        clientTradeId: 'fuzz-exec',
+        symbol: 'SPY',
+        side: 'LONG',
+        quantity: 10,
+        entryPrice: 100,
+        entryTime,
+        predictionIds: [prediction.id],
+        features: { ret_1: 0.01 },
+        decision: { rule: 'fuzz' },
+        strategy: 'momentum',
+        modelConfidence: 0.6,
+      },
+    },
+    logTradeOutcome: {
+      input: {
+        clientTradeId: 'fuzz-open-1',
+        exitPrice: 49,
+        exitTime: '2024-03-02T14:30:00Z',
+        fees: 1,
+        maxDrawdown: 0.01,
+        exitReason: 'target',
+        takeProfitHit: true,
+      },
+    },
     positionSizeMultiplier: {
-      input: { symbol: 'SPY', baseSize: 1, strategyConfidence: 0.6, regime: 'TRENDING', realizedVolatility: 0.2, payoffRatio: 1.5, stopDistance: 0.02, portfolio: { equity: 100_000, currentDrawdown: 0.05, openPositions: 1, grossExposure: 0.5, pnlPercent7d: 1 } },
+      input: {
+        symbol: 'SPY',
+        baseSize: 1,
+        strategyConfidence: 0.6,
+        regime: 'TRENDING',
+        realizedVolatility: 0.2,
+        payoffRatio: 1.5,
+        stopDistance: 0.02,
+        portfolio: { equity: 100_000, currentDrawdown: 0.05, openPositions: 1, grossExposure: 0.5, pnlPercent7d: 1 },
+      },
     },
     predict: { input: { model: MODEL, features, requestId: 'fuzz-request' } },
     predictBatch: { input: { model: MODEL, rows: [features, features], requestId: 'fuzz-batch' } },
@@ -104,18 +203,43 @@ beforeAll(async () => {
     rollbackModel: { input: { model: MODEL, reason: 'fuzz' } },
     selectStrategy: { state: { regime: 'TRENDING', volatility: 'LOW', liquidity: 'HIGH', performance: 'GOOD' } },
     signalRegimeChange: { regime: 'TRENDING' },
-    strategyWeights: { input: { regime: 'TRENDING', floor: 0.05, strategies: [{ strategy: 'TREND_FOLLOW', confidence: 0.6 }, { strategy: 'MEAN_REVERSION', confidence: 0.4 }], market: { annualizedVolatility: 0.2, volumePercentile: 0.5 } } },
+    strategyWeights: {
+      input: {
+        regime: 'TRENDING',
+        floor: 0.05,
+        strategies: [
+          { strategy: 'TREND_FOLLOW', confidence: 0.6 },
+          { strategy: 'MEAN_REVERSION', confidence: 0.4 },
+        ],
+        market: { annualizedVolatility: 0.2, volumePercentile: 0.5 },
+      },
+    },
     tradePrediction: { input: { symbol: 'SPY', features: { ret_1: 0.01 }, positionValue: 10_000, asOf: '2024-03-05T00:00:00Z' } },
-    trainModel: { input: { model: MODEL, dataset: 'fuzz-dataset', targetColumn: 'target', featureColumns: expected.feature_names, orderColumn: 't', hyperparameters: { num_boost_round: 5 } } },
+    trainModel: {
+      input: {
+        model: MODEL,
+        dataset: 'fuzz-dataset',
+        targetColumn: 'target',
+        featureColumns: expected.feature_names,
+        orderColumn: 't',
+        hyperparameters: { num_boost_round: 5 },
+      },
+    },
     triggerRetraining: { input: { kind: 'FULL', models: [MODEL], reason: 'fuzz' } },
     tuneModel: { input: { model: MODEL, trials: 3, seed: 1 } },
     updatePolicy: { patch: { learning: { min_trades_for_update: 20 } } },
   });
 
-  const tables: { name: string }[] = await t.dataSource.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`);
+  const tables: { name: string }[] = await t.dataSource.query(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`,
+  );
   const counted = tables.map(({ name }) => name).filter((name) => !BACKGROUND_TABLES.has(name));
   snapshotSql = `SELECT ${[
-    ...counted.map((name) => (name === 'events' ? `(SELECT count(*)::int FROM events WHERE type NOT LIKE 'shadow.%') AS events` : `(SELECT count(*)::int FROM ${name}) AS ${name}`)),
+    ...counted.map((name) =>
+      name === 'events'
+        ? `(SELECT count(*)::int FROM events WHERE type NOT LIKE 'shadow.%') AS events`
+        : `(SELECT count(*)::int FROM ${name}) AS ${name}`,
+    ),
     `(SELECT md5(coalesce(string_agg(concat_ws('|', id, status, pnl, exit_price), ',' ORDER BY id), '')) FROM trades) AS trades_state`,
     `(SELECT md5(coalesce(string_agg(concat_ws('|', id, status), ',' ORDER BY id), '')) FROM model_versions) AS versions_state`,
     `(SELECT md5(coalesce(string_agg(concat_ws('|', id, revision), ',' ORDER BY id), '')) FROM registered_models) AS models_state`,
@@ -126,7 +250,10 @@ beforeAll(async () => {
 const tally = new Map<string, { ok: number; refused: number; codes: Record<string, number> }>();
 
 afterAll(async () => {
-  if (process.env.FUZZ_STATS) console.log([...tally].map(([name, { ok, refused, codes }]) => `${name}: ${ok} ok, ${refused} refused ${JSON.stringify(codes)}`).join('\n'));
+  if (process.env.FUZZ_STATS)
+    console.log(
+      [...tally].map(([name, { ok, refused, codes }]) => `${name}: ${ok} ok, ${refused} refused ${JSON.stringify(codes)}`).join('\n'),
+    );
   await t?.close();
 });
 
@@ -172,7 +299,13 @@ function judge(answer: Answer): 'ok' | 'refused' {
 
 /** The variables as a failure report shows them: every string cut to 80 characters. */
 function shortened(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : Array.isArray(v) && v.length > 8 ? [...v.slice(0, 8), `…(${v.length} items)`] : v)).slice(0, 3_000);
+  return JSON.stringify(value, (_key, v) =>
+    typeof v === 'string' && v.length > 80
+      ? `${v.slice(0, 80)}…(${v.length})`
+      : Array.isArray(v) && v.length > 8
+        ? [...v.slice(0, 8), `…(${v.length} items)`]
+        : v,
+  ).slice(0, 3_000);
 }
 
 it('fuzzes every mutation the live schema has', async () => {
@@ -208,8 +341,14 @@ describe.each(mutations.map((field) => [field.name, field] as const))('%s', (_na
     } catch (error) {
       if (!failure) throw error;
       // fast-check's own report prints the whole counterexample (megabytes of strings): this one is short.
-      const logged = t.logs.filter((line) => line.startsWith('internal error')).at(-1)?.slice(0, 1_500) ?? '';
-      throw new Error(`${field.name} failed (reproduce with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}):\n${query}\nvariables: ${shortened(failure.variables)}\n${failure.error.message.slice(0, 3_000)}\n${logged}`);
+      const logged =
+        t.logs
+          .filter((line) => line.startsWith('internal error'))
+          .at(-1)
+          ?.slice(0, 1_500) ?? '';
+      throw new Error(
+        `${field.name} failed (reproduce with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}):\n${query}\nvariables: ${shortened(failure.variables)}\n${failure.error.message.slice(0, 3_000)}\n${logged}`,
+      );
     }
   });
 });

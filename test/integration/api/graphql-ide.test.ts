@@ -103,7 +103,9 @@ describe('the GraphQL IDE at GET /graphql', () => {
       await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor({ timeout: 30_000 });
 
       const result = await run('{ __typename }');
-      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('Query'), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('Query'), undefined, {
+        timeout: 15_000,
+      });
       expect((await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ')).toMatch(/"__typename":\s*"Query"/);
       expect(result).toBeDefined();
 
@@ -116,18 +118,26 @@ describe('the GraphQL IDE at GET /graphql', () => {
 
     it('runs a subscription over graphql-ws with the key as the authorization connection parameter', async () => {
       await run('subscription { promotionAlerts(model: "no-such-model") { id } }');
-      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"NOT_FOUND"'), undefined, { timeout: 15_000 });
+      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('"NOT_FOUND"'), undefined, {
+        timeout: 15_000,
+      });
       // Monaco lays the answer out in lines, its spaces as no-break spaces
-      expect((await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ')).toContain('no registered model named \\"no-such-model\\"');
+      expect((await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ').replace(/\s+/g, ' ')).toContain(
+        'no registered model named \\"no-such-model\\"',
+      );
       expect(sockets).toEqual([expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/graphql$/)]);
-      const init = framesSent.map((frame) => JSON.parse(frame) as { type: string; payload?: { authorization?: string } }).find((frame) => frame.type === 'connection_init');
+      const init = framesSent
+        .map((frame) => JSON.parse(frame) as { type: string; payload?: { authorization?: string } })
+        .find((frame) => frame.type === 'connection_init');
       expect(init?.payload?.authorization).toBe(`Bearer ${t.keys.viewer}`);
       expect(offMachine).toEqual([]);
     }, 60_000);
   });
 
   it('answers clients that want JSON as the API, not with the page', async () => {
-    const response = await fetch(`${origin}/graphql?query=%7B__typename%7D`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${t.keys.viewer}` } });
+    const response = await fetch(`${origin}/graphql?query=%7B__typename%7D`, {
+      headers: { accept: 'application/json', 'apollo-require-preflight': 'true', authorization: `Bearer ${t.keys.viewer}` },
+    });
     expect(response.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
     expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
   });
@@ -155,7 +165,10 @@ describe('probes', () => {
     try {
       const response = await fetch(`${origin}/ready`);
       expect(response.status).toBe(503);
-      expect(await response.json()).toMatchObject({ status: 'not ready', checks: { migrations: { ok: false, detail: expect.stringContaining('pending') }, database: { ok: true } } });
+      expect(await response.json()).toMatchObject({
+        status: 'not ready',
+        checks: { migrations: { ok: false, detail: expect.stringContaining('pending') }, database: { ok: true } },
+      });
     } finally {
       await t.dataSource.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [last.id, last.timestamp, last.name]);
     }

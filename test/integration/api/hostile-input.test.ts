@@ -64,15 +64,28 @@ async function counts(): Promise<Record<string, number>> {
 const entry = { symbol: 'SPY', side: 'LONG' as const, entryTime: '2024-03-01T14:30:00Z' };
 
 async function predictionId(): Promise<string> {
-  return dataOf(await t.as('trader')(PredictDocument, { input: { model: MODEL, features: new Array(featureCount).fill(0.01) } })).predict.id;
+  return dataOf(await t.as('trader')(PredictDocument, { input: { model: MODEL, features: new Array(featureCount).fill(0.01) } })).predict
+    .id;
 }
 
 describe('numbers whose products overflow', () => {
   it('refuses an execution of quantity 1e308 × price 1e308 before writing anything', async () => {
     const before = await counts();
-    const error = errorOf(await t.as('trader')(LogTradeExecutionDocument, { input: { ...entry, clientTradeId: 'overflow-1', quantity: 1e308, entryPrice: 1e308 } }));
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects quantity to be at most 1000000000000000, but got 1e+308', extensions: { field: 'quantity' } });
-    const notional = errorOf(await t.as('trader')(LogTradeExecutionDocument, { input: { ...entry, clientTradeId: 'overflow-2', quantity: 1e15, entryPrice: 1e12 } }));
+    const error = errorOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: { ...entry, clientTradeId: 'overflow-1', quantity: 1e308, entryPrice: 1e308 },
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects quantity to be at most 1000000000000000, but got 1e+308',
+      extensions: { field: 'quantity' },
+    });
+    const notional = errorOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: { ...entry, clientTradeId: 'overflow-2', quantity: 1e15, entryPrice: 1e12 },
+      }),
+    );
     expect(notional).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'entryPrice' } });
     expect(notional.message).toContain('to be a notional in [1e-9, 1000000000000000]');
     expect(await counts()).toEqual(before);
@@ -80,12 +93,26 @@ describe('numbers whose products overflow', () => {
 
   it('refuses a close whose pnl would overflow; the trade stays OPEN with no outcome, and trades { pnl } still answers', async () => {
     const id = await predictionId();
-    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: { ...entry, clientTradeId: 'big-open', quantity: 1e9, entryPrice: 1e6, predictionIds: [id] } }));
+    dataOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: { ...entry, clientTradeId: 'big-open', quantity: 1e9, entryPrice: 1e6, predictionIds: [id] },
+      }),
+    );
     const before = await counts();
-    const close = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'big-open', exitPrice: 1e12, exitTime: '2024-03-02T14:30:00Z' } }));
+    const close = errorOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'big-open', exitPrice: 1e12, exitTime: '2024-03-02T14:30:00Z' },
+      }),
+    );
     expect(close).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'exitPrice' } });
-    expect(close.message).toMatch(/^expects exitPrice × quantity to be a notional in \[1e-9, 1000000000000000\], but got 1000000000000 × 1000000000 = 1e\+21$/);
-    const fees = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'big-open', exitPrice: 1e6, exitTime: '2024-03-02T14:30:00Z', fees: 1e300 } }));
+    expect(close.message).toMatch(
+      /^expects exitPrice × quantity to be a notional in \[1e-9, 1000000000000000\], but got 1000000000000 × 1000000000 = 1e\+21$/,
+    );
+    const fees = errorOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'big-open', exitPrice: 1e6, exitTime: '2024-03-02T14:30:00Z', fees: 1e300 },
+      }),
+    );
     expect(fees).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'fees' } });
     expect(await counts()).toEqual(before);
     const [stored] = await t.dataSource.query(`SELECT status, pnl FROM trades WHERE client_trade_id = 'big-open'`);
@@ -95,15 +122,29 @@ describe('numbers whose products overflow', () => {
   });
 
   it('the database itself refuses a non-finite pnl or prediction value (CHECK constraints)', async () => {
-    await expect(t.dataSource.query(`UPDATE trades SET pnl = '-Infinity' WHERE client_trade_id = 'big-open'`)).rejects.toThrow(/trades_results_finite/);
-    await expect(t.dataSource.query(`UPDATE predictions SET value = 'NaN' WHERE id = (SELECT id FROM predictions LIMIT 1)`)).rejects.toThrow(/predictions_values_finite/);
-    await expect(t.dataSource.query(`UPDATE predictions SET outputs = '{Infinity}' WHERE id = (SELECT id FROM predictions LIMIT 1)`)).rejects.toThrow(/predictions_values_finite/);
+    await expect(t.dataSource.query(`UPDATE trades SET pnl = '-Infinity' WHERE client_trade_id = 'big-open'`)).rejects.toThrow(
+      /trades_results_finite/,
+    );
+    await expect(
+      t.dataSource.query(`UPDATE predictions SET value = 'NaN' WHERE id = (SELECT id FROM predictions LIMIT 1)`),
+    ).rejects.toThrow(/predictions_values_finite/);
+    await expect(
+      t.dataSource.query(`UPDATE predictions SET outputs = '{Infinity}' WHERE id = (SELECT id FROM predictions LIMIT 1)`),
+    ).rejects.toThrow(/predictions_values_finite/);
   });
 
   it('the migration repairs a close an earlier version committed with pnl −Infinity: the trade is OPEN again, its outcomes gone, and queries answer', async () => {
     const id = await predictionId();
-    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: { ...entry, clientTradeId: 'legacy-bad', quantity: 10, entryPrice: 100, predictionIds: [id] } }));
-    dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'legacy-bad', exitPrice: 101, exitTime: '2024-03-02T14:30:00Z' } }));
+    dataOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: { ...entry, clientTradeId: 'legacy-bad', quantity: 10, entryPrice: 100, predictionIds: [id] },
+      }),
+    );
+    dataOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'legacy-bad', exitPrice: 101, exitTime: '2024-03-02T14:30:00Z' },
+      }),
+    );
     const runner = t.dataSource.createQueryRunner();
     try {
       // The state an earlier version left behind: no constraints, and a closed trade with pnl −∞ and realized_return NaN.
@@ -114,11 +155,15 @@ describe('numbers whose products overflow', () => {
     } finally {
       await runner.release();
     }
-    const [trade] = await t.dataSource.query(`SELECT id, status, pnl, realized_return, exit_price FROM trades WHERE client_trade_id = 'legacy-bad'`);
+    const [trade] = await t.dataSource.query(
+      `SELECT id, status, pnl, realized_return, exit_price FROM trades WHERE client_trade_id = 'legacy-bad'`,
+    );
     expect(trade).toMatchObject({ status: 'OPEN', pnl: null, realized_return: null, exit_price: null });
     expect(await t.dataSource.query('SELECT 1 FROM request_outcomes WHERE trade_id = $1', [trade.id])).toEqual([]);
     expect((await t.as('viewer')(TradesDocument, {})).errors).toBeUndefined();
-    await expect(t.dataSource.query(`UPDATE trades SET realized_return = 'Infinity' WHERE client_trade_id = 'big-open'`)).rejects.toThrow(/trades_results_finite/);
+    await expect(t.dataSource.query(`UPDATE trades SET realized_return = 'Infinity' WHERE client_trade_id = 'big-open'`)).rejects.toThrow(
+      /trades_results_finite/,
+    );
   });
 });
 
@@ -133,7 +178,10 @@ describe('errors quote a bounded excerpt', () => {
     const text = await response.text();
     expect(text.length).toBeLessThan(2_000);
     const { errors } = JSON.parse(text);
-    expect(errors[0]).toMatchObject({ message: 'expects name to be at most 1000 characters, but got 52428800', extensions: { code: 'BAD_USER_INPUT', field: 'name' } });
+    expect(errors[0]).toMatchObject({
+      message: 'expects name to be at most 1000 characters, but got 52428800',
+      extensions: { code: 'BAD_USER_INPUT', field: 'name' },
+    });
   });
 
   it('quotes at most 120 characters of a name it cannot find', async () => {
@@ -151,23 +199,55 @@ describe('bounds on strings, lists and JSON, before any work', () => {
       t.as('trader')(PredictDocument, { input: { model: MODEL, features, requestId: i === 7 ? 'r'.repeat(20_000) : `neighbour-${i}` } }),
     );
     const responses = await Promise.all(calls);
-    expect(errorOf(responses[7])).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects requestId to be at most 200 characters, but got 20000', extensions: { field: 'requestId' } });
+    expect(errorOf(responses[7])).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects requestId to be at most 200 characters, but got 20000',
+      extensions: { field: 'requestId' },
+    });
     responses.forEach((response, i) => i !== 7 && expect(dataOf(response).predict.requestId).toBe(`neighbour-${i}`));
     expect((await counts()).predictions).toBe(before.predictions + 19);
   });
 
   it('refuses NUL and unpaired surrogates in any string, JSON nested too deep, and lists too long, naming the field', async () => {
     const before = await counts();
-    const create = (input: Record<string, unknown>) => t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'ok-name', family: 'xgboost', ...input } as never });
-    expect(errorOf(await create({ name: 'bad\u0000name' }))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects name to hold no NUL character, but got one at offset 3', extensions: { field: 'name' } });
-    expect(errorOf(await create({ description: 'half a pair \ud83d' }))).toMatchObject({ code: 'BAD_USER_INPUT', extensions: { field: 'description' } });
+    const create = (input: Record<string, unknown>) =>
+      t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'ok-name', family: 'xgboost', ...input } as never });
+    expect(errorOf(await create({ name: 'bad\u0000name' }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects name to hold no NUL character, but got one at offset 3',
+      extensions: { field: 'name' },
+    });
+    expect(errorOf(await create({ description: 'half a pair \ud83d' }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      extensions: { field: 'description' },
+    });
     let tags: unknown = 'leaf';
     for (let i = 0; i < 40; i++) tags = { nested: tags };
-    expect(errorOf(await create({ tags }))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects tags to nest at most 32 levels deep, but got deeper', extensions: { field: 'tags' } });
-    const tooMany = errorOf(await t.as('operator')(ImportModelDocument, { input: { name: 'x', family: 'xgboost', format: 'xgboost-json', files: [], featureNames: new Array(10_001).fill('f') } }));
-    expect(tooMany).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects featureNames to hold at most 10000 items, but got 10001', extensions: { field: 'featureNames' } });
-    const wideRow = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: MODEL, rows: [new Array(featureCount).fill(0), new Array(10_001).fill(0)] } }));
-    expect(wideRow).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects rows[1] to hold at most 10000 items, but got 10001', extensions: { field: 'rows[1]' } });
+    expect(errorOf(await create({ tags }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects tags to nest at most 32 levels deep, but got deeper',
+      extensions: { field: 'tags' },
+    });
+    const tooMany = errorOf(
+      await t.as('operator')(ImportModelDocument, {
+        input: { name: 'x', family: 'xgboost', format: 'xgboost-json', files: [], featureNames: new Array(10_001).fill('f') },
+      }),
+    );
+    expect(tooMany).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects featureNames to hold at most 10000 items, but got 10001',
+      extensions: { field: 'featureNames' },
+    });
+    const wideRow = errorOf(
+      await t.as('trader')(PredictBatchDocument, {
+        input: { model: MODEL, rows: [new Array(featureCount).fill(0), new Array(10_001).fill(0)] },
+      }),
+    );
+    expect(wideRow).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects rows[1] to hold at most 10000 items, but got 10001',
+      extensions: { field: 'rows[1]' },
+    });
     expect(await counts()).toEqual(before);
   });
 });
@@ -175,14 +255,28 @@ describe('bounds on strings, lists and JSON, before any work', () => {
 describe('file paths in imports', () => {
   const importWith = (path: string) =>
     t.as('operator')(ImportModelDocument, {
-      input: { name: 'path-test', family: 'xgboost', format: 'xgboost-json', files: [{ path, contentBase64: Buffer.from('{}').toString('base64') }], featureNames: ['x'] },
+      input: {
+        name: 'path-test',
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: [{ path, contentBase64: Buffer.from('{}').toString('base64') }],
+        featureNames: ['x'],
+      },
     });
 
   it.each([
     ['a NUL byte', 'model\u0000.json', 'expects files[0].path to hold no NUL character, but got one at offset 5'],
-    ['a parent segment', '../model.json', `expects files[0].path to be a relative file path such as "model.json" (up to 255 characters, '/'-separated, no '..'), but got "../model.json" (an empty, '.' or '..' segment)`],
+    [
+      'a parent segment',
+      '../model.json',
+      `expects files[0].path to be a relative file path such as "model.json" (up to 255 characters, '/'-separated, no '..'), but got "../model.json" (an empty, '.' or '..' segment)`,
+    ],
     // (the error formatter shows an absolute path as <path>: responses never carry server paths)
-    ['an absolute path', '/etc/passwd', `expects files[0].path to be a relative file path such as "model.json" (up to 255 characters, '/'-separated, no '..'), but got "<path>" (an absolute path)`],
+    [
+      'an absolute path',
+      '/etc/passwd',
+      `expects files[0].path to be a relative file path such as "model.json" (up to 255 characters, '/'-separated, no '..'), but got "<path>" (an absolute path)`,
+    ],
     ['a path too long', 'p'.repeat(300), 'expects files[0].path to be at most 255 characters, but got 300'],
   ])('refuses %s with BAD_USER_INPUT naming files[0].path, writing nothing', async (_what, path, message) => {
     const before = await counts();
@@ -192,21 +286,61 @@ describe('file paths in imports', () => {
 
   it('refuses a path given twice', async () => {
     const file = { path: 'model.json', contentBase64: Buffer.from('{}').toString('base64') };
-    const error = errorOf(await t.as('operator')(ImportModelDocument, { input: { name: 'path-test', family: 'xgboost', format: 'xgboost-json', files: [file, file], featureNames: ['x'] } }));
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects each file path once, but files[1].path "model.json" appears before', extensions: { field: 'files[1].path' } });
+    const error = errorOf(
+      await t.as('operator')(ImportModelDocument, {
+        input: { name: 'path-test', family: 'xgboost', format: 'xgboost-json', files: [file, file], featureNames: ['x'] },
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects each file path once, but files[1].path "model.json" appears before',
+      extensions: { field: 'files[1].path' },
+    });
   });
 });
 
 describe('cross-field policy rules', () => {
   it.each([
-    [{ auto_promote_threshold: { min_samples: 2001 } }, 'auto_promote_threshold.min_samples', 'policy auto_promote_threshold.min_samples: expects a number <= auto_promote_threshold.max_samples (2000)'],
-    [{ auto_promote_threshold: { max_samples: 50 } }, 'auto_promote_threshold.min_samples', 'policy auto_promote_threshold.min_samples: expects a number <= auto_promote_threshold.max_samples (50)'],
-    [{ health: { critical_win_rate: 0.5 } }, 'health.critical_win_rate', 'policy health.critical_win_rate: expects a number <= health.min_win_rate (0.45)'],
-    [{ drift_detection: { min_samples: 3000 } }, 'drift_detection.min_samples', 'policy drift_detection.min_samples: expects a number <= drift_detection.window (2000)'],
-    [{ drift_detection: { psi_threshold: 0.3 } }, 'drift_detection.psi_threshold', 'policy drift_detection.psi_threshold: expects a number <= drift_detection.major_psi (0.25)'],
-    [{ rl_maintenance: { min_epsilon: 0.3 } }, 'rl_maintenance.min_epsilon', 'policy rl_maintenance.min_epsilon: expects a number <= rl_maintenance.epsilon (0.2)'],
-    [{ retraining: { full_time_limit_seconds: 1e12 } }, 'retraining.full_time_limit_seconds', 'policy retraining.full_time_limit_seconds: expects a number <= 604800, but got 1000000000000'],
-    [{ health: { check_interval_hours: 1e-9 } }, 'health.check_interval_hours', 'policy health.check_interval_hours: expects a number >= 0.01, but got 1e-9'],
+    [
+      { auto_promote_threshold: { min_samples: 2001 } },
+      'auto_promote_threshold.min_samples',
+      'policy auto_promote_threshold.min_samples: expects a number <= auto_promote_threshold.max_samples (2000)',
+    ],
+    [
+      { auto_promote_threshold: { max_samples: 50 } },
+      'auto_promote_threshold.min_samples',
+      'policy auto_promote_threshold.min_samples: expects a number <= auto_promote_threshold.max_samples (50)',
+    ],
+    [
+      { health: { critical_win_rate: 0.5 } },
+      'health.critical_win_rate',
+      'policy health.critical_win_rate: expects a number <= health.min_win_rate (0.45)',
+    ],
+    [
+      { drift_detection: { min_samples: 3000 } },
+      'drift_detection.min_samples',
+      'policy drift_detection.min_samples: expects a number <= drift_detection.window (2000)',
+    ],
+    [
+      { drift_detection: { psi_threshold: 0.3 } },
+      'drift_detection.psi_threshold',
+      'policy drift_detection.psi_threshold: expects a number <= drift_detection.major_psi (0.25)',
+    ],
+    [
+      { rl_maintenance: { min_epsilon: 0.3 } },
+      'rl_maintenance.min_epsilon',
+      'policy rl_maintenance.min_epsilon: expects a number <= rl_maintenance.epsilon (0.2)',
+    ],
+    [
+      { retraining: { full_time_limit_seconds: 1e12 } },
+      'retraining.full_time_limit_seconds',
+      'policy retraining.full_time_limit_seconds: expects a number <= 604800, but got 1000000000000',
+    ],
+    [
+      { health: { check_interval_hours: 1e-9 } },
+      'health.check_interval_hours',
+      'policy health.check_interval_hours: expects a number >= 0.01, but got 1e-9',
+    ],
   ])('updatePolicy refuses %j naming the field, and writes nothing', async (patch, field, message) => {
     const before = await counts();
     const error = errorOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch }));
@@ -216,7 +350,9 @@ describe('cross-field policy rules', () => {
   });
 
   it('takes the pair in order, moved together', async () => {
-    const updated = dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 3000, max_samples: 5000 } } })).updatePolicy;
+    const updated = dataOf(
+      await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 3000, max_samples: 5000 } } }),
+    ).updatePolicy;
     expect(updated.document).toMatchObject({ auto_promote_threshold: { min_samples: 3000, max_samples: 5000 } });
     expect(dataOf(await t.as('viewer')(CurrentPolicyDocument)).policy.version).toBe(updated.version);
   });
@@ -227,7 +363,14 @@ describe('a tree import that would crash ONNX Runtime, sent to a separate kybern
     const api = await spawnServe({ databaseUrl: t.db.url, dataDir: t.dataDir, args: ['--no-worker'] });
     const importTree = (name: string, json: string) =>
       request(api.url, t.keys.operator, ImportModelDocument, {
-        input: { name, family: 'xgboost', format: 'xgboost-json', files: [{ path: 'model.json', contentBase64: Buffer.from(json).toString('base64') }], featureNames: ['x'], activate: true },
+        input: {
+          name,
+          family: 'xgboost',
+          format: 'xgboost-json',
+          files: [{ path: 'model.json', contentBase64: Buffer.from(json).toString('base64') }],
+          featureNames: ['x'],
+          activate: true,
+        },
       });
     const before = await counts();
     const deep = errorOf(await importTree('deep-chain', xgboostJson([chainTree(20_000)])));
@@ -246,7 +389,9 @@ describe('a tree import that would crash ONNX Runtime, sent to a separate kybern
     // The process is alive and serves; a tree at the depth bound is imported, loaded by ONNX Runtime and answers.
     expect(dataOf(await request(api.url, t.keys.viewer, TypenameDocument)).__typename).toBe('Query');
     dataOf(await importTree('deep-but-legal', xgboostJson([chainTree(MAX_TREE_DEPTH)])));
-    const answer = dataOf(await request(api.url, t.keys.trader, PredictDocument, { input: { model: 'deep-but-legal', features: [5] } })).predict;
+    const answer = dataOf(
+      await request(api.url, t.keys.trader, PredictDocument, { input: { model: 'deep-but-legal', features: [5] } }),
+    ).predict;
     expect(answer.value).toBeCloseTo(0.5 + 7e-6, 6);
 
     await api.stop();

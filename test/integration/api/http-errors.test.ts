@@ -27,19 +27,35 @@ afterAll(async () => {
 });
 
 function post(body: string, headers: Record<string, string> = {}, app = t) {
-  return fetch(app.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.keys.viewer}`, ...headers }, body });
+  return fetch(app.http.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${app.keys.viewer}`, ...headers },
+    body,
+  });
 }
 
 const doc = (query: string) => parse(query) as TypedDocumentNode<Record<string, unknown>, Record<string, unknown>>;
 
 /** A query sent as written (not parsed here first), with its status and body. */
-async function overHttp(query: string, variables?: Record<string, unknown>, key = t.keys.viewer): Promise<{ status: number; data?: unknown; errors?: GraphQLFormattedError[] }> {
-  const response = await fetch(t.http.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+async function overHttp(
+  query: string,
+  variables?: Record<string, unknown>,
+  key = t.keys.viewer,
+): Promise<{ status: number; data?: unknown; errors?: GraphQLFormattedError[] }> {
+  const response = await fetch(t.http.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return { status: response.status, ...((await response.json()) as { data?: unknown; errors?: GraphQLFormattedError[] }) };
 }
 
 /** The first answer of one operation over graphql-ws: its result, or the errors of an `error` message. */
-function overWs(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ data?: unknown; errors?: readonly GraphQLFormattedError[] }> {
+function overWs(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: unknown; errors?: readonly GraphQLFormattedError[] }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer over graphql-ws within 10 s to ${query}`)), 10_000);
     const unsubscribe = client.subscribe(
@@ -85,13 +101,21 @@ describe('bodies that are not JSON', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = (await response.json()) as { errors: GraphQLFormattedError[] };
-    expect(essentials(body.errors)).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'INVALID_JSON', field: 'body', message: expect.stringMatching(/^expects the request body to be JSON, but it is not/) });
+    expect(essentials(body.errors)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'INVALID_JSON',
+      field: 'body',
+      message: expect.stringMatching(/^expects the request body to be JSON, but it is not/),
+    });
   });
 
   it('answers an empty body and a body of another content type the same way', async () => {
     const empty = await post('');
     expect(empty.status).toBe(400);
-    expect(essentials(((await empty.json()) as { errors: GraphQLFormattedError[] }).errors)).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('the body is empty') });
+    expect(essentials(((await empty.json()) as { errors: GraphQLFormattedError[] }).errors)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringContaining('the body is empty'),
+    });
     const text = await post('query { __typename }', { 'content-type': 'text/plain' });
     expect(text.status).toBe(400);
     expect(essentials(((await text.json()) as { errors: GraphQLFormattedError[] }).errors)).toMatchObject({
@@ -116,7 +140,9 @@ describe('stack traces', () => {
 describe('the same errors over HTTP and graphql-ws', () => {
   let client: Client;
   beforeAll(async () => {
-    await t.as('operator')(doc('mutation($input: CreateRegisteredModelInput!) { createRegisteredModel(input: $input) { id } }'), { input: { name: 'errors-model', family: 'xgboost' } });
+    await t.as('operator')(doc('mutation($input: CreateRegisteredModelInput!) { createRegisteredModel(input: $input) { id } }'), {
+      input: { name: 'errors-model', family: 'xgboost' },
+    });
     client = t.ws('viewer');
   });
   afterAll(async () => {
@@ -131,7 +157,11 @@ describe('the same errors over HTTP and graphql-ws', () => {
     ['a missing required variable', 'query($name: String!) { registeredModel(name: $name) { id } }', {}],
     ['an unknown event type (the resolver names the field)', '{ events(types: ["no.such.type"]) { id } }', null],
     ['an unknown model (NOT_FOUND)', '{ registeredModel(name: "no-such-model") { id } }', null],
-    ['a mutation above the role (FORBIDDEN)', 'mutation { createRegisteredModel(input: { name: "viewer-made", family: "xgboost" }) { id } }', null],
+    [
+      'a mutation above the role (FORBIDDEN)',
+      'mutation { createRegisteredModel(input: { name: "viewer-made", family: "xgboost" }) { id } }',
+      null,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, query, variables) => {
@@ -187,10 +217,15 @@ describeWithShared('a subscription to a model that exists', () => {
     const [before] = await t.dataSource.query('SELECT coalesce(max(id), 0)::text AS id FROM events');
     const expected = readSharedJson<{ feature_names: string[] }>('fixtures/xgboost/regression.expected.json');
     const model = readSharedText('fixtures/xgboost/regression.json');
-    const imported = await t.as('operator')(
-      doc('mutation($input: ImportModelInput!) { importModel(input: $input) { id } }'),
-      { input: { name: 'listened-model', family: 'xgboost', format: 'xgboost-json', files: [{ path: 'model.json', contentBase64: Buffer.from(model).toString('base64') }], featureNames: expected.feature_names } },
-    );
+    const imported = await t.as('operator')(doc('mutation($input: ImportModelInput!) { importModel(input: $input) { id } }'), {
+      input: {
+        name: 'listened-model',
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: [{ path: 'model.json', contentBase64: Buffer.from(model).toString('base64') }],
+        featureNames: expected.feature_names,
+      },
+    });
     expect(imported.errors).toBeUndefined();
     const answer = await overWs(client, `subscription { events(model: "listened-model", after: "${before.id}") { type modelName } }`);
     expect(answer).toEqual({ data: { events: { type: 'model.registered', modelName: 'listened-model' } } });
@@ -199,21 +234,32 @@ describeWithShared('a subscription to a model that exists', () => {
 
 describe('graphql-ws connections with a wrong key', () => {
   it('closes with 4401 and says the key is unknown or revoked', async () => {
-    expect(await closeOf({ authorization: `Bearer kyb_${'x'.repeat(43)}` })).toEqual({ code: 4401, reason: 'the API key is unknown or revoked' });
+    expect(await closeOf({ authorization: `Bearer kyb_${'x'.repeat(43)}` })).toEqual({
+      code: 4401,
+      reason: 'the API key is unknown or revoked',
+    });
     const { key, record } = await t.app.services.apiKeys.createKey('viewer', 'revoked before connecting');
     await t.app.services.apiKeys.revokeKey(record.id);
     expect(await closeOf({ authorization: `Bearer ${key}` })).toEqual({ code: 4401, reason: 'the API key is unknown or revoked' });
   });
 
   it('closes with 4401 and says what is missing when there is no key or a malformed one', async () => {
-    expect(await closeOf({})).toEqual({ code: 4401, reason: expect.stringContaining('expects an API key as the connection parameter authorization') });
-    expect(await closeOf({ authorization: 'hunter2' })).toEqual({ code: 4401, reason: expect.stringContaining('expects an API key of the form kyb_') });
+    expect(await closeOf({})).toEqual({
+      code: 4401,
+      reason: expect.stringContaining('expects an API key as the connection parameter authorization'),
+    });
+    expect(await closeOf({ authorization: 'hunter2' })).toEqual({
+      code: 4401,
+      reason: expect.stringContaining('expects an API key of the form kyb_'),
+    });
   });
 });
 
 describe('HTTP statuses of refusals', () => {
   it('answers FORBIDDEN with 403 and UNAUTHENTICATED with 401', async () => {
-    const forbidden = await t.as('viewer')(doc('mutation { createRegisteredModel(input: { name: "viewer-made", family: "xgboost" }) { id } }'));
+    const forbidden = await t.as('viewer')(
+      doc('mutation { createRegisteredModel(input: { name: "viewer-made", family: "xgboost" }) { id } }'),
+    );
     expect(forbidden.status).toBe(403);
     expect(forbidden.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const unauthenticated = await request(t.http.url, `kyb_${'y'.repeat(43)}`, doc('{ __typename }'));
@@ -227,10 +273,22 @@ describe('keep-alive connections', () => {
     const ask = () =>
       new Promise<{ reused: boolean; status: number }>((resolve, reject) => {
         const body = JSON.stringify({ query: '{ __typename }' });
-        const call = httpRequest(t.http.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${t.keys.viewer}` } }, (response) => {
-          response.resume();
-          response.on('end', () => resolve({ reused: call.reusedSocket, status: response.statusCode! }));
-        });
+        const call = httpRequest(
+          t.http.url,
+          {
+            method: 'POST',
+            agent,
+            headers: {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+              authorization: `Bearer ${t.keys.viewer}`,
+            },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => resolve({ reused: call.reusedSocket, status: response.statusCode! }));
+          },
+        );
         call.on('error', reject);
         call.end(body);
       });

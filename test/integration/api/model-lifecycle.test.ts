@@ -49,7 +49,9 @@ describeWithShared('an imported XGBoost 1.7.4 model', () => {
           name: 'spy-regression',
           family: 'xgboost',
           format: 'xgboost-json',
-          files: [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }],
+          files: [
+            { path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') },
+          ],
           featureNames: expected.feature_names,
           activate: true,
         },
@@ -60,15 +62,21 @@ describeWithShared('an imported XGBoost 1.7.4 model', () => {
     expect(imported.artifacts.every((file) => /^[0-9a-f]{64}$/.test(file.sha256))).toBe(true);
 
     for (const r of [0, 1, 4, 57, 199]) {
-      const prediction = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'spy-regression', features: expected.rows[r] } })).predict;
+      const prediction = dataOf(
+        await t.as('trader')(PredictDocument, { input: { model: 'spy-regression', features: expected.rows[r] } }),
+      ).predict;
       expect(prediction.value).toBeCloseTo(expected.prediction[r], 5);
       expect(Math.abs(prediction.value! - expected.prediction[r])).toBeLessThan(1e-5);
       expect(prediction.modelVersion).toMatchObject({ version: 1, status: 'ACTIVE' });
     }
-    const batch = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'spy-regression', rows: expected.rows } })).predictBatch;
+    const batch = dataOf(
+      await t.as('trader')(PredictBatchDocument, { input: { model: 'spy-regression', rows: expected.rows } }),
+    ).predictBatch;
     expect(batch).toHaveLength(200);
     batch.forEach((prediction, r) => expect(Math.abs(prediction.value! - expected.prediction[r])).toBeLessThan(1e-5));
-    const [{ count }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM predictions p JOIN model_versions v ON v.id = p.model_version_id WHERE v.version = 1`);
+    const [{ count }] = await t.dataSource.query(
+      `SELECT count(*)::int AS count FROM predictions p JOIN model_versions v ON v.id = p.model_version_id WHERE v.version = 1`,
+    );
     expect(count).toBe(205);
   });
 });
@@ -84,16 +92,28 @@ describe('training, promotion, rollback and retirement', () => {
   });
 
   it('trains versions from a dataset, promotes, rolls back and retires them, and reports it on promotionAlerts', async () => {
-    const dataset = dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'trend-rows', rows: syntheticRows(600, 11) } })).createDataset;
+    const dataset = dataOf(
+      await t.as('operator')(CreateDatasetDocument, { input: { name: 'trend-rows', rows: syntheticRows(600, 11) } }),
+    ).createDataset;
     expect(dataset).toMatchObject({ rowCount: 600, source: 'ROWS' });
     dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'trend', family: 'xgboost' } }));
     // Subscribed once the model exists (a subscription to an unknown model is refused at once).
     const subscriber = t.ws('viewer');
-    const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'trend' }, (items) => items.some((item) => item.promotionAlerts.type === 'model.retired' && item.promotionAlerts.payload.reason === 'end of test'));
+    const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'trend' }, (items) =>
+      items.some((item) => item.promotionAlerts.type === 'model.retired' && item.promotionAlerts.payload.reason === 'end of test'),
+    );
 
     const train = (activate: boolean, seed: number) =>
       t.as('operator')(TrainModelDocument, {
-        input: { model: 'trend', dataset: 'trend-rows', targetColumn: 'y', featureColumns, orderColumn: 't', hyperparameters: { num_boost_round: 30, max_depth: 3, seed }, activate },
+        input: {
+          model: 'trend',
+          dataset: 'trend-rows',
+          targetColumn: 'y',
+          featureColumns,
+          orderColumn: 't',
+          hyperparameters: { num_boost_round: 30, max_depth: 3, seed },
+          activate,
+        },
       });
     const first = dataOf(await train(true, 1)).trainModel;
     expect(first.status).toBe('QUEUED');
@@ -113,23 +133,34 @@ describe('training, promotion, rollback and retirement', () => {
     expect(reference.features.map((feature: { name: string }) => feature.name)).toEqual(featureColumns);
 
     // A prediction is answered by v1 and shadowed by v2 under the same request id.
-    const answer = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'trend', features: [0.1, -0.2, 0.3, null], requestId: 'req-1' } })).predict;
+    const answer = dataOf(
+      await t.as('trader')(PredictDocument, { input: { model: 'trend', features: [0.1, -0.2, 0.3, null], requestId: 'req-1' } }),
+    ).predict;
     expect(answer.modelVersion.version).toBe(1);
     let rows: { role: string; version: number }[] = [];
     for (let attempt = 0; attempt < 50 && rows.length < 2; attempt++) {
-      rows = await t.dataSource.query(`SELECT p.role, v.version FROM predictions p JOIN model_versions v ON v.id = p.model_version_id WHERE p.request_id = 'req-1' ORDER BY v.version`);
+      rows = await t.dataSource.query(
+        `SELECT p.role, v.version FROM predictions p JOIN model_versions v ON v.id = p.model_version_id WHERE p.request_id = 'req-1' ORDER BY v.version`,
+      );
       if (rows.length < 2) await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(rows).toEqual([{ role: 'ACTIVE', version: 1 }, { role: 'SHADOW', version: 2 }]);
+    expect(rows).toEqual([
+      { role: 'ACTIVE', version: 1 },
+      { role: 'SHADOW', version: 2 },
+    ]);
 
-    const comparison = dataOf(await t.as('viewer')(CompareModelsDocument, { a: firstDone.modelVersion!.id, b: v2.id, dataset: 'trend-rows' })).compareModels;
+    const comparison = dataOf(
+      await t.as('viewer')(CompareModelsDocument, { a: firstDone.modelVersion!.id, b: v2.id, dataset: 'trend-rows' }),
+    ).compareModels;
     expect(comparison.metrics.map((metric) => metric.name)).toContain('rmse');
     expect(comparison.agreement).toMatchObject({ dataset: 'trend-rows', rows: 600 });
     expect(comparison.agreement!.agreementRate).toBeGreaterThan(0.5);
 
     const promoted = dataOf(await t.as('operator')(PromoteModelDocument, { input: { model: 'trend', version: 2 } })).promoteModel;
     expect(promoted).toMatchObject({ version: 2, status: 'ACTIVE' });
-    const afterPromotion = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'trend', features: [0.1, -0.2, 0.3, 0.4] } })).predict;
+    const afterPromotion = dataOf(
+      await t.as('trader')(PredictDocument, { input: { model: 'trend', features: [0.1, -0.2, 0.3, 0.4] } }),
+    ).predict;
     expect(afterPromotion.modelVersion.version).toBe(2);
 
     const rolledBack = dataOf(await t.as('operator')(RollbackModelDocument, { input: { model: 'trend' } })).rollbackModel;
@@ -162,7 +193,12 @@ describe('training, promotion, rollback and retirement', () => {
     const all = dataOf(await t.as('viewer')(EventsDocument, { model: 'trend' })).events;
     const promotedEvent = all.find((event) => event.type === 'model.promoted' && event.payload.version === 2)!;
     const replayClient = t.ws('viewer');
-    const replayed = await collect(replayClient, PromotionAlertsDocument, { model: 'trend', after: promotedEvent.id }, (items) => items.length === 3);
+    const replayed = await collect(
+      replayClient,
+      PromotionAlertsDocument,
+      { model: 'trend', after: promotedEvent.id },
+      (items) => items.length === 3,
+    );
     expect(replayed.map((item) => item.promotionAlerts.type)).toEqual(['model.retired', 'model.rolled_back', 'model.retired']);
     await replayClient.dispose();
 

@@ -31,7 +31,9 @@ describeWithShared('predict batching', () => {
           name: 'batched',
           family: 'xgboost',
           format: 'xgboost-json',
-          files: [{ path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') }],
+          files: [
+            { path: 'model.json', contentBase64: Buffer.from(readSharedText('fixtures/xgboost/regression.json')).toString('base64') },
+          ],
           featureNames,
           activate: true,
         },
@@ -64,7 +66,9 @@ describeWithShared('predict batching', () => {
     // Over HTTP too, every answer follows its commit.
     const overHttp = await Promise.all(
       requestIds.map(async (requestId, i) => {
-        const answer = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'batched', features: row(i), requestId: `http-${requestId}` } })).predict;
+        const answer = dataOf(
+          await t.as('trader')(PredictDocument, { input: { model: 'batched', features: row(i), requestId: `http-${requestId}` } }),
+        ).predict;
         const [stored] = await t.dataSource.query(`SELECT id FROM predictions WHERE id = $1`, [answer.id]);
         return stored?.id === answer.id;
       }),
@@ -95,7 +99,8 @@ describeWithShared('predict batching', () => {
   it('over HTTP: 600 concurrent normal calls all succeed beside 20 hostile ones that each get a coded refusal', async () => {
     const normal = Array.from({ length: 600 }, (_, i) => `http-normal-${i}`);
     const hostile = Array.from({ length: 20 }, (_, i) => hugeRequestId(20_000 + 4000 * i));
-    const send = (requestId: string, i: number) => t.as('trader')(PredictDocument, { input: { model: 'batched', features: row(i), requestId } });
+    const send = (requestId: string, i: number) =>
+      t.as('trader')(PredictDocument, { input: { model: 'batched', features: row(i), requestId } });
     const responses = await Promise.all([...normal.map(send), ...hostile.map(send)]);
     const normalAnswers = responses.slice(0, normal.length).map((response) => dataOf(response).predict.requestId);
     expect(normalAnswers).toEqual(normal);
@@ -118,20 +123,29 @@ describeWithShared('predict batching', () => {
 
     it('logs every row by COPY as the answers say, the same from rows and from packedRows', async () => {
       const rows = batch(2500, 1000); // more than one part of the COPY stream
-      const fromJson = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows, requestId: 'json' } })).predictBatch;
-      const fromPacked = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', packedRows: packRows(rows), requestId: 'packed' } })).predictBatch;
+      const fromJson = dataOf(
+        await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows, requestId: 'json' } }),
+      ).predictBatch;
+      const fromPacked = dataOf(
+        await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', packedRows: packRows(rows), requestId: 'packed' } }),
+      ).predictBatch;
       expect(fromPacked.map((p) => p.value)).toEqual(fromJson.map((p) => p.value));
-      for (const [prefix, answers] of [['json', fromJson], ['packed', fromPacked]] as const) {
+      for (const [prefix, answers] of [
+        ['json', fromJson],
+        ['packed', fromPacked],
+      ] as const) {
         const logged = await stored(prefix);
         expect(logged).toHaveLength(rows.length);
-        logged.forEach((entry: { id: string; request_id: string; role: string; features: number[]; outputs: number[]; value: number }, r: number) => {
-          expect(entry.id).toBe(answers[r].id);
-          expect(entry.request_id).toBe(`${prefix}:${r}`);
-          expect(entry.role).toBe('ACTIVE');
-          expect(entry.features).toEqual(rows[r].map(Math.fround));
-          expect(entry.outputs).toEqual([answers[r].value]);
-          expect(entry.value).toBe(answers[r].value);
-        });
+        logged.forEach(
+          (entry: { id: string; request_id: string; role: string; features: number[]; outputs: number[]; value: number }, r: number) => {
+            expect(entry.id).toBe(answers[r].id);
+            expect(entry.request_id).toBe(`${prefix}:${r}`);
+            expect(entry.role).toBe('ACTIVE');
+            expect(entry.features).toEqual(rows[r].map(Math.fround));
+            expect(entry.outputs).toEqual([answers[r].value]);
+            expect(entry.value).toBe(answers[r].value);
+          },
+        );
       }
       // A single predict of a row scores it as the batch did.
       const single = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'batched', features: rows[17] } })).predict;
@@ -140,7 +154,9 @@ describeWithShared('predict batching', () => {
 
     it('writes nothing of a batch whose request id was used before (CONFLICT) or whose packed rows are malformed (BAD_USER_INPUT)', async () => {
       dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows: batch(3, 0), requestId: 'again' } }));
-      const repeated = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows: batch(10, 50), requestId: 'again' } }));
+      const repeated = errorOf(
+        await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', rows: batch(10, 50), requestId: 'again' } }),
+      );
       expect(repeated.code).toBe('CONFLICT');
       expect(repeated.message).toContain('requestId "again:');
       expect(await stored('again')).toHaveLength(3);
@@ -155,14 +171,20 @@ describeWithShared('predict batching', () => {
         {},
       ];
       for (const refusal of refusals) {
-        const error = errorOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', requestId: 'refused', ...refusal } }));
+        const error = errorOf(
+          await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', requestId: 'refused', ...refusal } }),
+        );
         expect(error.code).toBe('BAD_USER_INPUT');
       }
       expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM predictions`))[0].n).toBe(before);
     });
 
     it('takes 10,000 packed rows in one call', async () => {
-      const answers = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'batched', packedRows: packRows(batch(10_000, 0)), requestId: 'big' } })).predictBatch;
+      const answers = dataOf(
+        await t.as('trader')(PredictBatchDocument, {
+          input: { model: 'batched', packedRows: packRows(batch(10_000, 0)), requestId: 'big' },
+        }),
+      ).predictBatch;
       expect(answers).toHaveLength(10_000);
       expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM predictions WHERE request_id LIKE 'big:%'`))[0].n).toBe(10_000);
     });

@@ -34,7 +34,11 @@ function dataDirectory(): string {
 }
 
 async function typename(url: string, key: string): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query: '{ __typename }' }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: '{ __typename }' }),
+  });
   return response.json();
 }
 
@@ -114,7 +118,9 @@ describe.each(users)('on the embedded Postgres, as %s', (_name, user) => {
     expect(orphan.kind).toBe('running');
 
     const serve = await spawnServe(options);
-    expect(serve.output()).toContain(`stopping the embedded Postgres (pid ${orphan.kind === 'running' ? orphan.pid : '?'}) that a stopped kybernet left running`);
+    expect(serve.output()).toContain(
+      `stopping the embedded Postgres (pid ${orphan.kind === 'running' ? orphan.pid : '?'}) that a stopped kybernet left running`,
+    );
     const created = await runCli(['keys', 'create', '--role', 'viewer'], options);
     expect(created.stderr).toContain(`using the embedded Postgres of kybernet serve (pid ${serve.pid})`);
     await serve.stop();
@@ -127,7 +133,9 @@ describe.each(users)('on the embedded Postgres, as %s', (_name, user) => {
     if (server.kind !== 'running') throw new Error('no embedded Postgres running');
     process.kill(server.pid, 'SIGKILL');
     expect((await serve.exited).code).toBe(1);
-    expect(serve.output()).toContain(`the embedded Postgres (pid ${server.pid}) was killed by SIGKILL; kybernet cannot go on without its database and exits`);
+    expect(serve.output()).toContain(
+      `the embedded Postgres (pid ${server.pid}) was killed by SIGKILL; kybernet cannot go on without its database and exits`,
+    );
 
     const again = await spawnServe(options);
     expect(again.output()).toContain(`removing the stale postmaster.pid of a stopped server (pid ${server.pid})`);
@@ -186,10 +194,14 @@ describe('with DATABASE_URL', () => {
     const agent = new Agent({ keepAlive: true });
     await new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ query: '{ __typename }' });
-      const req = httpRequest(serve.url, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }, (response) => {
-        response.resume();
-        response.on('end', resolve);
-      });
+      const req = httpRequest(
+        serve.url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+        (response) => {
+          response.resume();
+          response.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -213,7 +225,10 @@ describe('with DATABASE_URL', () => {
     const serve = await spawnServe({ databaseUrl: db.url, dataDir });
     const key = (await runCli(['keys', 'create', '--role', 'viewer'], { databaseUrl: db.url, dataDir })).stdout.trim();
     // A request whose body never ends keeps the stop waiting for in-flight requests (up to their grace of 5 s).
-    const hanging = httpRequest(serve.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': 1000, authorization: `Bearer ${key}` } });
+    const hanging = httpRequest(serve.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': 1000, authorization: `Bearer ${key}` },
+    });
     hanging.on('error', () => undefined);
     hanging.write('{"query":');
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -12,7 +12,11 @@ let t: TestApp;
 let tight: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ worker: false });
-  tight = await startTestApp({ worker: false, database: t.db, env: { KYBERNET_RATE_LIMIT_PER_SECOND: '5', KYBERNET_MAX_SUBSCRIPTIONS_PER_KEY: '2' } });
+  tight = await startTestApp({
+    worker: false,
+    database: t.db,
+    env: { KYBERNET_RATE_LIMIT_PER_SECOND: '5', KYBERNET_MAX_SUBSCRIPTIONS_PER_KEY: '2' },
+  });
 });
 afterAll(async () => {
   await tight?.close();
@@ -25,7 +29,11 @@ async function overHttp(app: TestApp, query: string, key: string | null = app.ke
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ query }),
   });
-  return { status: response.status, retryAfter: response.headers.get('retry-after'), ...((await response.json()) as { data?: unknown; errors?: GraphQLFormattedError[] }) };
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    ...((await response.json()) as { data?: unknown; errors?: GraphQLFormattedError[] }),
+  };
 }
 
 /** The first answer of one operation over graphql-ws (its result, or the errors it was refused with). */
@@ -53,11 +61,22 @@ function nested(levels: number): string {
 }
 
 /** About 245 of graphql-armor's cost (objects 2, scalars 1, ×1.5 per level), 10 levels deep. */
-const COSTLY = 'registeredModels { nodes { versions { nodes { registeredModel { versions { nodes { registeredModel { name family description } id version status family } } } } } } }';
+const COSTLY =
+  'registeredModels { nodes { versions { nodes { registeredModel { versions { nodes { registeredModel { name family description } id version status family } } } } } } }';
 
 describe.each([
-  ['depth', nested(14), { reason: 'QUERY_TOO_DEEP', limit: 12, setting: 'KYBERNET_MAX_QUERY_DEPTH' }, /^expects a query depth of at most 12 \(KYBERNET_MAX_QUERY_DEPTH\), but got \d+$/],
-  ['aliases', `{ ${Array.from({ length: 60 }, (_, i) => `a${i}: policy { version }`).join(' ')} }`, { reason: 'QUERY_TOO_MANY_ALIASES', limit: 50, setting: 'KYBERNET_MAX_QUERY_ALIASES' }, /^expects aliases of at most 50 \(KYBERNET_MAX_QUERY_ALIASES\), but got 60$/],
+  [
+    'depth',
+    nested(14),
+    { reason: 'QUERY_TOO_DEEP', limit: 12, setting: 'KYBERNET_MAX_QUERY_DEPTH' },
+    /^expects a query depth of at most 12 \(KYBERNET_MAX_QUERY_DEPTH\), but got \d+$/,
+  ],
+  [
+    'aliases',
+    `{ ${Array.from({ length: 60 }, (_, i) => `a${i}: policy { version }`).join(' ')} }`,
+    { reason: 'QUERY_TOO_MANY_ALIASES', limit: 50, setting: 'KYBERNET_MAX_QUERY_ALIASES' },
+    /^expects aliases of at most 50 \(KYBERNET_MAX_QUERY_ALIASES\), but got 60$/,
+  ],
   [
     'tokens',
     `{ ${Array.from({ length: 60_000 }, () => '__typename').join(' ')} }`,
@@ -108,7 +127,13 @@ it('answers requests over a key’s rate 429 with Retry-After, and other keys go
   expect(refused[0].retryAfter).toBe('1');
   expect(refused[0].errors![0]).toMatchObject({
     message: 'expects at most 5 requests per second from one API key (KYBERNET_RATE_LIMIT_PER_SECOND), but got more; retry after 1 s',
-    extensions: { code: 'BAD_USER_INPUT', reason: 'RATE_LIMITED', limit: 5, setting: 'KYBERNET_RATE_LIMIT_PER_SECOND', retryAfterSeconds: 1 },
+    extensions: {
+      code: 'BAD_USER_INPUT',
+      reason: 'RATE_LIMITED',
+      limit: 5,
+      setting: 'KYBERNET_RATE_LIMIT_PER_SECOND',
+      retryAfterSeconds: 1,
+    },
   });
   expect((await overHttp(tight, '{ __typename }', tight.keys.operator)).status).toBe(200);
 });
@@ -119,14 +144,17 @@ it('refuses a key’s subscription beyond its limit, and counts one again once c
   try {
     const opened = () =>
       new Promise<void>((resolve) => {
-        stops.push(client.subscribe({ query: 'subscription { promotionAlerts { id } }' }, { next: () => {}, error: () => {}, complete: () => {} }));
+        stops.push(
+          client.subscribe({ query: 'subscription { promotionAlerts { id } }' }, { next: () => {}, error: () => {}, complete: () => {} }),
+        );
         setTimeout(resolve, 300);
       });
     await opened();
     await opened();
     const third = await overWs(client, 'subscription { events { id } }');
     expect(third.errors![0]).toMatchObject({
-      message: 'expects at most 2 open subscriptions per API key (KYBERNET_MAX_SUBSCRIPTIONS_PER_KEY), but this key has 2; complete one first',
+      message:
+        'expects at most 2 open subscriptions per API key (KYBERNET_MAX_SUBSCRIPTIONS_PER_KEY), but this key has 2; complete one first',
       extensions: { code: 'BAD_USER_INPUT', reason: 'TOO_MANY_SUBSCRIPTIONS', limit: 2 },
     });
     stops.shift()!();

@@ -46,9 +46,14 @@ async function newAdminKey(name: string): Promise<{ key: string; id: string }> {
 /** An `events` subscription of `key` on `t`, open once it resolves; `closed` says how the server closed it. */
 async function openSubscription(t: TestApp, key: string) {
   const client = wsClient(t.http.wsUrl, key);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (event) => resolve(event as { code: number; reason: string })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    client.on('closed', (event) => resolve(event as { code: number; reason: string })),
+  );
   const connected = new Promise((resolve) => client.on('connected', resolve));
-  client.subscribe({ query: print(EventsFeedDocument), variables: {} }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+  client.subscribe(
+    { query: print(EventsFeedDocument), variables: {} },
+    { next: () => undefined, error: () => undefined, complete: () => undefined },
+  );
   await connected;
   return { closed, dispose: () => client.dispose() };
 }
@@ -72,14 +77,21 @@ describe.each([
       const refused = await request(t.http.url, victim.key, ApiKeysDocument);
       expect(refused.status).toBe(401);
       expect(errorOf(refused)).toMatchObject({ code: 'UNAUTHENTICATED', message: 'the API key is unknown or revoked' });
-      expect(errorOf(await request(t.http.url, victim.key, CreateApiKeyDocument, { role: 'ADMIN', name: 'escalation' })).code).toBe('UNAUTHENTICATED');
+      expect(errorOf(await request(t.http.url, victim.key, CreateApiKeyDocument, { role: 'ADMIN', name: 'escalation' })).code).toBe(
+        'UNAUTHENTICATED',
+      );
     }
     expect(await keyCount()).toBe(before);
     for (const { closed } of subscriptions) await expect(closed).resolves.toMatchObject({ code: 4403, reason: KEY_REVOKED_CLOSE.reason });
     // A new connection of the key is refused as unauthenticated (4401, graphql-ws clients do not retry it).
     const again = wsClient(b.http.wsUrl, victim.key);
     await expect(
-      new Promise((resolve, reject) => again.subscribe({ query: print(EventsFeedDocument), variables: {} }, { next: resolve, error: resolve, complete: () => reject(new Error('completed')) })),
+      new Promise((resolve, reject) =>
+        again.subscribe(
+          { query: print(EventsFeedDocument), variables: {} },
+          { next: resolve, error: resolve, complete: () => reject(new Error('completed')) },
+        ),
+      ),
     ).resolves.toMatchObject({ code: 4401, reason: 'the API key is unknown or revoked' });
     await again.dispose();
     for (const { dispose } of subscriptions) await dispose();
@@ -92,7 +104,7 @@ it('a key minting admin keys on both replicas while it is revoked mints none aft
   let revokedAt: number | undefined;
   const outcomes: { sentAt: number; minted: boolean }[] = [];
   const mintUntilRefusedAfterRevocation = async (t: TestApp) => {
-    for (let afterRevocation = 0; afterRevocation < 5; ) {
+    for (let afterRevocation = 0; afterRevocation < 5;) {
       const sentAt = performance.now();
       const response = await request(t.http.url, victim.key, CreateApiKeyDocument, { role: 'ADMIN', name: 'minted in the race' });
       outcomes.push({ sentAt, minted: Boolean(response.data?.createApiKey) });
@@ -151,6 +163,8 @@ it('refuses revoking a malformed or unknown key id with a coded error, changing 
   const malformed = errorOf(await a.as('admin')(RevokeApiKeyDocument, { id: `not-a-uuid${'x'.repeat(500)}` }));
   expect(malformed).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'id' }) });
   expect(malformed.message).toMatch(/^expects an API key id \(a UUID\), but got "not-a-uuidx+"… \(510 characters\)$/);
-  expect(errorOf(await a.as('admin')(RevokeApiKeyDocument, { id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({ code: 'NOT_FOUND' });
+  expect(errorOf(await a.as('admin')(RevokeApiKeyDocument, { id: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({
+    code: 'NOT_FOUND',
+  });
   expect(await a.dataSource.query('SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NOT NULL')).toEqual(before);
 });

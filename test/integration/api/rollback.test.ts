@@ -3,7 +3,13 @@
  * before the current one and was not itself rolled back from — so two in a row walk back v3 → v2 → v1
  * instead of re-activating v3 — and refuses, naming the versions, when only rolled-back ones are left.
  */
-import { CreateDatasetDocument, CreateRegisteredModelDocument, PromoteModelDocument, RollbackModelDocument, TrainModelDocument } from '../../generated/graphql';
+import {
+  CreateDatasetDocument,
+  CreateRegisteredModelDocument,
+  PromoteModelDocument,
+  RollbackModelDocument,
+  TrainModelDocument,
+} from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
 import { dataOf, errorOf } from '../../helpers/graphql';
@@ -18,7 +24,15 @@ beforeAll(async () => {
   for (const seed of [1, 2, 3]) {
     const job = dataOf(
       await t.as('operator')(TrainModelDocument, {
-        input: { model: 'walk', dataset: 'walk-rows', targetColumn: 'y', featureColumns: ['f0', 'f1', 'f2', 'f3'], orderColumn: 't', hyperparameters: { num_boost_round: 10, seed }, activate: seed === 1 },
+        input: {
+          model: 'walk',
+          dataset: 'walk-rows',
+          targetColumn: 'y',
+          featureColumns: ['f0', 'f1', 'f2', 'f3'],
+          orderColumn: 't',
+          hyperparameters: { num_boost_round: 10, seed },
+          activate: seed === 1,
+        },
       }),
     ).trainModel;
     expect(await waitForJob(t, job.id)).toMatchObject({ status: 'COMPLETED' });
@@ -28,7 +42,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-const rollback = (version?: number) => t.as('operator')(RollbackModelDocument, { input: { model: 'walk', ...(version ? { version } : {}) } });
+const rollback = (version?: number) =>
+  t.as('operator')(RollbackModelDocument, { input: { model: 'walk', ...(version ? { version } : {}) } });
 const promote = (version: number) => t.as('operator')(PromoteModelDocument, { input: { model: 'walk', version } });
 
 it('walks back one ACTIVE version per rollback, never to the one it just left, and refuses at the start', async () => {
@@ -38,7 +53,8 @@ it('walks back one ACTIVE version per rollback, never to the one it just left, a
   expect(dataOf(await rollback()).rollbackModel).toMatchObject({ version: 1, status: 'ACTIVE' });
   expect(errorOf(await rollback())).toMatchObject({
     code: 'CONFLICT',
-    message: 'model "walk" has no earlier ACTIVE version to roll back to: versions 2, 3 were rolled back from already; name one to go back to it anyway (rollbackModel(input: { model, version }))',
+    message:
+      'model "walk" has no earlier ACTIVE version to roll back to: versions 2, 3 were rolled back from already; name one to go back to it anyway (rollbackModel(input: { model, version }))',
   });
 
   // Promoting a version again clears its rollback: a rollback from it returns to the one it replaced.
@@ -46,5 +62,7 @@ it('walks back one ACTIVE version per rollback, never to the one it just left, a
   expect(dataOf(await rollback()).rollbackModel).toMatchObject({ version: 1, status: 'ACTIVE' });
   // A named RETIRED version is always allowed, and counts as a rollback from the version it replaced.
   expect(dataOf(await rollback(2)).rollbackModel).toMatchObject({ version: 2, status: 'ACTIVE' });
-  expect(errorOf(await rollback()).message).toMatch(/^model "walk" has no earlier ACTIVE version to roll back to: versions 1, 3 were rolled back from already/);
+  expect(errorOf(await rollback()).message).toMatch(
+    /^model "walk" has no earlier ACTIVE version to roll back to: versions 1, 3 were rolled back from already/,
+  );
 });

@@ -30,7 +30,15 @@ it('trains, registers and serves a version whose dataset and artifacts live in S
   dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'bucketed', family: 'xgboost' } }));
   const job = dataOf(
     await t.as('operator')(TrainModelDocument, {
-      input: { model: 'bucketed', dataset: 'rows-in-s3', targetColumn: 'y', featureColumns: ['f0', 'f1', 'f2', 'f3'], orderColumn: 't', hyperparameters: { num_boost_round: 10 }, activate: true },
+      input: {
+        model: 'bucketed',
+        dataset: 'rows-in-s3',
+        targetColumn: 'y',
+        featureColumns: ['f0', 'f1', 'f2', 'f3'],
+        orderColumn: 't',
+        hyperparameters: { num_boost_round: 10 },
+        activate: true,
+      },
     }),
   ).trainModel;
   expect((await waitForJob(t, job.id)).status).toBe('COMPLETED');
@@ -42,7 +50,9 @@ it('trains, registers and serves a version whose dataset and artifacts live in S
   expect(keys.some((key) => /^prod\/datasets\/[0-9a-f-]+\/table\.json\.gz$/.test(key!))).toBe(true);
   client.destroy();
 
-  const prediction = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'bucketed', features: [0.5, -0.5, 0, null] } })).predict;
+  const prediction = dataOf(
+    await t.as('trader')(PredictDocument, { input: { model: 'bucketed', features: [0.5, -0.5, 0, null] } }),
+  ).predict;
   expect(prediction.modelVersion).toMatchObject({ version: 1, status: 'ACTIVE' });
   expect(prediction.value).not.toBeNull();
 });

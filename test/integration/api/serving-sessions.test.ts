@@ -20,7 +20,11 @@ jest.setTimeout(120_000);
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp();
-  dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'rows', rows: trainingRows(400, 'sessions', (f, noise) => signal(f) + noise) } }));
+  dataOf(
+    await t.as('operator')(CreateDatasetDocument, {
+      input: { name: 'rows', rows: trainingRows(400, 'sessions', (f, noise) => signal(f) + noise) },
+    }),
+  );
   for (const name of ['idle', 'race', 'other']) {
     dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name, family: 'xgboost' } }));
     await trainVersion(t, name, 'rows', { activate: true, seed: 1 });
@@ -93,7 +97,12 @@ it('does not dispose a session that a refresh still loading holds, so the refres
 
     const answer = await serving.predict({ model: 'race', features, requestId: 'after-refresh' });
     expect(answer.modelVersion.version).toBe(1);
-    await until('the shadow’s row', async () => (await countRows(t, `SELECT 1 FROM predictions WHERE request_id = 'after-refresh' AND model_version_id = $1`, [shadow.id])) === 1, 5_000);
+    await until(
+      'the shadow’s row',
+      async () =>
+        (await countRows(t, `SELECT 1 FROM predictions WHERE request_id = 'after-refresh' AND model_version_id = $1`, [shadow.id])) === 1,
+      5_000,
+    );
     expect(observed.loaded.filter((predictor) => observed.disposed.has(predictor))).toEqual([]);
     expect(logs).toEqual([]);
   } finally {

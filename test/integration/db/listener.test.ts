@@ -42,12 +42,19 @@ it('delivers every NOTIFY committed before sync() was called by the time it answ
 // A first reconnect delay of 0.5-1 s keeps the gap observable.
 it('reconnects after its backend is terminated, LISTENs again and reports the gap it may have missed', async () => {
   const errors: unknown[] = [];
-  const listener = new PgListener(db.url, { applicationName: 'listener-reconnect-test', minDelayMs: 1_000, onError: (error) => errors.push(error) });
+  const listener = new PgListener(db.url, {
+    applicationName: 'listener-reconnect-test',
+    minDelayMs: 1_000,
+    onError: (error) => errors.push(error),
+  });
   const heard: string[] = [];
   const opened: (Date | undefined)[] = [];
   let lost = 0;
   listener.channel('listener_test', (payload) => heard.push(payload));
-  listener.watch({ connectionDidOpen: ({ previousConfirmedAt }) => void opened.push(previousConfirmedAt), connectionWasLost: () => lost++ });
+  listener.watch({
+    connectionDidOpen: ({ previousConfirmedAt }) => void opened.push(previousConfirmedAt),
+    connectionWasLost: () => lost++,
+  });
   await listener.start();
   try {
     expect(opened).toEqual([undefined]);

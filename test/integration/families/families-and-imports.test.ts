@@ -45,7 +45,10 @@ function foreignRegressor(width = 4): Uint8Array {
       node({ opType: 'MatMul', inputs: ['input', 'coefficients'], outputs: ['product'] }),
       node({ opType: 'Add', inputs: ['product', 'intercept'], outputs: ['variable'] }),
     ],
-    initializers: [floatConstant('coefficients', [...WEIGHTS, ...Array(width - 4).fill(0)], [width, 1]), floatConstant('intercept', [BIAS], [1])],
+    initializers: [
+      floatConstant('coefficients', [...WEIGHTS, ...Array(width - 4).fill(0)], [width, 1]),
+      floatConstant('intercept', [BIAS], [1]),
+    ],
   });
 }
 
@@ -59,7 +62,18 @@ describe('families', () => {
     expect(byId.xgboost.importFormats).toEqual(['xgboost-json', 'onnx']);
     const properties = (id: string) => Object.keys((byId[id].hyperparameterSchema as { properties: Record<string, unknown> }).properties);
     expect(properties('lightgbm')).toEqual(
-      expect.arrayContaining(['num_leaves', 'min_data_in_leaf', 'min_sum_hessian_in_leaf', 'feature_fraction', 'bagging_fraction', 'bagging_freq', 'lambda_l1', 'lambda_l2', 'learning_rate', 'num_iterations']),
+      expect.arrayContaining([
+        'num_leaves',
+        'min_data_in_leaf',
+        'min_sum_hessian_in_leaf',
+        'feature_fraction',
+        'bagging_fraction',
+        'bagging_freq',
+        'lambda_l1',
+        'lambda_l2',
+        'learning_rate',
+        'num_iterations',
+      ]),
     );
     for (const id of ['rl_meta_strategy', 'rl_position_sizing']) {
       expect(byId[id]).toMatchObject({ kind: 'POLICY', supportsUpdate: true });
@@ -71,7 +85,9 @@ describe('families', () => {
 
 describeWithShared('a real LightGBM model over HTTP', () => {
   it('is imported from model.txt and serves LightGBM’s probabilities within 1e-5', async () => {
-    const expected = readSharedJson<{ feature_names: string[]; rows: (number | null)[][]; prediction: number[] }>('fixtures/lightgbm/binary.expected.json');
+    const expected = readSharedJson<{ feature_names: string[]; rows: (number | null)[][]; prediction: number[] }>(
+      'fixtures/lightgbm/binary.expected.json',
+    );
     const imported = dataOf(
       await t.as('operator')(ImportModelDocument, {
         input: {
@@ -128,7 +144,9 @@ describe('a model exported to ONNX by another framework', () => {
 
     const row = [0.4, -1.2, 0.3, 0.9];
     const expectedForeign = row.reduce((sum, x, j) => sum + x * WEIGHTS[j], BIAS);
-    const answer = dataOf(await t.as('trader')(PredictDocument, { input: { model: 'lgbm-trend', features: row, requestId: 'onnx-req-1' } })).predict;
+    const answer = dataOf(
+      await t.as('trader')(PredictDocument, { input: { model: 'lgbm-trend', features: row, requestId: 'onnx-req-1' } }),
+    ).predict;
     expect(answer.modelVersion.version).toBe(1);
     let shadow: { version: number; outputs: number[] }[] = [];
     for (let attempt = 0; attempt < 50 && shadow.length === 0; attempt++) {
@@ -151,7 +169,14 @@ describe('a model exported to ONNX by another framework', () => {
   it('can be imported under the xgboost family too', async () => {
     const imported = dataOf(
       await t.as('operator')(ImportModelDocument, {
-        input: { name: 'xgb-onnx', family: 'xgboost', format: 'onnx', files: [{ path: 'model.onnx', contentBase64: base64(foreignRegressor()) }], featureNames: featureColumns, activate: true },
+        input: {
+          name: 'xgb-onnx',
+          family: 'xgboost',
+          format: 'onnx',
+          files: [{ path: 'model.onnx', contentBase64: base64(foreignRegressor()) }],
+          featureNames: featureColumns,
+          activate: true,
+        },
       }),
     ).importModel;
     expect(imported).toMatchObject({ status: 'ACTIVE', family: 'xgboost', format: 'onnx' });
@@ -161,26 +186,54 @@ describe('a model exported to ONNX by another framework', () => {
 });
 
 describe('bad model files are refused with nothing written', () => {
-  async function refusedImport(input: { family: string; format: string; path: string; content: Uint8Array | string; featureNames: string[] }) {
+  async function refusedImport(input: {
+    family: string;
+    format: string;
+    path: string;
+    content: Uint8Array | string;
+    featureNames: string[];
+  }) {
     const before = { models: await count('registered_models'), versions: await count('model_versions'), events: await count('events') };
     const error = errorOf(
       await t.as('operator')(ImportModelDocument, {
-        input: { name: `refused-${input.format}`, family: input.family, format: input.format, files: [{ path: input.path, contentBase64: base64(input.content) }], featureNames: input.featureNames },
+        input: {
+          name: `refused-${input.format}`,
+          family: input.family,
+          format: input.format,
+          files: [{ path: input.path, contentBase64: base64(input.content) }],
+          featureNames: input.featureNames,
+        },
       }),
     );
     expect(error.code).toBe('BAD_USER_INPUT');
-    expect({ models: await count('registered_models'), versions: await count('model_versions'), events: await count('events') }).toEqual(before);
+    expect({ models: await count('registered_models'), versions: await count('model_versions'), events: await count('events') }).toEqual(
+      before,
+    );
     return error;
   }
 
   it('an ONNX file whose input width differs from the declared features', async () => {
-    const error = await refusedImport({ family: 'lightgbm', format: 'onnx', path: 'model.onnx', content: foreignRegressor(6), featureNames: ['f0', 'f1', 'f2', 'f3'] });
-    expect(error.message).toBe('expects an input width of 4 (one per feature name), but the model declares inputs (input: float[batch, 6])');
+    const error = await refusedImport({
+      family: 'lightgbm',
+      format: 'onnx',
+      path: 'model.onnx',
+      content: foreignRegressor(6),
+      featureNames: ['f0', 'f1', 'f2', 'f3'],
+    });
+    expect(error.message).toBe(
+      'expects an input width of 4 (one per feature name), but the model declares inputs (input: float[batch, 6])',
+    );
     expect(error.extensions?.field).toBe('file');
   });
 
   it('an ONNX file that is not ONNX', async () => {
-    const error = await refusedImport({ family: 'xgboost', format: 'onnx', path: 'model.onnx', content: '{"learner": "not a protobuf"}', featureNames: ['a'] });
+    const error = await refusedImport({
+      family: 'xgboost',
+      format: 'onnx',
+      path: 'model.onnx',
+      content: '{"learner": "not a protobuf"}',
+      featureNames: ['a'],
+    });
     expect(error.message).toMatch(/^expects an ONNX model/);
   });
 
@@ -189,8 +242,16 @@ describe('bad model files are refused with nothing written', () => {
 
     it('with linear trees', async () => {
       const linear = readSharedText('fixtures/lightgbm/regression.txt').replace('is_linear=0', 'is_linear=1');
-      const error = await refusedImport({ family: 'lightgbm', format: 'lightgbm-text', path: 'model.txt', content: linear, featureNames: names });
-      expect(error.message).toMatch(/tree 0 is a linear tree \(is_linear=1, trained with linear_tree=true\); retrain with linear_tree=false/);
+      const error = await refusedImport({
+        family: 'lightgbm',
+        format: 'lightgbm-text',
+        path: 'model.txt',
+        content: linear,
+        featureNames: names,
+      });
+      expect(error.message).toMatch(
+        /tree 0 is a linear tree \(is_linear=1, trained with linear_tree=true\); retrain with linear_tree=false/,
+      );
       expect(error.extensions?.field).toBe('model.txt');
     });
 
@@ -198,7 +259,13 @@ describe('bad model files are refused with nothing written', () => {
       const text = readSharedText('fixtures/lightgbm/regression.txt');
       const cut = text.indexOf('right_child=', text.indexOf('Tree=12'));
       const truncated = text.slice(0, cut) + text.slice(text.indexOf('\n\n', cut));
-      const error = await refusedImport({ family: 'lightgbm', format: 'lightgbm-text', path: 'model.txt', content: truncated, featureNames: names });
+      const error = await refusedImport({
+        family: 'lightgbm',
+        format: 'lightgbm-text',
+        path: 'model.txt',
+        content: truncated,
+        featureNames: names,
+      });
       expect(error.message).toBe('expects 15 leaf_value entries in tree 12, but got 0 (is the tree block truncated?)');
     });
   });

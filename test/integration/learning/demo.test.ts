@@ -55,7 +55,10 @@ function printedCommand(output: string, start: string): string {
   if (first < 0) throw new Error(`the demo printed no command starting with ${start}:\n${output}`);
   let last = first;
   while (lines[last].trimEnd().endsWith('\\')) last++;
-  return lines.slice(first, last + 1).join('\n').trim();
+  return lines
+    .slice(first, last + 1)
+    .join('\n')
+    .trim();
 }
 
 /** README.md's block under "An orchestrator's loop", as printed there. */
@@ -68,7 +71,11 @@ function readmeOrchestratorBlock(): string {
 }
 
 async function post(url: string, key: string, body: Record<string, unknown>) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
   return (await response.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown[] };
 }
 
@@ -84,15 +91,20 @@ it('tells the loop to the promotion, restores the default policy, and leaves DEM
   expect(output).toMatch(/trained by the FULL job on demo-calm-trades rebuilt with the trades stored now \(700 trades\)/);
   expect(output).toMatch(/version 2 was promoted automatically/);
   expect(output).toMatch(/^policy: the defaults are in force again, as policy version 2 \(the story ran under version 1\)$/m);
-  expect(output).toMatch(/^5\. For README\.md's "An orchestrator's loop": 1,304 daily bars of DEMO, a synthetic trending symbol \(2015-01-01 to 2019-12-31\)/m);
-  for (const model of ['returns-1d ', 'returns-5d ', 'returns-10d']) expect(output).toMatch(new RegExp(`^ {5}${model} {2}v1 ACTIVE, held-out directional accuracy \\d+\\.\\d%$`, 'm'));
+  expect(output).toMatch(
+    /^5\. For README\.md's "An orchestrator's loop": 1,304 daily bars of DEMO, a synthetic trending symbol \(2015-01-01 to 2019-12-31\)/m,
+  );
+  for (const model of ['returns-1d ', 'returns-5d ', 'returns-10d'])
+    expect(output).toMatch(new RegExp(`^ {5}${model} {2}v1 ACTIVE, held-out directional accuracy \\d+\\.\\d%$`, 'm'));
   expect(output).not.toMatch(/\.rebuilt-/);
   operatorKey = /operator key: (\S+)/.exec(output)![1];
 
   const policy = dataOf(await request(first.url, operatorKey, CurrentPolicyDocument)).policy;
   expect(policy.version).toBe(2);
   expect(policy.document).toEqual(JSON.parse(JSON.stringify(DEFAULT_POLICY)));
-  const answer = dataOf(await request(first.url, operatorKey, PredictDocument, { input: { model: 'demo-factor-model', features: [0.5, -0.2, 3.1, 0] } })).predict;
+  const answer = dataOf(
+    await request(first.url, operatorKey, PredictDocument, { input: { model: 'demo-factor-model', features: [0.5, -0.2, 3.1, 0] } }),
+  ).predict;
   expect(answer.modelVersion).toMatchObject({ version: 2, status: 'ACTIVE' });
 });
 
@@ -100,7 +112,10 @@ it('answers the tradePrediction curl it printed, run by curl', async () => {
   const curl = printedCommand(first.output(), 'curl ');
   expect(curl).toContain(operatorKey);
   const { stdout } = await run('sh', ['-c', curl], { cwd: ROOT });
-  const body = JSON.parse(stdout) as { data?: { tradePrediction: { horizons: { horizon: number }[]; unavailable: unknown[] } }; errors?: unknown };
+  const body = JSON.parse(stdout) as {
+    data?: { tradePrediction: { horizons: { horizon: number }[]; unavailable: unknown[] } };
+    errors?: unknown;
+  };
   expect(body.errors).toBeUndefined();
   expect(body.data!.tradePrediction.horizons.map((h) => h.horizon)).toEqual([1, 5, 10]);
   expect(body.data!.tradePrediction.unavailable).toEqual([]);
@@ -109,14 +124,25 @@ it('answers the tradePrediction curl it printed, run by curl', async () => {
 it("answers README.md's orchestrator loop as written, operation by operation", async () => {
   const block = readmeOrchestratorBlock();
   const operations = parse(block).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  expect(operations.map((operation) => operation.name?.value)).toEqual(['IngestBars', 'CreateDataset', 'TradePrediction', 'PositionSize', 'LogTradeExecution', 'LogTradeOutcome']);
+  expect(operations.map((operation) => operation.name?.value)).toEqual([
+    'IngestBars',
+    'CreateDataset',
+    'TradePrediction',
+    'PositionSize',
+    'LogTradeExecution',
+    'LogTradeOutcome',
+  ]);
   const answers: Record<string, Record<string, unknown>> = {};
   for (const operation of operations) {
     const name = operation.name!.value;
     // LogTradeExecution's variables are what the earlier answers gave, as README.md says.
     const variables =
       name === 'LogTradeExecution'
-        ? { predictionIds: answers.TradePrediction.predictionIds, features: answers.TradePrediction.features, decision: answers.PositionSize.decision }
+        ? {
+            predictionIds: answers.TradePrediction.predictionIds,
+            features: answers.TradePrediction.features,
+            decision: answers.PositionSize.decision,
+          }
         : undefined;
     const response = await post(first.url, operatorKey, { query: block, operationName: name, variables });
     expect({ name, errors: response.errors }).toEqual({ name, errors: undefined });
@@ -140,7 +166,9 @@ it('serves at once on a second start on the same data, making no key, and its pr
   const output = again.output();
   expect(output).toMatch(/The demo's story ran on an earlier start in this data directory; demo-factor-model serves version 2\./);
   expect(output).toMatch(/^Ready for README\.md's "An orchestrator's loop": 1,306 daily bars of DEMO/m);
-  expect(output).toMatch(/No new API keys \(a key is shown only when it is made\): the demo's operator key \(kyb_\S+…\) was printed by its first start on this data/);
+  expect(output).toMatch(
+    /No new API keys \(a key is shown only when it is made\): the demo's operator key \(kyb_\S+…\) was printed by its first start on this data/,
+  );
   expect(output).toContain('export KYBERNET_API_KEY=$(npm run --silent kybernet -- keys create --role operator)');
   expect(output).not.toMatch(/policy: the defaults|training|operator key:/);
   expect(await count('api_keys')).toBe(keys);
@@ -148,18 +176,29 @@ it('serves at once on a second start on the same data, making no key, and its pr
 
   // The subscriber, as printed (it reads the key from KYBERNET_API_KEY), in its own process group so that Ctrl-C reaches npm and node.
   const command = printedCommand(output, 'npm run --silent kybernet -- subscribe');
-  const subscriber = spawn('sh', ['-c', command], { cwd: ROOT, env: { ...process.env, KYBERNET_API_KEY: operatorKey }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const subscriber = spawn('sh', ['-c', command], {
+    cwd: ROOT,
+    env: { ...process.env, KYBERNET_API_KEY: operatorKey },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let heard = '';
   subscriber.stdout!.on('data', (chunk: Buffer) => (heard += chunk.toString()));
   subscriber.stderr!.on('data', (chunk: Buffer) => (heard += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => subscriber.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+    subscriber.once('exit', (code, signal) => resolveExit({ code, signal })),
+  );
   try {
     const deadline = Date.now() + 60_000;
     while (!heard.includes('subscribed on') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(heard).toContain('subscribed on');
     // Named rollbacks go back and forth between the versions until the subscriber prints an event (the first may race its subscription).
     for (let attempt = 0; !heard.includes('"model.rolled_back"') && attempt < 20; attempt++) {
-      dataOf(await request(again.url, operatorKey, RollbackModelDocument, { input: { model: 'demo-factor-model', version: attempt % 2 === 0 ? 1 : 2 } }));
+      dataOf(
+        await request(again.url, operatorKey, RollbackModelDocument, {
+          input: { model: 'demo-factor-model', version: attempt % 2 === 0 ? 1 : 2 },
+        }),
+      );
       await new Promise((r) => setTimeout(r, 500));
     }
     const events = heard
@@ -172,7 +211,10 @@ it('serves at once on a second start on the same data, making no key, and its pr
     process.kill(-subscriber.pid!, 'SIGINT');
   }
   // Ctrl-C ends it: npm, like a shell, dies of the signal, and its node child exits cleanly (a failure would be exit code 1).
-  expect([{ code: 0, signal: null }, { code: null, signal: 'SIGINT' }]).toContainEqual(await exited);
+  expect([
+    { code: 0, signal: null },
+    { code: null, signal: 'SIGINT' },
+  ]).toContainEqual(await exited);
 
   // A refused subscriber says why and exits 1.
   const refused = await run('sh', ['-c', command], { cwd: ROOT, env: { ...process.env, KYBERNET_API_KEY: 'kyb_unknown' } }).then(

@@ -18,7 +18,16 @@ import {
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { collect, dataOf, errorOf } from '../../helpers/graphql';
-import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainOnReplica, until } from '../../helpers/learning';
+import {
+  countRows,
+  liveRequests,
+  predictRequests,
+  recordOutcomes,
+  signal,
+  trainingRows,
+  trainOnReplica,
+  until,
+} from '../../helpers/learning';
 
 // Each test trains XGBoost versions and records hundreds of outcomes over HTTP.
 jest.setTimeout(180_000);
@@ -27,12 +36,24 @@ let t: TestApp;
 beforeAll(async () => {
   // No worker here: the retraining jobs drift queues stay QUEUED, so that the test can read them as queued.
   t = await startTestApp({ worker: false });
-  dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'market', rows: trainingRows(1500, 'market', (f, noise) => signal(f) + noise) } }));
-  dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'turned', rows: trainingRows(1500, 'turned', (f, noise) => -signal(f) + noise) } }));
+  dataOf(
+    await t.as('operator')(CreateDatasetDocument, {
+      input: { name: 'market', rows: trainingRows(1500, 'market', (f, noise) => signal(f) + noise) },
+    }),
+  );
+  dataOf(
+    await t.as('operator')(CreateDatasetDocument, {
+      input: { name: 'turned', rows: trainingRows(1500, 'turned', (f, noise) => -signal(f) + noise) },
+    }),
+  );
   // Health would answer the losing model of the CRITICAL case with its own PARTIAL retraining (tested apart):
   // its window is longer than any test here records, so it never judges (INSUFFICIENT_DATA), while drift
   // still reads health.critical_win_rate (the default 0.35).
-  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { health: { window_trades: 1_000_000, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 1e6 } } }));
+  dataOf(
+    await t.as('operator')(UpdatePolicyPatchDocument, {
+      patch: { health: { window_trades: 1_000_000, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 1e6 } },
+    }),
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -54,7 +75,12 @@ describe('checkDrift', () => {
   it('finds no drift on data like the training data, and records nothing', async () => {
     await activeModel('calm', 1);
     const tooFew = await check('calm');
-    expect(tooFew).toMatchObject({ severity: 'NONE', windowRows: 0, event: null, reasons: ['only 0 recent predictions of version 1; a check needs 50 (policy drift_detection.min_samples)'] });
+    expect(tooFew).toMatchObject({
+      severity: 'NONE',
+      windowRows: 0,
+      event: null,
+      reasons: ['only 0 recent predictions of version 1; a check needs 50 (policy drift_detection.min_samples)'],
+    });
 
     const requests = liveRequests(400, 'calm-live');
     await recordOutcomes(t, await predictRequests(t, 'calm', requests), requests);
@@ -78,7 +104,16 @@ describe('checkDrift', () => {
     expect(first.reasons[0]).toMatch(/^2 of 4 features shifted, 2 by PSI ≥ 0\.25: f[23] \(PSI \d+\.\d+, KS 0\.\d+\), f[23]/);
     const shifted = first.distributions.filter((entry) => entry.drifted).map((entry) => entry.name);
     expect(shifted.sort()).toEqual(['f2', 'f3']);
-    expect(first.event).toMatchObject({ severity: 'HIGH', trigger: 'MANUAL', response: 'FULL_RETRAINING', responseNote: null, driftedFeatures: 2, majorFeatures: 2, featureCount: 4, checkJob: null });
+    expect(first.event).toMatchObject({
+      severity: 'HIGH',
+      trigger: 'MANUAL',
+      response: 'FULL_RETRAINING',
+      responseNote: null,
+      driftedFeatures: 2,
+      majorFeatures: 2,
+      featureCount: 4,
+      checkJob: null,
+    });
     // FULL retrains every model with a retrainable ACTIVE version: one job each, queued after the drift event.
     expect(first.event!.retrainingJobs.map((job) => [job.kind, job.trigger, job.status, job.registeredModel?.name]).sort()).toEqual([
       ['FULL', 'DRIFT', 'QUEUED', 'calm'],
@@ -89,9 +124,15 @@ describe('checkDrift', () => {
     // The same drift again on the same ACTIVE version is recorded, but not answered twice.
     const second = await check('shifty');
     expect(second.event).toMatchObject({ severity: 'HIGH', response: 'LOGGED', retrainingJobs: [] });
-    expect(second.event!.responseNote).toMatch(new RegExp(`^already answered on version 1 by drift event ${first.event!.id} \\(HIGH, FULL_RETRAINING\\)$`));
+    expect(second.event!.responseNote).toMatch(
+      new RegExp(`^already answered on version 1 by drift event ${first.event!.id} \\(HIGH, FULL_RETRAINING\\)$`),
+    );
 
-    const heard = (await alerts).map((item) => [item.driftAlerts.type, item.driftAlerts.payload.severity, item.driftAlerts.payload.driftEventId]);
+    const heard = (await alerts).map((item) => [
+      item.driftAlerts.type,
+      item.driftAlerts.payload.severity,
+      item.driftAlerts.payload.driftEventId,
+    ]);
     await subscriber.dispose();
     expect(heard).toEqual([
       ['drift.detected', 'HIGH', first.event!.id],
@@ -106,7 +147,9 @@ describe('checkDrift', () => {
     const listed = dataOf(await t.as('viewer')(DriftEventsDocument, { filter: { model: 'shifty', first: 1 } })).driftEvents;
     expect(listed.nodes.map((event) => event.id)).toEqual([second.event!.id]);
     expect(listed.pageInfo.hasNextPage).toBe(true);
-    const next = dataOf(await t.as('viewer')(DriftEventsDocument, { filter: { model: 'shifty', first: 1, after: listed.pageInfo.endCursor } })).driftEvents;
+    const next = dataOf(
+      await t.as('viewer')(DriftEventsDocument, { filter: { model: 'shifty', first: 1, after: listed.pageInfo.endCursor } }),
+    ).driftEvents;
     expect(next.nodes.map((event) => event.id)).toEqual([first.event!.id]);
     expect(dataOf(await t.as('viewer')(DriftEventsDocument, { filter: { minSeverity: 'CRITICAL' } })).driftEvents.nodes).toEqual([]);
   });
@@ -118,7 +161,9 @@ describe('checkDrift', () => {
       await predictRequests(t, 'partial', liveRequests(300, 'partial-live', { shift: [0, 0, 0, 1.5] }));
       const result = await check('partial');
       expect(result.event).toMatchObject({ severity: 'MEDIUM', response: 'PARTIAL_RETRAINING', majorFeatures: 1 });
-      expect(result.event!.retrainingJobs.map((job) => [job.kind, job.trigger, job.registeredModel?.name])).toEqual([['PARTIAL', 'DRIFT', 'partial']]);
+      expect(result.event!.retrainingJobs.map((job) => [job.kind, job.trigger, job.registeredModel?.name])).toEqual([
+        ['PARTIAL', 'DRIFT', 'partial'],
+      ]);
       await cancel(result.event!.retrainingJobs);
     } finally {
       dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { drift_detection: { high_feature_share: 0.25 } } }));
@@ -132,7 +177,9 @@ describe('checkDrift', () => {
     // The market turned: what used to go up goes down. Features are as before.
     const requests = liveRequests(300, 'losing-live', { outcome: (f, noise) => -signal(f) + noise });
     // Outcomes arrive while a verdict needs more of them than there are.
-    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 1000, max_samples: 2000 } } }));
+    dataOf(
+      await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 1000, max_samples: 2000 } } }),
+    );
     await recordOutcomes(t, await predictRequests(t, 'losing', requests, 1), requests);
     const result = await check('losing');
     expect(result.severity).toBe('CRITICAL');
@@ -149,9 +196,13 @@ describe('checkDrift', () => {
       return evaluation.recommendedAt ? evaluation : undefined;
     });
     expect(held.decision).toBe('PROMOTE');
-    expect(held.promotionHold).toMatch(new RegExp(`^automatic promotion of "losing" is stopped by CRITICAL drift ${result.event!.id} of version 1 `));
+    expect(held.promotionHold).toMatch(
+      new RegExp(`^automatic promotion of "losing" is stopped by CRITICAL drift ${result.event!.id} of version 1 `),
+    );
     expect(held.modelVersion.status).toBe('SHADOW');
-    const recommended = dataOf(await t.as('viewer')(EventsDocument, { model: 'losing', types: ['shadow.promotion.recommended', 'shadow.promoted'] })).events;
+    const recommended = dataOf(
+      await t.as('viewer')(EventsDocument, { model: 'losing', types: ['shadow.promotion.recommended', 'shadow.promoted'] }),
+    ).events;
     expect(recommended.map((event) => [event.type, event.payload.automatic])).toEqual([['shadow.promotion.recommended', false]]);
 
     // An operator's promotion changes the ACTIVE version, which lifts the stop.
@@ -169,10 +220,14 @@ describe('checkDrift', () => {
     expect(again.id).toBe(job.id);
     const worker = await startTestApp({ database: t.db, env: { KYBERNET_DATA_DIR: t.dataDir } });
     try {
-      const done = await until('the DRIFT_CHECK job', async () => {
-        const [row] = await t.dataSource.query(`SELECT status, result FROM jobs WHERE id = $1`, [job.id]);
-        return row.status === 'COMPLETED' ? row : undefined;
-      }, 60_000);
+      const done = await until(
+        'the DRIFT_CHECK job',
+        async () => {
+          const [row] = await t.dataSource.query(`SELECT status, result FROM jobs WHERE id = $1`, [job.id]);
+          return row.status === 'COMPLETED' ? row : undefined;
+        },
+        60_000,
+      );
       const results = done.result.results as { model: string; severity: string; driftEventId: string | null }[];
       expect(results.map((entry) => entry.model)).toEqual(['calm', 'losing', 'partial', 'shifty']);
       expect(results.find((entry) => entry.model === 'calm')).toMatchObject({ severity: 'NONE', driftEventId: null });
@@ -186,14 +241,20 @@ describe('checkDrift', () => {
 
   it('refuses bad requests with the field named and records nothing', async () => {
     const before = await driftRows();
-    expect(errorOf(await t.as('operator')(CheckDriftDocument, { model: 'nope' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nope"' });
+    expect(errorOf(await t.as('operator')(CheckDriftDocument, { model: 'nope' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no registered model named "nope"',
+    });
     dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'empty', family: 'xgboost' } }));
     expect(errorOf(await t.as('operator')(CheckDriftDocument, { model: 'empty' }))).toMatchObject({
       code: 'CONFLICT',
       message: `model "empty" has no ACTIVE version; drift is measured against the ACTIVE version's training data`,
     });
     expect(errorOf(await t.as('viewer')(CheckDriftDocument, { model: 'calm' })).code).toBe('FORBIDDEN');
-    expect(errorOf(await t.as('viewer')(DriftEventsDocument, { filter: { first: 0 } }))).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects first to be an integer from 1 to 100, but got 0' });
+    expect(errorOf(await t.as('viewer')(DriftEventsDocument, { filter: { first: 0 } }))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects first to be an integer from 1 to 100, but got 0',
+    });
     expect(errorOf(await t.as('viewer')(DriftEventsDocument, { filter: { model: 'nope' } })).code).toBe('NOT_FOUND');
     expect(await driftRows()).toBe(before);
   });

@@ -58,9 +58,15 @@ const FEATURES = [...FACTOR_NAMES];
 const HOUR_MS = 3_600_000;
 const START = Date.UTC(2025, 0, 6);
 const HYPERPARAMETERS = { num_boost_round: 60, max_depth: 4, eta: 0.2, early_stopping_rounds: 0, refit_on_all_rows: true, seed: 1 };
-const LOOP_EVENTS = ['drift.detected', 'job.queued', 'job.started', 'job.completed', 'shadow.promotion.recommended', 'shadow.promoted', 'shadow.rejected'];
-
-
+const LOOP_EVENTS = [
+  'drift.detected',
+  'job.queued',
+  'job.started',
+  'job.completed',
+  'shadow.promotion.recommended',
+  'shadow.promoted',
+  'shadow.rejected',
+];
 
 let db: TestDatabase;
 let dataDir: string;
@@ -73,7 +79,8 @@ const nextHour = syntheticFactorMarket('kybernet:e2e');
 /** Each request goes to the next replica in turn. */
 function api(role: Role) {
   const replica = replicas[calls++ % replicas.length];
-  return <TData, TVariables>(document: Parameters<typeof request<TData, TVariables>>[2], variables?: TVariables) => request(replica.url, keys[role], document, variables);
+  return <TData, TVariables>(document: Parameters<typeof request<TData, TVariables>>[2], variables?: TVariables) =>
+    request(replica.url, keys[role], document, variables);
 }
 
 /** One hour of the orchestrator: (with a model) predict and trade the sign, else go long; then close the trade an hour later. */
@@ -97,7 +104,16 @@ async function tradeHour(regime: FactorRegime, withModel: boolean) {
       },
     }),
   );
-  dataOf(await api('trader')(LogTradeOutcomeDocument, { input: { clientTradeId, exitPrice: bar.exitPrice, exitTime: new Date(START + (bar.index + 1) * HOUR_MS).toISOString(), exitReason: 'TIME' } }));
+  dataOf(
+    await api('trader')(LogTradeOutcomeDocument, {
+      input: {
+        clientTradeId,
+        exitPrice: bar.exitPrice,
+        exitTime: new Date(START + (bar.index + 1) * HOUR_MS).toISOString(),
+        exitReason: 'TIME',
+      },
+    }),
+  );
   return { bar, prediction };
 }
 
@@ -108,7 +124,12 @@ async function tradeHours(count: number, regime: FactorRegime, withModel: boolea
 }
 
 /** Trades `regime` hours in rounds of `round` until `done` holds (at most `max` hours). */
-async function tradeUntil(what: string, regime: FactorRegime, done: () => Promise<boolean>, { round = 25, max = 600 } = {}): Promise<number> {
+async function tradeUntil(
+  what: string,
+  regime: FactorRegime,
+  done: () => Promise<boolean>,
+  { round = 25, max = 600 } = {},
+): Promise<number> {
   for (let traded = 0; traded < max; traded += round) {
     await tradeHours(round, regime, true);
     if (await done()) return traded + round;
@@ -116,7 +137,8 @@ async function tradeUntil(what: string, regime: FactorRegime, done: () => Promis
   throw new Error(`${what} did not happen within ${max} traded hours`);
 }
 
-const hitRate = (hours: Awaited<ReturnType<typeof tradeHours>>) => hours.filter(({ bar, prediction }) => Math.sign(prediction!.value!) === Math.sign(bar.ret)).length / hours.length;
+const hitRate = (hours: Awaited<ReturnType<typeof tradeHours>>) =>
+  hours.filter(({ bar, prediction }) => Math.sign(prediction!.value!) === Math.sign(bar.ret)).length / hours.length;
 
 async function versions(status?: ('SHADOW' | 'ACTIVE' | 'REJECTED' | 'RETIRED')[]) {
   return dataOf(await api('viewer')(ModelVersionsDocument, { filter: { model: MODEL, status } })).modelVersions.nodes;
@@ -141,11 +163,21 @@ beforeAll(async () => {
     await api('admin')(UpdatePolicyPatchDocument, {
       patch: {
         learning: { min_trades_for_update: 1_000_000 },
-        health: { min_win_rate: 0.05, critical_win_rate: 0.01, max_calibration_error: 1, max_directional_bias: 1, max_latency_p99_ms: 10_000 },
+        health: {
+          min_win_rate: 0.05,
+          critical_win_rate: 0.01,
+          max_calibration_error: 1,
+          max_directional_bias: 1,
+          max_latency_p99_ms: 10_000,
+        },
       },
     }),
   );
-  dataOf(await api('operator')(CreateRegisteredModelDocument, { input: { name: MODEL, family: 'xgboost', description: 'next-hour return of SYN from its factor signals' } }));
+  dataOf(
+    await api('operator')(CreateRegisteredModelDocument, {
+      input: { name: MODEL, family: 'xgboost', description: 'next-hour return of SYN from its factor signals' },
+    }),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -170,13 +202,25 @@ it('detects the regime change, retrains on the worker, promotes the better shado
   dataOf(await api('operator')(CreateMaterializedDatasetDocument, { input: { name: 'syn-calm-trades', trades: { symbols: ['SYN'] } } }));
   const trained = dataOf(
     await api('operator')(TrainModelDocument, {
-      input: { model: MODEL, dataset: 'syn-calm-trades', targetColumn: 'price_return', featureColumns: FEATURES, orderColumn: 'entry_time', hyperparameters: HYPERPARAMETERS, activate: true },
+      input: {
+        model: MODEL,
+        dataset: 'syn-calm-trades',
+        targetColumn: 'price_return',
+        featureColumns: FEATURES,
+        orderColumn: 'entry_time',
+        hyperparameters: HYPERPARAMETERS,
+        activate: true,
+      },
     }),
   ).trainModel;
-  const firstJob = await until('version 1', async () => {
-    const job = dataOf(await api('viewer')(JobDetailDocument, { id: trained.id })).job!;
-    return job.status === 'COMPLETED' || job.status === 'FAILED' ? job : undefined;
-  }, 120_000);
+  const firstJob = await until(
+    'version 1',
+    async () => {
+      const job = dataOf(await api('viewer')(JobDetailDocument, { id: trained.id })).job!;
+      return job.status === 'COMPLETED' || job.status === 'FAILED' ? job : undefined;
+    },
+    120_000,
+  );
   expect(firstJob).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 1, status: 'ACTIVE' } });
 
   // 2. Before the change version 1 does well, and nothing has drifted.
@@ -199,20 +243,29 @@ it('detects the regime change, retrains on the worker, promotes the better shado
   const fullJobs = dataOf(await api('viewer')(JobsDocument, { filter: { kind: ['FULL'] } })).jobs.nodes;
   expect(fullJobs).toHaveLength(1);
   const [retraining] = fullJobs;
-  const retrained = await until('the FULL retraining', async () => {
-    const job = dataOf(await api('viewer')(JobDetailDocument, { id: retraining.id })).job!;
-    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : undefined;
-  }, 180_000);
+  const retrained = await until(
+    'the FULL retraining',
+    async () => {
+      const job = dataOf(await api('viewer')(JobDetailDocument, { id: retraining.id })).job!;
+      return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status) ? job : undefined;
+    },
+    180_000,
+  );
   expect(retrained).toMatchObject({ status: 'COMPLETED', trigger: 'DRIFT', modelVersion: { version: 2, status: 'SHADOW' } });
   expect(retrained.workerId).toBe(`${hostname()}:${worker.pid}`); // the worker process, not an API replica
   const shadowId = retrained.modelVersion!.id;
 
   // 4. Live outcomes judge version 2 against version 1; it is promoted without a person.
-  const hoursToPromotion = await tradeUntil('the promotion of version 2', 'VOLATILE', async () => (await versionStatus(shadowId)) === 'ACTIVE');
+  const hoursToPromotion = await tradeUntil(
+    'the promotion of version 2',
+    'VOLATILE',
+    async () => (await versionStatus(shadowId)) === 'ACTIVE',
+  );
   expect(hoursToPromotion).toBeLessThanOrEqual(600);
   const verdict = dataOf(await api('viewer')(ShadowEvaluationDocument, { modelVersionId: shadowId })).shadowEvaluation;
   expect(verdict).toMatchObject({ decision: 'PROMOTE', outcome: 'PROMOTED' });
-  expect(verdict.shadow!.hitRate!).toBeGreaterThan(Math.max(0.65, verdict.active!.hitRate!)); // refit on all rows, it learned the new regime
+  // refit on all rows, it learned the new regime
+  expect(verdict.shadow!.hitRate!).toBeGreaterThan(Math.max(0.65, verdict.active!.hitRate!));
   expect(verdict.improvementPct!).toBeGreaterThanOrEqual(verdict.thresholds.minImprovementPct);
   expect((await versions(['ACTIVE'])).map((version) => version.version)).toEqual([2]);
   expect((await versions(['RETIRED'])).map((version) => version.version)).toEqual([1]);
@@ -222,15 +275,31 @@ it('detects the regime change, retrains on the worker, promotes the better shado
   // 5. A deliberately worse candidate (the calm market's data only) is rejected on live outcomes.
   const worse = dataOf(
     await api('operator')(TrainModelDocument, {
-      input: { model: MODEL, dataset: 'syn-calm-trades', targetColumn: 'price_return', featureColumns: FEATURES, orderColumn: 'entry_time', hyperparameters: { ...HYPERPARAMETERS, seed: 2 }, activate: false },
+      input: {
+        model: MODEL,
+        dataset: 'syn-calm-trades',
+        targetColumn: 'price_return',
+        featureColumns: FEATURES,
+        orderColumn: 'entry_time',
+        hyperparameters: { ...HYPERPARAMETERS, seed: 2 },
+        activate: false,
+      },
     }),
   ).trainModel;
-  const worseJob = await until('the worse candidate', async () => {
-    const job = dataOf(await api('viewer')(JobDetailDocument, { id: worse.id })).job!;
-    return job.status === 'COMPLETED' || job.status === 'FAILED' ? job : undefined;
-  }, 120_000);
+  const worseJob = await until(
+    'the worse candidate',
+    async () => {
+      const job = dataOf(await api('viewer')(JobDetailDocument, { id: worse.id })).job!;
+      return job.status === 'COMPLETED' || job.status === 'FAILED' ? job : undefined;
+    },
+    120_000,
+  );
   expect(worseJob).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 3, status: 'SHADOW' } });
-  const hoursToRejection = await tradeUntil('the rejection of version 3', 'VOLATILE', async () => (await versionStatus(worseJob.modelVersion!.id)) === 'REJECTED');
+  const hoursToRejection = await tradeUntil(
+    'the rejection of version 3',
+    'VOLATILE',
+    async () => (await versionStatus(worseJob.modelVersion!.id)) === 'REJECTED',
+  );
   const rejection = dataOf(await api('viewer')(ShadowEvaluationDocument, { modelVersionId: worseJob.modelVersion!.id })).shadowEvaluation;
   expect(rejection).toMatchObject({ decision: 'REJECT', outcome: 'REJECTED' });
   expect((await versions(['ACTIVE'])).map((version) => version.version)).toEqual([2]);
@@ -258,7 +327,9 @@ it('detects the regime change, retrains on the worker, promotes the better shado
   console.info(
     [
       `version 1 hit rate: ${hitRate(calm).toFixed(3)} calm, ${hitRate(volatile).toFixed(3)} after the change; drift: ${check.reasons.join('; ')}`,
-      `version 2 promoted after ${hoursToPromotion} hours: ${verdict.samples} outcomes, hit rate ${verdict.shadow!.hitRate!.toFixed(3)} vs ${verdict.active!.hitRate!.toFixed(3)}, loss ${verdict.improvementPct!.toFixed(1)}% lower, DM p = ${verdict.test!.pValue.toExponential(1)}`,
+      `version 2 promoted after ${hoursToPromotion} hours: ${verdict.samples} outcomes, ` +
+        `hit rate ${verdict.shadow!.hitRate!.toFixed(3)} vs ${verdict.active!.hitRate!.toFixed(3)}, ` +
+        `loss ${verdict.improvementPct!.toFixed(1)}% lower, DM p = ${verdict.test!.pValue.toExponential(1)}`,
       `version 3 rejected after ${hoursToRejection} hours: ${rejection.reasons.join('; ')}`,
     ].join('\n'),
   );

@@ -3,10 +3,25 @@
  * recorded outcomes, and a change for the worse reported once (model.performance.degraded) and
  * answered with one PARTIAL retraining, however many processes re-assess it.
  */
-import { CreateDatasetDocument, CreateRegisteredModelDocument, EventsDocument, ModelHealthDocument, UpdatePolicyPatchDocument } from '../../generated/graphql';
+import {
+  CreateDatasetDocument,
+  CreateRegisteredModelDocument,
+  EventsDocument,
+  ModelHealthDocument,
+  UpdatePolicyPatchDocument,
+} from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf, errorOf } from '../../helpers/graphql';
-import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainOnReplica, until } from '../../helpers/learning';
+import {
+  countRows,
+  liveRequests,
+  predictRequests,
+  recordOutcomes,
+  signal,
+  trainingRows,
+  trainOnReplica,
+  until,
+} from '../../helpers/learning';
 
 // Each test trains XGBoost versions and records hundreds of outcomes over HTTP.
 jest.setTimeout(180_000);
@@ -15,7 +30,11 @@ let t: TestApp;
 beforeAll(async () => {
   // No worker: the PARTIAL retraining health queues stays QUEUED for the test to read.
   t = await startTestApp({ worker: false });
-  dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'market', rows: trainingRows(1000, 'market', (f, noise) => signal(f) + noise) } }));
+  dataOf(
+    await t.as('operator')(CreateDatasetDocument, {
+      input: { name: 'market', rows: trainingRows(1000, 'market', (f, noise) => signal(f) + noise) },
+    }),
+  );
   dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { health: { window_trades: 20, max_latency_p99_ms: 1e6 } } }));
   dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'hl', family: 'xgboost' } }));
   await trainOnReplica(t, 'hl', 'market', { activate: true, seed: 1 });
@@ -25,7 +44,12 @@ afterAll(async () => {
 });
 
 const health = async () => dataOf(await t.as('viewer')(ModelHealthDocument, { name: 'hl' })).modelHealth;
-const recordedStatus = async () => (await t.dataSource.query(`SELECT s.status FROM model_health_states s JOIN registered_models m ON m.id = s.registered_model_id WHERE m.name = 'hl'`))[0]?.status;
+const recordedStatus = async () =>
+  (
+    await t.dataSource.query(
+      `SELECT s.status FROM model_health_states s JOIN registered_models m ON m.id = s.registered_model_id WHERE m.name = 'hl'`,
+    )
+  )[0]?.status;
 
 describe('modelHealth', () => {
   it('reports a fresh model INSUFFICIENT_DATA, with the outcomes it has and needs, and records it so', async () => {
@@ -61,7 +85,14 @@ describe('modelHealth', () => {
     await recordOutcomes(t, await predictRequests(t, 'hl', requests), requests);
     await until('the health refresh', async () => (await recordedStatus()) === 'HEALTHY');
     const good = await health();
-    expect(good).toMatchObject({ status: 'HEALTHY', reasons: [], predictionCount: 45, outcomeCount: 45, windowPredictions: 45, windowOutcomes: 45 });
+    expect(good).toMatchObject({
+      status: 'HEALTHY',
+      reasons: [],
+      predictionCount: 45,
+      outcomeCount: 45,
+      windowPredictions: 45,
+      windowOutcomes: 45,
+    });
     expect(good.winRate!).toBeGreaterThan(0.7);
     expect(good.rollingWinRate).toHaveLength(26);
     expect(good.longShort!.long + good.longShort!.short + good.longShort!.flat).toBe(45);
@@ -89,7 +120,9 @@ describe('modelHealth', () => {
     const steps = events.map((event) => `${event.payload.from}→${event.payload.status}`);
     expect([['HEALTHY→CRITICAL'], ['HEALTHY→DEGRADED', 'DEGRADED→CRITICAL']]).toContainEqual(steps);
     expect(events.every((event) => event.payload.version === 1)).toBe(true);
-    const jobs: { kind: string; trigger: string; status: string; reason: string }[] = await t.dataSource.query(`SELECT kind, trigger, status, reason FROM jobs WHERE trigger = 'PERFORMANCE'`);
+    const jobs: { kind: string; trigger: string; status: string; reason: string }[] = await t.dataSource.query(
+      `SELECT kind, trigger, status, reason FROM jobs WHERE trigger = 'PERFORMANCE'`,
+    );
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ kind: 'PARTIAL', status: 'QUEUED' });
     expect(jobs[0].reason).toMatch(new RegExp(`^health of "hl" v1 is ${events[0].payload.status} \\(event ${events[0].id}\\): win rate`));
@@ -97,7 +130,10 @@ describe('modelHealth', () => {
 
   it('refuses an unknown model, one without an ACTIVE version and an anonymous caller, writing nothing', async () => {
     const states = await countRows(t, 'SELECT 1 FROM model_health_states');
-    expect(errorOf(await t.as('viewer')(ModelHealthDocument, { name: 'nope' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nope"' });
+    expect(errorOf(await t.as('viewer')(ModelHealthDocument, { name: 'nope' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no registered model named "nope"',
+    });
     dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'idle', family: 'xgboost' } }));
     expect(errorOf(await t.as('viewer')(ModelHealthDocument, { name: 'idle' }))).toMatchObject({
       code: 'CONFLICT',

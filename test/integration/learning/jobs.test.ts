@@ -38,7 +38,15 @@ afterAll(async () => {
 
 async function train(hyperparameters: Record<string, unknown>, activate = false): Promise<string> {
   const response = await api.as('operator')(TrainModelDocument, {
-    input: { model: 'jobby', dataset: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters, activate },
+    input: {
+      model: 'jobby',
+      dataset: 'job-rows',
+      targetColumn: 'y',
+      featureColumns: FEATURES,
+      orderColumn: 't',
+      hyperparameters,
+      activate,
+    },
   });
   return dataOf(response).trainModel.id;
 }
@@ -52,7 +60,8 @@ async function untilRunningMidway(id: string) {
   for (;;) {
     const job = await detail(id);
     if (job.status === 'RUNNING' && job.progress > 0.01) return job;
-    if (job.status !== 'QUEUED' && job.status !== 'RUNNING') throw new Error(`job ended before it could be caught running: ${JSON.stringify(job)}`);
+    if (job.status !== 'QUEUED' && job.status !== 'RUNNING')
+      throw new Error(`job ended before it could be caught running: ${JSON.stringify(job)}`);
     if (Date.now() > deadline) throw new Error(`job never got going: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -85,8 +94,11 @@ it('follows a real training over graphql-ws with jobProgress, from queued to com
   const subscriber = api.ws('viewer');
   try {
     const id = await train(QUICK);
-    const items = await collect(subscriber, JobProgressDocument, { jobId: id, after: '0' }, (seen) =>
-      seen.some((item) => ['job.completed', 'job.failed', 'job.cancelled'].includes(item.jobProgress.type)),
+    const items = await collect(
+      subscriber,
+      JobProgressDocument,
+      { jobId: id, after: '0' },
+      (seen) => seen.some((item) => ['job.completed', 'job.failed', 'job.cancelled'].includes(item.jobProgress.type)),
       90_000,
     );
     const events = items.map((item) => item.jobProgress);
@@ -142,10 +154,23 @@ it('keeps the limits a job was queued with when the policy changes; the schedule
   expect(await waitForJob(api, id)).toMatchObject({ status: 'FAILED', attempts: 1, error: 'exceeded its time limit of 1 s' });
   const [row] = await api.dataSource.query('SELECT time_limit_seconds, retry_limit, payload FROM jobs WHERE id = $1', [id]);
   expect(row).toMatchObject({ time_limit_seconds: 1, retry_limit: 1 });
-  expect(Object.keys(row.payload).sort()).toEqual(['activate', 'datasetId', 'description', 'featureColumns', 'hyperparameters', 'model', 'orderColumn', 'targetColumn']);
+  expect(Object.keys(row.payload).sort()).toEqual([
+    'activate',
+    'datasetId',
+    'description',
+    'featureColumns',
+    'hyperparameters',
+    'model',
+    'orderColumn',
+    'targetColumn',
+  ]);
 
   // Tiny training limits do not reach the sweeps (queued in a transaction rolled back, so nothing runs).
-  dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 1, incremental_time_limit_seconds: 1 } } }));
+  dataOf(
+    await api.as('operator')(UpdatePolicyPatchDocument, {
+      patch: { retraining: { full_time_limit_seconds: 1, incremental_time_limit_seconds: 1 } },
+    }),
+  );
   const { jobs } = api.app.services;
   const limits: unknown[] = [];
   const rolledBack = new Error('rolled back');
@@ -173,9 +198,18 @@ it('keeps the limits a job was queued with when the policy changes; the schedule
 it('fails a job whose stored payload does not parse, coded INVALID_JOB_PAYLOAD, without a retry or its handler', async () => {
   dataOf(await api.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { full_time_limit_seconds: 2700, retry_limit: 1 } } }));
   const { jobs } = api.app.services;
-  const payload = { model: 'jobby', datasetId: 'job-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters: QUICK };
+  const payload = {
+    model: 'jobby',
+    datasetId: 'job-rows',
+    targetColumn: 'y',
+    featureColumns: FEATURES,
+    orderColumn: 't',
+    hyperparameters: QUICK,
+  };
   // enqueue refuses such a payload itself (a fault of its caller)…
-  await expect(jobs.enqueue({ kind: 'TRAIN', trigger: 'MANUAL', reason: 'bad payload', payload: { ...payload, featureColumns: [] } })).rejects.toMatchObject({
+  await expect(
+    jobs.enqueue({ kind: 'TRAIN', trigger: 'MANUAL', reason: 'bad payload', payload: { ...payload, featureColumns: [] } }),
+  ).rejects.toMatchObject({
     code: 'INTERNAL_SERVER_ERROR',
     reason: 'INVALID_JOB_PAYLOAD',
     message: expect.stringMatching(/^cannot queue the job: the payload of a TRAIN job does not parse: payload\.featureColumns: /),
@@ -201,7 +235,8 @@ it('answers a retraining request for a model that has a QUEUED job of that kind 
 
   const request = { input: { kind: 'PARTIAL' as const, models: ['jobby'], reason: 'health DEGRADED' } };
   const first = dataOf(await api.as('operator')(TriggerRetrainingDocument, request)).triggerRetraining.jobs;
-  const second = dataOf(await api.as('operator')(TriggerRetrainingDocument, { input: { ...request.input, reason: 'drift MEDIUM' } })).triggerRetraining.jobs;
+  const second = dataOf(await api.as('operator')(TriggerRetrainingDocument, { input: { ...request.input, reason: 'drift MEDIUM' } }))
+    .triggerRetraining.jobs;
   expect(first).toHaveLength(1);
   expect(second.map((job) => [job.id, job.status, job.reason])).toEqual([[first[0].id, 'QUEUED', 'health DEGRADED']]);
   const [{ count }] = await api.dataSource.query(`SELECT count(*)::int AS count FROM jobs WHERE kind = 'PARTIAL'`);

@@ -31,7 +31,12 @@ const refusals: [string, Record<string, unknown>, string, string][] = [
     'auto_promote_threshold.min_improvement_pct',
     'policy auto_promote_threshold.min_improvement_pct: expects a number >= 0, but got -1',
   ],
-  ['a zero drift interval', { drift_detection: { check_interval_hours: 0 } }, 'drift_detection.check_interval_hours', 'policy drift_detection.check_interval_hours: expects a number > 0, but got 0'],
+  [
+    'a zero drift interval',
+    { drift_detection: { check_interval_hours: 0 } },
+    'drift_detection.check_interval_hours',
+    'policy drift_detection.check_interval_hours: expects a number > 0, but got 0',
+  ],
   [
     'an unknown key in a section',
     { retraining: { retry_limt: 2 } },
@@ -40,14 +45,24 @@ const refusals: [string, Record<string, unknown>, string, string][] = [
   ],
   ['an unknown section', { retrain: { retry_limit: 2 } }, 'retrain', 'expects a setting of the policy ('],
   ['a section that is not an object', { retraining: 5 }, 'retraining', 'policy retraining: expects an object, but got 5'],
-  ['a number given as text', { retraining: { retry_limit: 'two' } }, 'retraining.retry_limit', 'policy retraining.retry_limit: expects a number, but got "two"'],
+  [
+    'a number given as text',
+    { retraining: { retry_limit: 'two' } },
+    'retraining.retry_limit',
+    'policy retraining.retry_limit: expects a number, but got "two"',
+  ],
   [
     'a cron expression that cannot run',
     { schedule_interval: { full_retraining: '61 18 * * 6' } },
     'schedule_interval.full_retraining',
     'policy schedule_interval.full_retraining: expects a valid cron expression (minute hour day-of-month month day-of-week), but got "61 18 * * 6"',
   ],
-  ['an unknown time zone', { timezone: 'Mars/Olympus' }, 'timezone', 'policy timezone: expects an IANA time zone such as America/New_York, but got "Mars/Olympus"'],
+  [
+    'an unknown time zone',
+    { timezone: 'Mars/Olympus' },
+    'timezone',
+    'policy timezone: expects an IANA time zone such as America/New_York, but got "Mars/Olympus"',
+  ],
 ];
 
 describe.each(refusals)('a policy patch with %s', (_what, patch, field, message) => {
@@ -62,9 +77,16 @@ describe.each(refusals)('a policy patch with %s', (_what, patch, field, message)
 });
 
 it('takes a good patch as the next version, and still refuses a bad one after it', async () => {
-  const updated = dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { retry_limit: 3 }, learning: { min_trades_for_update: 20 } } })).updatePolicy;
+  const updated = dataOf(
+    await t.as('operator')(UpdatePolicyPatchDocument, {
+      patch: { retraining: { retry_limit: 3 }, learning: { min_trades_for_update: 20 } },
+    }),
+  ).updatePolicy;
   expect(updated.version).toBe(1);
-  expect(updated.document).toMatchObject({ retraining: { retry_limit: 3, incremental_time_limit_seconds: 300, full_time_limit_seconds: 2700 }, learning: { min_trades_for_update: 20 } });
+  expect(updated.document).toMatchObject({
+    retraining: { retry_limit: 3, incremental_time_limit_seconds: 300, full_time_limit_seconds: 2700 },
+    learning: { min_trades_for_update: 20 },
+  });
   expect(await written()).toEqual({ versions: 1, events: 1 });
 
   errorOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { health: { min_win_rate: 1.5 } } }));

@@ -68,10 +68,10 @@ async function learningEvents(model: string) {
 }
 
 async function version(model: string, number: number): Promise<ModelVersionEntity> {
-  const rows = await t.dataSource.query('SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = $1 AND v.version = $2', [
-    model,
-    number,
-  ]);
+  const rows = await t.dataSource.query(
+    'SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = $1 AND v.version = $2',
+    [model, number],
+  );
   return t.dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ id: rows[0].id });
 }
 
@@ -108,7 +108,9 @@ describe('FULL retraining', () => {
   it('retrains every model with an ACTIVE version into a SHADOW version and logs what it learned', async () => {
     const plan = dataOf(await trigger({ kind: 'FULL', reason: 'weekly refresh' })).triggerRetraining;
     expect(plan.skipped).toEqual([{ model: 'empty', reason: 'it has no ACTIVE version to retrain from' }]);
-    expect(plan.jobs.map((job) => [job.registeredModel?.name, job.kind, job.trigger, job.reason, job.timeLimitSeconds, job.retryLimit])).toEqual([
+    expect(
+      plan.jobs.map((job) => [job.registeredModel?.name, job.kind, job.trigger, job.reason, job.timeLimitSeconds, job.retryLimit]),
+    ).toEqual([
       ['alpha', 'FULL', 'MANUAL', 'weekly refresh', 2700, 1],
       ['gamma', 'FULL', 'MANUAL', 'weekly refresh', 2700, 1],
     ]);
@@ -117,8 +119,21 @@ describe('FULL retraining', () => {
     expect(gammaJob).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 2, status: 'SHADOW' } });
 
     const [v1, v2] = [await version('alpha', 1), await version('alpha', 2)];
-    expect(v2).toMatchObject({ status: 'SHADOW', source: 'TRAINED', parentVersionId: v1.id, datasetId: v1.datasetId, hyperparameters: v1.hyperparameters });
-    expect(v2.trainingSpec).toMatchObject({ targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', rows: 600, dataStart: 0, dataEnd: 599 });
+    expect(v2).toMatchObject({
+      status: 'SHADOW',
+      source: 'TRAINED',
+      parentVersionId: v1.id,
+      datasetId: v1.datasetId,
+      hyperparameters: v1.hyperparameters,
+    });
+    expect(v2.trainingSpec).toMatchObject({
+      targetColumn: 'y',
+      featureColumns: FEATURES,
+      orderColumn: 't',
+      rows: 600,
+      dataStart: 0,
+      dataEnd: 599,
+    });
     expect(alphaJob.result).toMatchObject({ version: 2, parentVersionId: v1.id, rows: 600 });
 
     const [event] = await learningEvents('alpha');
@@ -139,7 +154,9 @@ describe('FULL retraining', () => {
 
     // "Before" is the ACTIVE version scored on the rows the new version held out: the latest 20%.
     const tail = syntheticRows(600, 21).slice(480);
-    const served = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'alpha', rows: tail.map((row) => FEATURES.map((name) => row[name])) } })).predictBatch;
+    const served = dataOf(
+      await t.as('trader')(PredictBatchDocument, { input: { model: 'alpha', rows: tail.map((row) => FEATURES.map((name) => row[name])) } }),
+    ).predictBatch;
     expect(served.every((prediction) => prediction.modelVersion.version === 1)).toBe(true);
     const rmse = Math.sqrt(served.reduce((sum, prediction, i) => sum + (prediction.value! - tail[i].y!) ** 2, 0) / tail.length);
     expect(event.metricsBefore.rmse).toBeCloseTo(rmse, 4);
@@ -154,9 +171,21 @@ describe('PARTIAL retraining', () => {
     const job = await waitForJob(t, plan.jobs[0].id);
     expect(job).toMatchObject({ status: 'COMPLETED', kind: 'PARTIAL', modelVersion: { version: 3, status: 'SHADOW' } });
     const [event] = await learningEvents('gamma');
-    expect(event).toMatchObject({ kind: 'PARTIAL', rowsUsed: 900, dataStart: 0, dataEnd: 899, dataset: { name: 'gamma-rows-r2' }, versionBefore: { version: 1 } });
+    expect(event).toMatchObject({
+      kind: 'PARTIAL',
+      rowsUsed: 900,
+      dataStart: 0,
+      dataEnd: 899,
+      dataset: { name: 'gamma-rows-r2' },
+      versionBefore: { version: 1 },
+    });
     expect((await version('gamma', 3)).datasetId).toBe((await t.app.services.datasets.getDataset('gamma-rows-r2')).id);
-    expect((await t.app.services.datasets.getDataset('gamma-rows-r2')).spec).toEqual({ kind: 'synthetic-rows', seed: 22, rows: 900, base: 'gamma-rows' });
+    expect((await t.app.services.datasets.getDataset('gamma-rows-r2')).spec).toEqual({
+      kind: 'synthetic-rows',
+      seed: 22,
+      rows: 900,
+      base: 'gamma-rows',
+    });
   }, 120_000);
 
   it('refuses a request it cannot carry out, naming the field, and queues nothing', async () => {
@@ -171,9 +200,21 @@ describe('PARTIAL retraining', () => {
       message: 'expects models that can be retrained (PARTIAL), but "empty" cannot: it has no ACTIVE version to retrain from',
       extensions: expect.objectContaining({ field: 'models' }),
     });
-    expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody'], reason: 'x' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nobody"' });
-    expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody', 'noone'], reason: 'x' }))).toMatchObject({ code: 'NOT_FOUND', message: 'no registered model named "nobody" or "noone"' });
-    expect(errorOf(await t.as('operator')(TrainModelDocument, { input: { model: 'unregistered', dataset: 'alpha-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't' } }))).toMatchObject({
+    expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody'], reason: 'x' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no registered model named "nobody"',
+    });
+    expect(errorOf(await trigger({ kind: 'PARTIAL', models: ['nobody', 'noone'], reason: 'x' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no registered model named "nobody" or "noone"',
+    });
+    expect(
+      errorOf(
+        await t.as('operator')(TrainModelDocument, {
+          input: { model: 'unregistered', dataset: 'alpha-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't' },
+        }),
+      ),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       message:
         'no registered model named "unregistered"; register it first with createRegisteredModel(input: { name: "unregistered", family: "xgboost" }) (trainable families: xgboost, lightgbm), then call trainModel again',
@@ -188,18 +229,39 @@ describe('PARTIAL retraining', () => {
       message: "expects targetColumn only for INCREMENTAL with a dataset (INCREMENTAL retrains on the ACTIVE version's own dataset)",
       extensions: expect.objectContaining({ field: 'targetColumn' }),
     });
-    dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'no-features', rows: [{ t: 1, y: 1 }, { t: 2, y: 2 }] } }));
+    dataOf(
+      await t.as('operator')(CreateDatasetDocument, {
+        input: {
+          name: 'no-features',
+          rows: [
+            { t: 1, y: 1 },
+            { t: 2, y: 2 },
+          ],
+        },
+      }),
+    );
     expect(errorOf(await trigger({ kind: 'INCREMENTAL', models: ['gamma'], dataset: 'no-features', reason: 'x' }))).toMatchObject({
       code: 'BAD_USER_INPUT',
       message: expect.stringContaining('dataset "no-features" lacks the columns f0, f1, f2, f3'),
     });
-    expect(errorOf(await t.as('trader')(TriggerRetrainingDocument, { input: { kind: 'FULL', reason: 'x' } }))).toMatchObject({ code: 'FORBIDDEN' });
+    expect(errorOf(await t.as('trader')(TriggerRetrainingDocument, { input: { kind: 'FULL', reason: 'x' } }))).toMatchObject({
+      code: 'FORBIDDEN',
+    });
     expect(await jobCount()).toBe(before);
   });
 
   it('queues a keyed request once, however often it is made', async () => {
-    const request = { kind: 'PARTIAL' as const, models: ['alpha'], trigger: 'DRIFT' as const, reason: 'drift HIGH', singletonKey: 'drift:alpha:42' };
-    const [first, second] = await Promise.all([t.app.services.retraining.requestRetraining(request), t.app.services.retraining.requestRetraining(request)]);
+    const request = {
+      kind: 'PARTIAL' as const,
+      models: ['alpha'],
+      trigger: 'DRIFT' as const,
+      reason: 'drift HIGH',
+      singletonKey: 'drift:alpha:42',
+    };
+    const [first, second] = await Promise.all([
+      t.app.services.retraining.requestRetraining(request),
+      t.app.services.retraining.requestRetraining(request),
+    ]);
     expect(first.jobs.map((job) => job.id)).toEqual(second.jobs.map((job) => job.id));
     const keyed = await t.dataSource.query(`SELECT singleton_key FROM jobs WHERE singleton_key LIKE 'drift:alpha:42%'`);
     expect(keyed).toEqual([{ singleton_key: 'drift:alpha:42:alpha' }]);
@@ -219,17 +281,47 @@ describe('INCREMENTAL updates', () => {
     // The update kept the ACTIVE version's trees and added update_rounds more.
     expect(await treeCount('gamma', 4)).toBe((await treeCount('gamma', 1)) + PARAMS.update_rounds);
     const [event] = await learningEvents('gamma');
-    expect(event).toMatchObject({ kind: 'INCREMENTAL', rowsUsed: 300, dataStart: 600, dataEnd: 899, versionBefore: { version: 1 }, versionAfter: { version: 4, source: 'UPDATED' } });
+    expect(event).toMatchObject({
+      kind: 'INCREMENTAL',
+      rowsUsed: 300,
+      dataStart: 600,
+      dataEnd: 899,
+      versionBefore: { version: 1 },
+      versionAfter: { version: 4, source: 'UPDATED' },
+    });
     expect(Object.keys(event.metricChange).sort()).toEqual(expect.arrayContaining(['mae', 'rmse']));
   }, 120_000);
 
   it('learn from a named dataset such as the trade log, with its own target and order columns', async () => {
-    const trades = syntheticRows(200, 23).map((row, i) => ({ entry: 1000 + i, ret: row.y, f0: row.f0, f1: row.f1, f2: row.f2, f3: row.f3 }));
+    const trades = syntheticRows(200, 23).map((row, i) => ({
+      entry: 1000 + i,
+      ret: row.y,
+      f0: row.f0,
+      f1: row.f1,
+      f2: row.f2,
+      f3: row.f3,
+    }));
     dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'gamma-trades', rows: trades } }));
-    const plan = dataOf(await trigger({ kind: 'INCREMENTAL', models: ['gamma'], dataset: 'gamma-trades', targetColumn: 'ret', orderColumn: 'entry', reason: 'trade log' })).triggerRetraining;
+    const plan = dataOf(
+      await trigger({
+        kind: 'INCREMENTAL',
+        models: ['gamma'],
+        dataset: 'gamma-trades',
+        targetColumn: 'ret',
+        orderColumn: 'entry',
+        reason: 'trade log',
+      }),
+    ).triggerRetraining;
     const job = await waitForJob(t, plan.jobs[0].id);
     expect(job).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 5 } });
-    expect((await version('gamma', 5)).trainingSpec).toMatchObject({ targetColumn: 'ret', orderColumn: 'entry', featureColumns: FEATURES, rows: 200, dataStart: 1000, dataEnd: 1199 });
+    expect((await version('gamma', 5)).trainingSpec).toMatchObject({
+      targetColumn: 'ret',
+      orderColumn: 'entry',
+      featureColumns: FEATURES,
+      rows: 200,
+      dataStart: 1000,
+      dataEnd: 1199,
+    });
   }, 120_000);
 
   it('run when queued directly by the trades work, and log the trigger', async () => {
@@ -244,21 +336,32 @@ describe('INCREMENTAL updates', () => {
     });
     expect(await waitForJob(t, job.id)).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 6, status: 'SHADOW' } });
     const [event] = await learningEvents('gamma');
-    expect(event).toMatchObject({ kind: 'INCREMENTAL', trigger: 'TRADES', reason: '10 completed trades since the last update', versionAfter: { version: 6 } });
+    expect(event).toMatchObject({
+      kind: 'INCREMENTAL',
+      trigger: 'TRADES',
+      reason: '10 completed trades since the last update',
+      versionAfter: { version: 6 },
+    });
   }, 120_000);
 
   it('complete without a version when no rows came after the ACTIVE version’s data', async () => {
     const eventsBefore = (await learningEvents('alpha')).length;
     const plan = dataOf(await trigger({ kind: 'INCREMENTAL', models: ['alpha'], reason: 'nothing new' })).triggerRetraining;
     const job = await waitForJob(t, plan.jobs[0].id);
-    expect(job).toMatchObject({ status: 'COMPLETED', modelVersion: null, result: { skipped: true, rows: 0, reason: 'no rows after 599 in dataset alpha-rows' } });
+    expect(job).toMatchObject({
+      status: 'COMPLETED',
+      modelVersion: null,
+      result: { skipped: true, rows: 0, reason: 'no rows after 599 in dataset alpha-rows' },
+    });
     expect(await learningEvents('alpha')).toHaveLength(eventsBefore);
     const detail = dataOf(await t.as('viewer')(JobDetailDocument, { id: job.id })).job;
     expect(detail.progress).toBe(1);
   }, 120_000);
 
   it('queue the models named that exist and list the unknown ones under skipped', async () => {
-    const plan = dataOf(await trigger({ kind: 'INCREMENTAL', models: ['nobody', 'alpha'], reason: 'one name is a typo' })).triggerRetraining;
+    const plan = dataOf(
+      await trigger({ kind: 'INCREMENTAL', models: ['nobody', 'alpha'], reason: 'one name is a typo' }),
+    ).triggerRetraining;
     expect(plan.skipped).toEqual([{ model: 'nobody', reason: 'no registered model named "nobody"' }]);
     expect(plan.jobs.map((job) => job.kind)).toEqual(['INCREMENTAL']);
     expect(await waitForJob(t, plan.jobs[0].id)).toMatchObject({ status: 'COMPLETED' });

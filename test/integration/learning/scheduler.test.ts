@@ -28,7 +28,10 @@ let a: TestApp;
 let b: TestApp;
 
 async function versionOf(model: string, number: number): Promise<ModelVersionEntity> {
-  const [row] = await a.dataSource.query('SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = $1 AND v.version = $2', [model, number]);
+  const [row] = await a.dataSource.query(
+    'SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = $1 AND v.version = $2',
+    [model, number],
+  );
   return a.dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ id: row.id });
 }
 
@@ -44,7 +47,9 @@ function wallClock(date: Date, timeZone: string): string {
 
 /** The schedules as the API at `url` (any replica) reports them. */
 async function schedulesSeenBy(url: string) {
-  return Object.fromEntries(dataOf(await request(url, a.keys.viewer, SchedulesDocument)).schedules.map((schedule) => [schedule.name, schedule]));
+  return Object.fromEntries(
+    dataOf(await request(url, a.keys.viewer, SchedulesDocument)).schedules.map((schedule) => [schedule.name, schedule]),
+  );
 }
 
 beforeAll(async () => {
@@ -55,7 +60,15 @@ beforeAll(async () => {
     dataOf(await a.as('operator')(CreateRegisteredModelDocument, { input: { name: model, family: 'xgboost' } }));
     const job = dataOf(
       await a.as('operator')(TrainModelDocument, {
-        input: { model, dataset: 'sched-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters: { num_boost_round: 20, max_depth: 3, seed: 1 }, activate: true },
+        input: {
+          model,
+          dataset: 'sched-rows',
+          targetColumn: 'y',
+          featureColumns: FEATURES,
+          orderColumn: 't',
+          hyperparameters: { num_boost_round: 20, max_depth: 3, seed: 1 },
+          activate: true,
+        },
       }),
     ).trainModel;
     expect(await waitForJob(a, job.id)).toMatchObject({ status: 'COMPLETED', modelVersion: { status: 'ACTIVE' } });
@@ -70,7 +83,10 @@ afterAll(async () => {
 
 it('enqueues a full-retraining firing seen by both replicas once per model', async () => {
   const slot = new Date('2031-03-08T23:00:00.000Z');
-  const [fromA, fromB] = (await Promise.all([a.app.services.scheduler.fire('full_retraining', slot), b.app.services.scheduler.fire('full_retraining', slot)])) as {
+  const [fromA, fromB] = (await Promise.all([
+    a.app.services.scheduler.fire('full_retraining', slot),
+    b.app.services.scheduler.fire('full_retraining', slot),
+  ])) as {
     jobs: { id: string }[];
   }[];
   expect(fromA.jobs).toHaveLength(2);
@@ -83,9 +99,12 @@ it('enqueues a full-retraining firing seen by both replicas once per model', asy
     { kind: 'FULL', trigger: 'SCHEDULE', singleton_key: 'schedule:full_retraining:2031-03-08T23:00:00.000Z:alpha' },
     { kind: 'FULL', trigger: 'SCHEDULE', singleton_key: 'schedule:full_retraining:2031-03-08T23:00:00.000Z:beta' },
   ]);
-  const [{ queued }] = await a.dataSource.query(`SELECT count(*)::int AS queued FROM events e JOIN jobs j ON j.id = e.job_id WHERE e.type = 'job.queued' AND j.kind = 'FULL'`);
+  const [{ queued }] = await a.dataSource.query(
+    `SELECT count(*)::int AS queued FROM events e JOIN jobs j ON j.id = e.job_id WHERE e.type = 'job.queued' AND j.kind = 'FULL'`,
+  );
   expect(queued).toBe(2);
-  for (const job of fromA.jobs) expect(await waitForJob(a, job.id)).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 2, status: 'SHADOW' } });
+  for (const job of fromA.jobs)
+    expect(await waitForJob(a, job.id)).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 2, status: 'SHADOW' } });
   const [{ versions }] = await a.dataSource.query('SELECT count(*)::int AS versions FROM model_versions');
   expect(versions).toBe(4);
 }, 120_000);
@@ -114,7 +133,8 @@ it('fires real interval timers on the same slots in both replicas, and each slot
   a.app.services.scheduler.register(tick('a', a));
   b.app.services.scheduler.register(tick('b', b));
   const deadline = Date.now() + 20_000;
-  while (fired.a.filter((slot) => fired.b.includes(slot)).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  while (fired.a.filter((slot) => fired.b.includes(slot)).length < 3 && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 200));
   ticking = false;
   await Promise.all([a.app.services.scheduler.reschedule(), b.app.services.scheduler.reschedule()]);
   await Promise.all(enqueues);
@@ -126,7 +146,9 @@ it('fires real interval timers on the same slots in both replicas, and each slot
     `SELECT singleton_key, count(*)::int AS count FROM jobs WHERE singleton_key LIKE 'schedule:test_tick:%' GROUP BY singleton_key`,
   );
   expect(keyed.every((row) => row.count === 1)).toBe(true);
-  expect(keyed.map((row) => row.singleton_key).sort()).toEqual([...new Set([...fired.a, ...fired.b])].map((slot) => `schedule:test_tick:${slot}`).sort());
+  expect(keyed.map((row) => row.singleton_key).sort()).toEqual(
+    [...new Set([...fired.a, ...fired.b])].map((slot) => `schedule:test_tick:${slot}`).sort(),
+  );
   const schedules = await schedulesSeenBy(b.http.url);
   expect(schedules.test_tick).toMatchObject({ enabled: false, nextFiring: null });
 }, 60_000);
@@ -140,7 +162,11 @@ it('re-arms the schedules of every replica when the policy changes', async () =>
     expect(wallClock(new Date(String(before.archive.nextFiring)), 'America/New_York')).toMatch(/^\w+ 1 03:00$/);
   }
 
-  dataOf(await a.as('operator')(UpdatePolicyPatchDocument, { patch: { timezone: 'Europe/London', schedule_interval: { full_retraining: '30 9 * * 1' } } }));
+  dataOf(
+    await a.as('operator')(UpdatePolicyPatchDocument, {
+      patch: { timezone: 'Europe/London', schedule_interval: { full_retraining: '30 9 * * 1' } },
+    }),
+  );
   for (const url of [b.http.url, child.url]) {
     const deadline = Date.now() + 15_000;
     let after = await schedulesSeenBy(url);
@@ -161,13 +187,21 @@ it('re-arms the schedules of every replica when the policy changes', async () =>
 it('archives versions out of service for longer than the policy allows, moving their artifacts under archive/', async () => {
   const old = await versionOf('alpha', 2);
   const active = await versionOf('alpha', 1);
-  await a.dataSource.query(`UPDATE model_versions SET status_changed_at = now() - interval '100 days' WHERE id = ANY($1)`, [[old.id, active.id]]);
+  await a.dataSource.query(`UPDATE model_versions SET status_changed_at = now() - interval '100 days' WHERE id = ANY($1)`, [
+    [old.id, active.id],
+  ]);
   const slot = new Date('2031-04-01T02:00:00.000Z');
-  const [jobA, jobB] = (await Promise.all([a.app.services.scheduler.fire('archive', slot), b.app.services.scheduler.fire('archive', slot)])) as { id: string }[];
+  const [jobA, jobB] = (await Promise.all([
+    a.app.services.scheduler.fire('archive', slot),
+    b.app.services.scheduler.fire('archive', slot),
+  ])) as { id: string }[];
   expect(jobB.id).toBe(jobA.id);
   const done = await waitForJob(a, jobA.id);
   expect(done).toMatchObject({ status: 'COMPLETED', kind: 'ARCHIVE', trigger: 'SCHEDULE' });
-  expect(done.result).toEqual({ olderThanDays: 90, archived: [{ model: 'alpha', version: 2, previousStatus: 'SHADOW', files: old.artifactFiles.length }] });
+  expect(done.result).toEqual({
+    olderThanDays: 90,
+    archived: [{ model: 'alpha', version: 2, previousStatus: 'SHADOW', files: old.artifactFiles.length }],
+  });
 
   const archived = await versionOf('alpha', 2);
   expect(archived.status).toBe('ARCHIVED');
@@ -185,7 +219,9 @@ it('archives versions out of service for longer than the policy allows, moving t
   expect(event).toMatchObject({ model_name: 'alpha', model_version_id: old.id, payload: { version: 2, previousStatus: 'SHADOW' } });
 
   // Serving drops the archived shadow: a prediction is answered by v1 alone.
-  const prediction = dataOf(await b.as('trader')(PredictDocument, { input: { model: 'alpha', features: [0.1, 0.2, 0.3, 0.4], requestId: 'after-archive' } })).predict;
+  const prediction = dataOf(
+    await b.as('trader')(PredictDocument, { input: { model: 'alpha', features: [0.1, 0.2, 0.3, 0.4], requestId: 'after-archive' } }),
+  ).predict;
   expect(prediction.modelVersion.version).toBe(1);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const rows = await a.dataSource.query(`SELECT role FROM predictions WHERE request_id = 'after-archive'`);

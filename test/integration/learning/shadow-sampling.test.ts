@@ -3,7 +3,13 @@
  * shared batches) are scored by the SHADOW versions at policy.shadow_scoring.sample_rate_under_load; calls
  * one at a time, and predictBatch, are always scored. Every shadow scores the same requests.
  */
-import { CreateDatasetDocument, CreateRegisteredModelDocument, PredictBatchDocument, PredictDocument, UpdatePolicyPatchDocument } from '../../generated/graphql';
+import {
+  CreateDatasetDocument,
+  CreateRegisteredModelDocument,
+  PredictBatchDocument,
+  PredictDocument,
+  UpdatePolicyPatchDocument,
+} from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf } from '../../helpers/graphql';
 import { countRows, liveRequests, signal, trainingRows, trainVersion, until } from '../../helpers/learning';
@@ -14,7 +20,11 @@ let t: TestApp;
 beforeAll(async () => {
   // Calls wait up to 20 ms for others to share their session run: a burst queues however slowly a loaded machine lets its calls arrive.
   t = await startTestApp({ env: { KYBERNET_BATCH_WINDOW_MS: '20' } });
-  dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'rows', rows: trainingRows(600, 'sampling', (f, noise) => signal(f) + noise) } }));
+  dataOf(
+    await t.as('operator')(CreateDatasetDocument, {
+      input: { name: 'rows', rows: trainingRows(600, 'sampling', (f, noise) => signal(f) + noise) },
+    }),
+  );
   dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'sampled', family: 'xgboost' } }));
   await trainVersion(t, 'sampled', 'rows', { activate: true, seed: 1 });
   await trainVersion(t, 'sampled', 'rows', { activate: false, seed: 2 });
@@ -24,13 +34,21 @@ afterAll(async () => {
   await t?.close();
 });
 
-const shadowRowsOf = (requestIds: string[]) => countRows(t, `SELECT 1 FROM predictions WHERE role = 'SHADOW' AND request_id = ANY($1)`, [requestIds]);
+const shadowRowsOf = (requestIds: string[]) =>
+  countRows(t, `SELECT 1 FROM predictions WHERE role = 'SHADOW' AND request_id = ANY($1)`, [requestIds]);
 const shadowVersionsPerRequest = (requestIds: string[]) =>
-  t.dataSource.query(`SELECT request_id, count(*)::int AS n FROM predictions WHERE role = 'SHADOW' AND request_id = ANY($1) GROUP BY request_id`, [requestIds]);
+  t.dataSource.query(
+    `SELECT request_id, count(*)::int AS n FROM predictions WHERE role = 'SHADOW' AND request_id = ANY($1) GROUP BY request_id`,
+    [requestIds],
+  );
 
 async function predictAtOnce(prefix: string, count: number): Promise<string[]> {
   const requests = liveRequests(count, prefix);
-  const answers = await Promise.all(requests.map((request, i) => t.as('trader')(PredictDocument, { input: { model: 'sampled', features: request.features, requestId: `${prefix}-${i}` } })));
+  const answers = await Promise.all(
+    requests.map((request, i) =>
+      t.as('trader')(PredictDocument, { input: { model: 'sampled', features: request.features, requestId: `${prefix}-${i}` } }),
+    ),
+  );
   return answers.map((answer) => dataOf(answer).predict.requestId);
 }
 
@@ -49,7 +67,11 @@ it('scores queued calls at the policy rate — few at rate 0 (only calls that fo
   dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { shadow_scoring: { sample_rate_under_load: 0 } } }));
   const single: string[] = [];
   for (let i = 0; i < 20; i++) single.push(...(await predictAtOnce(`single-${i}`, 1)));
-  dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'sampled', rows: liveRequests(50, 'batch').map((r) => r.features), requestId: 'batch' } }));
+  dataOf(
+    await t.as('trader')(PredictBatchDocument, {
+      input: { model: 'sampled', rows: liveRequests(50, 'batch').map((r) => r.features), requestId: 'batch' },
+    }),
+  );
   const ids = [...single, ...Array.from({ length: 50 }, (_, r) => `batch:${r}`)]; // a batch's rows are "{requestId}:{row}"
   await until('the shadow rows of single calls and the batch', async () => (await shadowRowsOf(ids)) === 2 * ids.length);
 });

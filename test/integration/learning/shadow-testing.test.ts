@@ -18,7 +18,16 @@ import {
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { collect, dataOf, errorOf } from '../../helpers/graphql';
-import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainVersion, until } from '../../helpers/learning';
+import {
+  countRows,
+  liveRequests,
+  predictRequests,
+  recordOutcomes,
+  signal,
+  trainingRows,
+  trainVersion,
+  until,
+} from '../../helpers/learning';
 
 // Each test trains XGBoost versions and records hundreds of outcomes over HTTP.
 jest.setTimeout(180_000);
@@ -62,11 +71,23 @@ describe('the shadow tester', () => {
     expect([v1.status, v2.status, v3.status]).toEqual(['ACTIVE', 'SHADOW', 'SHADOW']);
 
     const before = dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation;
-    expect(before).toMatchObject({ decision: 'CONTINUE', samples: 0, reasons: ['0 of the 100 paired outcomes needed for a verdict'], activeVersion: { version: 1 }, shadow: null });
+    expect(before).toMatchObject({
+      decision: 'CONTINUE',
+      samples: 0,
+      reasons: ['0 of the 100 paired outcomes needed for a verdict'],
+      activeVersion: { version: 1 },
+      shadow: null,
+    });
     expect(before.thresholds).toMatchObject({ minSamples: 100, significance: 0.01, enabled: true });
 
     const subscriber = t.ws('viewer');
-    const alerts = collect(subscriber, PromotionAlertsDocument, { model: 'sig' }, (items) => items.some((item) => item.promotionAlerts.type === 'shadow.promoted'), 60_000);
+    const alerts = collect(
+      subscriber,
+      PromotionAlertsDocument,
+      { model: 'sig' },
+      (items) => items.some((item) => item.promotionAlerts.type === 'shadow.promoted'),
+      60_000,
+    );
 
     const requests = liveRequests(200, 'live');
     const answers = await predictRequests(t, 'sig', requests, 2);
@@ -110,7 +131,9 @@ describe('the shadow tester', () => {
     expect(rejected.shadow!.hitRate!).toBeLessThan(0.3);
 
     // Evaluated after every burst of outcomes, yet each test started once.
-    const events = dataOf(await t.as('viewer')(EventsDocument, { model: 'sig', types: ['shadow.testing.started', 'shadow.promotion.recommended'] })).events;
+    const events = dataOf(
+      await t.as('viewer')(EventsDocument, { model: 'sig', types: ['shadow.testing.started', 'shadow.promotion.recommended'] }),
+    ).events;
     expect(events.map((event) => [event.type, event.payload.version, event.payload.againstVersion])).toEqual([
       ['shadow.testing.started', 2, 1],
       ['shadow.testing.started', 3, 1],
@@ -124,12 +147,18 @@ describe('the shadow tester', () => {
 
   it('refuses to evaluate an unknown version or one that was never a tested SHADOW, writing nothing', async () => {
     const tests = await count('SELECT 1 FROM shadow_tests');
-    expect(errorOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: '00000000-0000-4000-8000-000000000000' }))).toMatchObject({
+    expect(
+      errorOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: '00000000-0000-4000-8000-000000000000' })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       message: 'no model version with id 00000000-0000-4000-8000-000000000000',
     });
     expect(errorOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: 'not-a-version' })).code).toBe('NOT_FOUND');
-    const v1 = (await t.dataSource.query(`SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'sig' AND v.version = 1`))[0];
+    const v1 = (
+      await t.dataSource.query(
+        `SELECT v.id FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'sig' AND v.version = 1`,
+      )
+    )[0];
     expect(errorOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v1.id }))).toMatchObject({
       code: 'CONFLICT',
       message: 'expects a SHADOW version or one the shadow tester judged, but version 1 of "sig" is RETIRED and was never evaluated',
@@ -149,7 +178,10 @@ describe('promotion while a shadow evaluation is running', () => {
     dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 500 } } }));
     const requests = liveRequests(200, 'race-live');
     await recordOutcomes(t, await predictRequests(t, 'race', requests, 2), requests);
-    await until('the outcomes to be judged', async () => dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation.samples === 200);
+    await until(
+      'the outcomes to be judged',
+      async () => dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation.samples === 200,
+    );
 
     // The next automatic evaluation reaches PROMOTE; just before it acts, an operator promotes v3.
     const interleaved: string[] = [];
@@ -158,15 +190,19 @@ describe('promotion while a shadow evaluation is running', () => {
       verdictWillApply: async (evaluation) => {
         if (evaluation.decision !== 'PROMOTE' || operatorAnswer) return;
         interleaved.push(`evaluation of v${evaluation.shadow.version} reached PROMOTE against v${evaluation.active.version}`);
-        operatorAnswer = t.as('operator')(PromoteModelDocument, { input: { model: 'race', version: 3, reason: 'operator' } }).then((response) => {
-          interleaved.push(`operator promoted v${dataOf(response).promoteModel.version}`);
-        });
+        operatorAnswer = t
+          .as('operator')(PromoteModelDocument, { input: { model: 'race', version: 3, reason: 'operator' } })
+          .then((response) => {
+            interleaved.push(`operator promoted v${dataOf(response).promoteModel.version}`);
+          });
         await operatorAnswer;
       },
     });
     try {
       dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { auto_promote_threshold: { min_samples: 100 } } }));
-      await until('the evaluation to give way', async () => t.logs.find((line) => /version \d of "race": not promoted, the model changed meanwhile/.test(line)));
+      await until('the evaluation to give way', async () =>
+        t.logs.find((line) => /version \d of "race": not promoted, the model changed meanwhile/.test(line)),
+      );
     } finally {
       t.app.services.shadow.setHooks({});
     }
@@ -174,7 +210,9 @@ describe('promotion while a shadow evaluation is running', () => {
     expect(interleaved[1]).toBe('operator promoted v3');
 
     const statuses = async () =>
-      (await t.dataSource.query(`SELECT v.version, v.status FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'race' ORDER BY v.version`)) as {
+      (await t.dataSource.query(
+        `SELECT v.version, v.status FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'race' ORDER BY v.version`,
+      )) as {
         version: number;
         status: string;
       }[];
@@ -189,18 +227,28 @@ describe('promotion while a shadow evaluation is running', () => {
       return evaluation.activeVersion.version === 3 && evaluation.startedAt ? evaluation : undefined;
     });
     expect(rejudged.modelVersion.status).toBe('SHADOW');
-    const events = dataOf(await t.as('viewer')(EventsDocument, { model: 'race', types: ['model.promoted', 'shadow.promoted', 'shadow.testing.started'] })).events;
+    const events = dataOf(
+      await t.as('viewer')(EventsDocument, { model: 'race', types: ['model.promoted', 'shadow.promoted', 'shadow.testing.started'] }),
+    ).events;
     expect(events.filter((event) => event.type !== 'shadow.testing.started').map((event) => [event.type, event.payload.version])).toEqual([
       ['model.promoted', 1],
       ['model.promoted', 3],
     ]);
-    expect(events.filter((event) => event.type === 'shadow.testing.started').map((event) => [event.payload.version, event.payload.againstVersion])).toEqual(
+    expect(
+      events
+        .filter((event) => event.type === 'shadow.testing.started')
+        .map((event) => [event.payload.version, event.payload.againstVersion]),
+    ).toEqual(
       expect.arrayContaining([
         [2, 1],
         [3, 1],
         [2, 3],
       ]),
     );
-    expect(await count(`SELECT 1 FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'race' AND v.status = 'ACTIVE'`)).toBe(1);
+    expect(
+      await count(
+        `SELECT 1 FROM model_versions v JOIN registered_models m ON m.id = v.registered_model_id WHERE m.name = 'race' AND v.status = 'ACTIVE'`,
+      ),
+    ).toBe(1);
   });
 });

@@ -16,7 +16,17 @@ import {
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { dataOf } from '../../helpers/graphql';
-import { countRows, liveRequests, predictRequests, recordOutcomes, signal, trainingRows, trainVersion, until, type LiveRequest } from '../../helpers/learning';
+import {
+  countRows,
+  liveRequests,
+  predictRequests,
+  recordOutcomes,
+  signal,
+  trainingRows,
+  trainVersion,
+  until,
+  type LiveRequest,
+} from '../../helpers/learning';
 
 jest.setTimeout(180_000);
 
@@ -34,17 +44,25 @@ afterAll(async () => {
 });
 
 const count = (sql: string, parameters: unknown[] = []) => countRows(api, sql, parameters);
-const rowsOf = (role: 'ACTIVE' | 'SHADOW') => count(`SELECT 1 FROM predictions p JOIN registered_models m ON m.id = p.registered_model_id WHERE m.name = 'wk' AND p.role = $1`, [role]);
+const rowsOf = (role: 'ACTIVE' | 'SHADOW') =>
+  count(`SELECT 1 FROM predictions p JOIN registered_models m ON m.id = p.registered_model_id WHERE m.name = 'wk' AND p.role = $1`, [role]);
 
 /** predict one call at a time and several at once, and a predictBatch: every way the ACTIVE rows are written. */
 async function predictWave(prefix: string, requests: LiveRequest[]): Promise<{ id: string }[]> {
   const third = Math.floor(requests.length / 3);
   const answers: { id: string }[] = [];
   for (const [i, request] of requests.slice(0, third).entries()) {
-    answers.push(dataOf(await api.as('trader')(PredictDocument, { input: { model: 'wk', features: request.features, requestId: `${prefix}-${i}` } })).predict);
+    answers.push(
+      dataOf(await api.as('trader')(PredictDocument, { input: { model: 'wk', features: request.features, requestId: `${prefix}-${i}` } }))
+        .predict,
+    );
   }
   const together = await Promise.all(
-    requests.slice(third, 2 * third).map((request, i) => api.as('trader')(PredictDocument, { input: { model: 'wk', features: request.features, requestId: `${prefix}-${third + i}` } })),
+    requests
+      .slice(third, 2 * third)
+      .map((request, i) =>
+        api.as('trader')(PredictDocument, { input: { model: 'wk', features: request.features, requestId: `${prefix}-${third + i}` } }),
+      ),
   );
   answers.push(...together.map((answer) => dataOf(answer).predict));
   answers.push(...(await predictRequests(api, 'wk', requests.slice(2 * third))));
@@ -103,16 +121,25 @@ it('scores every ACTIVE prediction with every shadow on the workers, none on the
     { version: 3, rows: 300, requests: 300 },
   ]);
   // Each ACTIVE row was read by one worker once: the cursors counted exactly the rows there are.
-  const cursors = await api.dataSource.query(`SELECT v.version, c.scored_rows::int AS scored FROM shadow_scoring_cursors c JOIN model_versions v ON v.id = c.model_version_id ORDER BY v.version`);
+  const cursors = await api.dataSource.query(
+    `SELECT v.version, c.scored_rows::int AS scored FROM shadow_scoring_cursors c JOIN model_versions v ON v.id = c.model_version_id ORDER BY v.version`,
+  );
   expect(cursors).toEqual([
     { version: 2, scored: 300 },
     { version: 3, scored: 300 },
   ]);
-  expect(await count(`SELECT 1 FROM predictions a WHERE a.role = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM predictions s WHERE s.request_id = a.request_id AND s.role = 'SHADOW')`)).toBe(0);
+  expect(
+    await count(
+      `SELECT 1 FROM predictions a WHERE a.role = 'ACTIVE' AND NOT EXISTS (SELECT 1 FROM predictions s WHERE s.request_id = a.request_id AND s.role = 'SHADOW')`,
+    ),
+  ).toBe(0);
 
   // Outcomes of the scored requests: 300 pairs, below min_samples.
   await recordOutcomes(api, [...firstAnswers, ...secondAnswers], [...first, ...second]);
-  await until('300 pairs judged', async () => dataOf(await api.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation.samples === 300);
+  await until(
+    '300 pairs judged',
+    async () => dataOf(await api.as('viewer')(ShadowEvaluationDocument, { modelVersionId: v2.id })).shadowEvaluation.samples === 300,
+  );
   // The last wave's outcomes come before the workers score its requests (they read rows some seconds old):
   // only the workers' writes can bring the tester the pairs it needs now.
   const third = liveRequests(100, 'wave-3');

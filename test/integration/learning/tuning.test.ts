@@ -32,7 +32,15 @@ beforeAll(async () => {
   dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: 'untrained', family: 'xgboost' } }));
   const job = dataOf(
     await t.as('operator')(TrainModelDocument, {
-      input: { model: 'tuned', dataset: 'tuning-rows', targetColumn: 'y', featureColumns: FEATURES, orderColumn: 't', hyperparameters: ACTIVE_PARAMS, activate: true },
+      input: {
+        model: 'tuned',
+        dataset: 'tuning-rows',
+        targetColumn: 'y',
+        featureColumns: FEATURES,
+        orderColumn: 't',
+        hyperparameters: ACTIVE_PARAMS,
+        activate: true,
+      },
     }),
   ).trainModel;
   const trained = await waitForJob(t, job.id);
@@ -60,12 +68,24 @@ it('searches around the ACTIVE version, ranks trials by validation loss, and reg
   expect(result.metric).toBe('rmse');
   expect(result.trials.map((trial) => trial.trial)).toEqual([1, 2, 3, 4, 5]);
   expect(result.trials[0].sampled).toEqual({}); // trial 1: the ACTIVE version's own hyperparameters
-  for (const trial of result.trials.slice(1)) expect(Object.keys(trial.sampled).sort()).toEqual(['alpha', 'colsample_bytree', 'eta', 'gamma', 'lambda', 'max_depth', 'min_child_weight', 'subsample']);
+  for (const trial of result.trials.slice(1))
+    expect(Object.keys(trial.sampled).sort()).toEqual([
+      'alpha',
+      'colsample_bytree',
+      'eta',
+      'gamma',
+      'lambda',
+      'max_depth',
+      'min_child_weight',
+      'subsample',
+    ]);
   for (const trial of result.trials) expect(trial.loss).toBe(trial.metrics.rmse);
   const lowest = Math.min(...result.trials.map((trial) => trial.loss));
   expect(result.best.loss).toBe(lowest);
   expect(result.trials[result.best.trial - 1].loss).toBe(lowest);
-  console.info(`tuning: validation rmse by trial ${result.trials.map((trial) => trial.loss.toFixed(4)).join(", ")}; best trial ${result.best.trial}`);
+  console.info(
+    `tuning: validation rmse by trial ${result.trials.map((trial) => trial.loss.toFixed(4)).join(', ')}; best trial ${result.best.trial}`,
+  );
 
   const version = dataOf(await t.as('viewer')(ModelVersionDocument, { id: done.modelVersion!.id })).modelVersion!;
   expect(version.parent).toMatchObject({ id: activeVersionId });
@@ -79,18 +99,33 @@ it('searches around the ACTIVE version, ranks trials by validation loss, and reg
 it('refuses requests it cannot run, naming the field, and queues nothing', async () => {
   const tuningJobs = async () => dataOf(await t.as('viewer')(JobsDocument, { filter: { kind: ['TUNING'] } })).jobs.nodes.length;
   const before = await tuningJobs();
-  const refusal = async (input: { model: string; trials?: number; seed?: number }) => errorOf(await t.as('operator')(TuneModelDocument, { input }));
+  const refusal = async (input: { model: string; trials?: number; seed?: number }) =>
+    errorOf(await t.as('operator')(TuneModelDocument, { input }));
 
-  expect(await refusal({ model: 'tuned', trials: 1 })).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('expects trials to be a whole number from 2 to 100, but got 1') });
-  expect(await refusal({ model: 'tuned', trials: 101 })).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'trials' }) });
-  expect(await refusal({ model: 'tuned', seed: -1 })).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'seed' }) });
+  expect(await refusal({ model: 'tuned', trials: 1 })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: expect.stringContaining('expects trials to be a whole number from 2 to 100, but got 1'),
+  });
+  expect(await refusal({ model: 'tuned', trials: 101 })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    extensions: expect.objectContaining({ field: 'trials' }),
+  });
+  expect(await refusal({ model: 'tuned', seed: -1 })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    extensions: expect.objectContaining({ field: 'seed' }),
+  });
   expect(await refusal({ model: 'nope' })).toMatchObject({ code: 'NOT_FOUND' });
-  expect(await refusal({ model: 'untrained' })).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('it has no ACTIVE version to retrain from') });
+  expect(await refusal({ model: 'untrained' })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: expect.stringContaining('it has no ACTIVE version to retrain from'),
+  });
 
   dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'meta-agent', family: 'rl_meta_strategy' } }));
   expect(await refusal({ model: 'meta-agent' })).toMatchObject({
     code: 'BAD_USER_INPUT',
-    message: expect.stringContaining('expects a model of a tabular family with a search space, but "meta-agent" is rl_meta_strategy (policy)'),
+    message: expect.stringContaining(
+      'expects a model of a tabular family with a search space, but "meta-agent" is rl_meta_strategy (policy)',
+    ),
   });
   expect(errorOf(await t.as('trader')(TuneModelDocument, { input: { model: 'tuned' } }))).toMatchObject({ code: 'FORBIDDEN' });
   expect(await tuningJobs()).toBe(before);

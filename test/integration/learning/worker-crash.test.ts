@@ -4,7 +4,13 @@
  * with the reason, nothing from the attempt is ever registered, and the job is retried by another
  * worker process or failed, as the policy's retraining.retry_limit says.
  */
-import { CreateDatasetDocument, CreateRegisteredModelDocument, JobDetailDocument, TrainModelDocument, UpdatePolicyPatchDocument } from '../../generated/graphql';
+import {
+  CreateDatasetDocument,
+  CreateRegisteredModelDocument,
+  JobDetailDocument,
+  TrainModelDocument,
+  UpdatePolicyPatchDocument,
+} from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows } from '../../helpers/fixtures';
 import { dataOf } from '../../helpers/graphql';
@@ -45,7 +51,14 @@ async function setRetryLimit(limit: number): Promise<void> {
 async function queueSlowTraining(): Promise<string> {
   const job = dataOf(
     await t.as('operator')(TrainModelDocument, {
-      input: { model: 'crashy', dataset: 'crash-rows', targetColumn: 'y', featureColumns: ['f0', 'f1', 'f2', 'f3'], orderColumn: 't', hyperparameters: SLOW_TRAINING },
+      input: {
+        model: 'crashy',
+        dataset: 'crash-rows',
+        targetColumn: 'y',
+        featureColumns: ['f0', 'f1', 'f2', 'f3'],
+        orderColumn: 't',
+        hyperparameters: SLOW_TRAINING,
+      },
     }),
   ).trainModel;
   return job.id;
@@ -80,7 +93,10 @@ async function startsOfJob(jobId: string): Promise<[number, string][]> {
 }
 
 async function registeredEventsOfJob(jobId: string): Promise<number> {
-  const [{ count }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM events WHERE type = 'model.registered' AND job_id = $1`, [jobId]);
+  const [{ count }] = await t.dataSource.query(
+    `SELECT count(*)::int AS count FROM events WHERE type = 'model.registered' AND job_id = $1`,
+    [jobId],
+  );
   return count;
 }
 
@@ -96,9 +112,13 @@ it('with retry_limit 0, fails the job and its TRAINING version, and registers no
   const failed = await waitUntil(id, (job) => job.status === 'FAILED', 'FAILED');
   expect(failed.error).toMatch(new RegExp(`worker \\S+:${first.pid} stopped responding during attempt 1 \\(no heartbeat for over 6 s\\)`));
   expect(failed.attempts).toBe(1);
-  expect(await versionsOfJob(id)).toEqual([{ version: 1, status: 'FAILED', error: 'the worker running this training stopped before it finished' }]);
+  expect(await versionsOfJob(id)).toEqual([
+    { version: 1, status: 'FAILED', error: 'the worker running this training stopped before it finished' },
+  ]);
   expect(await registeredEventsOfJob(id)).toBe(0);
-  const [{ count: servable }] = await t.dataSource.query(`SELECT count(*)::int AS count FROM model_versions WHERE status IN ('SHADOW', 'ACTIVE')`);
+  const [{ count: servable }] = await t.dataSource.query(
+    `SELECT count(*)::int AS count FROM model_versions WHERE status IN ('SHADOW', 'ACTIVE')`,
+  );
   expect(servable).toBe(0);
 
   // Once failed, the job stays failed: a fresh worker finds nothing to do.
@@ -116,7 +136,9 @@ it('with retry_limit 1, hands the job to another worker, which trains it again a
   await first.kill('SIGKILL');
   const requeued = await waitUntil(id, (job) => job.status === 'QUEUED', 'QUEUED again');
   expect(requeued.error).toMatch(/stopped responding during attempt 1/);
-  expect(await versionsOfJob(id)).toEqual([{ version: 2, status: 'FAILED', error: 'the worker running this training stopped before it finished' }]);
+  expect(await versionsOfJob(id)).toEqual([
+    { version: 2, status: 'FAILED', error: 'the worker running this training stopped before it finished' },
+  ]);
 
   const second = await worker();
   const done = await waitUntil(id, (job) => job.status === 'COMPLETED', 'COMPLETED', 120_000);
@@ -138,7 +160,11 @@ it('with retry_limit 1, hands the job to another worker, which trains it again a
 it('a worker stopped by SIGTERM mid-training queues the job again as the same attempt (a shutdown is no failure, even with retry_limit 0), and another worker trains it', async () => {
   await setRetryLimit(0);
   // A 3 s bound: running jobs get 0.9 s of it to finish before they are interrupted.
-  const first = await spawnWorker({ databaseUrl: t.db.url, dataDir: t.dataDir, env: { ...FAST_REAPER, KYBERNET_SHUTDOWN_TIMEOUT_MS: '3000' } });
+  const first = await spawnWorker({
+    databaseUrl: t.db.url,
+    dataDir: t.dataDir,
+    env: { ...FAST_REAPER, KYBERNET_SHUTDOWN_TIMEOUT_MS: '3000' },
+  });
   const id = await queueSlowTraining();
   await waitUntil(id, (job) => job.status === 'RUNNING' && job.progress > 0.02, 'RUNNING mid-training');
   await first.stop();

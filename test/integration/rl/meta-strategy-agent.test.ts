@@ -43,16 +43,33 @@ const HOUR = 3600_000;
 const T0 = Date.parse('2026-03-02T14:30:00Z');
 let tradeCount = 0;
 
-async function trade(decision: Record<string, unknown>, outcome: { exitPrice: number; hours: number; maxDrawdown?: number; strategy?: string }) {
+async function trade(
+  decision: Record<string, unknown>,
+  outcome: { exitPrice: number; hours: number; maxDrawdown?: number; strategy?: string },
+) {
   const clientTradeId = `meta-${++tradeCount}`;
   const entryTime = new Date(T0 + tradeCount * 48 * HOUR);
   dataOf(
     await t.as('trader')(LogTradeExecutionDocument, {
-      input: { clientTradeId, symbol: 'SPY', side: 'LONG', quantity: 1, entryPrice: 100, entryTime: entryTime.toISOString(), strategy: outcome.strategy, decision },
+      input: {
+        clientTradeId,
+        symbol: 'SPY',
+        side: 'LONG',
+        quantity: 1,
+        entryPrice: 100,
+        entryTime: entryTime.toISOString(),
+        strategy: outcome.strategy,
+        decision,
+      },
     }),
   );
   return t.as('trader')(LogTradeOutcomeDocument, {
-    input: { clientTradeId, exitPrice: outcome.exitPrice, exitTime: new Date(entryTime.getTime() + outcome.hours * HOUR).toISOString(), maxDrawdown: outcome.maxDrawdown },
+    input: {
+      clientTradeId,
+      exitPrice: outcome.exitPrice,
+      exitTime: new Date(entryTime.getTime() + outcome.hours * HOUR).toISOString(),
+      maxDrawdown: outcome.maxDrawdown,
+    },
   });
 }
 
@@ -76,7 +93,10 @@ describe('the meta-strategy agent', () => {
     const weights = dataOf(
       await t.as('trader')(StrategyWeightsDocument, {
         input: {
-          strategies: [{ strategy: 'TREND_FOLLOW', confidence: 0.5 }, { strategy: 'DEFENSIVE', confidence: 0.5 }],
+          strategies: [
+            { strategy: 'TREND_FOLLOW', confidence: 0.5 },
+            { strategy: 'DEFENSIVE', confidence: 0.5 },
+          ],
           regime: 'TRENDING',
           portfolio: { pnlPercent7d: 0 },
           market: { annualizedVolatility: 0.1, volumePercentile: 0.9 },
@@ -88,16 +108,25 @@ describe('the meta-strategy agent', () => {
 
   it('is created ACTIVE with an empty table and the policy’s hyperparameters', async () => {
     const version = dataOf(
-      await t.as('operator')(CreateRlAgentDocument, { input: { name: 'meta', family: 'rl_meta_strategy', hyperparameters: { epsilon: 0, epsilonMin: 0 } } }),
+      await t.as('operator')(CreateRlAgentDocument, {
+        input: { name: 'meta', family: 'rl_meta_strategy', hyperparameters: { epsilon: 0, epsilonMin: 0 } },
+      }),
     ).createRlAgent;
     expect(version).toMatchObject({ version: 1, status: 'ACTIVE', source: 'TRAINED', family: 'rl_meta_strategy', format: 'q-table-json' });
     expect(version.hyperparameters).toMatchObject({ learningRate: 0.1, discount: 0.95, epsilon: 0, temperature: 1 });
 
     const selection = dataOf(await t.as('trader')(SelectStrategyDocument, { state: STATE })).selectStrategy;
-    expect(selection).toMatchObject({ agent: { model: 'meta', family: 'rl_meta_strategy', version: 1, epoch: 1, tradesSeen: 0 }, explored: false, epsilon: 0, temperature: 1 });
+    expect(selection).toMatchObject({
+      agent: { model: 'meta', family: 'rl_meta_strategy', version: 1, epoch: 1, tradesSeen: 0 },
+      explored: false,
+      epsilon: 0,
+      temperature: 1,
+    });
     expect(selection.qValues.map((v) => v.value)).toEqual([0, 0, 0, 0, 0]);
     selection.weights.forEach((w) => expect(w.value).toBeCloseTo(0.2, 12));
-    expect(selection.decision).toEqual({ rl_meta_strategy: { model: 'meta', version: 1, state: STORED_STATE, action: selection.strategy.toLowerCase() } });
+    expect(selection.decision).toEqual({
+      rl_meta_strategy: { model: 'meta', version: 1, state: STORED_STATE, action: selection.strategy.toLowerCase() },
+    });
   });
 
   it('learns from a closed trade: Q ← Q + α (reward − Q), reward by the seeds’ formula', async () => {
@@ -127,7 +156,10 @@ describe('the meta-strategy agent', () => {
     const answer = dataOf(
       await t.as('trader')(StrategyWeightsDocument, {
         input: {
-          strategies: [{ strategy: 'BREAKOUT', confidence: 0.4 }, { strategy: 'DEFENSIVE', confidence: 0.9 }],
+          strategies: [
+            { strategy: 'BREAKOUT', confidence: 0.4 },
+            { strategy: 'DEFENSIVE', confidence: 0.9 },
+          ],
           regime: 'TRENDING',
           portfolio: { pnlPercent7d: 1.5 },
           market: { annualizedVolatility: 0.1, volumePercentile: 0.9 },
@@ -156,7 +188,12 @@ describe('the meta-strategy agent', () => {
     const [agent] = await agents();
     expect(agent).toMatchObject({ model: 'meta', tradesSeen: 4, tradesSinceSnapshot: 0 });
     expect(agent.snapshots).toHaveLength(1);
-    expect(agent.snapshots[0]).toMatchObject({ reason: 'INTERVAL', epoch: 1, tradesSeen: 4, modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } } });
+    expect(agent.snapshots[0]).toMatchObject({
+      reason: 'INTERVAL',
+      epoch: 1,
+      tradesSeen: 4,
+      modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } },
+    });
     const events = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.snapshot'], model: 'meta' })).events;
     expect(events.map((event) => event.payload)).toEqual([expect.objectContaining({ version: 2, reason: 'INTERVAL', tradesSeen: 4 })]);
   });
@@ -165,10 +202,24 @@ describe('the meta-strategy agent', () => {
     const [{ snapshots }] = await agents();
     const snapshotVersionId = snapshots[0].modelVersion!.id;
     // The snapshot's greedy choice in STATE is defensive (two winning trades), trend_follow disagrees with it.
-    dataOf(await trade({ rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'defensive' } }, { exitPrice: 103, hours: 12, strategy: 'defensive' }));
-    dataOf(await trade({ rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'trend_follow' } }, { exitPrice: 98, hours: 12, strategy: 'trend_follow' }));
-    const rewards: { action: string; reward: number }[] = await t.dataSource.query('SELECT action, reward FROM rl_transitions ORDER BY id DESC LIMIT 2');
-    const evaluation = dataOf(await t.as('viewer')(AgentReplayEvaluationDocument, { modelVersionId: snapshotVersionId })).agentReplayEvaluation;
+    dataOf(
+      await trade(
+        { rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'defensive' } },
+        { exitPrice: 103, hours: 12, strategy: 'defensive' },
+      ),
+    );
+    dataOf(
+      await trade(
+        { rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'trend_follow' } },
+        { exitPrice: 98, hours: 12, strategy: 'trend_follow' },
+      ),
+    );
+    const rewards: { action: string; reward: number }[] = await t.dataSource.query(
+      'SELECT action, reward FROM rl_transitions ORDER BY id DESC LIMIT 2',
+    );
+    const evaluation = dataOf(
+      await t.as('viewer')(AgentReplayEvaluationDocument, { modelVersionId: snapshotVersionId }),
+    ).agentReplayEvaluation;
     expect(evaluation).toMatchObject({ modelVersion: { version: 2 }, transitions: 2, matched: 1, agreementRate: 0.5, seenStateRate: 1 });
     expect(evaluation.greedyMeanReward).toBeCloseTo(rewards.find((r) => r.action === 'defensive')!.reward, 10);
     expect(evaluation.loggedMeanReward).toBeCloseTo((rewards[0].reward + rewards[1].reward) / 2, 10);
@@ -184,9 +235,20 @@ describe('the meta-strategy agent', () => {
     expect(changed[0]).toMatchObject({ previousRegime: 'TRENDING', regime: 'VOLATILE', reset: true, agent: { epoch: 2, tradesSeen: 6 } });
     const [agent] = await agents();
     expect(agent).toMatchObject({ epoch: 2, epsilon: 0.5, statesVisited: 0, tradesSeen: 6, regime: 'VOLATILE' });
-    expect(agent.snapshots[1]).toMatchObject({ id: changed[0].snapshotId, reason: 'REGIME_CHANGE', tradesSeen: 6, modelVersion: { version: 3, status: 'SHADOW' } });
+    expect(agent.snapshots[1]).toMatchObject({
+      id: changed[0].snapshotId,
+      reason: 'REGIME_CHANGE',
+      tradesSeen: 6,
+      modelVersion: { version: 3, status: 'SHADOW' },
+    });
     const [reset] = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.reset'], model: 'meta' })).events;
-    expect(reset.payload).toMatchObject({ previousRegime: 'TRENDING', regime: 'VOLATILE', epsilon: 0.5, epoch: 2, archivedSnapshotId: changed[0].snapshotId });
+    expect(reset.payload).toMatchObject({
+      previousRegime: 'TRENDING',
+      regime: 'VOLATILE',
+      epsilon: 0.5,
+      epoch: 2,
+      archivedSnapshotId: changed[0].snapshotId,
+    });
     const selection = dataOf(await t.as('trader')(SelectStrategyDocument, { state: STATE })).selectStrategy;
     expect(selection).toMatchObject({ epsilon: 0.5, agent: { epoch: 2 } });
     expect(selection.qValues.map((v) => v.value)).toEqual([0, 0, 0, 0, 0]);
@@ -234,14 +296,18 @@ describe('bad decisions and states are refused with nothing written', () => {
     expect(error.message).toMatch(/Value "SIDEWAYS" does not exist in "MarketRegime" enum/);
     expect(await liveState()).toEqual(before);
 
-    const refused = await refusedClose({ rl_meta_strategy: { model: 'meta', state: { ...STORED_STATE, liquidity: 'DEEP' }, action: 'breakout' } });
+    const refused = await refusedClose({
+      rl_meta_strategy: { model: 'meta', state: { ...STORED_STATE, liquidity: 'DEEP' }, action: 'breakout' },
+    });
     expect(refused.message).toBe('decision.rl_meta_strategy.state.liquidity expects one of LOW, MEDIUM, HIGH, but got "DEEP"');
     expect(refused.extensions?.field).toBe('decision.rl_meta_strategy.state.liquidity');
   });
 
   it('an action the agent does not have', async () => {
     const refused = await refusedClose({ rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'scalping' } });
-    expect(refused.message).toBe('decision.rl_meta_strategy.action expects one of trend_follow, mean_reversion, breakout, range_bound, defensive, but got "scalping"');
+    expect(refused.message).toBe(
+      'decision.rl_meta_strategy.action expects one of trend_follow, mean_reversion, breakout, range_bound, defensive, but got "scalping"',
+    );
   });
 
   it('a decision naming a model that is not an agent of that family', async () => {
@@ -253,7 +319,16 @@ describe('bad decisions and states are refused with nothing written', () => {
     const clientTradeId = 'meta-nan';
     dataOf(
       await t.as('trader')(LogTradeExecutionDocument, {
-        input: { clientTradeId, symbol: 'SPY', side: 'LONG', quantity: 1, entryPrice: 100, entryTime: new Date(T0 - HOUR).toISOString(), strategy: 'breakout', decision: { rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'breakout' } } },
+        input: {
+          clientTradeId,
+          symbol: 'SPY',
+          side: 'LONG',
+          quantity: 1,
+          entryPrice: 100,
+          entryTime: new Date(T0 - HOUR).toISOString(),
+          strategy: 'breakout',
+          decision: { rl_meta_strategy: { model: 'meta', state: STORED_STATE, action: 'breakout' } },
+        },
       }),
     );
     const open = await t.dataSource.getRepository(TradeEntity).findOneByOrFail({ clientTradeId });
@@ -268,9 +343,19 @@ describe('bad decisions and states are refused with nothing written', () => {
   it('a new agent of a family that is not an agent, or with invalid hyperparameters', async () => {
     const models = await t.dataSource.getRepository(RegisteredModelEntity).count();
     const family = errorOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'x', family: 'xgboost' } }));
-    expect(family).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects family rl_meta_strategy or rl_position_sizing, but got "xgboost"' });
-    const params = errorOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'x', family: 'rl_meta_strategy', hyperparameters: { learningRate: 2 } } }));
-    expect(params).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'hyperparameters.learningRate' }) });
+    expect(family).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'expects family rl_meta_strategy or rl_position_sizing, but got "xgboost"',
+    });
+    const params = errorOf(
+      await t.as('operator')(CreateRlAgentDocument, {
+        input: { name: 'x', family: 'rl_meta_strategy', hyperparameters: { learningRate: 2 } },
+      }),
+    );
+    expect(params).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      extensions: expect.objectContaining({ field: 'hyperparameters.learningRate' }),
+    });
     expect(await t.dataSource.getRepository(RegisteredModelEntity).count()).toBe(models);
   });
 });

@@ -26,7 +26,9 @@ let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ worker: false });
   // Agents answer from their first trade here; the last test restores a warm-up.
-  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_epsilon: 0, min_trades_before_serving: 0 } } }));
+  dataOf(
+    await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_epsilon: 0, min_trades_before_serving: 0 } } }),
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -70,12 +72,20 @@ async function openTrade(action: string): Promise<{ clientTradeId: string; entry
 
 function closeTrade(opened: { clientTradeId: string; entryTime: number }, exitPrice: number) {
   return t.as('trader')(LogTradeOutcomeDocument, {
-    input: { clientTradeId: opened.clientTradeId, exitPrice, exitTime: new Date(opened.entryTime + 6 * HOUR).toISOString(), maxDrawdown: 0, takeProfitHit: true },
+    input: {
+      clientTradeId: opened.clientTradeId,
+      exitPrice,
+      exitTime: new Date(opened.entryTime + 6 * HOUR).toISOString(),
+      maxDrawdown: 0,
+      takeProfitHit: true,
+    },
   });
 }
 
 async function liveTable(): Promise<QTable> {
-  const [row] = await t.dataSource.query(`SELECT q_table FROM rl_agents a JOIN registered_models m ON m.id = a.registered_model_id WHERE m.name = 'sizer'`);
+  const [row] = await t.dataSource.query(
+    `SELECT q_table FROM rl_agents a JOIN registered_models m ON m.id = a.registered_model_id WHERE m.name = 'sizer'`,
+  );
   return row.q_table;
 }
 
@@ -86,24 +96,56 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
   });
 
   it('is the ACTIVE agent’s choice after the safety clamp, naming the limits that cut it', async () => {
-    dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 0, epsilonMin: 0 } } }));
+    dataOf(
+      await t.as('operator')(CreateRlAgentDocument, {
+        input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 0, epsilonMin: 0 } },
+      }),
+    );
     // One winning trade makes the bold action the greedy one: reward = 2 − 0.05 × 6 − 0 + 1 = 2.7.
     dataOf(await closeTrade(await openTrade(BOLD), 102));
-    expect((await liveTable()).entries['TRENDING|VERY_HIGH|LOW|NEUTRAL|LOW'].q[(await liveTable()).actions.indexOf(BOLD)]).toBeCloseTo(0.27, 12);
+    expect((await liveTable()).entries['TRENDING|VERY_HIGH|LOW|NEUTRAL|LOW'].q[(await liveTable()).actions.indexOf(BOLD)]).toBeCloseTo(
+      0.27,
+      12,
+    );
 
     const answer = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
-    expect(answer).toMatchObject({ source: { kind: 'MODEL', name: 'sizer', version: 1 }, proposedMultiplier: 1.5, multiplier: 1.5, leverage: 3, clampedBy: ['maxLeverage'] });
+    expect(answer).toMatchObject({
+      source: { kind: 'MODEL', name: 'sizer', version: 1 },
+      proposedMultiplier: 1.5,
+      multiplier: 1.5,
+      leverage: 3,
+      clampedBy: ['maxLeverage'],
+    });
     expect(answer.riskFraction).toBeCloseTo(0.01 * 1.5 * 3 * 0.02, 12);
-    expect(answer.explanation).toMatch(/rl_position_sizing agent "sizer" v1 \(epoch 1\) chose greedily size1\.5_lev10_tp-aggressive_sl-wide .*; risk limits: maxLeverage cut leverage 10 → 3$/);
-    expect(answer.decision.rl_position_sizing).toEqual({ model: 'sizer', version: 1, state: STATE, action: BOLD, takeProfit: 'aggressive', stopLoss: 'wide', stopDistance: 0.02, explored: false });
+    expect(answer.explanation).toMatch(
+      /rl_position_sizing agent "sizer" v1 \(epoch 1\) chose greedily size1\.5_lev10_tp-aggressive_sl-wide .*; risk limits: maxLeverage cut leverage 10 → 3$/,
+    );
+    expect(answer.decision.rl_position_sizing).toEqual({
+      model: 'sizer',
+      version: 1,
+      state: STATE,
+      action: BOLD,
+      takeProfit: 'aggressive',
+      stopLoss: 'wide',
+      stopDistance: 0.02,
+      explored: false,
+    });
 
-    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { risk_limits: { max_position_multiplier: 1, max_risk_per_trade: 0.0002 } } }));
+    dataOf(
+      await t.as('operator')(UpdatePolicyPatchDocument, {
+        patch: { risk_limits: { max_position_multiplier: 1, max_risk_per_trade: 0.0002 } },
+      }),
+    );
     const tight = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
     expect(tight).toMatchObject({ proposedMultiplier: 1, leverage: 3, clampedBy: ['maxLeverage', 'maxRiskPerTrade'] });
     expect(tight.explanation).toMatch(/size capped at max_position_multiplier 1/);
     expect(tight.riskFraction).toBeLessThanOrEqual(0.0002);
     expect(tight.multiplier).toBeCloseTo(0.0002 / (0.01 * 3 * 0.02), 9);
-    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { risk_limits: { max_position_multiplier: 2, max_risk_per_trade: 0.02 } } }));
+    dataOf(
+      await t.as('operator')(UpdatePolicyPatchDocument, {
+        patch: { risk_limits: { max_position_multiplier: 2, max_risk_per_trade: 0.02 } },
+      }),
+    );
   });
 
   it('learns every one of many outcomes closed at once, exactly as applied one after another', async () => {
@@ -122,9 +164,8 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
     const key = 'TRENDING|VERY_HIGH|LOW|NEUTRAL|LOW';
     expect(after.entries[key].visits[after.actions.indexOf(action)]).toBe(24);
     // The transitions in the order they were learned (their ids are drawn under the row lock), replayed.
-    const learned: { state: Record<string, string>; action: string; reward: number; next_state: Record<string, string> | null }[] = await t.dataSource.query(
-      `SELECT state, action, reward, next_state FROM rl_transitions ORDER BY id OFFSET 1`,
-    );
+    const learned: { state: Record<string, string>; action: string; reward: number; next_state: Record<string, string> | null }[] =
+      await t.dataSource.query(`SELECT state, action, reward, next_state FROM rl_transitions ORDER BY id OFFSET 1`);
     expect(learned).toHaveLength(24);
     const replayed = applyOutcomes(
       withHyperparameters(before, after.hyperparameters),
@@ -140,7 +181,11 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
 
   it('never exceeds the policy’s limits, over random states, portfolios and limits (fast-check, service level)', async () => {
     // A fresh ACTIVE version that explores every action (ε = 1), so every size, leverage and stop profile is tried.
-    dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 1, epsilonMin: 0 } } }));
+    dataOf(
+      await t.as('operator')(CreateRlAgentDocument, {
+        input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 1, epsilonMin: 0 } },
+      }),
+    );
     const { policy, decision } = t.app.services;
     const fraction = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
     await fc.assert(
@@ -180,7 +225,9 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
           // The loss at the stop the agent's profile places, too.
           const sizing = answer.decision.rl_position_sizing as { action: string; stopDistance: number };
           expect(sizing.stopDistance).toBeLessThanOrEqual(r.stopDistance);
-          expect(r.baseShare * answer.multiplier * answer.leverage * sizing.stopDistance).toBeLessThanOrEqual(limits.max_risk_per_trade * (1 + 1e-12));
+          expect(r.baseShare * answer.multiplier * answer.leverage * sizing.stopDistance).toBeLessThanOrEqual(
+            limits.max_risk_per_trade * (1 + 1e-12),
+          );
           expect(answer.leverage).toBeLessThanOrEqual(parsePositionSizingAction(sizing.action).leverage);
         },
       ),
@@ -190,18 +237,29 @@ describe('positionSizeMultiplier with the position-sizing agent', () => {
 
   it('lets the rule answer, saying why, until the agent has learned from min_trades_before_serving trades, and learns from those trades', async () => {
     dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { rl_maintenance: { min_trades_before_serving: 2 } } }));
-    dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 0, epsilonMin: 0 } } }));
+    dataOf(
+      await t.as('operator')(CreateRlAgentDocument, {
+        input: { name: 'sizer', family: 'rl_position_sizing', hyperparameters: { epsilon: 0, epsilonMin: 0 } },
+      }),
+    );
     const { version } = (await t.app.services.registry.activeVersion((await t.app.services.registry.getRegisteredModel('sizer')).id))!;
     for (const seen of [0, 1]) {
       const answer = dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: REQUEST })).positionSizeMultiplier;
       expect(answer.source).toEqual({ kind: 'RULE', name: 'capped_kelly', version: null });
       const why = `rl_position_sizing agent "sizer" v${version} has learned from ${seen} of the 2 trades it needs before it answers (policy rl_maintenance.min_trades_before_serving)`;
       expect(answer.explanation.startsWith(why)).toBe(true);
-      expect(answer.decision.position_size).toMatchObject({ source: { kind: 'RULE' }, deferredBy: { kind: 'MODEL', name: 'sizer', version, reason: expect.stringContaining(why) } });
+      expect(answer.decision.position_size).toMatchObject({
+        source: { kind: 'RULE' },
+        deferredBy: { kind: 'MODEL', name: 'sizer', version, reason: expect.stringContaining(why) },
+      });
       // The trade is learned as the rule sized it: the nearest of the agent's actions, leverage 1.
       const sizing = answer.decision.rl_position_sizing as { model: string; state: unknown; action: string };
       // The win rate is that of the latest 20 closed trades, which the earlier tests of this file decide (and order, closed concurrently).
-      expect(sizing).toMatchObject({ model: 'sizer', version, state: { ...STATE, winRate: expect.stringMatching(/^(COLD|NEUTRAL|HOT)$/) } });
+      expect(sizing).toMatchObject({
+        model: 'sizer',
+        version,
+        state: { ...STATE, winRate: expect.stringMatching(/^(COLD|NEUTRAL|HOT)$/) },
+      });
       expect(parsePositionSizingAction(sizing.action)).toMatchObject({ leverage: 1, takeProfit: 'balanced', stopLoss: 'wide' });
       dataOf(await closeTrade(await openTrade(sizing.action), 101));
     }

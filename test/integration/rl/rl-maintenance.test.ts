@@ -13,7 +13,11 @@ beforeAll(async () => {
   t = await startTestApp();
   dataOf(await t.as('operator')(CreateRlAgentDocument, { input: { name: 'sweeper', family: 'rl_meta_strategy' } }));
   // The first decision makes the agent's table live.
-  dataOf(await t.as('trader')(SelectStrategyDocument, { state: { regime: 'TRENDING', volatility: 'LOW', liquidity: 'HIGH', performance: 'NEUTRAL' } }));
+  dataOf(
+    await t.as('trader')(SelectStrategyDocument, {
+      state: { regime: 'TRENDING', volatility: 'LOW', liquidity: 'HIGH', performance: 'NEUTRAL' },
+    }),
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -38,7 +42,10 @@ it('registers a snapshot its process left pending, once, when the schedule fires
   const replica = await startTestApp({ database: t.db, worker: false, env: { KYBERNET_DATA_DIR: t.dataDir } });
   try {
     const slot = new Date('2031-04-01T02:00:00.000Z');
-    const [jobA, jobB] = (await Promise.all([t.app.services.scheduler.fire('rl_maintenance', slot), replica.app.services.scheduler.fire('rl_maintenance', slot)])) as { id: string }[];
+    const [jobA, jobB] = (await Promise.all([
+      t.app.services.scheduler.fire('rl_maintenance', slot),
+      replica.app.services.scheduler.fire('rl_maintenance', slot),
+    ])) as { id: string }[];
     expect(jobB.id).toBe(jobA.id);
     const done = await waitForJob(t, jobA.id);
     expect(done).toMatchObject({ status: 'COMPLETED', kind: 'RL_MAINTENANCE', trigger: 'SCHEDULE', result: { registeredSnapshots: 1 } });
@@ -47,7 +54,11 @@ it('registers a snapshot its process left pending, once, when the schedule fires
   }
 
   const [snapshot] = await snapshotsOf();
-  expect(snapshot).toMatchObject({ reason: 'INTERVAL', registeredAt: expect.any(String), modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } } });
+  expect(snapshot).toMatchObject({
+    reason: 'INTERVAL',
+    registeredAt: expect.any(String),
+    modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } },
+  });
   const events = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.snapshot'], model: 'sweeper' })).events;
   expect(events).toHaveLength(1);
 

@@ -80,7 +80,12 @@ describe('FsArtifactStore', () => {
       const stored = await store.list('datasets/d1');
       expect(stored).toEqual(['datasets/d1/rows.bin']);
       const matches = await Promise.all(
-        written.map((w) => store.get('datasets/d1/rows.bin', w.sha256).then(() => true, () => false)),
+        written.map((w) =>
+          store.get('datasets/d1/rows.bin', w.sha256).then(
+            () => true,
+            () => false,
+          ),
+        ),
       );
       expect(matches.filter(Boolean)).toHaveLength(1);
     });

@@ -38,11 +38,22 @@ async function importHorizonModel(name: string, horizon: number): Promise<void> 
   const table = buildFeatureTable(market.bars, { kind: 'forward_return', horizon });
   const { set } = toTrainingSet(table, { target: `forward_return_${horizon}`, features: [...FEATURE_NAMES], orderBy: 'timestamp' });
   const ctx = { signal: new AbortController().signal, progress: () => undefined, log: () => undefined, seed: horizon, threads: 1 };
-  const trained = await xgboostFamily.train(set, xgboostFamily.hyperparameters.parse({ num_boost_round: 30, max_depth: 3, seed: horizon }), ctx);
+  const trained = await xgboostFamily.train(
+    set,
+    xgboostFamily.hyperparameters.parse({ num_boost_round: 30, max_depth: 3, seed: horizon }),
+    ctx,
+  );
   const contentBase64 = Buffer.from(trained.artifact.files['model.json']).toString('base64');
   dataOf(
     await t.as('operator')(ImportModelDocument, {
-      input: { name, family: 'xgboost', format: 'xgboost-json', files: [{ path: 'model.json', contentBase64 }], featureNames: [...FEATURE_NAMES], activate: true },
+      input: {
+        name,
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: [{ path: 'model.json', contentBase64 }],
+        featureNames: [...FEATURE_NAMES],
+        activate: true,
+      },
     }),
   );
 }
@@ -69,7 +80,9 @@ const predictionCount = async () => Number((await t.dataSource.query('SELECT cou
 
 describe('tradePrediction', () => {
   it('forecasts every available horizon on the features of the latest stored bar, under one request id, with a signal and its risk', async () => {
-    const answer = dataOf(await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SYN_A', positionValue: 50_000, portfolio: { equity: 200_000 } } })).tradePrediction;
+    const answer = dataOf(
+      await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SYN_A', positionValue: 50_000, portfolio: { equity: 200_000 } } }),
+    ).tradePrediction;
     expect(answer.symbol).toBe('SYN_A');
     expect(answer.asOf).toBe(new Date(lastBars.at(-1)!.timestamp).toISOString());
     for (const name of FEATURE_NAMES) expect((answer.features as Record<string, number>)[name]).toBeCloseTo(latest[name], 6);
@@ -83,7 +96,10 @@ describe('tradePrediction', () => {
       { horizon: 20, model: 'returns-20d', reason: 'model "returns-20d" has no ACTIVE version' },
     ]);
     expect(answer.predictionIds).toEqual(answer.horizons.map((h) => h.prediction.id));
-    const logged: { request_id: string; role: string }[] = await t.dataSource.query('SELECT request_id, role FROM predictions WHERE id = ANY ($1::uuid[])', [answer.predictionIds]);
+    const logged: { request_id: string; role: string }[] = await t.dataSource.query(
+      'SELECT request_id, role FROM predictions WHERE id = ANY ($1::uuid[])',
+      [answer.predictionIds],
+    );
     expect(logged).toEqual([
       { request_id: answer.requestId, role: 'ACTIVE' },
       { request_id: answer.requestId, role: 'ACTIVE' },
@@ -91,7 +107,11 @@ describe('tradePrediction', () => {
 
     // The same features through predict give the same values.
     for (const horizon of answer.horizons) {
-      const direct = dataOf(await t.as('trader')(PredictDocument, { input: { model: horizon.model, features: FEATURE_NAMES.map((name) => (answer.features as Record<string, number>)[name]) } })).predict;
+      const direct = dataOf(
+        await t.as('trader')(PredictDocument, {
+          input: { model: horizon.model, features: FEATURE_NAMES.map((name) => (answer.features as Record<string, number>)[name]) },
+        }),
+      ).predict;
       expect(horizon.expectedReturn).toBe(direct.value);
     }
 
@@ -104,7 +124,11 @@ describe('tradePrediction', () => {
     expect(answer.confidence).toBeCloseTo(Math.max(p, 1 - p), 12);
     expect(answer.direction).toBe(p > 0.5 ? 'LONG' : 'SHORT');
 
-    const risk = assessRisk({ predictions: answer.horizons.map((h) => ({ horizon: h.horizon, expectedReturn: h.expectedReturn! })), volatility: sigma, positionValue: 50_000 });
+    const risk = assessRisk({
+      predictions: answer.horizons.map((h) => ({ horizon: h.horizon, expectedReturn: h.expectedReturn! })),
+      volatility: sigma,
+      positionValue: 50_000,
+    });
     expect(answer.risk).toMatchObject({ confidenceLevel: 0.95, positionValue: 50_000, perBarVolatility: sigma });
     answer.risk!.horizons.forEach((h, i) => {
       expect(h.valueAtRisk).toBeCloseTo(risk.horizons[i].valueAtRisk, 6);
@@ -130,7 +154,9 @@ describe('tradePrediction', () => {
 
   it('features of an earlier bar with asOf', async () => {
     const asOf = lastBars[600].timestamp;
-    const answer = dataOf(await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SYN_A', asOf: new Date(asOf + 3_600_000).toISOString() } })).tradePrediction;
+    const answer = dataOf(
+      await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SYN_A', asOf: new Date(asOf + 3_600_000).toISOString() } }),
+    ).tradePrediction;
     expect(answer.asOf).toBe(new Date(asOf).toISOString());
     expect((answer.features as Record<string, number>).ret_5).toBeCloseTo(features.values[600 * width + FEATURE_NAMES.indexOf('ret_5')], 6);
   });
@@ -142,7 +168,8 @@ describe('tradePrediction', () => {
       const error = errorOf(await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SYN_A' } }));
       expect(error).toMatchObject({
         code: 'CONFLICT',
-        message: 'no horizon model can answer for SYN_A: 10d (returns-10d): no registered model named "returns-10d"; 20d (returns-20d): model "returns-20d" has no ACTIVE version',
+        message:
+          'no horizon model can answer for SYN_A: 10d (returns-10d): no registered model named "returns-10d"; 20d (returns-20d): model "returns-20d" has no ACTIVE version',
         extensions: expect.objectContaining({ reason: 'MODEL_NOT_READY' }),
       });
       expect(await predictionCount()).toBe(before);
@@ -152,9 +179,24 @@ describe('tradePrediction', () => {
   });
 
   it.each([
-    ['a symbol without bars', { symbol: 'NOPE' }, 'expects at least 50 bars of NOPE 1d to compute its features, but the store has 0; ingest them with ingestBars', 'symbol'],
-    ['a feature that is not a number', { symbol: 'SYN_A', features: { ...latest, rsi_14: 'overbought' } }, 'expects feature "rsi_14" to be a finite number or null (missing), but got "overbought"', 'features.rsi_14'],
-    ['a zero position value', { symbol: 'SYN_A', positionValue: 0 }, 'expects positionValue to be a finite, non-zero notional, but got 0', 'positionValue'],
+    [
+      'a symbol without bars',
+      { symbol: 'NOPE' },
+      'expects at least 50 bars of NOPE 1d to compute its features, but the store has 0; ingest them with ingestBars',
+      'symbol',
+    ],
+    [
+      'a feature that is not a number',
+      { symbol: 'SYN_A', features: { ...latest, rsi_14: 'overbought' } },
+      'expects feature "rsi_14" to be a finite number or null (missing), but got "overbought"',
+      'features.rsi_14',
+    ],
+    [
+      'a zero position value',
+      { symbol: 'SYN_A', positionValue: 0 },
+      'expects positionValue to be a finite, non-zero notional, but got 0',
+      'positionValue',
+    ],
   ])('refuses %s with nothing logged', async (_case, input, message, field) => {
     const before = await predictionCount();
     const error = errorOf(await t.as('trader')(TradePredictionDocument, { input }));
@@ -173,29 +215,60 @@ describe('positionSizeMultiplier', () => {
     stopDistance: 0.05,
     portfolio: { equity: 100_000, currentDrawdown: 0.05 },
   };
-  const size = async (input: PositionSizeInput) => dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input })).positionSizeMultiplier;
+  const size = async (input: PositionSizeInput) =>
+    dataOf(await t.as('trader')(PositionSizeMultiplierDocument, { input })).positionSizeMultiplier;
 
   it('answers by the capped-Kelly rule (hand-computed) when no limit binds', async () => {
     // f* = 0.6 − 0.4 / 1.5 = 1/3; half-Kelly 1/6 of equity over a 10 % base = 5/3×;
     // drawdown 0.05 of 0.2 → ×0.75; volatility 0.15 / 0.3 → ×0.5: 5/3 · 0.75 · 0.5 = 0.625
     const answer = await size(request);
-    expect(answer).toMatchObject({ source: { kind: 'RULE', name: 'capped_kelly', version: null }, ruleLimits: [], clampedBy: [], leverage: 1, drawdownScale: 0.75, volatilityScale: 0.5 });
+    expect(answer).toMatchObject({
+      source: { kind: 'RULE', name: 'capped_kelly', version: null },
+      ruleLimits: [],
+      clampedBy: [],
+      leverage: 1,
+      drawdownScale: 0.75,
+      volatilityScale: 0.5,
+    });
     expect(answer.multiplier).toBeCloseTo(0.625, 12);
     expect(answer.proposedMultiplier).toBeCloseTo(0.625, 12);
     expect(answer.positionSize).toBeCloseTo(6250, 9);
     expect(answer.kelly!.full).toBeCloseTo(1 / 3, 12);
     expect(answer.kelly!.fraction).toBeCloseTo(1 / 6, 12);
-    expect(answer.inputs).toMatchObject({ winProbability: 0.6, payoffRatio: 1.5, realizedVolatility: 0.3, stopDistance: 0.05, currentDrawdown: 0.05, baseFraction: 0.1 });
+    expect(answer.inputs).toMatchObject({
+      winProbability: 0.6,
+      payoffRatio: 1.5,
+      realizedVolatility: 0.3,
+      stopDistance: 0.05,
+      currentDrawdown: 0.05,
+      baseFraction: 0.1,
+    });
     expect(answer.riskFraction).toBeCloseTo(0.1 * 0.625 * 0.05, 12);
-    expect(answer.explanation).toMatch(/^Kelly 0.3333 × 0.5 → 0.1667 of equity = 1.6667× base; drawdown 0.05 of max 0.2 → ×0.75; volatility target 0.15 \/ 0.3 → ×0.5; multiplier 0.625$/);
+    expect(answer.explanation).toMatch(
+      /^Kelly 0.3333 × 0.5 → 0.1667 of equity = 1.6667× base; drawdown 0.05 of max 0.2 → ×0.75; volatility target 0.15 \/ 0.3 → ×0.5; multiplier 0.625$/,
+    );
     expect(answer.decision).toEqual({
-      position_size: { source: { kind: 'RULE', name: 'capped_kelly', version: null }, multiplier: answer.multiplier, leverage: 1, proposedMultiplier: answer.multiplier, clampedBy: [], inputs: answer.inputs },
+      position_size: {
+        source: { kind: 'RULE', name: 'capped_kelly', version: null },
+        multiplier: answer.multiplier,
+        leverage: 1,
+        proposedMultiplier: answer.multiplier,
+        clampedBy: [],
+        inputs: answer.inputs,
+      },
     });
   });
 
   it('names the rule’s caps and the policy risk limit that cut a large proposal', async () => {
     // p 0.9, b 1: f* 0.8 → half 0.4 → capped at 0.25 → 2.5× → capped at 2×; a 50 % stop risks 0.1 · 2 · 0.5 = 10 % > 2 %
-    const answer = await size({ ...request, strategyConfidence: 0.9, payoffRatio: 1, realizedVolatility: 0.15, stopDistance: 0.5, portfolio: { equity: 100_000 } });
+    const answer = await size({
+      ...request,
+      strategyConfidence: 0.9,
+      payoffRatio: 1,
+      realizedVolatility: 0.15,
+      stopDistance: 0.5,
+      portfolio: { equity: 100_000 },
+    });
     expect(answer.ruleLimits).toEqual(['max_kelly_fraction', 'max_multiplier']);
     expect(answer.proposedMultiplier).toBe(2);
     expect(answer.clampedBy).toEqual(['maxRiskPerTrade']);
@@ -226,7 +299,11 @@ describe('positionSizeMultiplier', () => {
     ['strategyConfidence', { strategyConfidence: 1.5 }, 'expects strategyConfidence in [0, 1], but got 1.5'],
     ['portfolio.equity', { portfolio: {} }, 'expects portfolio.equity to be an amount > 0, but got NaN'],
     ['baseSize', { baseSize: -1 }, 'expects baseSize to be a notional > 0, but got -1'],
-    ['portfolio.currentDrawdown', { portfolio: { equity: 1, currentDrawdown: 1.2 } }, 'expects portfolio.currentDrawdown in [0, 1] (a fraction of peak equity), but got 1.2'],
+    [
+      'portfolio.currentDrawdown',
+      { portfolio: { equity: 1, currentDrawdown: 1.2 } },
+      'expects portfolio.currentDrawdown in [0, 1] (a fraction of peak equity), but got 1.2',
+    ],
   ])('refuses a bad %s', async (field, overrides, message) => {
     const error = errorOf(await t.as('trader')(PositionSizeMultiplierDocument, { input: { ...request, ...overrides } }));
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message, extensions: expect.objectContaining({ field }) });
@@ -239,15 +316,31 @@ describe('positionSizeMultiplier', () => {
         sizeMultiplier: 1.5,
         leverage: 10,
         explanation: `state ${context.regime} → size1.5_lev10`,
-        decision: { rl_position_sizing: { model: 'sizing-agent', version: 3, state: { regime: context.regime }, action: 'size1.5_lev10_tp-balanced_sl-tight' } },
+        decision: {
+          rl_position_sizing: {
+            model: 'sizing-agent',
+            version: 3,
+            state: { regime: context.regime },
+            action: 'size1.5_lev10_tp-balanced_sl-tight',
+          },
+        },
       }),
     });
     try {
       const answer = await size({ ...request, regime: 'VOLATILE' });
-      expect(answer).toMatchObject({ source: { kind: 'MODEL', name: 'sizing-agent', version: 3 }, proposedMultiplier: 1.5, leverage: 3, ruleLimits: [], kelly: null });
+      expect(answer).toMatchObject({
+        source: { kind: 'MODEL', name: 'sizing-agent', version: 3 },
+        proposedMultiplier: 1.5,
+        leverage: 3,
+        ruleLimits: [],
+        kelly: null,
+      });
       expect(answer.clampedBy[0]).toBe('maxLeverage');
       expect(answer.explanation).toMatch(/^state VOLATILE → size1.5_lev10; risk limits: maxLeverage cut leverage 10 → 3/);
-      expect(answer.decision).toMatchObject({ position_size: { source: { kind: 'MODEL', name: 'sizing-agent', version: 3 } }, rl_position_sizing: { action: 'size1.5_lev10_tp-balanced_sl-tight' } });
+      expect(answer.decision).toMatchObject({
+        position_size: { source: { kind: 'MODEL', name: 'sizing-agent', version: 3 } },
+        rl_position_sizing: { action: 'size1.5_lev10_tp-balanced_sl-tight' },
+      });
     } finally {
       t.app.services.decision.setAgents(previous);
     }
@@ -264,7 +357,11 @@ describe('strategyWeights', () => {
   it('answers by the regime-prior × confidence rule, with each weight’s reasoning', async () => {
     const answer = dataOf(await t.as('trader')(StrategyWeightsDocument, { input: { strategies, regime: 'TRENDING' } })).strategyWeights;
     const expected = strategyWeights({ trend_follow: 0.8, mean_reversion: 0.5, defensive: 0.2 }, 'TRENDING');
-    expect(answer).toMatchObject({ regime: 'TRENDING', source: { kind: 'RULE', name: 'regime_prior_confidence', version: null }, floor: 0.05 });
+    expect(answer).toMatchObject({
+      regime: 'TRENDING',
+      source: { kind: 'RULE', name: 'regime_prior_confidence', version: null },
+      floor: 0.05,
+    });
     expect(answer.weights.map((w) => [w.strategy, w.weight, w.prior, w.explanation])).toEqual(
       expected.reasons.map((reason) => [reason.strategy.toUpperCase(), reason.weight, reason.prior, reason.explanation]),
     );
@@ -273,9 +370,24 @@ describe('strategyWeights', () => {
   });
 
   it.each([
-    ['a strategy twice', { strategies: [...strategies, strategies[0]], regime: 'TRENDING' as const }, 'expects each strategy once, but "trend_follow" appears twice', 'strategies'],
-    ['a floor too high for three strategies', { strategies, regime: 'RANGING' as const, floor: 0.5 }, 'expects floor in [0, 1/3] for 3 strategies, but got 0.5', 'floor'],
-    ['a confidence above 1', { strategies: [{ strategy: 'BREAKOUT' as const, confidence: 2 }], regime: 'CHOPPY' as const }, 'expects the confidence of breakout in [0, 1], but got 2', 'confidences.breakout'],
+    [
+      'a strategy twice',
+      { strategies: [...strategies, strategies[0]], regime: 'TRENDING' as const },
+      'expects each strategy once, but "trend_follow" appears twice',
+      'strategies',
+    ],
+    [
+      'a floor too high for three strategies',
+      { strategies, regime: 'RANGING' as const, floor: 0.5 },
+      'expects floor in [0, 1/3] for 3 strategies, but got 0.5',
+      'floor',
+    ],
+    [
+      'a confidence above 1',
+      { strategies: [{ strategy: 'BREAKOUT' as const, confidence: 2 }], regime: 'CHOPPY' as const },
+      'expects the confidence of breakout in [0, 1], but got 2',
+      'confidences.breakout',
+    ],
   ])('refuses %s', async (_case, input, message, field) => {
     const error = errorOf(await t.as('trader')(StrategyWeightsDocument, { input }));
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message, extensions: expect.objectContaining({ field }) });

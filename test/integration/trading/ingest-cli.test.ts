@@ -37,17 +37,37 @@ function writeCsv(name: string, count: number, header = 'date,open,high,low,clos
   for (let i = 0; i < count; i++) {
     const open = close;
     close = open * (1 + 0.01 * Math.sin(i / 7));
-    lines.push(`${new Date(START + i * DAY).toISOString().slice(0, 10)},${open},${Math.max(open, close) * 1.01},${Math.min(open, close) * 0.99},${close},${1000 + (i % 97)}`);
+    lines.push(
+      `${new Date(START + i * DAY).toISOString().slice(0, 10)},${open},${Math.max(open, close) * 1.01},` +
+        `${Math.min(open, close) * 0.99},${close},${1000 + (i % 97)}`,
+    );
   }
   const path = join(folder, name);
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
 
-function ingest(file: string, symbol: string, extra: string[] = []): { child: ChildProcess; stdout: string[]; stderr: () => string; exit: Promise<number | null> } {
+function ingest(
+  file: string,
+  symbol: string,
+  extra: string[] = [],
+): { child: ChildProcess; stdout: string[]; stderr: () => string; exit: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', 'src/server/cli.ts', 'ingest-bars', file, '--symbol', symbol, '--timeframe', '1d', '--batch-size', String(BATCH), ...extra],
+    [
+      '-r',
+      '@swc-node/register',
+      'src/server/cli.ts',
+      'ingest-bars',
+      file,
+      '--symbol',
+      symbol,
+      '--timeframe',
+      '1d',
+      '--batch-size',
+      String(BATCH),
+      ...extra,
+    ],
     { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stdout: string[] = [];
@@ -66,7 +86,8 @@ function ingest(file: string, symbol: string, extra: string[] = []): { child: Ch
 
 async function seriesState(symbol: string): Promise<{ count: number; first: number | null; last: number | null }> {
   const [row] = await dataSource.query(
-    `SELECT count(*)::int AS count, (extract(epoch FROM min(b.ts)) * 1000)::float8 AS first, (extract(epoch FROM max(b.ts)) * 1000)::float8 AS last
+    `SELECT count(*)::int AS count, (extract(epoch FROM min(b.ts)) * 1000)::float8 AS first,
+            (extract(epoch FROM max(b.ts)) * 1000)::float8 AS last
      FROM bars b JOIN bar_series s ON s.id = b.series_id WHERE s.symbol = $1`,
     [symbol],
   );
@@ -87,7 +108,9 @@ it('keeps exactly the acknowledged batches (and at most the one in flight) when 
   run.child.kill('SIGKILL');
   expect(await run.exit).toBeNull(); // killed by the signal, not finished
   const acked = acknowledged(run.stdout);
-  expect(run.stdout.slice(0, acked)).toEqual(Array.from({ length: acked }, (_, i) => `acknowledged batch ${i + 1}: ${BATCH} bars committed, ${(i + 1) * BATCH} in total`));
+  expect(run.stdout.slice(0, acked)).toEqual(
+    Array.from({ length: acked }, (_, i) => `acknowledged batch ${i + 1}: ${BATCH} bars committed, ${(i + 1) * BATCH} in total`),
+  );
 
   const state = await seriesState('KILLED');
   // Whole batches only: every acknowledged one, plus at most the batch whose commit raced the kill.
@@ -114,7 +137,9 @@ it('ingests a file idempotently: the second run reports every bar unchanged', as
   const file = writeCsv('small.csv', 2500);
   const first = ingest(file, 'TWICE', ['--no-acks']);
   expect(await first.exit).toBe(0);
-  expect(first.stdout.at(-1)).toMatch(/^ingested 2500 bars of TWICE from 1990-01-01T00:00:00.000Z to 1996-11-04T00:00:00.000Z in [\d.]+ s: 2500 new, 0 changed, 0 unchanged$/);
+  expect(first.stdout.at(-1)).toMatch(
+    /^ingested 2500 bars of TWICE from 1990-01-01T00:00:00.000Z to 1996-11-04T00:00:00.000Z in [\d.]+ s: 2500 new, 0 changed, 0 unchanged$/,
+  );
   const second = ingest(file, 'TWICE', ['--no-acks']);
   expect(await second.exit).toBe(0);
   expect(second.stdout.at(-1)).toMatch(/: 0 new, 0 changed, 2500 unchanged$/);

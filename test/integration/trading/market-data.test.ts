@@ -28,7 +28,10 @@ async function count(table: string): Promise<number> {
 }
 
 async function storedClose(symbol: string, timestamp: number): Promise<number> {
-  const [{ close }] = await t.dataSource.query(`SELECT b.close FROM bars b JOIN bar_series s ON s.id = b.series_id WHERE s.symbol = $1 AND b.ts = $2`, [symbol, new Date(timestamp)]);
+  const [{ close }] = await t.dataSource.query(
+    `SELECT b.close FROM bars b JOIN bar_series s ON s.id = b.series_id WHERE s.symbol = $1 AND b.ts = $2`,
+    [symbol, new Date(timestamp)],
+  );
   return close;
 }
 
@@ -62,30 +65,63 @@ describe('ingestBars', () => {
   });
 
   it('takes CSV text, with the symbol and timeframe given for rows without them', async () => {
-    const csv = ['date,open,high,low,close,volume', '2021-01-04,10,11,9.5,10.5,1000', '2021-01-05,10.5,10.8,10.1,10.2,1200', '2021-01-06,10.2,10.4,9.9,10.3,900'].join('\n');
+    const csv = [
+      'date,open,high,low,close,volume',
+      '2021-01-04,10,11,9.5,10.5,1000',
+      '2021-01-05,10.5,10.8,10.1,10.2,1200',
+      '2021-01-06,10.2,10.4,9.9,10.3,900',
+    ].join('\n');
     const result = dataOf(await t.as('operator')(IngestBarsDocument, { input: { csv, symbol: 'CSV_X', timeframe: '1d' } })).ingestBars;
-    expect(result).toEqual({ received: 3, inserted: 3, updated: 0, unchanged: 0, symbols: ['CSV_X'], from: '2021-01-04T00:00:00.000Z', to: '2021-01-06T00:00:00.000Z' });
+    expect(result).toEqual({
+      received: 3,
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+      symbols: ['CSV_X'],
+      from: '2021-01-04T00:00:00.000Z',
+      to: '2021-01-06T00:00:00.000Z',
+    });
     expect(await storedClose('CSV_X', Date.UTC(2021, 0, 5))).toBe(10.2);
   });
 
   const good = market.bars.SYN_A.slice(0, 3).map((bar) => ({ ...bar, symbol: 'BAD_CASE' }));
   it.each([
-    ['a negative price', { bars: [...good, { ...good[2], timestamp: good[2].timestamp + 86_400_000, open: -1 }].map(toInput) }, 'row 3: expects open to be a finite price > 0, but got -1', 'open'],
+    [
+      'a negative price',
+      { bars: [...good, { ...good[2], timestamp: good[2].timestamp + 86_400_000, open: -1 }].map(toInput) },
+      'row 3: expects open to be a finite price > 0, but got -1',
+      'open',
+    ],
     [
       'a high below the close',
       { bars: [{ ...good[0], high: good[0].close / 2 }].map(toInput) },
       /^row 0: expects high ≥ max\(open, close, low\), but got high=/,
       'high',
     ],
-    ['a negative volume', { bars: [{ ...good[0], volume: -5 }].map(toInput) }, 'row 0: expects volume to be a finite number ≥ 0, but got -5', 'volume'],
-    ['an unknown timeframe', { bars: [{ ...toInput(good[0]), timeframe: '2d' }] }, "row 0: expects timeframe to be one of 1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w, but got '2d'", 'timeframe'],
+    [
+      'a negative volume',
+      { bars: [{ ...good[0], volume: -5 }].map(toInput) },
+      'row 0: expects volume to be a finite number ≥ 0, but got -5',
+      'volume',
+    ],
+    [
+      'an unknown timeframe',
+      { bars: [{ ...toInput(good[0]), timeframe: '2d' }] },
+      "row 0: expects timeframe to be one of 1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w, but got '2d'",
+      'timeframe',
+    ],
     [
       'timestamps out of order',
       { bars: [good[1], good[0]].map(toInput) },
       `row 1: expects timestamps strictly increasing within BAD_CASE 1d, but ${iso(good[0].timestamp)} follows ${iso(good[1].timestamp)}`,
       'timestamp',
     ],
-    ['NaN in a CSV', { csv: 'date,open,high,low,close,volume\n2021-01-04,10,11,9,10,5\n2021-01-05,10,11,9,NaN,5', symbol: 'BAD_CASE', timeframe: '1d' }, "line 3, column 'close': expects a decimal number, but got 'NaN'", 'close'],
+    [
+      'NaN in a CSV',
+      { csv: 'date,open,high,low,close,volume\n2021-01-04,10,11,9,10,5\n2021-01-05,10,11,9,NaN,5', symbol: 'BAD_CASE', timeframe: '1d' },
+      "line 3, column 'close': expects a decimal number, but got 'NaN'",
+      'close',
+    ],
     [
       'a negative price in a CSV',
       { csv: 'date,open,high,low,close,volume\n2021-01-04,10,11,9,10,5\n2021-01-05,-10,11,9,10,5', symbol: 'BAD_CASE', timeframe: '1d' },
@@ -111,7 +147,10 @@ describe('ingestBars', () => {
 
   it('is for operators', async () => {
     const error = errorOf(await t.as('trader')(IngestBarsDocument, { input: { bars: [toInput(good[0])] } }));
-    expect(error).toMatchObject({ code: 'FORBIDDEN', message: 'ingestBars requires the operator role, but this API key has the trader role' });
+    expect(error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'ingestBars requires the operator role, but this API key has the trader role',
+    });
   });
 });
 
@@ -123,7 +162,9 @@ describe('createDataset from bars', () => {
 
   async function materialize(name: string, spec: { from?: string; to?: string }) {
     const dataset = dataOf(
-      await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name, bars: { symbols: ['SYN_A', 'SYN_B'], timeframe: '1d', label, ...spec } } }),
+      await t.as('operator')(CreateMaterializedDatasetDocument, {
+        input: { name, bars: { symbols: ['SYN_A', 'SYN_B'], timeframe: '1d', label, ...spec } },
+      }),
     ).createDataset;
     const table = await t.app.services.datasets.loadTable(await t.app.services.datasets.getDataset(dataset.id));
     return { dataset, table, column: (name: string) => table.data[table.columns.findIndex((c) => c.name === name)] };
@@ -193,9 +234,24 @@ describe('createDataset from bars', () => {
   });
 
   it.each([
-    ['an unknown symbol', { symbols: ['NOPE'], label }, 'expects bars of NOPE 1d between the start and the end, but the store has none', 'bars.symbols'],
-    ['a horizon of 0', { symbols: ['SYN_A'], label: { ...label, horizon: 0 } }, 'expects bars.label.horizon to be a whole number of bars from 1 to 1000, but got 0', 'bars.label.horizon'],
-    ['from after to', { symbols: ['SYN_A'], label, from: iso(to), to: iso(from) }, `expects bars.from not after bars.to, but got ${iso(to)} > ${iso(from)}`, 'bars.from'],
+    [
+      'an unknown symbol',
+      { symbols: ['NOPE'], label },
+      'expects bars of NOPE 1d between the start and the end, but the store has none',
+      'bars.symbols',
+    ],
+    [
+      'a horizon of 0',
+      { symbols: ['SYN_A'], label: { ...label, horizon: 0 } },
+      'expects bars.label.horizon to be a whole number of bars from 1 to 1000, but got 0',
+      'bars.label.horizon',
+    ],
+    [
+      'from after to',
+      { symbols: ['SYN_A'], label, from: iso(to), to: iso(from) },
+      `expects bars.from not after bars.to, but got ${iso(to)} > ${iso(from)}`,
+      'bars.from',
+    ],
     ['a symbol twice', { symbols: ['SYN_A', 'SYN_A'], label }, 'expects each symbol once, but "SYN_A" appears twice', 'bars.symbols'],
     ['no symbols', { symbols: [], label }, 'expects bars.symbols to list at least one symbol, but got none', 'bars.symbols'],
   ])('refuses %s with nothing written', async (_case, spec, message, field) => {
@@ -206,7 +262,11 @@ describe('createDataset from bars', () => {
   });
 
   it('refuses rows together with a bars spec', async () => {
-    const error = errorOf(await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name: 'two', rows: [{ a: 1 }], bars: { symbols: ['SYN_A'], label } } }));
+    const error = errorOf(
+      await t.as('operator')(CreateMaterializedDatasetDocument, {
+        input: { name: 'two', rows: [{ a: 1 }], bars: { symbols: ['SYN_A'], label } },
+      }),
+    );
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects exactly one of rows, csv, bars or trades' });
   });
 });

@@ -46,7 +46,13 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
     // 1. Ingest the bars (the file has a date column and no symbol: the request names it).
     const csv = readSharedText('data', 'market', 'SPY_D.csv');
     const ingested = dataOf(await t.as('operator')(IngestBarsDocument, { input: { csv, symbol: 'SPY', timeframe: '1d' } })).ingestBars;
-    expect(ingested).toMatchObject({ received: 5241, inserted: 5241, symbols: ['SPY'], from: '1999-11-01T00:00:00.000Z', to: '2020-08-28T00:00:00.000Z' });
+    expect(ingested).toMatchObject({
+      received: 5241,
+      inserted: 5241,
+      symbols: ['SPY'],
+      from: '1999-11-01T00:00:00.000Z',
+      to: '2020-08-28T00:00:00.000Z',
+    });
     const bars: Bar[] = [];
     for await (const batch of readBarBatches(csv, { symbol: 'SPY', timeframe: '1d' })) bars.push(...batch);
 
@@ -54,10 +60,16 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
     for (const horizon of HORIZONS) {
       const dataset = dataOf(
         await t.as('operator')(CreateMaterializedDatasetDocument, {
-          input: { name: `spy-returns-${horizon}d`, bars: { symbols: ['SPY'], from: TRAIN_FROM, to: TRAIN_TO, label: { kind: 'FORWARD_RETURN', horizon } } },
+          input: {
+            name: `spy-returns-${horizon}d`,
+            bars: { symbols: ['SPY'], from: TRAIN_FROM, to: TRAIN_TO, label: { kind: 'FORWARD_RETURN', horizon } },
+          },
         }),
       ).createDataset;
-      expect(dataset).toMatchObject({ source: 'BARS', spec: expect.objectContaining({ labelColumn: `forward_return_${horizon}`, lastRow: '2018-12-31T00:00:00.000Z' }) });
+      expect(dataset).toMatchObject({
+        source: 'BARS',
+        spec: expect.objectContaining({ labelColumn: `forward_return_${horizon}`, lastRow: '2018-12-31T00:00:00.000Z' }),
+      });
       dataOf(await t.as('operator')(CreateRegisteredModelDocument, { input: { name: `returns-${horizon}d`, family: 'xgboost' } }));
       const job = dataOf(
         await t.as('operator')(TrainModelDocument, {
@@ -75,7 +87,11 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
       const done = await waitForJob(t, job.id, 120_000);
       expect(done).toMatchObject({ status: 'COMPLETED', modelVersion: { version: 1, status: 'ACTIVE' } });
     }
-    expect(dataOf(await t.as('viewer')(LearningTriggerDocument)).learningTrigger).toMatchObject({ shouldTrigger: false, tradesSinceLastUpdate: 0, threshold: 10 });
+    expect(dataOf(await t.as('viewer')(LearningTriggerDocument)).learningTrigger).toMatchObject({
+      shouldTrigger: false,
+      tradesSinceLastUpdate: 0,
+      threshold: 10,
+    });
 
     // 4. Ten trades on the first ten trading days of 2019, each closed HOLD_BARS bars later.
     const start = bars.findIndex((bar) => bar.timestamp >= Date.UTC(2019, 0, 1));
@@ -85,7 +101,11 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
       const entry = bars[start + i];
       const exit = bars[start + i + HOLD_BARS];
       const day = new Date(entry.timestamp).toISOString();
-      const prediction = dataOf(await t.as('trader')(TradePredictionDocument, { input: { symbol: 'SPY', asOf: day, positionValue: 10_000, portfolio: { equity: 100_000 } } })).tradePrediction;
+      const prediction = dataOf(
+        await t.as('trader')(TradePredictionDocument, {
+          input: { symbol: 'SPY', asOf: day, positionValue: 10_000, portfolio: { equity: 100_000 } },
+        }),
+      ).tradePrediction;
       expect(prediction.asOf).toBe(day);
       expect(prediction.horizons.map((h) => h.horizon)).toEqual([1, 5, 10]);
       expect(prediction.unavailable).toEqual([]);
@@ -94,13 +114,25 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
 
       const sizing = dataOf(
         await t.as('trader')(PositionSizeMultiplierDocument, {
-          input: { symbol: 'SPY', baseSize: 10_000, strategyConfidence: prediction.confidence!, payoffRatio: 1.2, portfolio: { equity: 100_000, openPositions: 0 } },
+          input: {
+            symbol: 'SPY',
+            baseSize: 10_000,
+            strategyConfidence: prediction.confidence!,
+            payoffRatio: 1.2,
+            portfolio: { equity: 100_000, openPositions: 0 },
+          },
         }),
       ).positionSizeMultiplier;
       expect(sizing.source).toEqual({ kind: 'RULE', name: 'capped_kelly', version: null });
       const weights = dataOf(
         await t.as('trader')(StrategyWeightsDocument, {
-          input: { strategies: [{ strategy: 'TREND_FOLLOW', confidence: prediction.confidence! }, { strategy: 'DEFENSIVE', confidence: 0.5 }], regime: 'TRENDING' },
+          input: {
+            strategies: [
+              { strategy: 'TREND_FOLLOW', confidence: prediction.confidence! },
+              { strategy: 'DEFENSIVE', confidence: 0.5 },
+            ],
+            regime: 'TRENDING',
+          },
         }),
       ).strategyWeights;
 
@@ -126,7 +158,12 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
 
       const closed = dataOf(
         await t.as('trader')(LogTradeOutcomeDocument, {
-          input: { clientTradeId: `spy-2019-${i}`, exitPrice: exit.close, exitTime: new Date(exit.timestamp).toISOString(), exitReason: 'TIME' },
+          input: {
+            clientTradeId: `spy-2019-${i}`,
+            exitPrice: exit.close,
+            exitTime: new Date(exit.timestamp).toISOString(),
+            exitReason: 'TIME',
+          },
         }),
       ).logTradeOutcome;
       const sign = side === 'LONG' ? 1 : -1;
@@ -137,22 +174,38 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
     }
 
     // 5. The learning trigger fires on the tenth completed trade, and only then.
-    expect(triggers).toEqual(Array.from({ length: 10 }, (_, i) => ({ shouldTrigger: i === 9, tradesSinceLastUpdate: i + 1, threshold: 10 })));
-    expect(dataOf(await t.as('viewer')(LearningTriggerDocument)).learningTrigger).toMatchObject({ shouldTrigger: false, tradesSinceLastUpdate: 0, completedTrades: 10, cycle: 2 });
+    expect(triggers).toEqual(
+      Array.from({ length: 10 }, (_, i) => ({ shouldTrigger: i === 9, tradesSinceLastUpdate: i + 1, threshold: 10 })),
+    );
+    expect(dataOf(await t.as('viewer')(LearningTriggerDocument)).learningTrigger).toMatchObject({
+      shouldTrigger: false,
+      tradesSinceLastUpdate: 0,
+      completedTrades: 10,
+      cycle: 2,
+    });
     expect(incremental).toHaveLength(3);
 
     // Every horizon model's prediction of each trade has its outcome: the price return over the trade.
     for (const horizon of HORIZONS) {
-      const scored = dataOf(await t.as('viewer')(PredictionsDocument, { filter: { model: `returns-${horizon}d`, hasOutcome: true, first: 50 } })).predictions.nodes;
+      const scored = dataOf(
+        await t.as('viewer')(PredictionsDocument, { filter: { model: `returns-${horizon}d`, hasOutcome: true, first: 50 } }),
+      ).predictions.nodes;
       expect(scored).toHaveLength(10);
       expect(scored.every((node) => node.outcome!.source === 'TRADE' && node.outcome!.tradeId !== null)).toBe(true);
     }
-    expect(dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'SPY', status: 'CLOSED', first: 50 } })).trades.nodes).toHaveLength(10);
+    expect(
+      dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'SPY', status: 'CLOSED', first: 50 } })).trades.nodes,
+    ).toHaveLength(10);
 
     // 6. The INCREMENTAL jobs update each model from its dataset rebuilt with the bars stored now.
     for (const id of incremental) {
       const job = await waitForJob(t, id, 180_000);
-      expect(job).toMatchObject({ kind: 'INCREMENTAL', trigger: 'TRADES', status: 'COMPLETED', modelVersion: { version: 2, status: 'SHADOW' } });
+      expect(job).toMatchObject({
+        kind: 'INCREMENTAL',
+        trigger: 'TRADES',
+        status: 'COMPLETED',
+        modelVersion: { version: 2, status: 'SHADOW' },
+      });
       const version = dataOf(await t.as('viewer')(ModelVersionDocument, { id: job.modelVersion!.id })).modelVersion;
       expect(version.source).toBe('UPDATED');
       expect(version.dataset!.name).toMatch(/^spy-returns-\d+d\.rebuilt-/);

@@ -47,7 +47,14 @@ async function trainedModelJson(seed: number): Promise<string> {
 async function importVersion(seed: number, activate: boolean) {
   return dataOf(
     await t.as('operator')(ImportModelDocument, {
-      input: { name: 'returns-test', family: 'xgboost', format: 'xgboost-json', files: [{ path: 'model.json', contentBase64: await trainedModelJson(seed) }], featureNames: FEATURES, activate },
+      input: {
+        name: 'returns-test',
+        family: 'xgboost',
+        format: 'xgboost-json',
+        files: [{ path: 'model.json', contentBase64: await trainedModelJson(seed) }],
+        featureNames: FEATURES,
+        activate,
+      },
     }),
   ).importModel;
 }
@@ -71,7 +78,11 @@ async function predict(requestId?: string) {
   return dataOf(await t.as('trader')(PredictDocument, { input: { model: 'returns-test', features: [0.3, -0.2, 0.1], requestId } })).predict;
 }
 
-function execution(clientTradeId: string, predictionIds: string[], overrides: Partial<LogTradeExecutionInput> = {}): LogTradeExecutionInput {
+function execution(
+  clientTradeId: string,
+  predictionIds: string[],
+  overrides: Partial<LogTradeExecutionInput> = {},
+): LogTradeExecutionInput {
   return {
     clientTradeId,
     symbol: 'SPY',
@@ -110,7 +121,9 @@ describe('logTradeExecution', () => {
       pnl: null,
     });
     // A retry, with the snapshot's keys in another order: answered, not repeated.
-    const retry = dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: { ...input, features: { f2: 0.1, f1: -0.2, f0: 0.3 } } })).logTradeExecution;
+    const retry = dataOf(
+      await t.as('trader')(LogTradeExecutionDocument, { input: { ...input, features: { f2: 0.1, f1: -0.2, f0: 0.3 } } }),
+    ).logTradeExecution;
     expect(retry).toEqual(first);
     expect(await count(`trades WHERE client_trade_id = 'exec-1'`)).toBe(1);
   });
@@ -125,21 +138,44 @@ describe('logTradeExecution', () => {
 
   it('refuses a different execution under a known client trade id (CONFLICT, naming the fields) and keeps the first', async () => {
     const [{ prediction_ids: ids }] = await t.dataSource.query(`SELECT prediction_ids FROM trades WHERE client_trade_id = 'exec-1'`);
-    const error = errorOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('exec-1', ids, { quantity: 20, entryPrice: 401 }) }));
+    const error = errorOf(
+      await t.as('trader')(LogTradeExecutionDocument, { input: execution('exec-1', ids, { quantity: 20, entryPrice: 401 }) }),
+    );
     expect(error).toMatchObject({
       code: 'CONFLICT',
-      message: 'trade "exec-1" was already logged with different quantity, entryPrice; a client trade id names one execution, so send the same one again or a new id',
+      message:
+        'trade "exec-1" was already logged with different quantity, entryPrice; a client trade id names one execution, so send the same one again or a new id',
       extensions: expect.objectContaining({ field: 'clientTradeId', fields: ['quantity', 'entryPrice'] }),
     });
-    expect(await t.dataSource.query(`SELECT quantity, entry_price FROM trades WHERE client_trade_id = 'exec-1'`)).toEqual([{ quantity: 10, entry_price: 400 }]);
+    expect(await t.dataSource.query(`SELECT quantity, entry_price FROM trades WHERE client_trade_id = 'exec-1'`)).toEqual([
+      { quantity: 10, entry_price: 400 },
+    ]);
   });
 
   it.each([
     ['a zero quantity', { quantity: 0 }, 'BAD_USER_INPUT', 'expects quantity to be a finite number > 0, but got 0', 'quantity'],
     ['a negative quantity', { quantity: -3 }, 'BAD_USER_INPUT', 'expects quantity to be a finite number > 0, but got -3', 'quantity'],
-    ['a negative entry price', { entryPrice: -400 }, 'BAD_USER_INPUT', 'expects entryPrice to be a finite price > 0, but got -400', 'entryPrice'],
-    ['a confidence above 1', { modelConfidence: 1.5 }, 'BAD_USER_INPUT', 'expects modelConfidence in [0, 1], but got 1.5', 'modelConfidence'],
-    ['a non-numeric feature', { features: { f0: 'high' } }, 'BAD_USER_INPUT', 'expects feature "f0" to be a finite number or null (missing), but got "high"', 'features.f0'],
+    [
+      'a negative entry price',
+      { entryPrice: -400 },
+      'BAD_USER_INPUT',
+      'expects entryPrice to be a finite price > 0, but got -400',
+      'entryPrice',
+    ],
+    [
+      'a confidence above 1',
+      { modelConfidence: 1.5 },
+      'BAD_USER_INPUT',
+      'expects modelConfidence in [0, 1], but got 1.5',
+      'modelConfidence',
+    ],
+    [
+      'a non-numeric feature',
+      { features: { f0: 'high' } },
+      'BAD_USER_INPUT',
+      'expects feature "f0" to be a finite number or null (missing), but got "high"',
+      'features.f0',
+    ],
     [
       'an unknown prediction id',
       { predictionIds: ['00000000-0000-4000-8000-000000000000'] },
@@ -147,9 +183,19 @@ describe('logTradeExecution', () => {
       'no prediction with id 00000000-0000-4000-8000-000000000000; pass the ids that tradePrediction or predict returned',
       'predictionIds',
     ],
-    ['a prediction id that is not one', { predictionIds: ['p-1'] }, 'BAD_USER_INPUT', 'expects predictionIds to be prediction ids (UUIDs), but got "p-1"', 'predictionIds'],
+    [
+      'a prediction id that is not one',
+      { predictionIds: ['p-1'] },
+      'BAD_USER_INPUT',
+      'expects predictionIds to be prediction ids (UUIDs), but got "p-1"',
+      'predictionIds',
+    ],
   ])('refuses %s and writes nothing', async (_case, overrides, code, message, field) => {
-    const error = errorOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('exec-refused', [], overrides as Partial<LogTradeExecutionInput>) }));
+    const error = errorOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: execution('exec-refused', [], overrides as Partial<LogTradeExecutionInput>),
+      }),
+    );
     expect(error).toMatchObject({ code, message, extensions: expect.objectContaining({ field }) });
     expect(await count(`trades WHERE client_trade_id = 'exec-refused'`)).toBe(0);
   });
@@ -165,11 +211,23 @@ describe('logTradeOutcome', () => {
   it('closes the trade, records the outcome of its requests for every version, and counts it', async () => {
     const prediction = await predict('req-close-1');
     requestId = prediction.requestId;
-    dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('close-1', [prediction.id], { side: 'SHORT', entryPrice: 400, quantity: 5 }) }));
+    dataOf(
+      await t.as('trader')(LogTradeExecutionDocument, {
+        input: execution('close-1', [prediction.id], { side: 'SHORT', entryPrice: 400, quantity: 5 }),
+      }),
+    );
     const before = await counter();
     const answer = dataOf(
       await t.as('trader')(LogTradeOutcomeDocument, {
-        input: { clientTradeId: 'close-1', exitPrice: 390, exitTime: '2024-03-04T15:00:00.000Z', exitReason: 'TAKE_PROFIT', fees: 2, maxDrawdown: 0.004, takeProfitHit: true },
+        input: {
+          clientTradeId: 'close-1',
+          exitPrice: 390,
+          exitTime: '2024-03-04T15:00:00.000Z',
+          exitReason: 'TAKE_PROFIT',
+          fees: 2,
+          maxDrawdown: 0.004,
+          takeProfitHit: true,
+        },
       }),
     ).logTradeOutcome;
     // SHORT 5 at 400 → 390: pnl = −(390 − 400) · 5 − 2 = 48; return 48 / 2000
@@ -187,7 +245,11 @@ describe('logTradeOutcome', () => {
       takeProfitHit: true,
       stopLossHit: null,
     });
-    expect(answer.learningTrigger).toEqual({ shouldTrigger: false, tradesSinceLastUpdate: before.tradesSinceLastUpdate + 1, threshold: 10 });
+    expect(answer.learningTrigger).toEqual({
+      shouldTrigger: false,
+      tradesSinceLastUpdate: before.tradesSinceLastUpdate + 1,
+      threshold: 10,
+    });
     expect(answer.jobs).toEqual([]);
 
     // The price return (390 / 400 − 1) is what the regression predicted; the SHADOW's row of the request joins it too.
@@ -206,7 +268,15 @@ describe('logTradeOutcome', () => {
 
   it('answers the same outcome again with the same answer, counting nothing', async () => {
     const before = await counter();
-    const input = { clientTradeId: 'close-1', exitPrice: 390, exitTime: '2024-03-04T15:00:00.000Z', exitReason: 'TAKE_PROFIT', fees: 2, maxDrawdown: 0.004, takeProfitHit: true };
+    const input = {
+      clientTradeId: 'close-1',
+      exitPrice: 390,
+      exitTime: '2024-03-04T15:00:00.000Z',
+      exitReason: 'TAKE_PROFIT',
+      fees: 2,
+      maxDrawdown: 0.004,
+      takeProfitHit: true,
+    };
     const again = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input })).logTradeOutcome;
     expect(again.trade).toMatchObject({ status: 'CLOSED', pnl: 48 });
     expect(again.learningTrigger).toEqual({ shouldTrigger: false, tradesSinceLastUpdate: before.tradesSinceLastUpdate, threshold: 10 });
@@ -215,20 +285,34 @@ describe('logTradeOutcome', () => {
 
   it('refuses a different second outcome for a closed trade (CONFLICT) and keeps the first', async () => {
     const before = await counter();
-    const error = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'close-1', exitPrice: 380, exitTime: '2024-03-04T15:00:00.000Z' } }));
+    const error = errorOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'close-1', exitPrice: 380, exitTime: '2024-03-04T15:00:00.000Z' },
+      }),
+    );
     expect(error).toMatchObject({
       code: 'CONFLICT',
-      message: 'trade "close-1" is already closed with a different exitPrice, exitReason, fees, maxDrawdown, takeProfitHit; a trade has one outcome',
+      message:
+        'trade "close-1" is already closed with a different exitPrice, exitReason, fees, maxDrawdown, takeProfitHit; a trade has one outcome',
       extensions: expect.objectContaining({ field: 'clientTradeId' }),
     });
-    expect(await t.dataSource.query(`SELECT exit_price, pnl FROM trades WHERE client_trade_id = 'close-1'`)).toEqual([{ exit_price: 390, pnl: 48 }]);
+    expect(await t.dataSource.query(`SELECT exit_price, pnl FROM trades WHERE client_trade_id = 'close-1'`)).toEqual([
+      { exit_price: 390, pnl: 48 },
+    ]);
     expect(await counter()).toEqual(before);
   });
 
   it('refuses an outcome for an unknown trade (NOT_FOUND) with nothing written', async () => {
     const before = { counter: await counter(), outcomes: await count('request_outcomes') };
-    const error = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'never-logged', exitPrice: 1, exitTime: '2024-03-04T15:00:00.000Z' } }));
-    expect(error).toMatchObject({ code: 'NOT_FOUND', message: 'no trade with clientTradeId "never-logged"; log its execution with logTradeExecution first' });
+    const error = errorOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'never-logged', exitPrice: 1, exitTime: '2024-03-04T15:00:00.000Z' },
+      }),
+    );
+    expect(error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no trade with clientTradeId "never-logged"; log its execution with logTradeExecution first',
+    });
     expect({ counter: await counter(), outcomes: await count('request_outcomes') }).toEqual(before);
   });
 
@@ -236,13 +320,19 @@ describe('logTradeOutcome', () => {
     const prediction = await predict();
     dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution('early-exit', [prediction.id]) }));
     const before = { counter: await counter(), outcomes: await count('request_outcomes') };
-    const error = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'early-exit', exitPrice: 401, exitTime: '2024-03-01T14:29:00.000Z' } }));
+    const error = errorOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'early-exit', exitPrice: 401, exitTime: '2024-03-01T14:29:00.000Z' },
+      }),
+    );
     expect(error).toMatchObject({
       code: 'BAD_USER_INPUT',
       message: 'expects exitTime not to be before the entry at 2024-03-01T14:30:00.000Z, but got 2024-03-01T14:29:00.000Z',
       extensions: expect.objectContaining({ field: 'exitTime' }),
     });
-    expect(await t.dataSource.query(`SELECT status, exit_price FROM trades WHERE client_trade_id = 'early-exit'`)).toEqual([{ status: 'OPEN', exit_price: null }]);
+    expect(await t.dataSource.query(`SELECT status, exit_price FROM trades WHERE client_trade_id = 'early-exit'`)).toEqual([
+      { status: 'OPEN', exit_price: null },
+    ]);
     expect({ counter: await counter(), outcomes: await count('request_outcomes') }).toEqual(before);
   });
 
@@ -257,13 +347,22 @@ describe('logTradeOutcome', () => {
       tradeOutcomeDidRecord: (trade: TradeEntity) => void seen.push(`${trade.clientTradeId}:${trade.status}:${trade.learningCount}`),
     });
     try {
-      for (const id of ['hook-ok', 'hook-fails']) dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(id, [(await predict()).id]) }));
-      const ok = dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'hook-ok', exitPrice: 402, exitTime: '2024-03-02T14:30:00.000Z' } })).logTradeOutcome;
+      for (const id of ['hook-ok', 'hook-fails'])
+        dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(id, [(await predict()).id]) }));
+      const ok = dataOf(
+        await t.as('trader')(LogTradeOutcomeDocument, {
+          input: { clientTradeId: 'hook-ok', exitPrice: 402, exitTime: '2024-03-02T14:30:00.000Z' },
+        }),
+      ).logTradeOutcome;
       expect(await count('hook_log WHERE trade_id = $1', [ok.trade.id])).toBe(1);
       expect(seen).toEqual([`hook-ok:CLOSED:${ok.learningTrigger.tradesSinceLastUpdate}`]);
 
       const before = { counter: await counter(), outcomes: await count('request_outcomes') };
-      const error = errorOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'hook-fails', exitPrice: 402, exitTime: '2024-03-02T14:30:00.000Z' } }));
+      const error = errorOf(
+        await t.as('trader')(LogTradeOutcomeDocument, {
+          input: { clientTradeId: 'hook-fails', exitPrice: 402, exitTime: '2024-03-02T14:30:00.000Z' },
+        }),
+      );
       expect(error.code).toBe('INTERNAL_SERVER_ERROR');
       expect(await t.dataSource.query(`SELECT status FROM trades WHERE client_trade_id = 'hook-fails'`)).toEqual([{ status: 'OPEN' }]);
       expect({ counter: await counter(), outcomes: await count('request_outcomes') }).toEqual(before);
@@ -276,8 +375,18 @@ describe('logTradeOutcome', () => {
 
 describe('the learning counter', () => {
   it('counts 32 concurrent closes on two replicas exactly once each and triggers once per threshold crossing, queueing INCREMENTAL jobs', async () => {
-    const predictions = dataOf(await t.as('trader')(PredictBatchDocument, { input: { model: 'returns-test', rows: Array.from({ length: 32 }, (_, i) => [i / 32, -i / 64, 0.5]), requestId: 'burst' } })).predictBatch;
-    await Promise.all(predictions.map((prediction, i) => t.as('trader')(LogTradeExecutionDocument, { input: execution(`burst-${i}`, [prediction.id]) }).then(dataOf)));
+    const predictions = dataOf(
+      await t.as('trader')(PredictBatchDocument, {
+        input: { model: 'returns-test', rows: Array.from({ length: 32 }, (_, i) => [i / 32, -i / 64, 0.5]), requestId: 'burst' },
+      }),
+    ).predictBatch;
+    await Promise.all(
+      predictions.map((prediction, i) =>
+        t
+          .as('trader')(LogTradeExecutionDocument, { input: execution(`burst-${i}`, [prediction.id]) })
+          .then(dataOf),
+      ),
+    );
     const before = await counter();
     const jobsBefore = await count(`jobs WHERE kind = 'INCREMENTAL'`);
 
@@ -285,40 +394,66 @@ describe('the learning counter', () => {
     const second = await startTestApp({ database: t.db, worker: false });
     const answers = await Promise.all(
       predictions.map((_, i) =>
-        (i % 2 ? second : t).as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: `burst-${i}`, exitPrice: 400 + (i % 5) - 2, exitTime: '2024-03-05T15:00:00.000Z' } }).then(dataOf),
+        (i % 2 ? second : t)
+          .as('trader')(LogTradeOutcomeDocument, {
+            input: { clientTradeId: `burst-${i}`, exitPrice: 400 + (i % 5) - 2, exitTime: '2024-03-05T15:00:00.000Z' },
+          })
+          .then(dataOf),
       ),
     ).finally(() => second.close());
     const total = before.tradesSinceLastUpdate + 32;
     const crossings = Math.floor(total / 10);
     const after = await counter();
-    expect(after).toMatchObject({ tradesSinceLastUpdate: total % 10, completedTrades: before.completedTrades + 32, cycle: before.cycle + crossings, shouldTrigger: false });
+    expect(after).toMatchObject({
+      tradesSinceLastUpdate: total % 10,
+      completedTrades: before.completedTrades + 32,
+      cycle: before.cycle + crossings,
+      shouldTrigger: false,
+    });
 
     // Each close got its own place in the count: within each cycle 1, 2, … with no gap or repeat, as its answer said.
-    const counted: { client_trade_id: string; learning_cycle: number; learning_count: number; learning_triggered: boolean }[] = await t.dataSource.query(
-      `SELECT client_trade_id, learning_cycle, learning_count, learning_triggered FROM trades WHERE client_trade_id LIKE 'burst-%' ORDER BY learning_cycle, learning_count`,
-    );
+    const counted: { client_trade_id: string; learning_cycle: number; learning_count: number; learning_triggered: boolean }[] =
+      await t.dataSource.query(
+        `SELECT client_trade_id, learning_cycle, learning_count, learning_triggered FROM trades WHERE client_trade_id LIKE 'burst-%' ORDER BY learning_cycle, learning_count`,
+      );
     const expectedPlaces = Array.from({ length: 32 }, (_, i) => {
       const place = before.tradesSinceLastUpdate + i;
       return `${before.cycle + Math.floor(place / 10)}:${(place % 10) + 1}`;
     });
     expect(counted.map((row) => `${row.learning_cycle}:${row.learning_count}`)).toEqual(expectedPlaces);
-    const answered = new Map(answers.map((answer) => [answer.logTradeOutcome.trade.id, answer.logTradeOutcome.learningTrigger.tradesSinceLastUpdate]));
-    const [{ ids }] = await t.dataSource.query(`SELECT array_agg(id ORDER BY learning_cycle, learning_count) AS ids FROM trades WHERE client_trade_id LIKE 'burst-%'`);
+    const answered = new Map(
+      answers.map((answer) => [answer.logTradeOutcome.trade.id, answer.logTradeOutcome.learningTrigger.tradesSinceLastUpdate]),
+    );
+    const [{ ids }] = await t.dataSource.query(
+      `SELECT array_agg(id ORDER BY learning_cycle, learning_count) AS ids FROM trades WHERE client_trade_id LIKE 'burst-%'`,
+    );
     expect((ids as string[]).map((id) => answered.get(id))).toEqual(counted.map((row) => row.learning_count));
     const triggered = answers.filter((answer) => answer.logTradeOutcome.learningTrigger.shouldTrigger);
     expect(triggered).toHaveLength(crossings);
     expect(counted.filter((row) => row.learning_triggered).map((row) => row.learning_count)).toEqual(Array(crossings).fill(10));
     for (const answer of triggered) {
       expect(answer.logTradeOutcome.learningTrigger).toEqual({ shouldTrigger: true, tradesSinceLastUpdate: 10, threshold: 10 });
-      expect(answer.logTradeOutcome.jobs).toEqual([expect.objectContaining({ kind: 'INCREMENTAL', trigger: 'TRADES', status: 'QUEUED', reason: '10 completed trades since the last update (threshold 10)' })]);
+      expect(answer.logTradeOutcome.jobs).toEqual([
+        expect.objectContaining({
+          kind: 'INCREMENTAL',
+          trigger: 'TRADES',
+          status: 'QUEUED',
+          reason: '10 completed trades since the last update (threshold 10)',
+        }),
+      ]);
     }
 
     expect(await count(`jobs WHERE kind = 'INCREMENTAL'`)).toBe(jobsBefore + crossings);
-    const events: { payload: Record<string, unknown> }[] = await t.dataSource.query(`SELECT payload FROM events WHERE type = 'learning.triggered' ORDER BY id`);
+    const events: { payload: Record<string, unknown> }[] = await t.dataSource.query(
+      `SELECT payload FROM events WHERE type = 'learning.triggered' ORDER BY id`,
+    );
     expect(events).toHaveLength(before.cycle - 1 + crossings);
     const last = events.at(-1)!.payload;
     expect(last).toMatchObject({ learningCycle: before.cycle + crossings - 1, trades: 10, threshold: 10, models: ['returns-test'] });
-    const [job] = await t.dataSource.query(`SELECT payload, singleton_key, registered_model_id, time_limit_seconds, retry_limit FROM jobs WHERE id = $1`, [(last.jobIds as string[])[0]]);
+    const [job] = await t.dataSource.query(
+      `SELECT payload, singleton_key, registered_model_id, time_limit_seconds, retry_limit FROM jobs WHERE id = $1`,
+      [(last.jobIds as string[])[0]],
+    );
     expect(job.registered_model_id).toBe(modelId);
     expect(job.singleton_key).toBe(`incremental:trades:${last.learningCycle}:${modelId}`);
     // What the handler reads, and nothing else; the cycle is the event's.
@@ -331,12 +466,21 @@ describe('the learning counter', () => {
 describe('group commits', () => {
   // Called on the service in one tick: the first call runs alone, the others queue behind it and are
   // written as one group, so each group below holds every kind of refusal beside good neighbours.
-  const settle = <T>(calls: Promise<T>[]) => Promise.all(calls.map((call) => call.then((value) => ({ value }), (error: { code?: string; message: string }) => ({ code: error.code ?? error.message }))));
+  const settle = <T>(calls: Promise<T>[]) =>
+    Promise.all(
+      calls.map((call) =>
+        call.then(
+          (value) => ({ value }),
+          (error: { code?: string; message: string }) => ({ code: error.code ?? error.message }),
+        ),
+      ),
+    );
 
   it('writes the executions that arrive together in one statement; a bad one is refused alone, twins are one trade', async () => {
     const trades = t.app.services.trades;
     const predictionIds = await Promise.all(Array.from({ length: 6 }, async () => (await predict()).id));
-    const input = (id: string, overrides: Partial<LogTradeExecutionInput> = {}) => ({ ...execution(id, [predictionIds[0]], overrides), entryTime: new Date('2024-03-01T14:30:00Z') }) as never;
+    const input = (id: string, overrides: Partial<LogTradeExecutionInput> = {}) =>
+      ({ ...execution(id, [predictionIds[0]], overrides), entryTime: new Date('2024-03-01T14:30:00Z') }) as never;
     const answers = await settle([
       trades.logTradeExecution(input('group-first')),
       ...predictionIds.map((id, i) => trades.logTradeExecution(input(`group-exec-${i}`, { predictionIds: [id] }))),
@@ -358,9 +502,20 @@ describe('group commits', () => {
 
   it('closes the trades that arrive together in one transaction; refusals and a throwing hook are their own', async () => {
     const trades = t.app.services.trades;
-    const ids = ['group-close-first', ...Array.from({ length: 5 }, (_, i) => `group-close-${i}`), 'group-close-repeat', 'group-close-conflict', 'group-close-early', 'group-close-hook'];
+    const ids = [
+      'group-close-first',
+      ...Array.from({ length: 5 }, (_, i) => `group-close-${i}`),
+      'group-close-repeat',
+      'group-close-conflict',
+      'group-close-early',
+      'group-close-hook',
+    ];
     for (const id of ids) dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(id, [(await predict()).id]) }));
-    const outcome = (clientTradeId: string, exitPrice = 402, exitTime = '2024-03-02T14:30:00Z') => ({ clientTradeId, exitPrice, exitTime: new Date(exitTime) });
+    const outcome = (clientTradeId: string, exitPrice = 402, exitTime = '2024-03-02T14:30:00Z') => ({
+      clientTradeId,
+      exitPrice,
+      exitTime: new Date(exitTime),
+    });
     for (const id of ['group-close-repeat', 'group-close-conflict']) await trades.logTradeOutcome(outcome(id));
     const before = { counter: await counter(), outcomes: await count('request_outcomes') };
     const previous = trades.setHooks({
@@ -377,7 +532,9 @@ describe('group commits', () => {
         trades.logTradeOutcome(outcome('group-close-hook')),
         trades.logTradeOutcome(outcome('group-close-unknown')),
       ]);
-      const places = answers.slice(0, 6).map((answer) => ('value' in answer ? answer.value.learningTrigger.tradesSinceLastUpdate : answer.code));
+      const places = answers
+        .slice(0, 6)
+        .map((answer) => ('value' in answer ? answer.value.learningTrigger.tradesSinceLastUpdate : answer.code));
       expect(places.map((place) => typeof place)).toEqual(Array(6).fill('number'));
       expect(answers.slice(6).map((answer) => ('value' in answer ? `repeated, ${answer.value.jobs.length} jobs` : answer.code))).toEqual([
         'repeated, 0 jobs',
@@ -386,7 +543,10 @@ describe('group commits', () => {
         'Q-table update failed',
         'NOT_FOUND',
       ]);
-      const statuses = await t.dataSource.query(`SELECT client_trade_id AS id, status FROM trades WHERE client_trade_id = ANY ($1) ORDER BY client_trade_id`, [ids]);
+      const statuses = await t.dataSource.query(
+        `SELECT client_trade_id AS id, status FROM trades WHERE client_trade_id = ANY ($1) ORDER BY client_trade_id`,
+        [ids],
+      );
       expect(Object.fromEntries(statuses.map((row: { id: string; status: string }) => [row.id, row.status]))).toEqual({
         ...Object.fromEntries(ids.map((id) => [id, 'CLOSED'])),
         'group-close-early': 'OPEN',
@@ -404,30 +564,46 @@ describe('group commits', () => {
 describe('recordOutcome', () => {
   it('records the realised value of a request that led to no trade; the same value again is idempotent, another is CONFLICT', async () => {
     const prediction = await predict('req-recorded');
-    const recorded = dataOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: prediction.id, actual: 0.0125 } })).recordOutcome;
-    expect(recorded).toMatchObject({ id: prediction.id, requestId: 'req-recorded', role: 'ACTIVE', outcome: { actual: 0.0125, source: 'RECORDED', tradeId: null } });
-    const again = dataOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: prediction.id, actual: 0.0125 } })).recordOutcome;
+    const recorded = dataOf(
+      await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: prediction.id, actual: 0.0125 } }),
+    ).recordOutcome;
+    expect(recorded).toMatchObject({
+      id: prediction.id,
+      requestId: 'req-recorded',
+      role: 'ACTIVE',
+      outcome: { actual: 0.0125, source: 'RECORDED', tradeId: null },
+    });
+    const again = dataOf(
+      await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: prediction.id, actual: 0.0125 } }),
+    ).recordOutcome;
     expect(again.outcome).toEqual(recorded.outcome);
 
     const conflict = errorOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: prediction.id, actual: -0.5 } }));
     expect(conflict).toMatchObject({
       code: 'CONFLICT',
-      message: 'request "req-recorded" already has the outcome 0.0125 (RECORDED); a request has one realised value, so -0.5 cannot replace it',
+      message:
+        'request "req-recorded" already has the outcome 0.0125 (RECORDED); a request has one realised value, so -0.5 cannot replace it',
     });
     expect(await t.dataSource.query(`SELECT actual FROM request_outcomes WHERE request_id = 'req-recorded'`)).toEqual([{ actual: 0.0125 }]);
   });
 
   it('refuses an unknown prediction (NOT_FOUND) with nothing written', async () => {
     const before = await count('request_outcomes');
-    const error = errorOf(await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: '00000000-0000-4000-8000-000000000001', actual: 1 } }));
+    const error = errorOf(
+      await t.as('trader')(RecordOutcomeDocument, { input: { predictionId: '00000000-0000-4000-8000-000000000001', actual: 1 } }),
+    );
     expect(error).toMatchObject({ code: 'NOT_FOUND', extensions: expect.objectContaining({ field: 'predictionId' }) });
     expect(await count('request_outcomes')).toBe(before);
   });
 
   it('lists predictions by whether their request has an outcome', async () => {
     const pending = await predict('req-pending');
-    const withOutcome = dataOf(await t.as('viewer')(PredictionsDocument, { filter: { model: 'returns-test', role: 'ACTIVE', hasOutcome: true, first: 100 } })).predictions.nodes;
-    const without = dataOf(await t.as('viewer')(PredictionsDocument, { filter: { model: 'returns-test', role: 'ACTIVE', hasOutcome: false, first: 100 } })).predictions.nodes;
+    const withOutcome = dataOf(
+      await t.as('viewer')(PredictionsDocument, { filter: { model: 'returns-test', role: 'ACTIVE', hasOutcome: true, first: 100 } }),
+    ).predictions.nodes;
+    const without = dataOf(
+      await t.as('viewer')(PredictionsDocument, { filter: { model: 'returns-test', role: 'ACTIVE', hasOutcome: false, first: 100 } }),
+    ).predictions.nodes;
     expect(withOutcome.every((node) => node.outcome !== null)).toBe(true);
     expect(withOutcome.map((node) => node.requestId)).toEqual(expect.arrayContaining(['req-recorded', 'req-close-1']));
     expect(without.map((node) => node.id)).toContain(pending.id);
@@ -438,13 +614,23 @@ describe('recordOutcome', () => {
 describe('trades(filter)', () => {
   it('lists trades by symbol and status, most recent entry first, in cursor pages', async () => {
     for (const [i, day] of ['2024-05-01', '2024-05-02', '2024-05-03'].entries()) {
-      dataOf(await t.as('trader')(LogTradeExecutionDocument, { input: execution(`qqq-${i}`, [], { symbol: 'QQQ', entryTime: `${day}T14:30:00.000Z`, strategy: 'breakout' }) }));
+      dataOf(
+        await t.as('trader')(LogTradeExecutionDocument, {
+          input: execution(`qqq-${i}`, [], { symbol: 'QQQ', entryTime: `${day}T14:30:00.000Z`, strategy: 'breakout' }),
+        }),
+      );
     }
-    dataOf(await t.as('trader')(LogTradeOutcomeDocument, { input: { clientTradeId: 'qqq-0', exitPrice: 410, exitTime: '2024-05-06T14:30:00.000Z' } }));
+    dataOf(
+      await t.as('trader')(LogTradeOutcomeDocument, {
+        input: { clientTradeId: 'qqq-0', exitPrice: 410, exitTime: '2024-05-06T14:30:00.000Z' },
+      }),
+    );
     const first = dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'QQQ', first: 2 } })).trades;
     expect(first.nodes.map((trade) => trade.clientTradeId)).toEqual(['qqq-2', 'qqq-1']);
     expect(first.pageInfo.hasNextPage).toBe(true);
-    const second = dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'QQQ', first: 2, after: first.pageInfo.endCursor } })).trades;
+    const second = dataOf(
+      await t.as('viewer')(TradesDocument, { filter: { symbol: 'QQQ', first: 2, after: first.pageInfo.endCursor } }),
+    ).trades;
     expect(second.nodes.map((trade) => trade.clientTradeId)).toEqual(['qqq-0']);
     expect(second.pageInfo.hasNextPage).toBe(false);
     const closed = dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'QQQ', status: 'CLOSED' } })).trades;
@@ -454,19 +640,32 @@ describe('trades(filter)', () => {
 
 describe('createDataset from the trade log', () => {
   it('materializes the closed trades’ snapshots with what they realised', async () => {
-    const dataset = dataOf(await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name: 'spy-trade-log', trades: { symbols: ['SPY'] } } })).createDataset;
+    const dataset = dataOf(
+      await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name: 'spy-trade-log', trades: { symbols: ['SPY'] } } }),
+    ).createDataset;
     const closed = await count(`trades WHERE symbol = 'SPY' AND status = 'CLOSED'`);
-    expect(dataset).toMatchObject({ source: 'TRADES', rowCount: closed, spec: expect.objectContaining({ trades: closed, targetColumn: 'realized_return', orderColumn: 'entry_time', featureNames: FEATURES }) });
+    expect(dataset).toMatchObject({
+      source: 'TRADES',
+      rowCount: closed,
+      spec: expect.objectContaining({ trades: closed, targetColumn: 'realized_return', orderColumn: 'entry_time', featureNames: FEATURES }),
+    });
     const table = await t.app.services.datasets.loadTable(await t.app.services.datasets.getDataset('spy-trade-log'));
     const column = (name: string) => table.data[table.columns.findIndex((c) => c.name === name)];
     const row = column('client_trade_id').indexOf('close-1');
-    expect([column('f0')[row], column('realized_return')[row], column('success')[row], column('side')[row]]).toEqual([0.3, 0.024, true, 'SHORT']);
+    expect([column('f0')[row], column('realized_return')[row], column('success')[row], column('side')[row]]).toEqual([
+      0.3,
+      0.024,
+      true,
+      'SHORT',
+    ]);
     expect(column('price_return')[row]).toBeCloseTo(390 / 400 - 1, 12); // the market fell: the short earned
   });
 
   it('refuses a selection without closed trades, with nothing written', async () => {
     const before = await count('datasets');
-    const error = errorOf(await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name: 'empty-log', trades: { symbols: ['NONE'] } } }));
+    const error = errorOf(
+      await t.as('operator')(CreateMaterializedDatasetDocument, { input: { name: 'empty-log', trades: { symbols: ['NONE'] } } }),
+    );
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects at least one closed trade, but none matched' });
     expect(await count('datasets')).toBe(before);
   });

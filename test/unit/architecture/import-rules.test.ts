@@ -19,10 +19,14 @@ interface Violation {
 
 /** dependency-cruiser over `cwd`'s src/ with the project's rules; the violations it reports. */
 async function violationsIn(cwd: string): Promise<Violation[]> {
-  const run = promisify(execFile)(process.execPath, [depcruise, 'src', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json'], {
-    cwd,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const run = promisify(execFile)(
+    process.execPath,
+    [depcruise, 'src', '--config', join(root, '.dependency-cruiser.cjs'), '--output-type', 'json'],
+    {
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   // It exits non-zero when it finds violations; the JSON report is on stdout either way.
   const { stdout } = await run.catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
   return (JSON.parse(stdout) as { summary: { violations: Violation[] } }).summary.violations;
@@ -39,15 +43,16 @@ describe('a tree with wrong imports', () => {
     'src/lib/errors.ts': "import { a } from './ids';\nexport const e = () => a;\n",
     'src/lib/ids.ts': "import { e } from './errors';\nexport const a = () => e;\n",
     'src/platform/jobs/jobs.service.ts': "import { r } from '../../registry/registry.service';\nexport const j = r;\n",
-    'src/registry/registry.service.ts': "export const r = 1;\n",
+    'src/registry/registry.service.ts': 'export const r = 1;\n',
     'src/serving/serving.service.ts': "import { m } from '../market/bars.service';\nexport const s = m;\n",
-    'src/market/bars.service.ts': "export const m = 1;\n",
-    'src/lib/bars.ts': "import { s } from '../serving/serving.service';\nimport { readFileSync } from 'node:fs';\nexport const b = [s, readFileSync];\n",
+    'src/market/bars.service.ts': 'export const m = 1;\n',
+    'src/lib/bars.ts':
+      "import { s } from '../serving/serving.service';\nimport { readFileSync } from 'node:fs';\nexport const b = [s, readFileSync];\n",
     'src/trading/trade-math.ts': "import { DataSource } from 'typeorm';\nexport const t = DataSource;\n",
     'src/trading/trades.service.ts': "import { Field } from 'type-graphql';\nexport const f = Field;\n",
     'src/trading/trade.resolver.ts': "import { Repository } from 'typeorm';\nexport const x = Repository;\n",
     'src/plugins/lightgbm/index.ts': "import { x } from '../xgboost/index';\nexport const l = x;\n",
-    'src/plugins/xgboost/index.ts': "export const x = 1;\n",
+    'src/plugins/xgboost/index.ts': 'export const x = 1;\n',
   };
 
   beforeAll(() => {
@@ -62,7 +67,9 @@ describe('a tree with wrong imports', () => {
   afterAll(() => rmSync(tree, { recursive: true, force: true }));
 
   it('fails each rule it breaks, naming the file and the import', async () => {
-    const found = (await violationsIn(tree)).map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`);
+    const found = (await violationsIn(tree)).map(
+      (v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`,
+    );
     expect(found.sort()).toEqual(
       [
         'capability-order-platform: src/platform/jobs/jobs.service.ts → src/registry/registry.service.ts',

@@ -25,7 +25,10 @@ it('trains again and again, and a refused or aborted training does not spoil the
   await expect(runTraining(request({ params: { no_such_parameter: 1 } }), callbacks())).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
 
   const aborted = new AbortController();
-  const abortedRun = runTraining(request({ data: tabularSet(20_000), params: { num_boost_round: 2_000, early_stopping_rounds: 0 } }), { signal: aborted.signal, onProgress: () => aborted.abort(new Error('stop')) });
+  const abortedRun = runTraining(request({ data: tabularSet(20_000), params: { num_boost_round: 2_000, early_stopping_rounds: 0 } }), {
+    signal: aborted.signal,
+    onProgress: () => aborted.abort(new Error('stop')),
+  });
   await expect(abortedRun).rejects.toBeInstanceOf(TrainingAbortedError);
 
   const second = await runTraining(request(), callbacks());

@@ -1,4 +1,7 @@
-/** KeysetPage: the one keyset pagination of the listings (lib/cursor.ts). Its SQL runs in test/integration/trading/trades.test.ts and learning/drift.test.ts. */
+/**
+ * KeysetPage: the one keyset pagination of the listings (lib/cursor.ts). Its SQL runs in
+ * test/integration/trading/trades.test.ts and learning/drift.test.ts.
+ */
 import { KeysetPage } from '../../../src/lib/cursor';
 import { InvalidInputError } from '../../../src/lib/errors';
 
@@ -28,8 +31,12 @@ describe('KeysetPage', () => {
     expect(new KeysetPage<Row>({ first: null }, newestFirst).size).toBe(50);
     expect(new KeysetPage<Row>({ first: 2 }, newestFirst).size).toBe(2);
     expect(new KeysetPage<Row>({ first: 100 }, newestFirst).size).toBe(100);
-    expect(() => new KeysetPage<Row>({ first: 0 }, newestFirst)).toThrow(new InvalidInputError('expects first to be an integer from 1 to 100, but got 0'));
-    expect(() => new KeysetPage<Row>({ first: 101 }, newestFirst)).toThrow(new InvalidInputError('expects first to be an integer from 1 to 100, but got 101'));
+    expect(() => new KeysetPage<Row>({ first: 0 }, newestFirst)).toThrow(
+      new InvalidInputError('expects first to be an integer from 1 to 100, but got 0'),
+    );
+    expect(() => new KeysetPage<Row>({ first: 101 }, newestFirst)).toThrow(
+      new InvalidInputError('expects first to be an integer from 1 to 100, but got 101'),
+    );
     expect(() => new KeysetPage<Row>({ first: 2.5 }, newestFirst)).toThrow(InvalidInputError);
   });
 
@@ -95,7 +102,11 @@ describe('KeysetPage', () => {
       ['orderBy', 'p.created_at', 'DESC'],
       ['limit', 3],
       ['addOrderBy', 'p.id', 'DESC'],
-      ['andWhere', '(p.created_at, p.id) < (:after0, :after1)', { after0: new Date('2026-03-04T00:00:00.000Z'), after1: 'c3f1b1de-0000-4000-8000-000000000009' }],
+      [
+        'andWhere',
+        '(p.created_at, p.id) < (:after0, :after1)',
+        { after0: new Date('2026-03-04T00:00:00.000Z'), after1: 'c3f1b1de-0000-4000-8000-000000000009' },
+      ],
     ]);
     expect(page.nodes).toEqual(rows.slice(0, 2));
     expect(page.hasNextPage).toBe(true);

@@ -20,7 +20,9 @@ describe('cell bounds', () => {
   });
 
   it('refuses a JSON string value longer than maxCellChars', () => {
-    expect(refusal(() => tableFromRows([{ a: 1, note: 'y'.repeat(20_000) }])).message).toBe('row 1, column "note": expects a cell of at most 10000 characters, but got 20000');
+    expect(refusal(() => tableFromRows([{ a: 1, note: 'y'.repeat(20_000) }])).message).toBe(
+      'row 1, column "note": expects a cell of at most 10000 characters, but got 20000',
+    );
   });
 
   it('takes cells up to the bound', () => {

@@ -17,7 +17,9 @@ function normals(seed: string) {
 /** `rows` rows of `width` independent standard normal features (feature j scaled by 1 + j/10). */
 function featureColumns(seed: string, rows: number, width: number, shift: (j: number) => number = () => 0): Float64Array[] {
   const normal = normals(seed);
-  return Array.from({ length: width }, (_, j) => Float64Array.from({ length: rows }, () => (1 + j / 10) * normal() + shift(j) * (1 + j / 10)));
+  return Array.from({ length: width }, (_, j) =>
+    Float64Array.from({ length: rows }, () => (1 + j / 10) * normal() + shift(j) * (1 + j / 10)),
+  );
 }
 
 function referenceOf(columns: Float64Array[], extra: { predictions?: ArrayLike<number>; outcomes?: ArrayLike<number> } = {}) {
@@ -80,7 +82,10 @@ describe('the severity rule', () => {
   it('HIGH: major shifts on at least high_feature_share of the features', () => {
     const assessment = assessDrift({ reference, features: featureColumns('w3', 2000, 16, (j) => (j < 4 ? 1 : 0)) }, rule);
     expect(assessment).toMatchObject({ severity: 'HIGH', majorFeatures: 4 });
-    expect(assessDrift({ reference, features: featureColumns('w3', 2000, 16, (j) => (j < 4 ? 1 : 0)) }, { ...rule, high_feature_share: 0.3 }).severity).toBe('MEDIUM');
+    expect(
+      assessDrift({ reference, features: featureColumns('w3', 2000, 16, (j) => (j < 4 ? 1 : 0)) }, { ...rule, high_feature_share: 0.3 })
+        .severity,
+    ).toBe('MEDIUM');
   });
 
   it('weighs effect size: a small shift on a large window is significant but not drift', () => {
@@ -107,21 +112,39 @@ describe('the severity rule', () => {
   it('HIGH when the win rate falls significantly below validation; CRITICAL below critical_win_rate', () => {
     const stable = featureColumns('w6', 2000, 16);
     const baseline = { hitRate: 0.6, meanLoss: 0.0004 };
-    const high = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o1', 400, 0.45), baseline } }, rule);
+    const high = assessDrift(
+      { reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o1', 400, 0.45), baseline } },
+      rule,
+    );
     expect(high.severity).toBe('HIGH');
     const winRate = high.performance.find((entry) => entry.metric === 'win_rate')!;
     expect(winRate).toMatchObject({ reference: 0.6, samples: 400, drifted: true });
     expect(winRate.current).toBeGreaterThan(0.4);
     expect(high.reasons[0]).toMatch(/^win_rate fell to 0\.4\d+ over 400 recent outcomes from 0\.6000 in validation/);
     // Small losses keep four significant digits, not four decimals ("0.0003" from "0.0000").
-    const lossy = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o3', 400, 0.6), baseline: { hitRate: 0.6, meanLoss: 0.00002 } } }, rule);
-    expect(lossy.reasons.find((reason) => reason.startsWith('squared_error'))).toMatch(/^squared_error rose to 0\.000\d{4} over 400 recent outcomes from 0\.00002000 in validation/);
+    const lossy = assessDrift(
+      {
+        reference,
+        features: stable,
+        performance: { task: 'regression', outcomes: outcomes('o3', 400, 0.6), baseline: { hitRate: 0.6, meanLoss: 0.00002 } },
+      },
+      rule,
+    );
+    expect(lossy.reasons.find((reason) => reason.startsWith('squared_error'))).toMatch(
+      /^squared_error rose to 0\.000\d{4} over 400 recent outcomes from 0\.00002000 in validation/,
+    );
 
-    const critical = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o2', 400, 0.25), baseline } }, rule);
+    const critical = assessDrift(
+      { reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o2', 400, 0.25), baseline } },
+      rule,
+    );
     expect(critical.severity).toBe('CRITICAL');
     expect(critical.reasons[0]).toMatch(/^win rate 0\.2\d+ is below the critical 0\.35$/);
 
-    const fine = assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o3', 400, 0.6), baseline } }, rule);
+    const fine = assessDrift(
+      { reference, features: stable, performance: { task: 'regression', outcomes: outcomes('o3', 400, 0.6), baseline } },
+      rule,
+    );
     expect(fine.severity).toBe('NONE');
   });
 
@@ -130,10 +153,19 @@ describe('the severity rule', () => {
     const sample = outcomes('o4', 400, 0.6); // |actual| up to 0.025: mean squared error ≈ 3e-4 … 6e-4
     const meanLoss = sample.reduce((sum, { prediction, actual }) => sum + (prediction - actual) ** 2, 0) / sample.length;
     const assess = (baselineLoss: number) =>
-      assessDrift({ reference, features: stable, performance: { task: 'regression', outcomes: sample, baseline: { hitRate: null, meanLoss: baselineLoss } } }, rule);
+      assessDrift(
+        {
+          reference,
+          features: stable,
+          performance: { task: 'regression', outcomes: sample, baseline: { hitRate: null, meanLoss: baselineLoss } },
+        },
+        rule,
+      );
     const risen = assess(meanLoss / 2);
     expect(risen.severity).toBe('HIGH');
-    expect(risen.performance).toEqual([expect.objectContaining({ metric: 'squared_error', current: expect.closeTo(meanLoss, 15), drifted: true })]);
+    expect(risen.performance).toEqual([
+      expect.objectContaining({ metric: 'squared_error', current: expect.closeTo(meanLoss, 15), drifted: true }),
+    ]);
     expect(assess(meanLoss / 1.1).severity).toBe('NONE'); // +10%: significant, below the 20% that matters
   });
 
@@ -142,7 +174,9 @@ describe('the severity rule', () => {
     const bh = assessDrift({ reference, features }, rule);
     const bonferroni = assessDrift({ reference, features }, { ...rule, correction: 'bonferroni' });
     bonferroni.distributions.forEach((entry) => expect(entry.adjustedPValue).toBeCloseTo(Math.min(1, entry.pValue * 16), 12));
-    bh.distributions.forEach((entry, i) => expect(entry.adjustedPValue).toBeLessThanOrEqual(bonferroni.distributions[i].adjustedPValue + 1e-15));
+    bh.distributions.forEach((entry, i) =>
+      expect(entry.adjustedPValue).toBeLessThanOrEqual(bonferroni.distributions[i].adjustedPValue + 1e-15),
+    );
   });
 
   it('skips features with no recent values and refuses a column count that does not match the reference', () => {

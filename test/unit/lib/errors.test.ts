@@ -1,5 +1,16 @@
 /** Messages quote at most a bounded excerpt of an input, however large or deeply nested it is. */
-import { excerpt, InvalidInputError, MAX_MESSAGE_LENGTH, NotFoundError, QUOTED_INPUT_MAX, quote, refuse, refusal, requireFinite, requireFiniteEach } from '../../../src/lib/errors';
+import {
+  excerpt,
+  InvalidInputError,
+  MAX_MESSAGE_LENGTH,
+  NotFoundError,
+  QUOTED_INPUT_MAX,
+  quote,
+  refuse,
+  refusal,
+  requireFinite,
+  requireFiniteEach,
+} from '../../../src/lib/errors';
 
 describe('quote', () => {
   it('quotes a short string whole, as JSON', () => {
@@ -42,7 +53,9 @@ describe('excerpt', () => {
 describe('refuse and the message bound', () => {
   it('builds "expects X, but got Y" with the field, quoting a bounded excerpt', () => {
     expect.assertions(4);
-    expect(() => refuse('quantity', 'to be a finite number > 0', -5)).toThrow(new InvalidInputError('expects quantity to be a finite number > 0, but got -5'));
+    expect(() => refuse('quantity', 'to be a finite number > 0', -5)).toThrow(
+      new InvalidInputError('expects quantity to be a finite number > 0, but got -5'),
+    );
     try {
       refuse('name', 'to be short', quote('y'.repeat(1_000_000)));
     } catch (error) {
@@ -61,11 +74,18 @@ describe('refuse and the message bound', () => {
 
 describe('refusal', () => {
   it('builds "expects X, but got Y" with who expects in front, carrying the details', () => {
-    const error = refusal({ by: "line 7, column 'close':", expects: 'a decimal number', got: "'1,5'", details: { field: 'close', line: 7 } });
+    const error = refusal({
+      by: "line 7, column 'close':",
+      expects: 'a decimal number',
+      got: "'1,5'",
+      details: { field: 'close', line: 7 },
+    });
     expect(error).toBeInstanceOf(InvalidInputError);
     expect(error.message).toBe("line 7, column 'close': expects a decimal number, but got '1,5'");
     expect(error.details).toEqual({ field: 'close', line: 7 });
-    expect(refusal({ expects: 'quantity to be > 0', got: '-5', details: { field: 'quantity' } }).message).toBe('expects quantity to be > 0, but got -5');
+    expect(refusal({ expects: 'quantity to be > 0', got: '-5', details: { field: 'quantity' } }).message).toBe(
+      'expects quantity to be > 0, but got -5',
+    );
   });
 });
 
@@ -76,8 +96,12 @@ describe('requireFinite', () => {
   });
 
   it('refuses a value that is not finite, or breaks the rule, naming the field', () => {
-    expect(() => requireFinite('outcome.pnlPercent', NaN)).toThrow(new InvalidInputError('outcome.pnlPercent expects a finite number, but got NaN'));
-    expect(() => requireFinite('limits.maxLeverage', Infinity, 'a number ≥ 1', (v) => v >= 1)).toThrow(new InvalidInputError('limits.maxLeverage expects a number ≥ 1, but got Infinity'));
+    expect(() => requireFinite('outcome.pnlPercent', NaN)).toThrow(
+      new InvalidInputError('outcome.pnlPercent expects a finite number, but got NaN'),
+    );
+    expect(() => requireFinite('limits.maxLeverage', Infinity, 'a number ≥ 1', (v) => v >= 1)).toThrow(
+      new InvalidInputError('limits.maxLeverage expects a number ≥ 1, but got Infinity'),
+    );
     expect.assertions(4);
     try {
       requireFinite('confidence', 1.5, 'a signal confidence in [0, 1]', (v) => v >= 0 && v <= 1);
@@ -88,8 +112,12 @@ describe('requireFinite', () => {
   });
 
   it('refuses what is not a number at all, as it came', () => {
-    expect(() => requireFinite('reward', '3' as unknown as number)).toThrow(new InvalidInputError('reward expects a finite number, but got 3'));
-    expect(() => requireFinite('reward', null as unknown as number)).toThrow(new InvalidInputError('reward expects a finite number, but got null'));
+    expect(() => requireFinite('reward', '3' as unknown as number)).toThrow(
+      new InvalidInputError('reward expects a finite number, but got 3'),
+    );
+    expect(() => requireFinite('reward', null as unknown as number)).toThrow(
+      new InvalidInputError('reward expects a finite number, but got null'),
+    );
   });
 });
 
@@ -100,7 +128,11 @@ describe('requireFiniteEach', () => {
   });
 
   it('refuses the first value that is not finite, with its index', () => {
-    expect(() => requireFiniteEach('reference', Float64Array.from([1, 2, NaN, Infinity]))).toThrow(new InvalidInputError('reference expects finite numbers, but got NaN at index 2'));
-    expect(() => requireFiniteEach('returns', [0.01, -Infinity])).toThrow(new InvalidInputError('returns expects finite numbers, but got -Infinity at index 1'));
+    expect(() => requireFiniteEach('reference', Float64Array.from([1, 2, NaN, Infinity]))).toThrow(
+      new InvalidInputError('reference expects finite numbers, but got NaN at index 2'),
+    );
+    expect(() => requireFiniteEach('returns', [0.01, -Infinity])).toThrow(
+      new InvalidInputError('returns expects finite numbers, but got -Infinity at index 1'),
+    );
   });
 });

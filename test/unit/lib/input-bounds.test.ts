@@ -28,7 +28,10 @@ describe('checkText', () => {
 });
 
 it('checkItems refuses a list over its bound', () => {
-  expect(refusal(() => checkItems('rows', new Array(10_001), 10_000))).toEqual({ message: 'expects rows to hold at most 10000 items, but got 10001', field: 'rows' });
+  expect(refusal(() => checkItems('rows', new Array(10_001), 10_000))).toEqual({
+    message: 'expects rows to hold at most 10000 items, but got 10001',
+    field: 'rows',
+  });
 });
 
 describe('checkJson', () => {
@@ -39,16 +42,27 @@ describe('checkJson', () => {
   it('refuses a document nested deeper than maxDepth without overflowing the stack (1,000,000 levels)', () => {
     let deep: unknown = 0;
     for (let i = 0; i < 1_000_000; i++) deep = { a: deep };
-    expect(refusal(() => checkJson('tags', deep))).toEqual({ message: 'expects tags to nest at most 32 levels deep, but got deeper', field: 'tags' });
+    expect(refusal(() => checkJson('tags', deep))).toEqual({
+      message: 'expects tags to nest at most 32 levels deep, but got deeper',
+      field: 'tags',
+    });
     let list: unknown = [];
     for (let i = 0; i < 40; i++) list = [list];
-    expect(refusal(() => checkJson('rows', list, { maxDepth: 8 })).message).toBe('expects rows to nest at most 8 levels deep, but got deeper');
+    expect(refusal(() => checkJson('rows', list, { maxDepth: 8 })).message).toBe(
+      'expects rows to nest at most 8 levels deep, but got deeper',
+    );
   });
 
   it('refuses too many values, too many characters, NUL in a key and non-finite numbers', () => {
-    expect(refusal(() => checkJson('rows', new Array(100).fill(1), { maxNodes: 50 })).message).toBe('expects rows to hold at most 50 JSON values, but got more');
-    expect(refusal(() => checkJson('tags', { k: 'x'.repeat(20) }, { maxChars: 10 })).message).toBe('expects tags to hold at most 10 characters of strings and keys, but got more');
-    expect(refusal(() => checkJson('tags', { 'a\u0000': 1 })).message).toBe('expects tags to hold no NUL character, but got one at offset 1');
+    expect(refusal(() => checkJson('rows', new Array(100).fill(1), { maxNodes: 50 })).message).toBe(
+      'expects rows to hold at most 50 JSON values, but got more',
+    );
+    expect(refusal(() => checkJson('tags', { k: 'x'.repeat(20) }, { maxChars: 10 })).message).toBe(
+      'expects tags to hold at most 10 characters of strings and keys, but got more',
+    );
+    expect(refusal(() => checkJson('tags', { 'a\u0000': 1 })).message).toBe(
+      'expects tags to hold no NUL character, but got one at offset 1',
+    );
     expect(refusal(() => checkJson('features', { x: Infinity })).message).toBe('expects features to hold finite numbers, but got Infinity');
   });
 });

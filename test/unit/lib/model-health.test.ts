@@ -13,12 +13,22 @@ function outcomes(count: number, winsPerTen: number): Outcome[] {
   });
 }
 
-const steady = (count: number, latency = 2) => ({ predictions: Array.from({ length: count }, (_, i) => (i % 2 ? 0.01 : -0.01)), latenciesMs: Array.from({ length: count }, () => latency) });
+const steady = (count: number, latency = 2) => ({
+  predictions: Array.from({ length: count }, (_, i) => (i % 2 ? 0.01 : -0.01)),
+  latenciesMs: Array.from({ length: count }, () => latency),
+});
 
 describe('assessHealth', () => {
   it('is HEALTHY with a good win rate, balanced calls and low latency', () => {
     const health = assessHealth({ task: 'regression', ...steady(100), outcomes: outcomes(60, 6) }, thresholds);
-    expect(health).toMatchObject({ status: 'HEALTHY', reasons: [], winRate: 0.6, calibrationError: null, longShort: { long: 50, short: 50, ratio: 1 }, latency: { p50: 2, p99: 2 } });
+    expect(health).toMatchObject({
+      status: 'HEALTHY',
+      reasons: [],
+      winRate: 0.6,
+      calibrationError: null,
+      longShort: { long: 50, short: 50, ratio: 1 },
+      latency: { p50: 2, p99: 2 },
+    });
     expect(health.rollingWinRate).toHaveLength(41);
   });
 
@@ -40,7 +50,10 @@ describe('assessHealth', () => {
   });
 
   it('reports but does not judge figures resting on fewer than window_trades observations: INSUFFICIENT_DATA, with the counts', () => {
-    const health = assessHealth({ task: 'regression', predictions: [0.1, 0.2, 0.3], latenciesMs: [500, 500, 500], outcomes: outcomes(10, 0) }, thresholds);
+    const health = assessHealth(
+      { task: 'regression', predictions: [0.1, 0.2, 0.3], latenciesMs: [500, 500, 500], outcomes: outcomes(10, 0) },
+      thresholds,
+    );
     expect(health).toMatchObject({
       status: 'INSUFFICIENT_DATA',
       reasons: ['10 of the 20 outcomes needed to judge the win rate (policy.health.window_trades)'],
@@ -62,15 +75,29 @@ describe('assessHealth', () => {
   });
 
   it('is DEGRADED when the calls lean to one side or the p99 latency is too high', () => {
-    const leaning = assessHealth({ task: 'regression', predictions: Array.from({ length: 100 }, (_, i) => (i < 90 ? 0.01 : -0.01)), latenciesMs: Array.from({ length: 100 }, (_, i) => (i < 98 ? 3 : 80)), outcomes: [] }, thresholds);
+    const leaning = assessHealth(
+      {
+        task: 'regression',
+        predictions: Array.from({ length: 100 }, (_, i) => (i < 90 ? 0.01 : -0.01)),
+        latenciesMs: Array.from({ length: 100 }, (_, i) => (i < 98 ? 3 : 80)),
+        outcomes: [],
+      },
+      thresholds,
+    );
     expect(leaning.status).toBe('DEGRADED');
-    expect(leaning.reasons).toEqual(['90.0% of the latest 100 directional calls are long (at most 80%)', 'p99 latency 80.0 ms is above 50 ms']);
+    expect(leaning.reasons).toEqual([
+      '90.0% of the latest 100 directional calls are long (at most 80%)',
+      'p99 latency 80.0 ms is above 50 ms',
+    ]);
   });
 
   it('measures the calibration of a binary model on its labels', () => {
     // Says 0.9 but is right half the time: ECE 0.4.
     const overconfident: Outcome[] = Array.from({ length: 40 }, (_, i) => ({ prediction: 0.9, actual: i % 2 }));
-    const health = assessHealth({ task: 'binary', predictions: Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.9 : 0.1)), latenciesMs: [1], outcomes: overconfident }, thresholds);
+    const health = assessHealth(
+      { task: 'binary', predictions: Array.from({ length: 40 }, (_, i) => (i % 2 ? 0.9 : 0.1)), latenciesMs: [1], outcomes: overconfident },
+      thresholds,
+    );
     expect(health.calibrationError).toBeCloseTo(0.4, 12);
     expect(health.status).toBe('DEGRADED');
     expect(health.reasons).toContain('expected calibration error 0.400 is above 0.15');

@@ -56,15 +56,21 @@ describe('scoreOutcomes', () => {
 
   it('refuses non-finite values and binary outputs outside [0, 1], naming the pair', () => {
     expect(() => scoreOutcomes('regression', [{ prediction: NaN, actual: 0 }])).toThrow(InvalidInputError);
-    expect(() => scoreOutcomes('binary', [{ prediction: 0.5, actual: 1 }, { prediction: 1.5, actual: 1 }])).toThrow(
-      'outcomes expects probabilities in [0, 1] from a binary model, but got 1.5 at index 1',
-    );
+    expect(() =>
+      scoreOutcomes('binary', [
+        { prediction: 0.5, actual: 1 },
+        { prediction: 1.5, actual: 1 },
+      ]),
+    ).toThrow('outcomes expects probabilities in [0, 1] from a binary model, but got 1.5 at index 1');
   });
 });
 
 describe('validationBaseline', () => {
   it('takes the directional accuracy and rmse² of a regression version', () => {
-    expect(validationBaseline('regression', { rmse: 0.02, directional_accuracy: 0.58 })).toEqual({ hitRate: 0.58, meanLoss: expect.closeTo(0.0004, 15) });
+    expect(validationBaseline('regression', { rmse: 0.02, directional_accuracy: 0.58 })).toEqual({
+      hitRate: 0.58,
+      meanLoss: expect.closeTo(0.0004, 15),
+    });
   });
   it('takes the accuracy and log loss of a binary version', () => {
     expect(validationBaseline('binary', { logloss: 0.66, accuracy: 0.6 })).toEqual({ hitRate: 0.6, meanLoss: 0.66 });

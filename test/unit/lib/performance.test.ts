@@ -102,7 +102,16 @@ describe('expectedCalibrationError', () => {
   });
 
   it('is 0 when confidence matches the frequency, with p = 1 in the last bin', () => {
-    expect(expectedCalibrationError(pairs([[1, 1], [0, 0], [0.5, 1], [0.5, 0]]))).toBe(0);
+    expect(
+      expectedCalibrationError(
+        pairs([
+          [1, 1],
+          [0, 0],
+          [0.5, 1],
+          [0.5, 0],
+        ]),
+      ),
+    ).toBe(0);
   });
 
   it('refuses probabilities outside [0, 1], outcomes other than 0/1 and bad bins', () => {

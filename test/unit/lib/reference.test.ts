@@ -83,10 +83,7 @@ describe('summarizeDistribution', () => {
 describe('summarizeReference', () => {
   it('summarizes each column of a row-major matrix, and the validation predictions and outcomes', () => {
     const features = new Float32Array([1, 10, 2, NaN, 3, 30]); // rows: (1,10) (2,NaN) (3,30)
-    const ref = summarizeReference(
-      { featureNames: ['a', 'b'], features, rows: 3 },
-      { predictions: [0.5, 0.25], outcomes: [1, 0] },
-    );
+    const ref = summarizeReference({ featureNames: ['a', 'b'], features, rows: 3 }, { predictions: [0.5, 0.25], outcomes: [1, 0] });
     expect(ref.rows).toBe(3);
     expect(ref.features.map((f) => [f.name, f.mean, f.missingFraction])).toEqual([
       ['a', 2, 0],
@@ -104,9 +101,9 @@ describe('summarizeReference', () => {
   });
 
   it('refuses a matrix whose size does not match rows × features', () => {
-    expect(() =>
-      summarizeReference({ featureNames: ['a', 'b'], features: new Float32Array(5), rows: 3 }),
-    ).toThrow('features expects rows × featureNames.length = 3 × 2 = 6 values, but got 5');
+    expect(() => summarizeReference({ featureNames: ['a', 'b'], features: new Float32Array(5), rows: 3 })).toThrow(
+      'features expects rows × featureNames.length = 3 × 2 = 6 values, but got 5',
+    );
   });
 });
 
@@ -126,7 +123,9 @@ describe('measureDrift', () => {
 
   it('refuses a summary or a window with no non-missing values', () => {
     const empty = summarizeDistribution('x', [NaN]);
-    expect(() => measureDrift(empty, [1])).toThrow('summary expects non-missing reference values for x, but every reference value was missing');
+    expect(() => measureDrift(empty, [1])).toThrow(
+      'summary expects non-missing reference values for x, but every reference value was missing',
+    );
     expect(() => measureDrift(summarizeDistribution('x', [1, 2]), [NaN, NaN])).toThrow(
       'current expects at least one non-missing value of x, but got 2 missing',
     );

@@ -109,9 +109,15 @@ describe('clampPositionSize', () => {
       { sizeMultiplier: 1.5, leverage: 5 },
     );
     expect(describeCuts(out.cuts)).toBe('maxLeverage cut leverage 5 → 3; maxRiskPerTrade cut the size multiplier 1.5 → 0.6667');
-    expect(describeCuts(clampPositionSize({ maxRiskPerTrade: 1, maxLeverage: 3, maxOpenPositions: 10 }, { equity: 1, openPositions: 0, grossExposure: 0, stopDistance: 0.01, basePositionFraction: 0.1 }, { sizeMultiplier: 1.5, leverage: 5 }).cuts)).toBe(
-      'maxLeverage cut leverage 5 → 3',
-    );
+    expect(
+      describeCuts(
+        clampPositionSize(
+          { maxRiskPerTrade: 1, maxLeverage: 3, maxOpenPositions: 10 },
+          { equity: 1, openPositions: 0, grossExposure: 0, stopDistance: 0.01, basePositionFraction: 0.1 },
+          { sizeMultiplier: 1.5, leverage: 5 },
+        ).cuts,
+      ),
+    ).toBe('maxLeverage cut leverage 5 → 3');
   });
 
   it('fits the new position into the room left under the gross-exposure cap', () => {

@@ -12,15 +12,20 @@ describe('nextIntervalSlot', () => {
 
   it('gives every replica the same slot for any instant inside one period, strictly after it', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: 1, max: 48 * HOUR }), fc.integer({ min: 0, max: 48 * HOUR }), (now, period, jitter) => {
-        const slot = nextIntervalSlot(now, period);
-        expect(slot).toBeGreaterThan(now);
-        expect(slot - now).toBeLessThanOrEqual(period);
-        expect(slot % period).toBe(0);
-        // Another replica looking a little later, but before the slot, computes the same slot.
-        const later = Math.min(now + jitter, slot - 1);
-        expect(nextIntervalSlot(later, period)).toBe(slot);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 4_000_000_000_000 }),
+        fc.integer({ min: 1, max: 48 * HOUR }),
+        fc.integer({ min: 0, max: 48 * HOUR }),
+        (now, period, jitter) => {
+          const slot = nextIntervalSlot(now, period);
+          expect(slot).toBeGreaterThan(now);
+          expect(slot - now).toBeLessThanOrEqual(period);
+          expect(slot % period).toBe(0);
+          // Another replica looking a little later, but before the slot, computes the same slot.
+          const later = Math.min(now + jitter, slot - 1);
+          expect(nextIntervalSlot(later, period)).toBe(slot);
+        },
+      ),
     );
   });
 

@@ -4,7 +4,13 @@ import { maxDrawdown, sharpeRatio } from '../../../src/monitoring/performance';
 import { compareShadow, type PromotionThresholds, type ShadowPair, shadowVerdict } from '../../../src/monitoring/shadow-verdict';
 import { dieboldMariano } from '../../../src/lib/stats';
 
-const thresholds: PromotionThresholds = { min_samples: 100, max_samples: 2000, min_improvement_pct: 2, max_drawdown_pct: 60, significance: 0.05 };
+const thresholds: PromotionThresholds = {
+  min_samples: 100,
+  max_samples: 2000,
+  min_improvement_pct: 2,
+  max_drawdown_pct: 60,
+  significance: 0.05,
+};
 
 /** Outcomes driven by a signal; the shadow predicts `shadowBeta`·signal, the active `activeBeta`·signal. */
 function pairs(count: number, seed: number, shadowBeta: number, activeBeta: number): ShadowPair[] {
@@ -32,7 +38,12 @@ describe('compareShadow', () => {
     expect(comparison.improvementPct).toBeCloseTo(((mean(activeLoss) - mean(shadowLoss)) / mean(activeLoss)) * 100, 10);
 
     const dm = dieboldMariano(shadowLoss, activeLoss, { alternative: 'less' });
-    expect(comparison.test).toMatchObject({ method: 'diebold-mariano', statistic: dm.statistic, pValue: dm.pValue, meanLossDifference: dm.meanDifference });
+    expect(comparison.test).toMatchObject({
+      method: 'diebold-mariano',
+      statistic: dm.statistic,
+      pValue: dm.pValue,
+      meanLossDifference: dm.meanDifference,
+    });
     expect(comparison.test!.pValue + comparison.test!.pValueWorse).toBeCloseTo(1, 12);
 
     const shadowReturns = sample.map((pair) => Math.sign(pair.shadow) * pair.actual);
@@ -73,7 +84,9 @@ describe('shadowVerdict', () => {
   it('promotes a shadow whose loss is lower by enough, significantly', () => {
     const verdict = shadowVerdict(compareShadow('regression', pairs(300, 4, 0.5, -0.5)), thresholds);
     expect(verdict.decision).toBe('PROMOTE');
-    expect(verdict.reasons.join(' ')).toMatch(/squared_error \d+\.\d\d% lower .* significant: Diebold–Mariano p = .* over 300 paired outcomes/);
+    expect(verdict.reasons.join(' ')).toMatch(
+      /squared_error \d+\.\d\d% lower .* significant: Diebold–Mariano p = .* over 300 paired outcomes/,
+    );
   });
 
   it('rejects a shadow that is significantly worse', () => {
@@ -100,7 +113,11 @@ describe('shadowVerdict', () => {
   });
 
   it('does not promote a significant but too small improvement', () => {
-    const verdict = shadowVerdict(compareShadow('regression', pairs(2000, 8, 0.5, 0.45)), { ...thresholds, min_improvement_pct: 50, max_samples: 5000 });
+    const verdict = shadowVerdict(compareShadow('regression', pairs(2000, 8, 0.5, 0.45)), {
+      ...thresholds,
+      min_improvement_pct: 50,
+      max_samples: 5000,
+    });
     expect(verdict.decision).toBe('CONTINUE');
     expect(verdict.reasons[0]).toMatch(/at least 50\.00% needed/);
   });

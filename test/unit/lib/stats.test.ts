@@ -88,8 +88,14 @@ describe('psi', () => {
   it('is 0 for the reference itself and grows with the size of a shift', () => {
     const reference = Array.from({ length: 1000 }, (_, i) => i / 1000);
     expect(psi(reference, reference)).toBe(0);
-    const small = psi(reference, reference.map((v) => v + 0.05));
-    const large = psi(reference, reference.map((v) => v + 0.3));
+    const small = psi(
+      reference,
+      reference.map((v) => v + 0.05),
+    );
+    const large = psi(
+      reference,
+      reference.map((v) => v + 0.3),
+    );
     expect(small).toBeGreaterThan(0);
     expect(large).toBeGreaterThan(small);
   });
@@ -141,7 +147,10 @@ describe('ksTwoSample', () => {
     // scipy 1.10.1: ks_2samp(np.arange(172.), np.arange(172.) + 0.5) warns "Exact calculation
     // unsuccessful" (the exact value is 1.0000000000000004) and returns (1/172, 1.0)
     const reference = Array.from({ length: 172 }, (_, i) => i);
-    const result = ksTwoSample(reference, reference.map((v) => v + 0.5));
+    const result = ksTwoSample(
+      reference,
+      reference.map((v) => v + 0.5),
+    );
     expect(result.statistic).toBe(1 / 172);
     expect(result.pValue).toBe(1);
   });

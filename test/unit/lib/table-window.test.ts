@@ -38,19 +38,27 @@ describe('rowsAfter', () => {
   });
 
   it('orders text and timestamps as training does', () => {
-    const stamped = tableFromRows([{ at: '2025-01-02', y: 1 }, { at: '2025-01-05', y: 2 }, { at: '2025-01-03', y: 3 }]);
+    const stamped = tableFromRows([
+      { at: '2025-01-02', y: 1 },
+      { at: '2025-01-05', y: 2 },
+      { at: '2025-01-03', y: 3 },
+    ]);
     const after = rowsAfter(stamped, 'at', Date.parse('2025-01-02'));
     expect(after.data[1]).toEqual([2, 3]);
   });
 
   it('splits the rows with an order value into those up to the value and those after it', () => {
     fc.assert(
-      fc.property(fc.array(fc.option(fc.integer({ min: -20, max: 20 }), { nil: null }), { minLength: 1, maxLength: 40 }), fc.integer({ min: -25, max: 25 }), (orders, cut) => {
-        const data: DatasetTable = { columns: [{ name: 't', type: 'number' }], rowCount: orders.length, data: [orders as CellValue[]] };
-        const after = rowsAfter(data, 't', cut).data[0] as number[];
-        expect(after).toEqual(orders.filter((value) => value !== null && value > cut));
-        expect(after.every((value) => compareCells(value, cut) > 0)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.option(fc.integer({ min: -20, max: 20 }), { nil: null }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: -25, max: 25 }),
+        (orders, cut) => {
+          const data: DatasetTable = { columns: [{ name: 't', type: 'number' }], rowCount: orders.length, data: [orders as CellValue[]] };
+          const after = rowsAfter(data, 't', cut).data[0] as number[];
+          expect(after).toEqual(orders.filter((value) => value !== null && value > cut));
+          expect(after.every((value) => compareCells(value, cut) > 0)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -22,7 +22,9 @@ function treesOf(trained: TrainedModel): JsonTree[] {
 const leavesOf = (tree: JsonTree) => tree.left_children.flatMap((child, i) => (child === -1 ? [i] : []));
 
 function depthOf(tree: JsonTree, node = 0): number {
-  return tree.left_children[node] === -1 ? 0 : 1 + Math.max(depthOf(tree, tree.left_children[node]), depthOf(tree, tree.right_children[node]));
+  return tree.left_children[node] === -1
+    ? 0
+    : 1 + Math.max(depthOf(tree, tree.left_children[node]), depthOf(tree, tree.right_children[node]));
 }
 
 describe('lightgbm family: training', () => {
@@ -117,6 +119,8 @@ describe('lightgbm family: training', () => {
   });
 
   it('refuses a training set of another kind', async () => {
-    await expect(lightgbmFamily.train({ kind: 'policy', transitions: [] }, params(), trainContext())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(lightgbmFamily.train({ kind: 'policy', transitions: [] }, params(), trainContext())).rejects.toBeInstanceOf(
+      InvalidInputError,
+    );
   });
 });

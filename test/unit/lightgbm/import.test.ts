@@ -48,7 +48,12 @@ function refusal(run: () => unknown): InvalidInputError {
 describeWithShared('LightGBM fixtures → ONNX parity', () => {
   it.each(FIXTURES)('%s: ONNX margins and predictions match LightGBM within 1e-5 on all 200 rows', async (name) => {
     const expected = expectedOf(name);
-    const { trained, outputs } = await importAndPredict(modelText(name), expected.feature_names, toBatch(expected.rows), expected.rows.length);
+    const { trained, outputs } = await importAndPredict(
+      modelText(name),
+      expected.feature_names,
+      toBatch(expected.rows),
+      expected.rows.length,
+    );
     const binary = name === 'binary';
     expect(trained.artifact.signature).toEqual({
       task: binary ? 'binary' : 'regression',
@@ -70,7 +75,12 @@ describeWithShared('LightGBM fixtures → ONNX parity', () => {
     const expected = expectedOf(name);
     const model = parseLightGBMModel(bytes(modelText(name)));
     expected.rows.forEach((row, r) => {
-      expect(lightgbmRawScore(model, row.map((v) => (v === null ? NaN : v)))).toBeCloseTo(expected.margin[r], 10);
+      expect(
+        lightgbmRawScore(
+          model,
+          row.map((v) => (v === null ? NaN : v)),
+        ),
+      ).toBeCloseTo(expected.margin[r], 10);
     });
   });
 
@@ -135,7 +145,9 @@ describeWithShared('LightGBM fixtures → ONNX parity', () => {
     it('linear trees', () => {
       const linear = modelText('regression').replace('is_linear=0', 'is_linear=1\nleaf_const=0.1 0.2');
       const error = refuseText(linear);
-      expect(error.message).toMatch(/tree 0 is a linear tree \(is_linear=1, trained with linear_tree=true\); retrain with linear_tree=false/);
+      expect(error.message).toMatch(
+        /tree 0 is a linear tree \(is_linear=1, trained with linear_tree=true\); retrain with linear_tree=false/,
+      );
       expect(error.details).toEqual({ field: 'model.txt' });
     });
 
@@ -151,7 +163,9 @@ describeWithShared('LightGBM fixtures → ONNX parity', () => {
 
     it('a file cut before "end of trees", or with a tree block missing', () => {
       const text = modelText('binary');
-      expect(refuseText(text.slice(0, text.indexOf('Tree=30'))).message).toMatch(/ends? its trees with "end of trees", but the file stops before it/);
+      expect(refuseText(text.slice(0, text.indexOf('Tree=30'))).message).toMatch(
+        /ends? its trees with "end of trees", but the file stops before it/,
+      );
       const withoutTree = text.slice(0, text.indexOf('Tree=30')) + text.slice(text.indexOf('Tree=31'));
       expect(refuseText(withoutTree).message).toMatch(/expects tree 30 next, but got "Tree=31"/);
       const lastDropped = text.slice(0, text.indexOf('Tree=59')) + text.slice(text.indexOf('end of trees'));
@@ -177,7 +191,10 @@ describeWithShared('LightGBM fixtures → ONNX parity', () => {
     it('a feature whose splits mix missing type Zero with another', () => {
       const text = modelText('regression_zero_as_missing');
       const [types] = /^decision_type=.*$/m.exec(text)!;
-      const mixed = text.replace(types, types.replace(/=(\d+)/, (_, d) => `=${(Number(d) & 3) | 8}`));
+      const mixed = text.replace(
+        types,
+        types.replace(/=(\d+)/, (_, d) => `=${(Number(d) & 3) | 8}`),
+      );
       expect(refuseText(mixed).message).toMatch(/feature \d+ \(Column_\d\) mixes (Zero and NaN|NaN and Zero)/);
     });
   });

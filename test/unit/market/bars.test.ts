@@ -1,12 +1,5 @@
 import { createReadStream } from 'node:fs';
-import {
-  type Bar,
-  parseTimestamp,
-  readBarBatches,
-  validateBar,
-  validateBars,
-  validateSeries,
-} from '../../../src/lib/bars';
+import { type Bar, parseTimestamp, readBarBatches, validateBar, validateBars, validateSeries } from '../../../src/lib/bars';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { describeWithShared } from '../../helpers/shared';
 import { SPY_CSV, loadSpy } from './spy';
@@ -111,11 +104,7 @@ describe('parseTimestamp', () => {
 
 describe('readBarBatches', () => {
   const header = ',date,open,high,low,close,volume';
-  const rows = [
-    '0,2020-01-02,100,102,99,101,1000',
-    '1,2020-01-03,101,103,100,102,1100',
-    '2,2020-01-06,102,104,101,103,1200',
-  ];
+  const rows = ['0,2020-01-02,100,102,99,101,1000', '1,2020-01-03,101,103,100,102,1100', '2,2020-01-06,102,104,101,103,1200'];
 
   it('yields validated bars in batches of the given size', async () => {
     const batches = await readAll([header, ...rows].join('\n'), { symbol: 'SPY', timeframe: '1d', batchSize: 2 });
@@ -133,10 +122,7 @@ describe('readBarBatches', () => {
   });
 
   it('matches header names case-insensitively and takes symbol and timeframe columns over the options', async () => {
-    const csv = [
-      'Symbol,TimeFrame,Timestamp,OPEN,High,Low,Close,Volume',
-      'QQQ,1h,2020-01-02 14:00,1,2,0.5,1.5,10',
-    ].join('\r\n');
+    const csv = ['Symbol,TimeFrame,Timestamp,OPEN,High,Low,Close,Volume', 'QQQ,1h,2020-01-02 14:00,1,2,0.5,1.5,10'].join('\r\n');
     const [[only]] = await readAll(csv, { symbol: 'SPY', timeframe: '1d' });
     expect(only).toMatchObject({ symbol: 'QQQ', timeframe: '1h', timestamp: Date.UTC(2020, 0, 2, 14), close: 1.5 });
   });

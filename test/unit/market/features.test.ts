@@ -160,9 +160,7 @@ function wilderRsi(closes: number[], t: number, n = 14): number {
 /** Wilder's ATR: true range (high − low on the first bar), first average a plain mean of 14, then Wilder smoothing. */
 function wilderAtr(bars: Bar[], t: number, n = 14): number {
   const tr = bars.map((b, k) =>
-    k === 0
-      ? b.high - b.low
-      : Math.max(b.high - b.low, Math.abs(b.high - bars[k - 1].close), Math.abs(b.low - bars[k - 1].close)),
+    k === 0 ? b.high - b.low : Math.max(b.high - b.low, Math.abs(b.high - bars[k - 1].close), Math.abs(b.low - bars[k - 1].close)),
   );
   let atr = mean(tr.slice(0, n));
   for (let k = n; k <= t; k++) atr = (atr * (n - 1) + tr[k]) / n;
@@ -230,8 +228,7 @@ describeWithShared('features of SPY_D.csv', () => {
       hl_range: (high - low) / c,
       ibs: (c - low) / (high - low),
     };
-    for (const name of FEATURE_NAMES)
-      expectClose(feature(matrix, t, name), Math.fround(expected[name]), `${name}[${t}]`);
+    for (const name of FEATURE_NAMES) expectClose(feature(matrix, t, name), Math.fround(expected[name]), `${name}[${t}]`);
   });
 
   it(`of the last bar computed from its last ${STABLE_HISTORY_BARS} bars match those from the full history`, () => {

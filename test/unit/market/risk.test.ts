@@ -70,8 +70,7 @@ describe('assessRisk', () => {
 
   it('CVaR is never below VaR', () => {
     for (const confidenceLevel of [0.9, 0.95, 0.975, 0.99]) {
-      for (const h of assessRisk({ ...input, confidenceLevel }).horizons)
-        expect(h.expectedShortfall).toBeGreaterThan(h.valueAtRisk);
+      for (const h of assessRisk({ ...input, confidenceLevel }).horizons) expect(h.expectedShortfall).toBeGreaterThan(h.valueAtRisk);
     }
   });
 

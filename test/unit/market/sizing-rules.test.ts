@@ -94,8 +94,7 @@ describe('positionSizeMultiplier', () => {
         fc.double({ min: 0, max: 2, noNaN: true }),
         (p1, p2, b, d1, d2, sigma) => {
           const at = (p: number, d: number) =>
-            positionSizeMultiplier({ winProbability: p, payoffRatio: b, currentDrawdown: d, realizedVolatility: sigma })
-              .multiplier;
+            positionSizeMultiplier({ winProbability: p, payoffRatio: b, currentDrawdown: d, realizedVolatility: sigma }).multiplier;
           const m = at(p1, d1);
           expect(m).toBeGreaterThanOrEqual(0);
           expect(m).toBeLessThanOrEqual(DEFAULT_SIZING_RULES.maxMultiplier);
@@ -121,14 +120,8 @@ describe('positionSizeMultiplier', () => {
   });
 
   it('refuses inconsistent rules', () => {
-    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, maxDrawdown: 0 })).toThrow(
-      /rules.maxDrawdown in \(0, 1\]/,
-    );
-    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, minVolatilityScale: 3 })).toThrow(
-      /rules.minVolatilityScale/,
-    );
-    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, baseFraction: 0 })).toThrow(
-      /rules.baseFraction/,
-    );
+    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, maxDrawdown: 0 })).toThrow(/rules.maxDrawdown in \(0, 1\]/);
+    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, minVolatilityScale: 3 })).toThrow(/rules.minVolatilityScale/);
+    expect(() => positionSizeMultiplier(base, { ...DEFAULT_SIZING_RULES, baseFraction: 0 })).toThrow(/rules.baseFraction/);
   });
 });

@@ -72,27 +72,15 @@ describe('strategyWeights', () => {
       () => strategyWeights(confidences, 'bubble'),
       "expects regime to be one of TRENDING, RANGING, CHOPPY, VOLATILE, but got 'bubble'",
     ],
-    [
-      'confidences.scalping',
-      () => strategyWeights({ scalping: 0.5 }, 'RANGING'),
-      /expects strategies among .*, but got 'scalping'/,
-    ],
+    ['confidences.scalping', () => strategyWeights({ scalping: 0.5 }, 'RANGING'), /expects strategies among .*, but got 'scalping'/],
     [
       'confidences.breakout',
       () => strategyWeights({ breakout: 1.5 }, 'RANGING'),
       'expects the confidence of breakout in [0, 1], but got 1.5',
     ],
     ['confidences.breakout', () => strategyWeights({ breakout: NaN }, 'RANGING'), /but got NaN/],
-    [
-      'confidences',
-      () => strategyWeights({}, 'RANGING'),
-      'expects confidences for at least one strategy, but got none',
-    ],
-    [
-      'floor',
-      () => strategyWeights(confidences, 'RANGING', 0.4),
-      'expects floor in [0, 1/3] for 3 strategies, but got 0.4',
-    ],
+    ['confidences', () => strategyWeights({}, 'RANGING'), 'expects confidences for at least one strategy, but got none'],
+    ['floor', () => strategyWeights(confidences, 'RANGING', 0.4), 'expects floor in [0, 1/3] for 3 strategies, but got 0.4'],
   ])('refuses a bad %s', (field, call, message) => {
     expect(call).toThrow(InvalidInputError);
     expect(call).toThrow(message);

@@ -3,11 +3,7 @@ import { validateBars } from '../../../src/lib/bars';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { FEATURE_NAMES, WARMUP_BARS, computeFeatures } from '../../../src/market/features';
 import { forwardReturns } from '../../../src/market/labels';
-import {
-  DEFAULT_SYNTHETIC_REGIMES,
-  type SyntheticMarket,
-  generateSyntheticMarket,
-} from '../../../src/lib/synthetic-market';
+import { DEFAULT_SYNTHETIC_REGIMES, type SyntheticMarket, generateSyntheticMarket } from '../../../src/lib/synthetic-market';
 
 const RET_5 = FEATURE_NAMES.indexOf('ret_5');
 const ATR = FEATURE_NAMES.indexOf('atr_14');
@@ -77,34 +73,27 @@ describe('generateSyntheticMarket', () => {
     }
   });
 
-  it.each([1, 2, 3, 4, 5])(
-    'shows the regime change for seed %i: predictability flips sign and volatility rises',
-    (seed) => {
-      const [trend, volatile] = regimeSamples(generateSyntheticMarket({ seed }));
-      expect(sampleCorrelation(trend.x, trend.y)).toBeGreaterThan(0.15);
-      expect(sampleCorrelation(volatile.x, volatile.y)).toBeLessThan(-0.15);
-      expect(standardDeviation(volatile.y) / standardDeviation(trend.y)).toBeGreaterThan(1.8);
-      // drift in the feature distribution: the normalised ATR roughly doubles
-      expect(mean(volatile.atr) / mean(trend.atr)).toBeGreaterThan(1.6);
-    },
-  );
+  it.each([1, 2, 3, 4, 5])('shows the regime change for seed %i: predictability flips sign and volatility rises', (seed) => {
+    const [trend, volatile] = regimeSamples(generateSyntheticMarket({ seed }));
+    expect(sampleCorrelation(trend.x, trend.y)).toBeGreaterThan(0.15);
+    expect(sampleCorrelation(volatile.x, volatile.y)).toBeLessThan(-0.15);
+    expect(standardDeviation(volatile.y) / standardDeviation(trend.y)).toBeGreaterThan(1.8);
+    // drift in the feature distribution: the normalised ATR roughly doubles
+    expect(mean(volatile.atr) / mean(trend.atr)).toBeGreaterThan(1.6);
+  });
 
   it('lets a model fitted in the first regime call direction well there and badly after the change', () => {
     const [trend, volatile] = regimeSamples(generateSyntheticMarket({ seed: 'model' }));
     const split = Math.floor(trend.x.length * 0.7);
     const model = linearRegressionLine(linearRegression(trend.x.slice(0, split).map((x, i) => [x, trend.y[i]])));
-    const hitRate = (x: number[], y: number[]) =>
-      x.filter((xi, i) => Math.sign(model(xi)) === Math.sign(y[i])).length / x.length;
+    const hitRate = (x: number[], y: number[]) => x.filter((xi, i) => Math.sign(model(xi)) === Math.sign(y[i])).length / x.length;
     expect(hitRate(trend.x.slice(split), trend.y.slice(split))).toBeGreaterThan(0.56);
     expect(hitRate(volatile.x, volatile.y)).toBeLessThan(0.45);
   });
 
   it.each([
     ['regimes[0].name', { regimes: [{ ...DEFAULT_SYNTHETIC_REGIMES[0], name: 'SIDEWAYS' as 'RANGING' }] }],
-    [
-      'regimes[1].momentum',
-      { regimes: [DEFAULT_SYNTHETIC_REGIMES[0], { ...DEFAULT_SYNTHETIC_REGIMES[1], momentum: 0.3 }] },
-    ],
+    ['regimes[1].momentum', { regimes: [DEFAULT_SYNTHETIC_REGIMES[0], { ...DEFAULT_SYNTHETIC_REGIMES[1], momentum: 0.3 }] }],
     ['regimes', { regimes: [] }],
     ['marketCorrelation', { marketCorrelation: 1 }],
     ['symbols', { symbols: ['A', 'A'] }],

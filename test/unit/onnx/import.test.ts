@@ -72,7 +72,12 @@ describe('importOnnxArtifact', () => {
     ];
     const out = await predictor.predict(Float32Array.from(rows.flat()), 2);
     await predictor.dispose();
-    rows.forEach((row, r) => expect(out[r]).toBeCloseTo(row.reduce((s, x, j) => s + x * WEIGHTS[j], BIAS), 5));
+    rows.forEach((row, r) =>
+      expect(out[r]).toBeCloseTo(
+        row.reduce((s, x, j) => s + x * WEIGHTS[j], BIAS),
+        5,
+      ),
+    );
   });
 
   it('keeps the per-row float outputs of a classifier (not its int64 label) and calls it binary by its probability output', async () => {
@@ -84,12 +89,16 @@ describe('importOnnxArtifact', () => {
 
   it('refuses an input width other than the number of declared features', async () => {
     const error = await refusal(importOnnxArtifact({ 'model.onnx': linearRegressor() }, { featureNames: ['a', 'b', 'c', 'd'] }));
-    expect(error.message).toBe('expects an input width of 4 (one per feature name), but the model declares inputs (input: float[batch, 3])');
+    expect(error.message).toBe(
+      'expects an input width of 4 (one per feature name), but the model declares inputs (input: float[batch, 3])',
+    );
     expect(error.details).toEqual({ field: 'file' });
   });
 
   it('refuses bytes that are not ONNX, and a missing model.onnx', async () => {
-    const text = await refusal(importOnnxArtifact({ 'model.onnx': new TextEncoder().encode('tree\nversion=v4\n') }, { featureNames: names }));
+    const text = await refusal(
+      importOnnxArtifact({ 'model.onnx': new TextEncoder().encode('tree\nversion=v4\n') }, { featureNames: names }),
+    );
     expect(text.message).toMatch(/^expects an ONNX model/);
     const missing = await refusal(importOnnxArtifact({ 'model.bin': linearRegressor() }, { featureNames: names }));
     expect(missing.message).toBe('expects an artifact file "model.onnx", but got [model.bin]');

@@ -13,7 +13,14 @@ const stump: TreeEnsemble = {
   baseScore: 10,
   postTransform: 'LOGISTIC',
   trees: [
-    { featureIndex: [0, 0, 0], threshold: [0.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], defaultLeft: [true, false, false], leafValue: [0, 1, 2] },
+    {
+      featureIndex: [0, 0, 0],
+      threshold: [0.5, 0, 0],
+      left: [1, -1, -1],
+      right: [2, -1, -1],
+      defaultLeft: [true, false, false],
+      leafValue: [0, 1, 2],
+    },
   ],
 };
 const sigmoid = (m: number) => 1 / (1 + Math.exp(-m));
@@ -26,8 +33,14 @@ describe('loadOnnxPredictor', () => {
   it('concatenates the outputs per row in signature order', async () => {
     const bytes = buildTreeEnsembleModel(stump);
     for (const [outputs, expected] of [
-      [['probability', 'margin'], [sigmoid(11), 11, sigmoid(12), 12]],
-      [['margin', 'probability'], [11, sigmoid(11), 12, sigmoid(12)]],
+      [
+        ['probability', 'margin'],
+        [sigmoid(11), 11, sigmoid(12), 12],
+      ],
+      [
+        ['margin', 'probability'],
+        [11, sigmoid(11), 12, sigmoid(12)],
+      ],
       [['margin'], [11, 12]],
     ] as const) {
       const predictor = await loadOnnxPredictor(bytes, signature({ outputs: [...outputs] }), { intraOpThreads: 2 });
@@ -44,10 +57,7 @@ describe('loadOnnxPredictor', () => {
   it('scores NaN where missing values are allowed and returns NaN rows for what the model may not see', async () => {
     const batch = new Float32Array([NaN, 0, 0, 0.9, Infinity, 0, 0.9, 0, 0, 0.1, -Infinity, NaN]);
     const lenient = await loadOnnxPredictor(buildTreeEnsembleModel(stump), signature({ outputs: ['margin'] }));
-    const strict = await loadOnnxPredictor(
-      buildTreeEnsembleModel(stump),
-      signature({ outputs: ['margin'], allowsMissing: false }),
-    );
+    const strict = await loadOnnxPredictor(buildTreeEnsembleModel(stump), signature({ outputs: ['margin'], allowsMissing: false }));
     try {
       expect(Array.from(await lenient.predict(batch, 4))).toEqual([11, NaN, 12, NaN]);
       expect(Array.from(await strict.predict(batch, 4))).toEqual([NaN, NaN, 12, NaN]);
@@ -140,8 +150,6 @@ describe('describeOnnxModel', () => {
     expect(() => tabularInputWidth(model([doubleInput]))).toThrow(/one float tensor input of shape \[N, width\]/);
     expect(() => tabularInputWidth(model([floatTensorInfo('x', [1, 4])]))).toThrow(/variable batch size/);
     expect(() => tabularInputWidth(model([floatTensorInfo('x', ['N', 'width'])]))).toThrow(/fixed feature width/);
-    expect(() =>
-      tabularInputWidth(model([floatTensorInfo('x', ['N', 4]), floatTensorInfo('z', ['N', 4])])),
-    ).toThrow(/exactly one input/);
+    expect(() => tabularInputWidth(model([floatTensorInfo('x', ['N', 4]), floatTensorInfo('z', ['N', 4])]))).toThrow(/exactly one input/);
   });
 });

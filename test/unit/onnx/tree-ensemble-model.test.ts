@@ -13,11 +13,7 @@ function referenceMargin(ensemble: TreeEnsemble, row: ArrayLike<number>): number
     let i = 0;
     while (tree.left[i] !== -1) {
       const x = row[tree.featureIndex[i]];
-      const goLeft = Number.isNaN(x)
-        ? tree.defaultLeft[i]
-        : ensemble.mode === 'BRANCH_LT'
-          ? x < tree.threshold[i]
-          : x <= tree.threshold[i];
+      const goLeft = Number.isNaN(x) ? tree.defaultLeft[i] : ensemble.mode === 'BRANCH_LT' ? x < tree.threshold[i] : x <= tree.threshold[i];
       i = goLeft ? tree.left[i] : tree.right[i];
     }
     margin += tree.leafValue[i];
@@ -167,7 +163,9 @@ describe('buildTreeEnsembleModel', () => {
     const badChild = structuredClone(ensemble);
     badChild.trees[3].right[0] = 99;
     expect(() => buildTreeEnsembleModel(badChild)).toThrow(
-      new InvalidInputError(`expects tree 3 to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but node 0 has the child id 99, outside [0, 31)`),
+      new InvalidInputError(
+        `expects tree 3 to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but node 0 has the child id 99, outside [0, 31)`,
+      ),
     );
     const badFeature = structuredClone(ensemble);
     badFeature.trees[1].featureIndex[2] = 5;

@@ -48,13 +48,21 @@ describe('checkTreeStructure', () => {
   });
 
   it.each<[string, ChildArrays, string]>([
-    ['a chain one level deeper than the bound', chainTree(MAX_TREE_DEPTH + 1), `node ${2 * MAX_TREE_DEPTH} is at depth ${MAX_TREE_DEPTH} and has children (a tree deeper than ${MAX_TREE_DEPTH} levels)`],
+    [
+      'a chain one level deeper than the bound',
+      chainTree(MAX_TREE_DEPTH + 1),
+      `node ${2 * MAX_TREE_DEPTH} is at depth ${MAX_TREE_DEPTH} and has children (a tree deeper than ${MAX_TREE_DEPTH} levels)`,
+    ],
     ['a child outside the tree', { left: [1, -1, -1], right: [99, -1, -1] }, 'node 0 has the child id 99, outside [0, 3)'],
     ['a negative child other than the leaf mark', { left: [1, -1, -1], right: [-7, -1, -1] }, 'node 0 has the child id -7, outside [0, 3)'],
     ['a child that is its own parent', { left: [0, -1], right: [1, -1] }, 'node 0 has its ancestor node 0 as a child (a cycle)'],
     ['a cycle back to the root', { left: [1, 2, -1, -1], right: [3, 0, -1, -1] }, 'node 1 has its ancestor node 0 as a child (a cycle)'],
     ['a child shared by two nodes', { left: [1, 3, 3, -1, -1], right: [2, 4, 4, -1, -1] }, 'node 3 is the child of both node 2 and node 1'],
-    ['a node no path reaches', { left: [1, -1, -1, -1], right: [2, -1, -1, -1] }, 'node 3 cannot be reached from the root (1 of 4 nodes are unreachable)'],
+    [
+      'a node no path reaches',
+      { left: [1, -1, -1, -1], right: [2, -1, -1, -1] },
+      'node 3 cannot be reached from the root (1 of 4 nodes are unreachable)',
+    ],
     ['no nodes', { left: [], right: [] }, 'it has no nodes'],
   ])('refuses %s, naming the node', (_what, tree, problem) => {
     const error = refusal(() => checkTreeStructure(tree, naming));
@@ -73,15 +81,23 @@ describe('XGBoost JSON import', () => {
   });
 
   it('refuses cyclic and out-of-range children, and a node count that disagrees with tree_param.num_nodes', () => {
-    expect(refusal(() => parseXGBoostModel(bytes(xgboostJson([{ left: [1, 2, -1, -1], right: [3, 0, -1, -1] }])))).message).toContain('node 1 has its ancestor node 0 as a child (a cycle)');
-    expect(refusal(() => parseXGBoostModel(bytes(xgboostJson([{ left: [1, -1, -1], right: [5, -1, -1] }])))).message).toContain('node 0 has the child id 5, outside [0, 3)');
+    expect(refusal(() => parseXGBoostModel(bytes(xgboostJson([{ left: [1, 2, -1, -1], right: [3, 0, -1, -1] }])))).message).toContain(
+      'node 1 has its ancestor node 0 as a child (a cycle)',
+    );
+    expect(refusal(() => parseXGBoostModel(bytes(xgboostJson([{ left: [1, -1, -1], right: [5, -1, -1] }])))).message).toContain(
+      'node 0 has the child id 5, outside [0, 3)',
+    );
     const model = JSON.parse(xgboostJson([{ left: [1, -1, -1], right: [2, -1, -1] }]));
     model.learner.gradient_booster.model.trees[0].tree_param.num_nodes = '7';
-    expect(refusal(() => parseXGBoostModel(bytes(JSON.stringify(model)))).message).toBe('expects tree 0 to have tree_param.num_nodes (7) nodes, but its arrays hold 3');
+    expect(refusal(() => parseXGBoostModel(bytes(JSON.stringify(model)))).message).toBe(
+      'expects tree 0 to have tree_param.num_nodes (7) nodes, but its arrays hold 3',
+    );
   });
 
   it('serves a tree of a few hundred levels', async () => {
-    const trained = await xgboostFamily.importArtifact!({ 'model.json': bytes(xgboostJson([chainTree(300)])) }, 'xgboost-json', { featureNames: ['x'] });
+    const trained = await xgboostFamily.importArtifact!({ 'model.json': bytes(xgboostJson([chainTree(300)])) }, 'xgboost-json', {
+      featureNames: ['x'],
+    });
     const predictor = await xgboostFamily.load(trained.artifact);
     try {
       // x = 5 goes right past splits 0, 2, 4 (x ≥ 0, 2, 4) and left at split 6 (x < 6) to leaf 7.
@@ -112,7 +128,19 @@ function lightgbmText(trees: { left: number[]; right: number[] }[]): string {
       '',
     ].join('\n');
   });
-  return ['tree', 'version=v4', 'num_class=1', 'num_tree_per_iteration=1', 'max_feature_idx=0', 'objective=regression', 'feature_names=x', '', ...blocks, 'end of trees', ''].join('\n');
+  return [
+    'tree',
+    'version=v4',
+    'num_class=1',
+    'num_tree_per_iteration=1',
+    'max_feature_idx=0',
+    'objective=regression',
+    'feature_names=x',
+    '',
+    ...blocks,
+    'end of trees',
+    '',
+  ].join('\n');
 }
 
 describe('LightGBM text import', () => {
@@ -122,16 +150,22 @@ describe('LightGBM text import', () => {
 
   it('refuses two inner nodes that point at each other away from the root (each still the child of exactly one node)', () => {
     const error = refusal(() => parseLightGBMModel(bytes(lightgbmText([{ left: [-1, 2, 1], right: [-2, -3, -4] }]))));
-    expect(error.message).toBe(`expects tree 0 to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but node 1 cannot be reached from the root (4 of 7 nodes are unreachable)`);
+    expect(error.message).toBe(
+      `expects tree 0 to be a binary tree from its root, at most ${MAX_TREE_DEPTH} levels deep, but node 1 cannot be reached from the root (4 of 7 nodes are unreachable)`,
+    );
     expect(error.details).toEqual({ field: 'model.txt' });
   });
 
   it('refuses a child id out of range and a chain deeper than the bound', () => {
-    expect(refusal(() => parseLightGBMModel(bytes(lightgbmText([{ left: [1, -1], right: [-9, -3] }])))).message).toBe('expects tree 0 to have right_child ids in [-3, 2), but node 0 has -9');
+    expect(refusal(() => parseLightGBMModel(bytes(lightgbmText([{ left: [1, -1], right: [-9, -3] }])))).message).toBe(
+      'expects tree 0 to have right_child ids in [-3, 2), but node 0 has -9',
+    );
     const depth = MAX_TREE_DEPTH + 1;
     const left = Array.from({ length: depth }, (_, i) => -(i + 1));
     const right = Array.from({ length: depth }, (_, i) => (i + 1 < depth ? i + 1 : -(depth + 1)));
-    expect(refusal(() => parseLightGBMModel(bytes(lightgbmText([{ left, right }])))).message).toContain(`node ${MAX_TREE_DEPTH} is at depth ${MAX_TREE_DEPTH} and has children`);
+    expect(refusal(() => parseLightGBMModel(bytes(lightgbmText([{ left, right }])))).message).toContain(
+      `node ${MAX_TREE_DEPTH} is at depth ${MAX_TREE_DEPTH} and has children`,
+    );
   });
 });
 
@@ -167,7 +201,18 @@ function onnxTreeModel({ left, right }: ChildArrays): Uint8Array {
           aggregate_function: 'SUM',
           post_transform: 'NONE',
         },
-        ints: ['nodes_treeids', 'nodes_nodeids', 'nodes_featureids', 'nodes_truenodeids', 'nodes_falsenodeids', 'nodes_missing_value_tracks_true', 'target_treeids', 'target_nodeids', 'target_ids', 'n_targets'],
+        ints: [
+          'nodes_treeids',
+          'nodes_nodeids',
+          'nodes_featureids',
+          'nodes_truenodeids',
+          'nodes_falsenodeids',
+          'nodes_missing_value_tracks_true',
+          'target_treeids',
+          'target_nodeids',
+          'target_ids',
+          'n_targets',
+        ],
       }),
     ],
     initializers: [],
@@ -186,7 +231,9 @@ describe('ONNX import of a tree ensemble', () => {
   });
 
   it('refuses a cycle and a child that is not a node of its tree', async () => {
-    expect((await asyncRefusal(() => importOnnx(onnxTreeModel({ left: [1, 2, -1, -1], right: [3, 0, -1, -1] })))).message).toContain('tree 0 node 1 has its ancestor tree 0 node 0 as a child (a cycle)');
+    expect((await asyncRefusal(() => importOnnx(onnxTreeModel({ left: [1, 2, -1, -1], right: [3, 0, -1, -1] })))).message).toContain(
+      'tree 0 node 1 has its ancestor tree 0 node 0 as a child (a cycle)',
+    );
     expect((await asyncRefusal(() => importOnnx(onnxTreeModel({ left: [1, -1, -1], right: [8, -1, -1] })))).message).toContain(
       'tree 0 node 0 has the child 8, which is not a node of tree 0',
     );
@@ -199,12 +246,27 @@ describe('ONNX import of a tree ensemble', () => {
 });
 
 describe('the margin bound', () => {
-  const stump = (leaf: number) => ({ featureIndex: [0, 0, 0], threshold: [0, 0, 0], left: [1, -1, -1], right: [2, -1, -1], defaultLeft: [false, false, false], leafValue: [0, leaf, -leaf] });
+  const stump = (leaf: number) => ({
+    featureIndex: [0, 0, 0],
+    threshold: [0, 0, 0],
+    left: [1, -1, -1],
+    right: [2, -1, -1],
+    defaultLeft: [false, false, false],
+    leafValue: [0, leaf, -leaf],
+  });
 
   it('refuses leaves whose sum over the trees could overflow float32', () => {
-    const ensemble = { featureCount: 1, mode: 'BRANCH_LT' as const, baseScore: 0, postTransform: 'NONE' as const, trees: [stump(3e38), stump(3e38)] };
+    const ensemble = {
+      featureCount: 1,
+      mode: 'BRANCH_LT' as const,
+      baseScore: 0,
+      postTransform: 'NONE' as const,
+      trees: [stump(3e38), stump(3e38)],
+    };
     const error = refusal(() => buildTreeEnsembleModel(ensemble, { field: 'model.json' }));
-    expect(error.message).toBe('expects leaf values whose sum over the trees stays within float32 (at most 3.4028234663852886e+38), but the largest margin is 6e+38');
+    expect(error.message).toBe(
+      'expects leaf values whose sum over the trees stays within float32 (at most 3.4028234663852886e+38), but the largest margin is 6e+38',
+    );
     expect(error.details).toEqual({ field: 'model.json' });
   });
 
@@ -219,11 +281,26 @@ describe('the margin bound', () => {
       else attribute.floats = values;
     };
     for (const [name, values] of Object.entries({
-      nodes_treeids: [0, 1], nodes_nodeids: [0, 0], nodes_featureids: [0, 0], nodes_values: [0, 0], nodes_truenodeids: [0, 0], nodes_falsenodeids: [0, 0],
-      nodes_missing_value_tracks_true: [0, 0], target_treeids: [0, 1], target_nodeids: [0, 0], target_ids: [0, 0], target_weights: [3e38, 3e38],
-    })) set(name, values);
+      nodes_treeids: [0, 1],
+      nodes_nodeids: [0, 0],
+      nodes_featureids: [0, 0],
+      nodes_values: [0, 0],
+      nodes_truenodeids: [0, 0],
+      nodes_falsenodeids: [0, 0],
+      nodes_missing_value_tracks_true: [0, 0],
+      target_treeids: [0, 1],
+      target_nodeids: [0, 0],
+      target_ids: [0, 0],
+      target_weights: [3e38, 3e38],
+    }))
+      set(name, values);
     attributes.find((a) => a.name === 'nodes_modes')!.strings = [bytes('LEAF'), bytes('LEAF')];
-    const predictor = await loadOnnxPredictor(onnx.ModelProto.encode(decoded).finish(), { task: 'regression', inputWidth: 1, outputs: ['prediction'], allowsMissing: true });
+    const predictor = await loadOnnxPredictor(onnx.ModelProto.encode(decoded).finish(), {
+      task: 'regression',
+      inputWidth: 1,
+      outputs: ['prediction'],
+      allowsMissing: true,
+    });
     try {
       expect(Array.from(await predictor.predict(new Float32Array([1, 2]), 2))).toEqual([NaN, NaN]);
     } finally {

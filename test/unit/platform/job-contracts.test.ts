@@ -9,7 +9,11 @@ import { JOB_PAYLOADS, parseJobPayload } from '../../../src/platform/jobs/job-pa
 
 it('has a payload schema and limits for every job kind', () => {
   expect(Object.keys(JOB_PAYLOADS).sort()).toEqual([...JOB_KINDS].sort());
-  for (const kind of JOB_KINDS) expect(jobLimits(kind, DEFAULT_POLICY)).toEqual({ timeLimitSeconds: expect.any(Number), retryLimit: DEFAULT_POLICY.retraining.retry_limit });
+  for (const kind of JOB_KINDS)
+    expect(jobLimits(kind, DEFAULT_POLICY)).toEqual({
+      timeLimitSeconds: expect.any(Number),
+      retryLimit: DEFAULT_POLICY.retraining.retry_limit,
+    });
 });
 
 it('takes the trainings’ time limits from the policy and gives the sweeps their own', () => {
@@ -21,8 +25,18 @@ it('takes the trainings’ time limits from the policy and gives the sweeps thei
 
 it('parses a payload with its defaults, drops keys no handler reads, and says where one does not parse', () => {
   const train = { model: 'm', datasetId: 'd', targetColumn: 'y', featureColumns: ['f0'], orderColumn: 't', hyperparameters: {} };
-  expect(parseJobPayload('TRAIN', { ...train, timeLimitSeconds: 300 })).toEqual({ ok: true, payload: { ...train, activate: false, description: '' } });
-  expect(parseJobPayload('INCREMENTAL', { model: 'm', learningCycle: 3, tradesWithModel: 10 })).toEqual({ ok: true, payload: { model: 'm' } });
-  expect(parseJobPayload('TUNING', { model: 'm', trials: 101, seed: 0 })).toMatchObject({ ok: false, field: 'payload.trials', problem: expect.stringMatching(/^the payload of a TUNING job does not parse: payload\.trials: /) });
+  expect(parseJobPayload('TRAIN', { ...train, timeLimitSeconds: 300 })).toEqual({
+    ok: true,
+    payload: { ...train, activate: false, description: '' },
+  });
+  expect(parseJobPayload('INCREMENTAL', { model: 'm', learningCycle: 3, tradesWithModel: 10 })).toEqual({
+    ok: true,
+    payload: { model: 'm' },
+  });
+  expect(parseJobPayload('TUNING', { model: 'm', trials: 101, seed: 0 })).toMatchObject({
+    ok: false,
+    field: 'payload.trials',
+    problem: expect.stringMatching(/^the payload of a TUNING job does not parse: payload\.trials: /),
+  });
   expect(parseJobPayload('ARCHIVE', null)).toMatchObject({ ok: false, field: 'payload' });
 });

@@ -23,7 +23,11 @@ function managerWith(rows: { version: number; document: unknown; createdAt: Date
   return manager as unknown as EntityManager & { reads: number };
 }
 
-const stored = (version: number, patch: Record<string, unknown>) => ({ version, document: mergePolicy(DEFAULT_POLICY, patch), createdAt: new Date('2026-03-01T00:00:00.000Z') });
+const stored = (version: number, patch: Record<string, unknown>) => ({
+  version,
+  document: mergePolicy(DEFAULT_POLICY, patch),
+  createdAt: new Date('2026-03-01T00:00:00.000Z'),
+});
 
 describe('PolicyService.document', () => {
   it('gives the defaults before the first update', async () => {
@@ -70,7 +74,9 @@ describe('parsePolicy refusals', () => {
   it('names an unknown key and the settings its section has', () => {
     const known = Object.keys(DEFAULT_POLICY.health).join(', ');
     expect(() => parsePolicy(mergePolicy(DEFAULT_POLICY, { health: { window_predicitons: 500 } }))).toThrow(
-      new InvalidInputError(`policy health.window_predicitons: expects a setting of section health (${known}), but got the unknown key "window_predicitons"`),
+      new InvalidInputError(
+        `policy health.window_predicitons: expects a setting of section health (${known}), but got the unknown key "window_predicitons"`,
+      ),
     );
   });
 });

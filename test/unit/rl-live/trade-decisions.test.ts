@@ -22,11 +22,22 @@ function closedTrade(overrides: Partial<TradeEntity> = {}): TradeEntity {
 describe('agent decisions carried by a trade', () => {
   it('round-trips the JSON an answer hands back, merged with the orchestrator’s own keys', () => {
     const meta = decisionJson({ family: 'rl_meta_strategy', model: 'meta', version: 2, state, action: 'breakout' });
-    const sizing = decisionJson({ family: 'rl_position_sizing', model: 'sizer', state: { regime: 'RANGING' }, action: 'size1_lev1_tp-balanced_sl-tight' });
+    const sizing = decisionJson({
+      family: 'rl_position_sizing',
+      model: 'sizer',
+      state: { regime: 'RANGING' },
+      action: 'size1_lev1_tp-balanced_sl-tight',
+    });
     const decisions = agentDecisionsOf({ ...meta, ...sizing, note: 'orchestrator field' });
     expect(decisions).toEqual([
       { family: 'rl_meta_strategy', model: 'meta', version: 2, state, action: 'breakout' },
-      { family: 'rl_position_sizing', model: 'sizer', version: undefined, state: { regime: 'RANGING' }, action: 'size1_lev1_tp-balanced_sl-tight' },
+      {
+        family: 'rl_position_sizing',
+        model: 'sizer',
+        version: undefined,
+        state: { regime: 'RANGING' },
+        action: 'size1_lev1_tp-balanced_sl-tight',
+      },
     ]);
     expect(agentDecisionsOf(null)).toEqual([]);
     expect(agentDecisionsOf({ strategy: 'manual' })).toEqual([]);
@@ -50,7 +61,10 @@ describe('agent decisions carried by a trade', () => {
 
 describe('rewards from a closed trade', () => {
   it('meta-strategy: the agent’s formula on pnl %, hours, drawdown % and the strategy’s recent win rate', () => {
-    expect(metaStrategyTradeReward(closedTrade(), 0.75)).toBeCloseTo(metaStrategyReward({ pnlPercent: 2, hoursHeld: 6, maxDrawdownPercent: 1, winRate: 0.75 }), 12);
+    expect(metaStrategyTradeReward(closedTrade(), 0.75)).toBeCloseTo(
+      metaStrategyReward({ pnlPercent: 2, hoursHeld: 6, maxDrawdownPercent: 1, winRate: 0.75 }),
+      12,
+    );
     // 2 + (24 / 6) × 0.1 − 1 × 2 + 0.25 × 10
     expect(metaStrategyTradeReward(closedTrade(), 0.75)).toBeCloseTo(2.9, 12);
   });
@@ -64,7 +78,9 @@ describe('rewards from a closed trade', () => {
   });
 
   it('refuses a NaN figure rather than learn a NaN reward', () => {
-    expect(() => metaStrategyTradeReward(closedTrade({ realizedReturn: NaN }), 0.5)).toThrow(/outcome\.pnlPercent expects a finite number, but got NaN/);
+    expect(() => metaStrategyTradeReward(closedTrade({ realizedReturn: NaN }), 0.5)).toThrow(
+      /outcome\.pnlPercent expects a finite number, but got NaN/,
+    );
     expect(() => positionSizingTradeReward(closedTrade({ holdingPeriodSeconds: NaN }))).toThrow(InvalidInputError);
   });
 });

@@ -1,6 +1,12 @@
 import { readBarBatches, type Bar } from '../../../src/lib/bars';
 import { marketPeriods, periodTransitions, type ReplayBar } from '../../../src/plugins/rl/market-replay';
-import { STRATEGIES, metaStrategyAgent, metaStrategyFamily, metaStrategyParams, type Strategy } from '../../../src/plugins/rl/meta-strategy';
+import {
+  STRATEGIES,
+  metaStrategyAgent,
+  metaStrategyFamily,
+  metaStrategyParams,
+  type Strategy,
+} from '../../../src/plugins/rl/meta-strategy';
 import { tableFromArtifact } from '../../../src/plugins/rl/q-table-artifact';
 import { greedyAction } from '../../../src/plugins/rl/q-table';
 import { describeWithShared, readSharedText } from '../../helpers/shared';
@@ -11,7 +17,11 @@ const FIRST_DECISION = 272; // a year (252) of history plus the 20-day windows
 
 /** A steady 0.2 %/day climb with a ±0.1 % zig-zag, so volatility is small but not zero. */
 function risingBars(n: number): ReplayBar[] {
-  return Array.from({ length: n }, (_, t) => ({ timestamp: t * DAY, close: 100 * 1.002 ** t * (1 + 0.001 * (-1) ** t), volume: 1e6 + (t % 7) * 1e4 }));
+  return Array.from({ length: n }, (_, t) => ({
+    timestamp: t * DAY,
+    close: 100 * 1.002 ** t * (1 + 0.001 * (-1) ** t),
+    volume: 1e6 + (t % 7) * 1e4,
+  }));
 }
 
 describe('marketPeriods on synthetic bars', () => {
@@ -101,7 +111,9 @@ describeWithShared('meta-strategy agent on SPY daily bars (train on the first 70
     const random = test.map((p) => mean(STRATEGIES.map((s) => p.rewards[s])));
     const differences = greedy.map((g, i) => g - random[i]);
     const meanDifference = mean(differences);
-    const standardError = Math.sqrt(differences.reduce((s, d) => s + (d - meanDifference) ** 2, 0) / (differences.length - 1) / differences.length);
+    const standardError = Math.sqrt(
+      differences.reduce((s, d) => s + (d - meanDifference) ** 2, 0) / (differences.length - 1) / differences.length,
+    );
     const fixed = Object.fromEntries(STRATEGIES.map((s) => [s, +mean(test.map((p) => p.rewards[s])).toFixed(3)]));
     const chosen: Record<string, number> = {};
     for (const p of test) chosen[greedyAction(table, { ...p.state })] = (chosen[greedyAction(table, { ...p.state })] ?? 0) + 1;

@@ -91,7 +91,13 @@ describe('position-sizing buckets', () => {
 
   it('positionSizingState maps raw inputs to the state', () => {
     expect(
-      positionSizingState({ regime: 'VOLATILE', confidence: 0.9, exposureFraction: 0.3, recentPnls: [-1, -1, -1, -1, 1], annualizedVolatility: 0.7 }),
+      positionSizingState({
+        regime: 'VOLATILE',
+        confidence: 0.9,
+        exposureFraction: 0.3,
+        recentPnls: [-1, -1, -1, -1, 1],
+        annualizedVolatility: 0.7,
+      }),
     ).toEqual({ regime: 'VOLATILE', confidence: 'VERY_HIGH', exposure: 'MEDIUM', winRate: 'COLD', volatility: 'EXTREME' });
   });
 });
@@ -99,15 +105,23 @@ describe('position-sizing buckets', () => {
 describe('positionSizingReward', () => {
   it('is pnl% − 0.05 × hours − 3 × |drawdown%| + 1 (take-profit hit) − 0.5 (stop-loss hit)', () => {
     // 5 − 0.05 × 10 − 3 × 1 + 1 = 2.5
-    expect(positionSizingReward({ pnlPercent: 5, hoursHeld: 10, maxDrawdownPercent: -1, takeProfitHit: true, stopLossHit: false })).toBeCloseTo(2.5, 12);
+    expect(
+      positionSizingReward({ pnlPercent: 5, hoursHeld: 10, maxDrawdownPercent: -1, takeProfitHit: true, stopLossHit: false }),
+    ).toBeCloseTo(2.5, 12);
     // −2 − 0.05 × 4 − 3 × 2 − 0.5 = −8.7
-    expect(positionSizingReward({ pnlPercent: -2, hoursHeld: 4, maxDrawdownPercent: 2, takeProfitHit: false, stopLossHit: true })).toBeCloseTo(-8.7, 12);
+    expect(
+      positionSizingReward({ pnlPercent: -2, hoursHeld: 4, maxDrawdownPercent: 2, takeProfitHit: false, stopLossHit: true }),
+    ).toBeCloseTo(-8.7, 12);
   });
 
   it('refuses bad outcome fields by name', () => {
     const ok = { pnlPercent: 1, hoursHeld: 1, maxDrawdownPercent: 0, takeProfitHit: false, stopLossHit: false };
-    expect(() => positionSizingReward({ ...ok, pnlPercent: -Infinity })).toThrow(/outcome\.pnlPercent expects a finite number, but got -Infinity/);
-    expect(() => positionSizingReward({ ...ok, stopLossHit: 'yes' as never })).toThrow(/outcome\.stopLossHit expects true or false, but got yes/);
+    expect(() => positionSizingReward({ ...ok, pnlPercent: -Infinity })).toThrow(
+      /outcome\.pnlPercent expects a finite number, but got -Infinity/,
+    );
+    expect(() => positionSizingReward({ ...ok, stopLossHit: 'yes' as never })).toThrow(
+      /outcome\.stopLossHit expects true or false, but got yes/,
+    );
   });
 });
 
@@ -115,8 +129,24 @@ describe('decidePositionSize', () => {
   it('returns the agent choice clamped by the risk limits, charging the chosen stop profile', () => {
     const action = 'size1.5_lev10_tp-aggressive_sl-wide';
     let table = createPositionSizingTable({ epsilon: 0, epsilonMin: 0, learningRate: 1 });
-    table = applyOutcome(table, positionSizingTransition(state, action, { pnlPercent: 4, hoursHeld: 2, maxDrawdownPercent: 0.5, takeProfitHit: true, stopLossHit: false }));
-    const decision = decidePositionSize(table, state, createRng(1), { maxRiskPerTrade: 0.02, maxLeverage: 5, maxOpenPositions: 3 }, portfolio, stopDistances);
+    table = applyOutcome(
+      table,
+      positionSizingTransition(state, action, {
+        pnlPercent: 4,
+        hoursHeld: 2,
+        maxDrawdownPercent: 0.5,
+        takeProfitHit: true,
+        stopLossHit: false,
+      }),
+    );
+    const decision = decidePositionSize(
+      table,
+      state,
+      createRng(1),
+      { maxRiskPerTrade: 0.02, maxLeverage: 5, maxOpenPositions: 3 },
+      portfolio,
+      stopDistances,
+    );
     expect(decision.action).toBe(action);
     expect(decision.explored).toBe(false);
     expect(decision.proposed).toEqual({ sizeMultiplier: 1.5, leverage: 10, takeProfit: 'aggressive', stopLoss: 'wide' });
@@ -132,13 +162,26 @@ describe('decidePositionSize', () => {
   it('refuses a missing stop distance for the chosen profile', () => {
     const table = createPositionSizingTable({ epsilon: 1, epsilonMin: 1 });
     expect(() =>
-      decidePositionSize(table, state, createRng(1), { maxRiskPerTrade: 0.02, maxLeverage: 5, maxOpenPositions: 3 }, portfolio, {} as never),
+      decidePositionSize(
+        table,
+        state,
+        createRng(1),
+        { maxRiskPerTrade: 0.02, maxLeverage: 5, maxOpenPositions: 3 },
+        portfolio,
+        {} as never,
+      ),
     ).toThrow(/stopDistances\.(tight|medium|wide) expects a fraction of the entry price in \(0, 1\], but got undefined/);
   });
 
   it('positionSizingTransition refuses an action that is not one of the 270', () => {
     expect(() =>
-      positionSizingTransition(state, 'size1_lev4_tp-balanced_sl-tight', { pnlPercent: 1, hoursHeld: 1, maxDrawdownPercent: 0, takeProfitHit: false, stopLossHit: false }),
+      positionSizingTransition(state, 'size1_lev4_tp-balanced_sl-tight', {
+        pnlPercent: 1,
+        hoursHeld: 1,
+        maxDrawdownPercent: 0,
+        takeProfitHit: false,
+        stopLossHit: false,
+      }),
     ).toThrow(InvalidInputError);
   });
 });

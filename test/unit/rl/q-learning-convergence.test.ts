@@ -11,15 +11,33 @@ import type { PolicyTransition } from '../../../src/plugins/contract';
 const GAMMA = 0.9;
 /** P[s][a][s'] */
 const P = [
-  [[0.7, 0.3, 0], [0.1, 0.2, 0.7]],
-  [[0.4, 0.6, 0], [0, 0.3, 0.7]],
-  [[0.8, 0, 0.2], [0.2, 0.5, 0.3]],
+  [
+    [0.7, 0.3, 0],
+    [0.1, 0.2, 0.7],
+  ],
+  [
+    [0.4, 0.6, 0],
+    [0, 0.3, 0.7],
+  ],
+  [
+    [0.8, 0, 0.2],
+    [0.2, 0.5, 0.3],
+  ],
 ];
 /** R[s][a][s'] */
 const R = [
-  [[1, 0, 0], [0, 0, 2]],
-  [[0, 0.5, 0], [0, -1, 3]],
-  [[2, 0, -1], [-0.5, 0, 1]],
+  [
+    [1, 0, 0],
+    [0, 0, 2],
+  ],
+  [
+    [0, 0.5, 0],
+    [0, -1, 3],
+  ],
+  [
+    [2, 0, -1],
+    [-0.5, 0, 1],
+  ],
 ];
 const STATES = P.length;
 const ACTIONS = 2;
@@ -29,9 +47,7 @@ const agent = { id: 'mdp', stateSpace: [{ name: 'cell', values: ['s0', 's1', 's2
 function valueIteration(): number[][] {
   let q = Array.from({ length: STATES }, () => new Array<number>(ACTIONS).fill(0));
   for (;;) {
-    const next = q.map((_, s) =>
-      q[s].map((_, a) => P[s][a].reduce((sum, p, n) => sum + p * (R[s][a][n] + GAMMA * Math.max(...q[n])), 0)),
-    );
+    const next = q.map((_, s) => q[s].map((_, a) => P[s][a].reduce((sum, p, n) => sum + p * (R[s][a][n] + GAMMA * Math.max(...q[n])), 0)));
     const change = Math.max(...next.flatMap((row, s) => row.map((v, a) => Math.abs(v - q[s][a]))));
     q = next;
     if (change < 1e-13) return q;
@@ -76,9 +92,14 @@ describe('Q-learning converges to the value-iteration Q* of a stochastic MDP', (
       transitions.push(t);
       s = t.next;
     }
-    const table = applyOutcomes(createQTable(agent, qLearningParams.parse({ ...params, epsilon: 1, epsilonMin: 1, epsilonDecay: 1 })), transitions);
+    const table = applyOutcomes(
+      createQTable(agent, qLearningParams.parse({ ...params, epsilon: 1, epsilonMin: 1, epsilonDecay: 1 })),
+      transitions,
+    );
     const error = maxError(table, qStar);
-    console.log(`Q-learning (uniform behaviour, ${STEPS} steps): max |Q − Q*| = ${error.toFixed(4)}; Q* = ${JSON.stringify(qStar.map((r) => r.map((v) => +v.toFixed(3))))}`);
+    console.log(
+      `Q-learning (uniform behaviour, ${STEPS} steps): max |Q − Q*| = ${error.toFixed(4)}; Q* = ${JSON.stringify(qStar.map((r) => r.map((v) => +v.toFixed(3))))}`,
+    );
     expect(error).toBeLessThan(TOLERANCE);
     expect(qStar.map((_, s) => argmax(qValuesOf(table, { cell: `s${s}` })))).toEqual(qStar.map((row) => argmax(row)));
   });

@@ -92,7 +92,12 @@ describe('rl_meta_strategy family', () => {
 
   it('update takes the hyperparameters it is given, keeping the learned ε', async () => {
     const first = await metaStrategyFamily.train({ kind: 'policy', transitions }, params(), context());
-    const updated = await metaStrategyFamily.update!(first.artifact, { kind: 'policy', transitions }, params({ temperature: 3 }), context());
+    const updated = await metaStrategyFamily.update!(
+      first.artifact,
+      { kind: 'policy', transitions },
+      params({ temperature: 3 }),
+      context(),
+    );
     const table = tableFromArtifact(updated.artifact, metaStrategyAgent, metaStrategyParams);
     expect(table.hyperparameters.temperature).toBe(3);
     expect(table.epsilon).toBeCloseTo(Math.max(0.05, 0.3 * 0.995 ** 200), 12);
@@ -108,10 +113,16 @@ describe('rl_meta_strategy family', () => {
 
   it('refuses bad training data by field, before learning anything', async () => {
     const ctx = context();
-    await expect(metaStrategyFamily.train({ kind: 'tabular', featureNames: [], features: new Float32Array(), target: new Float32Array(), rows: 0 }, params(), ctx)).rejects.toThrow(
-      /data\.kind expects "policy", but got "tabular"/,
+    await expect(
+      metaStrategyFamily.train(
+        { kind: 'tabular', featureNames: [], features: new Float32Array(), target: new Float32Array(), rows: 0 },
+        params(),
+        ctx,
+      ),
+    ).rejects.toThrow(/data\.kind expects "policy", but got "tabular"/);
+    await expect(metaStrategyFamily.train({ kind: 'policy', transitions: [] }, params(), ctx)).rejects.toThrow(
+      /data\.transitions expects at least one transition/,
     );
-    await expect(metaStrategyFamily.train({ kind: 'policy', transitions: [] }, params(), ctx)).rejects.toThrow(/data\.transitions expects at least one transition/);
     const bad = transitions.map((t, i) => (i === 42 ? { ...t, reward: Number.NaN } : t));
     await expect(metaStrategyFamily.train({ kind: 'policy', transitions: bad }, params(), ctx)).rejects.toThrow(
       new InvalidInputError('transitions[42].reward expects a finite number, but got NaN'),
@@ -146,14 +157,17 @@ describe('q-table-json artifacts and the predictor', () => {
       /artifact\.files expects "q-table\.json", but got no files/,
     );
     const json = JSON.parse(new TextDecoder().decode(artifact.files[Q_TABLE_FILE]));
-    const withEntry = (key: string, entry: unknown) =>
-      artifactWithJson({ ...json, entries: { ...json.entries, [key]: entry } });
-    expect(() => tableFromArtifact(withEntry('SIDEWAYS|LOW|LOW|GOOD', { q: [0, 0, 0, 0, 0], visits: [0, 0, 0, 0, 0] }), metaStrategyAgent, metaStrategyParams)).toThrow(
-      /q-table\.json\.entries\["SIDEWAYS\|LOW\|LOW\|GOOD"\]\.regime expects one of TRENDING, RANGING, CHOPPY, VOLATILE/,
-    );
-    expect(() => tableFromArtifact(withEntry('TRENDING|LOW|LOW|GOOD', { q: [0, 0], visits: [0, 0] }), metaStrategyAgent, metaStrategyParams)).toThrow(
-      /expects 5 Q-values and visit counts \(one per action\), but got 2 and 2/,
-    );
+    const withEntry = (key: string, entry: unknown) => artifactWithJson({ ...json, entries: { ...json.entries, [key]: entry } });
+    expect(() =>
+      tableFromArtifact(
+        withEntry('SIDEWAYS|LOW|LOW|GOOD', { q: [0, 0, 0, 0, 0], visits: [0, 0, 0, 0, 0] }),
+        metaStrategyAgent,
+        metaStrategyParams,
+      ),
+    ).toThrow(/q-table\.json\.entries\["SIDEWAYS\|LOW\|LOW\|GOOD"\]\.regime expects one of TRENDING, RANGING, CHOPPY, VOLATILE/);
+    expect(() =>
+      tableFromArtifact(withEntry('TRENDING|LOW|LOW|GOOD', { q: [0, 0], visits: [0, 0] }), metaStrategyAgent, metaStrategyParams),
+    ).toThrow(/expects 5 Q-values and visit counts \(one per action\), but got 2 and 2/);
     expect(() => tableFromArtifact(artifactWithJson({ ...json, epsilon: 2 }), metaStrategyAgent, metaStrategyParams)).toThrow(
       /q-table\.json\.epsilon expects a valid Q-table field/,
     );

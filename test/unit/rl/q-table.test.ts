@@ -72,7 +72,10 @@ describe('Q-table learning step', () => {
     const t0 = applyOutcome(createQTable(agent, params), { state: calmS, action: 'buy', reward: 1 });
     const frozen = JSON.stringify(t0);
     applyOutcome(t0, { state: calmS, action: 'buy', reward: 5 });
-    applyOutcomes(t0, [{ state: wildL, action: 'sell', reward: 1 }, { state: calmS, action: 'hold', reward: 1 }]);
+    applyOutcomes(t0, [
+      { state: wildL, action: 'sell', reward: 1 },
+      { state: calmS, action: 'hold', reward: 1 },
+    ]);
     resetTable(t0);
     expect(JSON.stringify(t0)).toBe(frozen);
   });

@@ -43,9 +43,14 @@ describe('evaluateReplay', () => {
   });
 
   it('refuses a bad logged transition by index', () => {
-    expect(() => evaluateReplay(snapshot, [calm, wild].map((state) => ({ state, action: 'buy', reward: Infinity })))).toThrow(
-      /transitions\[0\]\.reward expects a finite number, but got Infinity/,
+    expect(() =>
+      evaluateReplay(
+        snapshot,
+        [calm, wild].map((state) => ({ state, action: 'buy', reward: Infinity })),
+      ),
+    ).toThrow(/transitions\[0\]\.reward expects a finite number, but got Infinity/);
+    expect(() => evaluateReplay(snapshot, [{ state: calm, action: 'short', reward: 1 }])).toThrow(
+      /transitions\[0\]\.action expects one of hold, buy, sell/,
     );
-    expect(() => evaluateReplay(snapshot, [{ state: calm, action: 'short', reward: 1 }])).toThrow(/transitions\[0\]\.action expects one of hold, buy, sell/);
   });
 });

@@ -50,7 +50,8 @@ describe('JsonBoundsScanner', () => {
         const counts = reference(value);
         expect(scan(text, { maxDepth: counts.depth, maxElements: counts.elements }, cuts)).toBeUndefined();
         if (counts.depth > 0) expect(scan(text, { maxDepth: counts.depth - 1, maxElements: counts.elements }, cuts)?.bound).toBe('depth');
-        if (counts.elements > 0) expect(scan(text, { maxDepth: counts.depth, maxElements: counts.elements - 1 }, cuts)?.bound).toBe('elements');
+        if (counts.elements > 0)
+          expect(scan(text, { maxDepth: counts.depth, maxElements: counts.elements - 1 }, cuts)?.bound).toBe('elements');
       }),
       { numRuns: 500 },
     );

@@ -3,7 +3,12 @@ import type { ModelSignature } from '../../../src/plugins/contract';
 import { encodeRow } from '../../../src/serving/serving.service';
 
 const names = ['a', 'b', 'c'];
-const signature = (allowsMissing: boolean): ModelSignature => ({ task: 'regression', inputWidth: 3, outputs: ['prediction'], allowsMissing });
+const signature = (allowsMissing: boolean): ModelSignature => ({
+  task: 'regression',
+  inputWidth: 3,
+  outputs: ['prediction'],
+  allowsMissing,
+});
 
 function encode(values: (number | null)[], allowsMissing = true): Float32Array {
   const row = new Float32Array(3);
@@ -17,7 +22,9 @@ describe('encodeRow', () => {
   });
 
   it('refuses a missing value where the model does not allow one, naming the feature', () => {
-    expect(() => encode([1, null, 2], false)).toThrow(new InvalidInputError('features: feature "b" is missing, but this model does not accept missing values'));
+    expect(() => encode([1, null, 2], false)).toThrow(
+      new InvalidInputError('features: feature "b" is missing, but this model does not accept missing values'),
+    );
     expect(() => encode([NaN, 1, 2], false)).toThrow('feature "a" is missing');
   });
 

@@ -44,7 +44,10 @@ describe('MicroBatcher', () => {
   });
 
   it('rejects only the items a run answers with an ItemFailure', async () => {
-    const batcher = new MicroBatcher<number, number>(async (items) => items.map((item) => (item % 2 ? new ItemFailure(new Error(`odd ${item}`)) : item)), { maxItems: 10, windowMs: 5 });
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => items.map((item) => (item % 2 ? new ItemFailure(new Error(`odd ${item}`)) : item)),
+      { maxItems: 10, windowMs: 5 },
+    );
     const results = await Promise.allSettled([1, 2, 3, 4].map((item) => batcher.submit(item)));
     expect(results).toEqual([
       { status: 'rejected', reason: new Error('odd 1') },

@@ -3,7 +3,12 @@ import { decodePackedRows, packRows } from '../../../src/serving/packed-rows';
 import type { ModelSignature } from '../../../src/plugins/contract';
 import { batchRows, checkPackedRows, MAX_BATCH_ROWS } from '../../../src/serving/serving.service';
 
-const signature = (allowsMissing: boolean): ModelSignature => ({ task: 'regression', inputWidth: 2, outputs: ['prediction'], allowsMissing });
+const signature = (allowsMissing: boolean): ModelSignature => ({
+  task: 'regression',
+  inputWidth: 2,
+  outputs: ['prediction'],
+  allowsMissing,
+});
 const names = ['a', 'b'];
 
 describe('packed rows', () => {
@@ -21,15 +26,21 @@ describe('packed rows', () => {
   it('refuses text that is not base64, and bytes that are not whole rows', () => {
     const packed = packRows([[1, 2]]);
     expect(() => decodePackedRows(packed.replace(/^./, '*'), 2)).toThrow(/expects packedRows in base64/);
-    expect(() => decodePackedRows(packRows([[1, 2, 3]]), 2)).toThrow(new InvalidInputError('expects packedRows to hold whole rows of 2 float32 values (8 bytes each), but got 12 bytes'));
+    expect(() => decodePackedRows(packRows([[1, 2, 3]]), 2)).toThrow(
+      new InvalidInputError('expects packedRows to hold whole rows of 2 float32 values (8 bytes each), but got 12 bytes'),
+    );
     expect(() => decodePackedRows('', 2)).toThrow(/but got 0 bytes/);
   });
 
   it('refuses infinities always and NaN where the model takes no missing values, naming row and feature', () => {
     const values = Float32Array.of(1, 2, 3, NaN);
     expect(() => checkPackedRows(values, signature(true), names)).not.toThrow();
-    expect(() => checkPackedRows(values, signature(false), names)).toThrow(new InvalidInputError('packedRows: row 1, feature "b" is missing (NaN), but this model does not accept missing values'));
-    expect(() => checkPackedRows(Float32Array.of(1, 2, -Infinity, 0), signature(true), names)).toThrow(new InvalidInputError('packedRows: row 1, feature "a" expects a finite float32, but got -Infinity'));
+    expect(() => checkPackedRows(values, signature(false), names)).toThrow(
+      new InvalidInputError('packedRows: row 1, feature "b" is missing (NaN), but this model does not accept missing values'),
+    );
+    expect(() => checkPackedRows(Float32Array.of(1, 2, -Infinity, 0), signature(true), names)).toThrow(
+      new InvalidInputError('packedRows: row 1, feature "a" expects a finite float32, but got -Infinity'),
+    );
   });
 
   it('takes rows or packedRows, not both or neither, and at most MAX_BATCH_ROWS of either', () => {
@@ -39,10 +50,18 @@ describe('packed rows', () => {
     ];
     expect(Array.from(batchRows({ model: 'm', rows }, signature(false), names).values)).toEqual([1, 2, 3, 4]);
     expect(Array.from(batchRows({ model: 'm', packedRows: packRows(rows) }, signature(false), names).values)).toEqual([1, 2, 3, 4]);
-    expect(() => batchRows({ model: 'm', rows, packedRows: packRows(rows) }, signature(false), names)).toThrow(new InvalidInputError('expects rows or packedRows, but got both'));
-    expect(() => batchRows({ model: 'm' }, signature(false), names)).toThrow(new InvalidInputError('expects rows or packedRows, but got neither'));
+    expect(() => batchRows({ model: 'm', rows, packedRows: packRows(rows) }, signature(false), names)).toThrow(
+      new InvalidInputError('expects rows or packedRows, but got both'),
+    );
+    expect(() => batchRows({ model: 'm' }, signature(false), names)).toThrow(
+      new InvalidInputError('expects rows or packedRows, but got neither'),
+    );
     const tooMany = Array.from({ length: MAX_BATCH_ROWS + 1 }, () => [0, 0]);
-    expect(() => batchRows({ model: 'm', packedRows: packRows(tooMany) }, signature(false), names)).toThrow(`expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${MAX_BATCH_ROWS + 1}`);
-    expect(() => batchRows({ model: 'm', rows: tooMany }, signature(false), names)).toThrow(`expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${MAX_BATCH_ROWS + 1}`);
+    expect(() => batchRows({ model: 'm', packedRows: packRows(tooMany) }, signature(false), names)).toThrow(
+      `expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${MAX_BATCH_ROWS + 1}`,
+    );
+    expect(() => batchRows({ model: 'm', rows: tooMany }, signature(false), names)).toThrow(
+      `expects at most ${MAX_BATCH_ROWS} rows per batch, but got ${MAX_BATCH_ROWS + 1}`,
+    );
   });
 });

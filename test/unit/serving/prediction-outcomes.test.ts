@@ -11,10 +11,14 @@ describe('joinOutcomes', () => {
   });
 
   it('keeps the predictions without an outcome as a LEFT JOIN', () => {
-    expect(joinOutcomes({ left: true })).toBe('LEFT JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id');
+    expect(joinOutcomes({ left: true })).toBe(
+      'LEFT JOIN request_outcomes o ON o.registered_model_id = p.registered_model_id AND o.request_id = p.request_id',
+    );
   });
 
   it('names another predictions alias, and a model id the query has as a parameter', () => {
-    expect(joinOutcomes({ prediction: 's', model: '$1' })).toBe('JOIN request_outcomes o ON o.registered_model_id = $1 AND o.request_id = s.request_id');
+    expect(joinOutcomes({ prediction: 's', model: '$1' })).toBe(
+      'JOIN request_outcomes o ON o.registered_model_id = $1 AND o.request_id = s.request_id',
+    );
   });
 });

@@ -21,7 +21,9 @@ function dpkgHas(pkg: string): boolean {
   }
 }
 
-const ready = ['libxgboost0', 'python3-torch', 'libopenblas0-pthread', 'chromium'].every(dpkgHas) && existsSync(resolve(__dirname, '../../../node_modules/.kybernet-lock-sha256'));
+const ready =
+  ['libxgboost0', 'python3-torch', 'libopenblas0-pthread', 'chromium'].every(dpkgHas) &&
+  existsSync(resolve(__dirname, '../../../node_modules/.kybernet-lock-sha256'));
 const testIfReady = ready ? it : it.skip;
 if (!ready) console.warn('setup-script test skipped: the Debian packages or node_modules are not installed (run scripts/setup)');
 
@@ -36,10 +38,19 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(shims, { recursive: true, force: true }));
 
-testIfReady(`finds everything installed on each of ${RUNS} runs, prints nothing and never calls apt-get`, () => {
-  for (let run = 1; run <= RUNS; run++) {
-    const result = spawnSync(SETUP, [], { encoding: 'utf8', env: { ...process.env, PATH: `${shims}:${process.env.PATH}` } });
-    expect({ run, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ run, status: 0, stdout: '', stderr: '' });
-  }
-  expect(existsSync(join(shims, 'calls')) ? readFileSync(join(shims, 'calls'), 'utf8') : '').toBe('');
-}, 120_000);
+testIfReady(
+  `finds everything installed on each of ${RUNS} runs, prints nothing and never calls apt-get`,
+  () => {
+    for (let run = 1; run <= RUNS; run++) {
+      const result = spawnSync(SETUP, [], { encoding: 'utf8', env: { ...process.env, PATH: `${shims}:${process.env.PATH}` } });
+      expect({ run, status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        run,
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
+    }
+    expect(existsSync(join(shims, 'calls')) ? readFileSync(join(shims, 'calls'), 'utf8') : '').toBe('');
+  },
+  120_000,
+);

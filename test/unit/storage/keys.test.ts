@@ -51,19 +51,22 @@ describe('validateKey', () => {
   it('never accepts a key that resolves outside the root or onto it', () => {
     const pieces = fc.constantFrom('..', '.', '/', '\\', 'a', 'b.c', '', '~', 'C:', '%2e%2e', '\u0000');
     fc.assert(
-      fc.property(fc.array(pieces, { maxLength: 12 }).map((parts) => parts.join('')), (key) => {
-        let accepted: string;
-        try {
-          accepted = validateKey(key);
-        } catch (error) {
-          if (error instanceof InvalidInputError) return;
-          throw error;
-        }
-        const inside = relative(ROOT, join(ROOT, ...accepted.split('/')));
-        expect(inside).not.toBe('');
-        expect(inside.startsWith('..')).toBe(false);
-        expect(inside.split(sep)).toEqual(accepted.split('/'));
-      }),
+      fc.property(
+        fc.array(pieces, { maxLength: 12 }).map((parts) => parts.join('')),
+        (key) => {
+          let accepted: string;
+          try {
+            accepted = validateKey(key);
+          } catch (error) {
+            if (error instanceof InvalidInputError) return;
+            throw error;
+          }
+          const inside = relative(ROOT, join(ROOT, ...accepted.split('/')));
+          expect(inside).not.toBe('');
+          expect(inside.startsWith('..')).toBe(false);
+          expect(inside.split(sep)).toEqual(accepted.split('/'));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

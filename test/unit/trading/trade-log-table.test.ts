@@ -23,7 +23,17 @@ describe('buildTradeLogTable', () => {
   it('lays out one row per trade: known features in their usual order, then others alphabetically; missing where a trade lacks one', () => {
     const { table, featureNames } = buildTradeLogTable([
       base,
-      { ...base, id: 't2', clientTradeId: 'c2', strategy: null, features: { custom_a: 1, ret_1: -0.02 }, success: false, pnl: -3, realizedReturn: -0.003, modelConfidence: null },
+      {
+        ...base,
+        id: 't2',
+        clientTradeId: 'c2',
+        strategy: null,
+        features: { custom_a: 1, ret_1: -0.02 },
+        success: false,
+        pnl: -3,
+        realizedReturn: -0.003,
+        modelConfidence: null,
+      },
       { ...base, id: 't3', clientTradeId: 'c3', features: null },
     ]);
     expect(featureNames).toEqual(['ret_1', 'rsi_14', 'custom_a', 'custom_b']);

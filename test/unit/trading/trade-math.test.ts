@@ -44,13 +44,33 @@ describe('tradeResult', () => {
   });
 
   it.each([
-    ['exitTime', () => tradeResult(entry, { exitPrice: 101, exitTime: new Date('2024-03-01T14:29:59Z') }), 'expects exitTime not to be before the entry at 2024-03-01T14:30:00.000Z, but got 2024-03-01T14:29:59.000Z'],
-    ['quantity', () => tradeResult({ ...entry, quantity: 0 }, { exitPrice: 101, exitTime }), 'expects quantity to be a finite number > 0, but got 0'],
-    ['quantity', () => tradeResult({ ...entry, quantity: -5 }, { exitPrice: 101, exitTime }), 'expects quantity to be a finite number > 0, but got -5'],
+    [
+      'exitTime',
+      () => tradeResult(entry, { exitPrice: 101, exitTime: new Date('2024-03-01T14:29:59Z') }),
+      'expects exitTime not to be before the entry at 2024-03-01T14:30:00.000Z, but got 2024-03-01T14:29:59.000Z',
+    ],
+    [
+      'quantity',
+      () => tradeResult({ ...entry, quantity: 0 }, { exitPrice: 101, exitTime }),
+      'expects quantity to be a finite number > 0, but got 0',
+    ],
+    [
+      'quantity',
+      () => tradeResult({ ...entry, quantity: -5 }, { exitPrice: 101, exitTime }),
+      'expects quantity to be a finite number > 0, but got -5',
+    ],
     ['exitPrice', () => tradeResult(entry, { exitPrice: NaN, exitTime }), 'expects exitPrice to be a finite price > 0, but got NaN'],
-    ['entryPrice', () => tradeResult({ ...entry, entryPrice: -1 }, { exitPrice: 101, exitTime }), 'expects entryPrice to be a finite price > 0, but got -1'],
+    [
+      'entryPrice',
+      () => tradeResult({ ...entry, entryPrice: -1 }, { exitPrice: 101, exitTime }),
+      'expects entryPrice to be a finite price > 0, but got -1',
+    ],
     ['fees', () => tradeResult(entry, { exitPrice: 101, exitTime, fees: -0.5 }), 'expects fees to be a finite amount ≥ 0, but got -0.5'],
-    ['side', () => tradeResult({ ...entry, side: 'FLAT' as 'LONG' }, { exitPrice: 101, exitTime }), 'expects side to be one of LONG, SHORT, but got FLAT'],
+    [
+      'side',
+      () => tradeResult({ ...entry, side: 'FLAT' as 'LONG' }, { exitPrice: 101, exitTime }),
+      'expects side to be one of LONG, SHORT, but got FLAT',
+    ],
   ])('refuses a bad %s', (field, call, message) => {
     expect(call).toThrow(new InvalidInputError(message));
     try {
@@ -63,35 +83,52 @@ describe('tradeResult', () => {
 
 describe('tradeResult within TRADE_LIMITS', () => {
   it('refuses an execution whose notional overflows (1e308 × 1e308) or underflows, naming the field', () => {
-    expect(() => checkEntry({ ...entry, quantity: 1e308, entryPrice: 1e308 })).toThrow(/^expects quantity to be at most 1000000000000000, but got 1e\+308$/);
-    expect(() => checkEntry({ ...entry, quantity: 1e14, entryPrice: 1e6 })).toThrow('expects entryPrice × quantity to be a notional in [1e-9, 1000000000000000], but got 1000000 × 100000000000000 = 100000000000000000000');
+    expect(() => checkEntry({ ...entry, quantity: 1e308, entryPrice: 1e308 })).toThrow(
+      /^expects quantity to be at most 1000000000000000, but got 1e\+308$/,
+    );
+    expect(() => checkEntry({ ...entry, quantity: 1e14, entryPrice: 1e6 })).toThrow(
+      'expects entryPrice × quantity to be a notional in [1e-9, 1000000000000000], but got 1000000 × 100000000000000 = 100000000000000000000',
+    );
     expect(() => checkEntry({ ...entry, quantity: 1e-300, entryPrice: 1 })).toThrow(/notional in \[1e-9/);
-    expect(() => checkEntry({ ...entry, entryPrice: 5e-324 })).toThrow('expects entryPrice to be a price in [1e-12, 1000000000000], but got 5e-324');
+    expect(() => checkEntry({ ...entry, entryPrice: 5e-324 })).toThrow(
+      'expects entryPrice to be a price in [1e-12, 1000000000000], but got 5e-324',
+    );
   });
 
   it('refuses a close whose exit notional or fees overflow', () => {
-    expect(() => tradeResult({ ...entry, quantity: 1e12, entryPrice: 1 }, { exitPrice: 1e9, exitTime })).toThrow(/^expects exitPrice × quantity to be a notional/);
-    expect(() => tradeResult(entry, { exitPrice: 101, exitTime, fees: 1e308 })).toThrow('expects fees to be at most 1000000000000000, but got 1e+308');
+    expect(() => tradeResult({ ...entry, quantity: 1e12, entryPrice: 1 }, { exitPrice: 1e9, exitTime })).toThrow(
+      /^expects exitPrice × quantity to be a notional/,
+    );
+    expect(() => tradeResult(entry, { exitPrice: 101, exitTime, fees: 1e308 })).toThrow(
+      'expects fees to be at most 1000000000000000, but got 1e+308',
+    );
   });
 
   it('gives finite figures for every trade it accepts, at the extremes of the limits', () => {
     const { minPrice, maxPrice, maxNotional, minNotional, maxFees } = TRADE_LIMITS;
     const price = fc.oneof(fc.constantFrom(minPrice, maxPrice, 1), fc.double({ min: minPrice, max: maxPrice, noNaN: true }));
     fc.assert(
-      fc.property(price, price, fc.double({ min: minNotional, max: maxNotional, noNaN: true }), fc.constantFrom(0, maxFees, 1), fc.constantFrom('LONG', 'SHORT'), (entryPrice, exitPrice, notional, fees, side) => {
-        const quantity = notional / entryPrice;
-        const trade = { ...entry, side: side as 'LONG' | 'SHORT', entryPrice, quantity };
-        let result;
-        try {
-          checkEntry(trade);
-          result = tradeResult(trade, { exitPrice, exitTime, fees });
-        } catch (error) {
-          expect(error).toBeInstanceOf(InvalidInputError);
-          return;
-        }
-        for (const value of [result.pnl, result.realizedReturn, result.priceReturn]) expect(Number.isFinite(value)).toBe(true);
-        expect(Math.abs(result.pnl)).toBeLessThanOrEqual(3e15);
-      }),
+      fc.property(
+        price,
+        price,
+        fc.double({ min: minNotional, max: maxNotional, noNaN: true }),
+        fc.constantFrom(0, maxFees, 1),
+        fc.constantFrom('LONG', 'SHORT'),
+        (entryPrice, exitPrice, notional, fees, side) => {
+          const quantity = notional / entryPrice;
+          const trade = { ...entry, side: side as 'LONG' | 'SHORT', entryPrice, quantity };
+          let result;
+          try {
+            checkEntry(trade);
+            result = tradeResult(trade, { exitPrice, exitTime, fees });
+          } catch (error) {
+            expect(error).toBeInstanceOf(InvalidInputError);
+            return;
+          }
+          for (const value of [result.pnl, result.realizedReturn, result.priceReturn]) expect(Number.isFinite(value)).toBe(true);
+          expect(Math.abs(result.pnl)).toBeLessThanOrEqual(3e15);
+        },
+      ),
       { numRuns: 300, seed: 13 },
     );
   });

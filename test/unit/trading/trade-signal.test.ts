@@ -29,14 +29,22 @@ describe('combineForecasts', () => {
   it('calls SHORT below 0.5 (confidence 1 − p) and FLAT at exactly 0.5', () => {
     const short = combineForecasts([{ horizon: 1, task: 'binary', probabilityUp: 0.2 }]);
     expect(short).toMatchObject({ direction: 'SHORT', probabilityUp: 0.2, confidence: 0.8 });
-    expect(combineForecasts([{ horizon: 1, task: 'regression', expectedReturn: 0, errorScale: 0.01 }])).toMatchObject({ direction: 'FLAT', confidence: 0.5 });
+    expect(combineForecasts([{ horizon: 1, task: 'regression', expectedReturn: 0, errorScale: 0.01 }])).toMatchObject({
+      direction: 'FLAT',
+      confidence: 0.5,
+    });
   });
 
   it('refuses no forecasts, a probability outside [0, 1] and a non-positive error scale', () => {
     expect(() => combineForecasts([])).toThrow(new InvalidInputError('expects at least one horizon forecast, but got none'));
-    expect(() => combineForecasts([{ horizon: 1, task: 'binary', probabilityUp: 1.2 }])).toThrow('expects forecasts[0].probabilityUp in [0, 1], but got 1.2');
-    expect(() => combineForecasts([{ horizon: 1, task: 'binary', probabilityUp: 0.6 }, { horizon: 2, task: 'regression', expectedReturn: 0.1, errorScale: 0 }])).toThrow(
-      'expects forecasts[1].errorScale to be a finite number > 0, but got 0',
+    expect(() => combineForecasts([{ horizon: 1, task: 'binary', probabilityUp: 1.2 }])).toThrow(
+      'expects forecasts[0].probabilityUp in [0, 1], but got 1.2',
     );
+    expect(() =>
+      combineForecasts([
+        { horizon: 1, task: 'binary', probabilityUp: 0.6 },
+        { horizon: 2, task: 'regression', expectedReturn: 0.1, errorScale: 0 },
+      ]),
+    ).toThrow('expects forecasts[1].errorScale to be a finite number > 0, but got 0');
   });
 });

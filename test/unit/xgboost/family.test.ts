@@ -147,7 +147,11 @@ describe('xgboost family', () => {
     expect(refit.reference?.outcomes).toEqual(held.reference?.outcomes);
     expect(refit.reference?.rows).toBe(noisy.rows);
     // The model is the one trained on all 600 rows for the kept rounds, not the held-out one.
-    const allRows = await xgboostFamily.train(noisy, params({ ...setting, num_boost_round: kept, early_stopping_rounds: 0, validation_fraction: 0 }), trainContext());
+    const allRows = await xgboostFamily.train(
+      noisy,
+      params({ ...setting, num_boost_round: kept, early_stopping_rounds: 0, validation_fraction: 0 }),
+      trainContext(),
+    );
     expect(treesOf(refit)).toEqual(treesOf(allRows));
     expect(treesOf(refit)).not.toEqual(treesOf(held));
     // One progress scale for both passes: the first fit's rounds in [0, ½], the refit's in (½, 1].
@@ -208,9 +212,10 @@ describe('xgboost family', () => {
   });
 
   it('refuses binary targets other than 0 and 1', async () => {
-    await expect(
-      xgboostFamily.train(data, params({ objective: 'binary:logistic' }), trainContext()),
-    ).rejects.toMatchObject({ details: { field: 'target' }, message: expect.stringContaining('0 or 1') });
+    await expect(xgboostFamily.train(data, params({ objective: 'binary:logistic' }), trainContext())).rejects.toMatchObject({
+      details: { field: 'target' },
+      message: expect.stringContaining('0 or 1'),
+    });
   });
 
   describe('importArtifact', () => {

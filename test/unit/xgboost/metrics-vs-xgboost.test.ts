@@ -1,15 +1,5 @@
 import seedrandom from 'seedrandom';
-import {
-  accuracy,
-  auc,
-  binaryMetrics,
-  directionalAccuracy,
-  logloss,
-  mae,
-  r2,
-  regressionMetrics,
-  rmse,
-} from '../../../src/lib/metrics';
+import { accuracy, auc, binaryMetrics, directionalAccuracy, logloss, mae, r2, regressionMetrics, rmse } from '../../../src/lib/metrics';
 import { Booster, DMatrix } from '../../../src/plugins/base/xgboost-engine/native';
 
 /**

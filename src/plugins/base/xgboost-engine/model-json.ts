@@ -77,7 +77,10 @@ function parseJson(bytes: Uint8Array): unknown {
 }
 
 function parseBaseScore(text: string): number {
-  const values = text.replace(/^\[|\]$/g, '').split(',').map(Number);
+  const values = text
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .map(Number);
   if (values.length !== 1 || !Number.isFinite(values[0])) {
     refuse(`expects one finite base_score, but got ${quote(text)}`);
   }

@@ -34,14 +34,7 @@ interface Api {
   XGBoosterFree(handle: Handle): number;
   XGBoosterSetParam(handle: Handle, name: string, value: string): number;
   XGBoosterUpdateOneIter(handle: Handle, iteration: number, train: Handle): number;
-  XGBoosterEvalOneIter(
-    handle: Handle,
-    iteration: number,
-    sets: Handle[],
-    names: string[],
-    length: number,
-    out: [string | null],
-  ): number;
+  XGBoosterEvalOneIter(handle: Handle, iteration: number, sets: Handle[], names: string[], length: number, out: [string | null]): number;
   XGBoosterBoostedRounds(handle: Handle, out: [number]): number;
   XGBoosterSaveModelToBuffer(handle: Handle, config: string, length: [number | bigint], out: [Handle | null]): number;
   XGBoosterLoadModelFromBuffer(handle: Handle, bytes: Uint8Array, length: number): number;
@@ -200,7 +193,14 @@ export class Booster extends NativeHandle {
   static create(cache: DMatrix[] = []): Booster {
     const lib = load();
     const out: [Handle | null] = [null];
-    check('XGBoosterCreate', lib.XGBoosterCreate(cache.map((m) => m.handle), cache.length, out));
+    check(
+      'XGBoosterCreate',
+      lib.XGBoosterCreate(
+        cache.map((m) => m.handle),
+        cache.length,
+        out,
+      ),
+    );
     return new Booster(handleOf('XGBoosterCreate', out));
   }
 
@@ -272,10 +272,7 @@ export class Booster extends NativeHandle {
     const shape: [Handle | null] = [null];
     const dimensions: [number | bigint] = [0];
     const out: [Handle | null] = [null];
-    check(
-      'XGBoosterPredictFromDMatrix',
-      load().XGBoosterPredictFromDMatrix(this.handle, matrix.handle, config, shape, dimensions, out),
-    );
+    check('XGBoosterPredictFromDMatrix', load().XGBoosterPredictFromDMatrix(this.handle, matrix.handle, config, shape, dimensions, out));
     const dims = Number(dimensions[0]);
     const extents = dims === 0 ? [] : (koffi.decode(shape[0], 'uint64_t', dims) as ArrayLike<number | bigint>);
     let size = 1;
