@@ -7,7 +7,8 @@ import seedrandom from 'seedrandom';
 import { mean, sample, sampleStandardDeviation } from 'simple-statistics';
 import type { DistributionSummary, ReferenceSummary, TabularTrainingSet } from '../plugins/contract';
 import { InvalidInputError } from './errors';
-import { binProportions, type KsResult, ksTwoSample, linearQuantileSorted, psiFromProportions, quantileEdges } from './stats';
+import { type KsResult, ksTwoSample } from './stats/kolmogorov-smirnov';
+import { binProportions, linearQuantileSorted, psiFromProportions, quantileEdges } from './stats/quantile-bins';
 
 /** The quantile levels every summary stores, in order. */
 const SUMMARY_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];

@@ -27,7 +27,8 @@ import { InvalidInputError } from '../lib/errors';
 import { scoreOutcomes, type Outcome, type ScoredTask } from './outcome-scoring';
 import type { ReferenceSummary, DistributionSummary } from '../plugins/contract';
 import { measureDrift } from '../lib/reference';
-import { benjaminiHochberg, binomialLowerTail, bonferroni, oneSampleTTestGreater } from '../lib/stats';
+import { benjaminiHochberg, bonferroni } from '../lib/stats/multiple-testing';
+import { binomialLowerTail, oneSampleTTestGreater } from '../lib/stats/window-tests';
 
 export const DRIFT_SEVERITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type DriftSeverity = (typeof DRIFT_SEVERITIES)[number];

@@ -19,7 +19,7 @@ import { InvalidInputError } from '../lib/errors';
 import { lossName, scoreOutcomes, type ScoredOutcomes, type ScoredTask } from './outcome-scoring';
 import { mae, rmse } from '../lib/metrics';
 import { hitRate, maxDrawdown, meanReturn, sharpeRatio } from './performance';
-import { dieboldMariano } from '../lib/stats';
+import { dieboldMariano } from '../lib/stats/loss-comparison';
 
 export interface ShadowPair {
   shadow: number;

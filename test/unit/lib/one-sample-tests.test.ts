@@ -1,6 +1,6 @@
 /** binomialLowerTail and oneSampleTTestGreater against scipy 1.17 (binom.cdf, ttest_1samp(alternative='greater')). */
 import { InvalidInputError } from '../../../src/lib/errors';
-import { binomialLowerTail, oneSampleTTestGreater } from '../../../src/lib/stats';
+import { binomialLowerTail, oneSampleTTestGreater } from '../../../src/lib/stats/window-tests';
 
 describe('binomialLowerTail', () => {
   it.each([

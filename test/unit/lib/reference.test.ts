@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../../src/lib/errors';
 import { DEFAULT_SAMPLE_SIZE, measureDrift, summarizeDistribution, summarizeReference } from '../../../src/lib/reference';
-import { binProportions, ksTwoSample, psi, quantileEdges } from '../../../src/lib/stats';
+import { ksTwoSample } from '../../../src/lib/stats/kolmogorov-smirnov';
+import { binProportions, psi, quantileEdges } from '../../../src/lib/stats/quantile-bins';
 import { describeWithShared, readSharedJson } from '../../helpers/shared';
 
 /** 0, 1, …, 100: every decile and every stored quantile is a whole value. */

@@ -2,7 +2,7 @@ import seedrandom from 'seedrandom';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { maxDrawdown, sharpeRatio } from '../../../src/monitoring/performance';
 import { compareShadow, type PromotionThresholds, type ShadowPair, shadowVerdict } from '../../../src/monitoring/shadow-verdict';
-import { dieboldMariano } from '../../../src/lib/stats';
+import { dieboldMariano } from '../../../src/lib/stats/loss-comparison';
 
 const thresholds: PromotionThresholds = {
   min_samples: 100,

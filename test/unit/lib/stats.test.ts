@@ -1,20 +1,10 @@
 import { jStat } from 'jstat';
 import seedrandom from 'seedrandom';
 import { InvalidInputError } from '../../../src/lib/errors';
-import {
-  benjaminiHochberg,
-  binProportions,
-  bonferroni,
-  dieboldMariano,
-  kolmogorovSf,
-  ksTwoSample,
-  ksTwoSampleFromStatistic,
-  linearQuantileSorted,
-  pairedBootstrap,
-  psi,
-  psiFromProportions,
-  quantileEdges,
-} from '../../../src/lib/stats';
+import { kolmogorovSf, ksTwoSample, ksTwoSampleFromStatistic } from '../../../src/lib/stats/kolmogorov-smirnov';
+import { dieboldMariano, pairedBootstrap } from '../../../src/lib/stats/loss-comparison';
+import { benjaminiHochberg, bonferroni } from '../../../src/lib/stats/multiple-testing';
+import { binProportions, linearQuantileSorted, psi, psiFromProportions, quantileEdges } from '../../../src/lib/stats/quantile-bins';
 import { describeWithShared, readSharedJson } from '../../helpers/shared';
 
 /**
