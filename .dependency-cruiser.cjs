@@ -100,7 +100,7 @@ module.exports = {
           '^src/platform/jobs/job-(queue|worker|reaper|handover)\\.ts$',
           '^src/platform/schedules/scheduler\\.ts$',
           '^src/serving/prediction-log\\.ts$',
-          '^src/trading/outcome-signal\\.ts$',
+          '^src/trading/outcome-notifications\\.ts$',
           '^src/learning/training-(runner|thread)\\.ts$',
           '^src/rl/(decision-agents|live-agents|maintenance|snapshots|trade-decisions)\\.ts$',
         ],

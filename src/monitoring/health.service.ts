@@ -7,7 +7,7 @@
  * retraining of the model (a PARTIAL job of the model still QUEUED is reused, so a further worsening
  * before it starts queues nothing more). A new ACTIVE version starts again from HEALTHY.
  *
- * Refreshed whenever outcomes of the model are recorded (OutcomeSignal, coalesced per model) and every
+ * Refreshed whenever outcomes of the model are recorded (OutcomeNotifications, coalesced per model) and every
  * policy.health.check_interval_hours for every model (the `health_check` scheduled task, in-process:
  * refreshing is idempotent, so replicas firing together do no harm).
  */
@@ -152,7 +152,7 @@ export class HealthService {
     return health;
   }
 
-  /** OutcomeSignal listener. */
+  /** OutcomeNotifications listener. */
   readonly onOutcomes = (registeredModelId: string): void => this.coalescer.request(registeredModelId);
 
   /** Every model's health, every policy.health.check_interval_hours (latency and bias change without outcomes too). */

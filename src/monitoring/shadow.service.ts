@@ -3,7 +3,7 @@
  * of its model on the same prediction requests that have realised values (predictions joined to
  * request_outcomes on the request id), with the figures and verdict rule of monitoring/shadow-verdict.
  *
- * When: whenever outcomes of a model are recorded (OutcomeSignal, any process), when a SHADOW version
+ * When: whenever outcomes of a model are recorded (OutcomeNotifications, any process), when a SHADOW version
  * is registered, when the ACTIVE version changes, and when the policy changes. Requests for one model
  * are coalesced (KeyedCoalescer), so a burst of outcomes costs one evaluation; nothing polls.
  *
@@ -138,7 +138,7 @@ export class ShadowService {
     );
   };
 
-  /** OutcomeSignal listener. */
+  /** OutcomeNotifications listener. */
   readonly onOutcomes = (registeredModelId: string): void => this.coalescer.request(registeredModelId);
 
   /** Judges every SHADOW version of the model against its ACTIVE version and acts on the verdicts. */

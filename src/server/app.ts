@@ -35,7 +35,7 @@ import { RetrainingService } from '../learning/retraining.service';
 import { Scheduler } from '../platform/schedules/scheduler';
 import { DriftService } from '../monitoring/drift.service';
 import { HealthService } from '../monitoring/health.service';
-import { OutcomeSignal } from '../trading/outcome-signal';
+import { OutcomeNotifications } from '../trading/outcome-notifications';
 import { ShadowService } from '../monitoring/shadow.service';
 import { ShadowScoringService } from '../monitoring/shadow-scoring.service';
 import { RlAgentsService } from '../rl/agents.service';
@@ -135,7 +135,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
   const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, drift, log);
   const health = new HealthService(dataSource, registry, events, policy, retraining, log);
-  const outcomeSignal = new OutcomeSignal(dataSource, listener, (error) => log(`outcome signal: ${(error as Error).message}`));
+  const outcomeNotifications = new OutcomeNotifications(dataSource, listener, (error) =>
+    log(`outcome notifications: ${(error as Error).message}`),
+  );
   scheduler.register(drift.driftCheckTask());
   scheduler.register(health.healthCheckTask());
   const services: Services = {
@@ -177,11 +179,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
     eventStream.onEvent(serving.onEvent),
     eventStream.onEvent(scheduler.onEvent),
   ];
-  outcomeSignal.start();
+  outcomeNotifications.start();
   stopListeners.push(
     eventStream.onEvent(shadow.onEvent),
-    outcomeSignal.onOutcomes(shadow.onOutcomes),
-    outcomeSignal.onOutcomes(health.onOutcomes),
+    outcomeNotifications.onOutcomes(shadow.onOutcomes),
+    outcomeNotifications.onOutcomes(health.onOutcomes),
   );
   await listener.start();
 
@@ -227,7 +229,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
       if (worker) await step('the job worker (running jobs)', () => worker.stop(closeOptions.jobGraceMs));
       else await step('the job queue', () => queue.stop());
       await step('shadow verdicts and health checks', async () => {
-        outcomeSignal.stop();
+        outcomeNotifications.stop();
         await shadow.close();
         await health.close();
       });

@@ -1,7 +1,8 @@
 /**
  * The tabular Q-learning agents: two model families (kind 'policy') and the pure functions the live
- * service calls per decision (`selectStrategy`, `decidePositionSize`) and per closed trade
- * (`applyOutcome` with a transition from `metaStrategyTransition` / `positionSizingTransition`).
+ * service (rl/agents.service.ts) calls per decision (`selectStrategy`, `decidePositionSize`) and per
+ * closed trade (`applyOutcome` on a transition whose reward is `metaStrategyReward` /
+ * `positionSizingReward`); offline, `marketPeriods` and `periodTransitions` turn bars into transitions.
  */
 export * from './q-table';
 export * from './q-learning-params';

@@ -182,19 +182,6 @@ export function positionSizingReward(outcome: SizedTradeOutcome): number {
   );
 }
 
-/**
- * The transition `applyOutcome` learns from when a sized trade closes. `action` is the agent's own choice (its name), not the clamped size.
- */
-export function positionSizingTransition(
-  state: PositionSizingState,
-  action: string,
-  outcome: SizedTradeOutcome,
-  nextState?: PositionSizingState,
-): PolicyTransition {
-  parsePositionSizingAction(action);
-  return { state: { ...state }, action, reward: positionSizingReward(outcome), nextState: nextState && { ...nextState } };
-}
-
 export interface PositionSizeDecision {
   /** The agent's choice, the action to credit when the trade closes. */
   action: string;

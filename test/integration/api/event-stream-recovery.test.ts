@@ -21,7 +21,7 @@ import { PgListener } from '../../../src/db/listener';
 import { entities } from '../../../src/entities';
 import { EventsService } from '../../../src/platform/events/events.service';
 import { LifecycleService } from '../../../src/registry/lifecycle.service';
-import { OutcomeSignal } from '../../../src/trading/outcome-signal';
+import { OutcomeNotifications } from '../../../src/trading/outcome-notifications';
 import { RegistryService } from '../../../src/registry/registry.service';
 import {
   CreateRegisteredModelDocument,
@@ -270,8 +270,8 @@ describe('the outcome signal after its connection is lost', () => {
     const t = await startTestApp({ worker: false });
     const admin = new PgClient({ connectionString: process.env.KYBERNET_TEST_SERVER_URL });
     await admin.connect();
-    const listener = new PgListener(t.db.url, { applicationName: 'outcome-signal-under-test', onError: () => undefined });
-    const signal = new OutcomeSignal(t.dataSource, listener, (error) => t.logs.push(String(error)));
+    const listener = new PgListener(t.db.url, { applicationName: 'outcome-notifications-under-test', onError: () => undefined });
+    const signal = new OutcomeNotifications(t.dataSource, listener, (error) => t.logs.push(String(error)));
     const heard: string[] = [];
     signal.onOutcomes((id) => heard.push(id));
     signal.start();
@@ -290,7 +290,9 @@ describe('the outcome signal after its connection is lost', () => {
 
       await admin.query(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS false`);
       try {
-        await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outcome-signal-under-test'`);
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outcome-notifications-under-test'`,
+        );
         await until('the listener to notice', async () => !listener.isListening());
         heard.length = 0;
         await record('while-not-listening');

@@ -10,7 +10,6 @@ import {
   positionSizingAgent,
   positionSizingReward,
   positionSizingState,
-  positionSizingTransition,
   winRateLevel,
   type PositionSizingState,
 } from '../../../src/plugins/rl/position-sizing';
@@ -129,16 +128,11 @@ describe('decidePositionSize', () => {
   it('returns the agent choice clamped by the risk limits, charging the chosen stop profile', () => {
     const action = 'size1.5_lev10_tp-aggressive_sl-wide';
     let table = createPositionSizingTable({ epsilon: 0, epsilonMin: 0, learningRate: 1 });
-    table = applyOutcome(
-      table,
-      positionSizingTransition(state, action, {
-        pnlPercent: 4,
-        hoursHeld: 2,
-        maxDrawdownPercent: 0.5,
-        takeProfitHit: true,
-        stopLossHit: false,
-      }),
-    );
+    table = applyOutcome(table, {
+      state: { ...state },
+      action,
+      reward: positionSizingReward({ pnlPercent: 4, hoursHeld: 2, maxDrawdownPercent: 0.5, takeProfitHit: true, stopLossHit: false }),
+    });
     const decision = decidePositionSize(
       table,
       state,
@@ -171,17 +165,5 @@ describe('decidePositionSize', () => {
         {} as never,
       ),
     ).toThrow(/stopDistances\.(tight|medium|wide) expects a fraction of the entry price in \(0, 1\], but got undefined/);
-  });
-
-  it('positionSizingTransition refuses an action that is not one of the 270', () => {
-    expect(() =>
-      positionSizingTransition(state, 'size1_lev4_tp-balanced_sl-tight', {
-        pnlPercent: 1,
-        hoursHeld: 1,
-        maxDrawdownPercent: 0,
-        takeProfitHit: false,
-        stopLossHit: false,
-      }),
-    ).toThrow(InvalidInputError);
   });
 });

@@ -6,8 +6,8 @@
  *
  * A NOTIFY sent while this process could not listen is lost, so when the shared listener reconnects
  * every model with outcomes recorded since the previous connection was last known to listen (less
- * CATCH_UP_MARGIN, for transactions that began before and committed after) is signalled once: the
- * shadow tester and health re-evaluate a model from its stored outcomes, so a signal too many costs
+ * CATCH_UP_MARGIN, for transactions that began before and committed after) is announced once: the
+ * shadow tester and health re-evaluate a model from its stored outcomes, so a notice too many costs
  * one evaluation and none is missed.
  */
 import type { DataSource } from 'typeorm';
@@ -21,10 +21,10 @@ const RETRY_MS = 500;
 
 type Listener = (registeredModelId: string) => void;
 
-export class OutcomeSignal {
+export class OutcomeNotifications {
   private readonly listeners = new Set<Listener>();
   private readonly detach: (() => void)[] = [];
-  /** The earliest moment whose outcomes may not have been signalled yet, while a catch-up is owed. */
+  /** The earliest moment whose outcomes may not have been announced yet, while a catch-up is owed. */
   private catchUpSince?: Date;
   private catchingUp = false;
   private catchUpAgain = false;
@@ -40,7 +40,7 @@ export class OutcomeSignal {
   start(): void {
     this.detach.push(
       this.listener.channel(OUTCOMES_CHANNEL, (payload) => {
-        if (payload) this.signal(payload);
+        if (payload) this.announce(payload);
       }),
       this.listener.watch({
         connectionDidOpen: ({ previousConfirmedAt }) => {
@@ -61,7 +61,7 @@ export class OutcomeSignal {
     for (const detach of this.detach) detach();
   }
 
-  private signal(registeredModelId: string): void {
+  private announce(registeredModelId: string): void {
     for (const listener of this.listeners) {
       try {
         listener(registeredModelId);
@@ -95,7 +95,7 @@ export class OutcomeSignal {
             [since],
           );
           if (!this.catchUpAgain) this.catchUpSince = undefined;
-          for (const { id } of models) this.signal(id);
+          for (const { id } of models) this.announce(id);
         } catch (error) {
           if (this.stopped) return;
           this.onError(error);
