@@ -53,6 +53,8 @@ describe('a tree with wrong imports', () => {
     'src/trading/trade.resolver.ts': "import { Repository } from 'typeorm';\nexport const x = Repository;\n",
     'src/plugins/lightgbm/index.ts': "import { x } from '../xgboost/index';\nexport const l = x;\n",
     'src/plugins/xgboost/index.ts': 'export const x = 1;\n',
+    'src/schema/enums.ts': "import type { Services } from '../server/app';\nexport type E = Services;\n",
+    'src/server/app.ts': 'export interface Services {\n  n: number;\n}\n',
   };
 
   beforeAll(() => {
@@ -73,6 +75,7 @@ describe('a tree with wrong imports', () => {
     expect(found.sort()).toEqual(
       [
         'capability-order-platform: src/platform/jobs/jobs.service.ts → src/registry/registry.service.ts',
+        'schema-context-knows-only-the-container-type: src/schema/enums.ts → src/server/app.ts',
         'capability-order-serving: src/serving/serving.service.ts → src/market/bars.service.ts',
         'shared-parts-stay-below-rooms: src/lib/bars.ts → src/serving/serving.service.ts',
         'pure-files-do-no-io: src/lib/bars.ts → src/serving/serving.service.ts',
