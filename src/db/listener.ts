@@ -6,7 +6,7 @@
  *
  * Postgres drops a NOTIFY sent while nobody listens, so a NOTIFY is only ever a hint: each user
  * re-reads what it may have missed from its table of record in `connectionDidOpen` (the event stream
- * replays from the last id it delivered, the outcome signal catches up on recent outcomes, the key
+ * replays from the last id it delivered, the outcome notifications catch up on recent outcomes, the key
  * cache starts empty). `sync()` is a round trip on the listening connection: when it answers true,
  * every NOTIFY committed before it was called has been delivered to the channel handlers (Postgres
  * sends pending notifications before it reports the end of a query).

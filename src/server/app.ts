@@ -74,7 +74,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const families = await loadFamilies(config.plugins);
   const store = createArtifactStore(config.store);
   const events = new EventsService(dataSource);
-  // One LISTEN connection per process for events, outcome signals and key changes; it reconnects by itself.
+  // One LISTEN connection per process for events, outcome notifications and key changes; it reconnects by itself.
   const listener = new PgListener(databaseUrl, { onError: (error) => log(`listener: ${(error as Error).message}`) });
   const eventStream = new EventStream(events, listener, (error) => log(`event stream: ${(error as Error).message}`));
   const registry = new RegistryService(dataSource, store, families, events);
