@@ -15,6 +15,7 @@
  *   6. otherwise                                                                → CONTINUE
  * where improvement = (active mean loss − shadow mean loss) / active mean loss · 100.
  */
+import type { ShadowArmFigures } from '../platform/events/event-types';
 import { InvalidInputError } from '../lib/errors';
 import { lossName, scoreOutcomes, type ScoredOutcomes, type ScoredTask } from './outcome-scoring';
 import { mae, rmse } from '../lib/metrics';
@@ -27,19 +28,8 @@ export interface ShadowPair {
   actual: number;
 }
 
-export interface ArmFigures {
-  /** Share of requests whose direction was called right (null when no outcome moved). */
-  hitRate: number | null;
-  /** Mean return of trading the prediction's sign (null when the realised values are not returns). */
-  meanReturn: number | null;
-  sharpe: number | null;
-  /** Largest fall of the compounded sign-trading equity curve, in percent. */
-  maxDrawdownPct: number | null;
-  mae: number;
-  rmse: number;
-  /** Mean of the loss the test compares (squared error or log loss). */
-  meanLoss: number;
-}
+/** The figures of one arm: the shape the shadow events carry. */
+export type ArmFigures = ShadowArmFigures;
 
 export interface LossDifferenceTest {
   method: 'diebold-mariano';

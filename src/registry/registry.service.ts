@@ -63,6 +63,19 @@ export interface NewVersion {
   description?: string;
 }
 
+/** What a trained (or imported) model writes into its version's row: the artifact's description, its figures and its stored files. */
+function trainedColumns(trained: TrainedModel, files: ModelVersionEntity['artifactFiles']) {
+  return {
+    format: trained.artifact.format,
+    featureNames: trained.artifact.featureNames,
+    signature: trained.artifact.signature,
+    metrics: trained.metrics,
+    featureImportance: trained.featureImportance ?? null,
+    reference: trained.reference ?? null,
+    artifactFiles: files,
+  };
+}
+
 export class RegistryService {
   constructor(
     private readonly dataSource: DataSource,
@@ -188,13 +201,7 @@ export class RegistryService {
           .update(ModelVersionEntity)
           .set({
             status: 'SHADOW',
-            format: trained.artifact.format,
-            featureNames: trained.artifact.featureNames,
-            signature: trained.artifact.signature,
-            metrics: trained.metrics,
-            featureImportance: trained.featureImportance ?? null,
-            reference: trained.reference ?? null,
-            artifactFiles: files,
+            ...trainedColumns(trained, files),
             statusChangedAt: () => 'now()',
           })
           .where('id = :id AND status = :status', { id: versionId, status: 'TRAINING' })
@@ -279,13 +286,7 @@ export class RegistryService {
             status: 'SHADOW',
             source: 'IMPORTED',
             family: family.id,
-            format: trained.artifact.format,
-            featureNames: trained.artifact.featureNames,
-            signature: trained.artifact.signature,
-            metrics: trained.metrics,
-            featureImportance: trained.featureImportance ?? null,
-            reference: trained.reference ?? null,
-            artifactFiles: files,
+            ...trainedColumns(trained, files),
             trainingSpec: { importedFormat: input.format },
             description: input.description ?? '',
           }),

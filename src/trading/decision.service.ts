@@ -16,7 +16,7 @@ import { parseSymbol, parseTimeframe, type Timeframe } from '../lib/bars';
 import { InvalidInputError, ModelNotReadyError, NotFoundError, quote, refuse } from '../lib/errors';
 import { checkFeatureSnapshot, type FeatureSnapshotValues } from './feature-snapshot';
 import { isMarketRegime, MARKET_REGIMES, type MarketRegime, type Strategy } from '../lib/market-vocabulary';
-import { assessRisk, type RiskAssessment } from './risk';
+import { assessRisk, type HorizonRisk, type RiskAssessment } from './risk';
 import { clampPositionSize, describeCuts, type ClampedSizing, type RiskLimits } from '../lib/risk-limits';
 import { isScoredTask } from '../lib/scored-task';
 import { DEFAULT_SIZING_RULES, positionSizeMultiplier, type PositionSize } from './sizing-rules';
@@ -161,14 +161,7 @@ export interface UnavailableHorizon {
   reason: string;
 }
 
-export interface HorizonRiskView {
-  horizon: number;
-  expectedReturn: number;
-  volatility: number;
-  expectedPnl: number;
-  valueAtRisk: number;
-  expectedShortfall: number;
-  probabilityOfLoss: number;
+export interface HorizonRiskView extends HorizonRisk {
   /** valueAtRisk / portfolio equity, when the equity is known. */
   valueAtRiskOfEquity: number | null;
 }

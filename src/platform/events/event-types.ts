@@ -46,16 +46,20 @@ type VersionRef = { model: string; version: number };
 /** promoteModel, the shadow tester's promotion and rollbackModel: `version` became ACTIVE, replacing `previousVersion`. */
 type Activation = VersionRef & { previousVersion: number | null; previousVersionId: string | null; reason: string | null };
 
-/** One arm of a shadow comparison (monitoring/shadow-verdict.ts ArmFigures). */
-type ShadowArmFigures = {
+/** One arm (the SHADOW or the ACTIVE version) of a shadow comparison, as monitoring/shadow-verdict.ts computes it. */
+export interface ShadowArmFigures {
+  /** Share of requests whose direction was called right (null when no outcome moved). */
   hitRate: number | null;
+  /** Mean return of trading the prediction's sign (null when the realised values are not returns). */
   meanReturn: number | null;
   sharpe: number | null;
+  /** Largest fall of the compounded sign-trading equity curve, in percent. */
   maxDrawdownPct: number | null;
   mae: number;
   rmse: number;
+  /** Mean of the loss the test compares (squared error or log loss). */
   meanLoss: number;
-};
+}
 
 /** The figures of a shadow verdict, against the ACTIVE version `againstVersion` (null before enough pairs). */
 export type ShadowFigures = {

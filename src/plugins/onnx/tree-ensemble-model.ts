@@ -16,6 +16,20 @@ import { checkEnsemble } from './tree-ensemble-structure';
 
 export const FEATURES_INPUT = 'features';
 
+/** The attributes of ai.onnx.ml TreeEnsembleRegressor that are integers (the node builder writes the rest as floats or strings). */
+export const TREE_ENSEMBLE_INT_ATTRIBUTES = [
+  'nodes_treeids',
+  'nodes_nodeids',
+  'nodes_featureids',
+  'nodes_truenodeids',
+  'nodes_falsenodeids',
+  'nodes_missing_value_tracks_true',
+  'target_treeids',
+  'target_nodeids',
+  'target_ids',
+  'n_targets',
+];
+
 export function ensembleOutputNames(ensemble: Pick<TreeEnsemble, 'postTransform'>): string[] {
   return ensemble.postTransform === 'LOGISTIC' ? ['probability', 'margin'] : ['prediction'];
 }
@@ -72,18 +86,7 @@ function treeEnsembleNode(ensemble: TreeEnsemble, input: string, output: string,
       post_transform: 'NONE',
       base_values: [ensemble.baseScore],
     },
-    ints: [
-      'nodes_treeids',
-      'nodes_nodeids',
-      'nodes_featureids',
-      'nodes_truenodeids',
-      'nodes_falsenodeids',
-      'nodes_missing_value_tracks_true',
-      'target_treeids',
-      'target_nodeids',
-      'target_ids',
-      'n_targets',
-    ],
+    ints: TREE_ENSEMBLE_INT_ATTRIBUTES,
   });
 }
 

@@ -19,7 +19,7 @@ const rows: Row[] = [
 const newestFirst = { column: 'p.created_at', tieBreak: 'p.id', direction: 'DESC', time: (row: Row) => row.createdAt } as const;
 const byName = { column: 'm.name', direction: 'ASC', text: (row: Row) => row.name } as const;
 
-/** Positional placeholders as a raw-SQL listing binds them. */
+/** A `bind` that numbers the values $1, $2, … in the order given, as pg's query() takes them, and the values it was given. */
 function binder(): { bind: (value: unknown) => string; values: unknown[] } {
   const values: unknown[] = [];
   return { bind: (value) => `$${values.push(value)}`, values };

@@ -9,7 +9,7 @@
 import { onnx } from 'onnx-proto';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { loadOnnxPredictor } from '../../../src/plugins/onnx/predictor';
-import { buildTreeEnsembleModel } from '../../../src/plugins/onnx/tree-ensemble-model';
+import { buildTreeEnsembleModel, TREE_ENSEMBLE_INT_ATTRIBUTES } from '../../../src/plugins/onnx/tree-ensemble-model';
 import { importOnnxArtifact } from '../../../src/plugins/onnx/import';
 import { assembleModel, floatTensorInfo, ML_DOMAIN, node } from '../../../src/plugins/onnx/graph';
 import { checkTreeStructure, MAX_TREE_DEPTH } from '../../../src/plugins/onnx/tree-ensemble-structure';
@@ -201,18 +201,7 @@ function onnxTreeModel({ left, right }: ChildArrays): Uint8Array {
           aggregate_function: 'SUM',
           post_transform: 'NONE',
         },
-        ints: [
-          'nodes_treeids',
-          'nodes_nodeids',
-          'nodes_featureids',
-          'nodes_truenodeids',
-          'nodes_falsenodeids',
-          'nodes_missing_value_tracks_true',
-          'target_treeids',
-          'target_nodeids',
-          'target_ids',
-          'n_targets',
-        ],
+        ints: TREE_ENSEMBLE_INT_ATTRIBUTES,
       }),
     ],
     initializers: [],
