@@ -2,14 +2,15 @@
 /**
  * Builds what `npm run demo` and `kybernet` run from dist/, each part only when its inputs changed
  * (their files hashed; a part whose stamp matches is kept, so a build after no change takes a moment):
- *   server  src/ and migrations/ compiled by tsc (tsconfig.build.json) into dist/src, dist/migrations
+ *   server  src/ and migrations/ compiled by tsc (tsconfig.build.json) into dist/src, dist/migrations, and the
+ *           sequence families' PyTorch modules (the .py files under src/) copied beside their compiled TypeScript
  *   web     the browser pages (web/, see web/vite.config.mts) bundled by Vite into dist/web
  * package-lock.json (the libraries) and this script are inputs of both.
  *   node scripts/build.mjs [server|web ...] [--force]
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,11 +21,17 @@ const parts = {
     inputs: ['src', 'migrations', 'tsconfig.json', 'tsconfig.build.json'],
     stamp: 'dist/.server-inputs-sha256',
     what: 'the server (tsc)',
-    build: () =>
+    build: () => {
       execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
         cwd: root,
         stdio: 'inherit',
-      }),
+      });
+      for (const file of filesUnder(join(root, 'src')).filter((path) => path.endsWith('.py'))) {
+        const target = join(root, 'dist', relative(root, file));
+        mkdirSync(dirname(target), { recursive: true });
+        copyFileSync(file, target);
+      }
+    },
   },
   web: {
     inputs: ['web'],

@@ -35,14 +35,14 @@ import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { taskMetrics } from '../lib/metrics';
 import { isScoredTask } from '../lib/scored-task';
 import { rowsAfter } from './table-window';
-import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import type { ModelArtifact, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from '../registry/datasets.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { RegistryService } from '../registry/registry.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
-import type { TrainingService } from './training.service';
+import type { TrainedColumns, TrainingService } from './training.service';
 
 export type RetrainingKind = LearningKind;
 
@@ -86,11 +86,7 @@ export interface LearningEventFilter {
   after?: string;
 }
 
-interface TrainingColumns {
-  targetColumn: string;
-  featureColumns: string[];
-  orderColumn: string;
-}
+type TrainingColumns = TrainedColumns;
 
 export interface RetrainingBasis {
   active: ModelVersionEntity;
@@ -112,11 +108,11 @@ function withOverrides(columns: TrainingColumns, overrides: ColumnOverrides): Tr
 /** The columns the ACTIVE version was trained with, or why it cannot be retrained. */
 function trainingColumns(version: ModelVersionEntity): TrainingColumns | string {
   const spec = version.trainingSpec ?? {};
-  const { targetColumn, featureColumns, orderColumn } = spec as Partial<TrainingColumns>;
+  const { targetColumn, featureColumns, orderColumn, targetColumns } = spec as Partial<TrainingColumns>;
   if (typeof targetColumn !== 'string' || typeof orderColumn !== 'string' || !Array.isArray(featureColumns)) {
     return `its ACTIVE version ${version.version} was not trained on a dataset here (source ${version.source}); train one with trainModel and promote it first`;
   }
-  return { targetColumn, featureColumns, orderColumn };
+  return { targetColumn, featureColumns, orderColumn, ...(Array.isArray(targetColumns) ? { targetColumns } : {}) };
 }
 
 export class RetrainingService {
@@ -235,7 +231,9 @@ export class RetrainingService {
     let previous: ModelArtifact | undefined;
     if (kind === 'INCREMENTAL') {
       const after = payload.after ?? (active.trainingSpec?.dataEnd as CellValue | undefined);
-      if (after != null) table = rowsAfter(table, columns.orderColumn, after);
+      // A sequence model's first new window reads the rows before the new ones as its input.
+      const context = this.families.get(model.family).kind === 'sequence' ? Number(hyperparameters.input_length) : 0;
+      if (after != null) table = rowsAfter(table, columns.orderColumn, after, context);
       if (table.rowCount === 0) {
         ctx.log(`no rows after ${after} in dataset ${source.name}; nothing to learn`);
         return { skipped: true, reason: `no rows after ${after} in dataset ${source.name}`, datasetId: source.id, rows: 0 };
@@ -263,7 +261,7 @@ export class RetrainingService {
               trigger: ctx.job.trigger,
               reason: ctx.job.reason,
               datasetId: source.id,
-              rowsUsed: set.rows,
+              rowsUsed: set.kind === 'sequence' ? set.steps : set.rows,
               dataStart: (version.trainingSpec?.dataStart ?? null) as CellValue,
               dataEnd: (version.trainingSpec?.dataEnd ?? null) as CellValue,
               versionBeforeId: active.id,
@@ -389,11 +387,12 @@ export class RetrainingService {
     before: ModelVersionEntity,
     artifact: ModelArtifact | undefined,
     trained: TrainedModel,
-    set: TabularTrainingSet,
+    set: TabularTrainingSet | SequenceTrainingSet,
   ): Promise<Record<string, number>> {
     const tail = trained.reference?.outcomes?.count ?? 0;
     const task = before.signature?.task;
-    if (tail === 0 || !isScoredTask(task)) return {};
+    // A sequence version's own metrics are per window; the version before is not rescored on them.
+    if (tail === 0 || !isScoredTask(task) || set.kind !== 'tabular') return {};
     if (before.featureNames.join('\u0000') !== set.featureNames.join('\u0000')) return {};
     const predictor = await this.families.get(before.family).load(artifact ?? (await this.registry.loadArtifact(before)));
     try {

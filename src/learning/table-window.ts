@@ -26,10 +26,14 @@ export function trainedOrderRange(table: DatasetTable, columns: { target: string
   return range;
 }
 
-/** The rows whose order value comes strictly after `after`; rows without an order value are left out. */
-export function rowsAfter(table: DatasetTable, orderBy: string, after: CellValue): DatasetTable {
+/**
+ * The rows whose order value comes strictly after `after`, and the `context` rows just before them (a
+ * sequence window's input reaches back); rows without an order value are left out.
+ */
+export function rowsAfter(table: DatasetTable, orderBy: string, after: CellValue, context = 0): DatasetTable {
   const order = table.data[columnIndex(table, orderBy, 'orderColumn')];
-  const keep: number[] = [];
-  for (let r = 0; r < table.rowCount; r++) if (order[r] !== null && compareCells(order[r], after) > 0) keep.push(r);
+  const ordered = [...Array(table.rowCount).keys()].filter((r) => order[r] !== null).sort((a, b) => compareCells(order[a], order[b]));
+  const firstNew = ordered.findIndex((r) => compareCells(order[r], after) > 0);
+  const keep = firstNew < 0 ? [] : ordered.slice(Math.max(0, firstNew - context));
   return { columns: table.columns, rowCount: keep.length, data: table.data.map((column) => keep.map((r) => column[r])) };
 }

@@ -49,6 +49,8 @@ function threadEntry(): { file: string; execArgv: string[] } {
 function transferList(request: TrainingRequest): ArrayBuffer[] {
   const buffers: ArrayBuffer[] = [];
   if (request.data.kind === 'tabular') buffers.push(request.data.features.buffer as ArrayBuffer, request.data.target.buffer as ArrayBuffer);
+  if (request.data.kind === 'sequence')
+    buffers.push(request.data.values.buffer as ArrayBuffer, request.data.timestamps.buffer as ArrayBuffer);
   return buffers;
 }
 

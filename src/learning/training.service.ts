@@ -11,7 +11,8 @@ import type { RegisteredModelEntity } from '../entities/registered-model.entity'
 import { toTrainingSet, type CellValue, type DatasetTable } from '../lib/dataset-table';
 import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { trainedOrderRange } from './table-window';
-import type { ModelArtifact, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import type { ModelArtifact, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import { toSequenceSet, type SequenceWindowing } from './sequence-set';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from '../registry/datasets.service';
 import type { JobContext } from '../platform/jobs/job-worker';
@@ -23,7 +24,10 @@ import { runTraining, type TrainingCallbacks } from './training-runner';
 export interface TrainModelRequest {
   model: string;
   dataset: string;
-  targetColumn: string;
+  /** Required for tabular families; a sequence family forecasts `targetColumns` instead. */
+  targetColumn?: string | null;
+  /** A sequence family's forecast channels (default: the input channels, featureColumns). */
+  targetColumns?: string[] | null;
   featureColumns: string[];
   orderColumn: string;
   hyperparameters?: Record<string, unknown> | null;
@@ -36,7 +40,7 @@ export interface VersionTraining {
   dataset: DatasetEntity;
   /** The rows to learn from (for an update: only the new ones). */
   table: DatasetTable;
-  columns: { targetColumn: string; featureColumns: string[]; orderColumn: string };
+  columns: TrainedColumns;
   hyperparameters: Record<string, unknown>;
   source: ModelVersionSource;
   /** The version this one continues (`update`) or was retrained from. */
@@ -50,8 +54,20 @@ export interface VersionTraining {
    */
   willRegister?(
     trained: TrainedModel,
-    set: TabularTrainingSet,
+    set: TabularTrainingSet | SequenceTrainingSet,
   ): Promise<((tx: EntityManager, version: ModelVersionEntity) => Promise<void>) | undefined>;
+}
+
+/**
+ * The columns a version is trained on, as its trainingSpec keeps them. A sequence version's
+ * `targetColumn` is its first target, so that every reader of the spec finds one.
+ */
+export interface TrainedColumns {
+  targetColumn: string;
+  featureColumns: string[];
+  orderColumn: string;
+  /** A sequence version's forecast channels. */
+  targetColumns?: string[];
 }
 
 export interface TrainedVersion {
@@ -70,7 +86,49 @@ export interface TrainingOptions {
   plugins: string[];
 }
 
-function checkColumns(dataset: DatasetEntity, request: TrainModelRequest): void {
+function columnChecker(dataset: DatasetEntity) {
+  const types = new Map(dataset.columns.map((column) => [column.name, column.type]));
+  const known = dataset.columns.map((column) => column.name).join(', ');
+  return (name: string, field: string, allowed: string[]) => {
+    const type = types.get(name);
+    if (!type)
+      throw new InvalidInputError(`expects ${field} to name a column of dataset "${dataset.name}" (${known}), but got ${quote(name)}`, {
+        field,
+      });
+    if (!allowed.includes(type)) {
+      throw new InvalidInputError(`expects ${field} ${quote(name)} to be a ${allowed.join(' or ')} column, but it is ${type}`, { field });
+    }
+  };
+}
+
+function checkDistinct(names: string[], field: string): void {
+  if (names.length === 0) throw new InvalidInputError(`expects at least one column in ${field}, but got none`, { field });
+  if (new Set(names).size !== names.length)
+    throw new InvalidInputError(`expects each column of ${field} once, but some appear twice`, { field });
+}
+
+/** The columns of a sequence training request: input channels, forecast channels (a subset of them) and the time column. */
+function sequenceColumns(dataset: DatasetEntity, request: TrainModelRequest): TrainedColumns {
+  const need = columnChecker(dataset);
+  checkDistinct(request.featureColumns, 'featureColumns');
+  for (const name of request.featureColumns) need(name, 'featureColumns', ['number']);
+  const targets = request.targetColumns ?? (request.targetColumn ? [request.targetColumn] : request.featureColumns);
+  checkDistinct(targets, 'targetColumns');
+  for (const name of targets) {
+    if (!request.featureColumns.includes(name)) {
+      throw new InvalidInputError(
+        `expects each target to be an input channel too (the model reads its past), but ${quote(name)} is not among featureColumns`,
+        {
+          field: 'targetColumns',
+        },
+      );
+    }
+  }
+  need(request.orderColumn, 'orderColumn', ['timestamp', 'number']);
+  return { targetColumn: targets[0], targetColumns: targets, featureColumns: request.featureColumns, orderColumn: request.orderColumn };
+}
+
+function checkColumns(dataset: DatasetEntity, request: TrainModelRequest & { targetColumn: string }): void {
   const types = new Map(dataset.columns.map((column) => [column.name, column.type]));
   const known = dataset.columns.map((column) => column.name).join(', ');
   const need = (name: string, field: string, numeric: boolean) => {
@@ -112,8 +170,19 @@ export class TrainingService {
   /** Queues a TRAIN job for a registered model; an unregistered name is refused, saying how to register it. */
   async trainModel(request: TrainModelRequest): Promise<JobEntity> {
     const model = await this.registeredModelToTrain(request.model);
+    const family = this.families.get(model.family);
+    const availability = family.availability?.() ?? { available: true };
+    if (!availability.available) {
+      throw new InvalidInputError(`family ${family.id} cannot train on this server: ${availability.reason}`, { field: 'model' });
+    }
     const dataset = await this.datasets.getDataset(request.dataset);
-    checkColumns(dataset, request);
+    let columns: TrainedColumns;
+    if (family.kind === 'sequence') columns = sequenceColumns(dataset, request);
+    else {
+      if (!request.targetColumn) throw new InvalidInputError(`expects targetColumn for a ${family.id} model`, { field: 'targetColumn' });
+      checkColumns(dataset, { ...request, targetColumn: request.targetColumn });
+      columns = { targetColumn: request.targetColumn, featureColumns: request.featureColumns, orderColumn: request.orderColumn };
+    }
     const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
     return this.jobs.enqueue({
       kind: 'TRAIN',
@@ -124,9 +193,7 @@ export class TrainingService {
       payload: {
         model: model.name,
         datasetId: dataset.id,
-        targetColumn: request.targetColumn,
-        featureColumns: request.featureColumns,
-        orderColumn: request.orderColumn,
+        ...columns,
         hyperparameters,
         activate: request.activate ?? false,
         description: request.description ?? '',
@@ -161,7 +228,12 @@ export class TrainingService {
       model,
       dataset,
       table: await this.datasets.loadTable(dataset),
-      columns: { targetColumn: payload.targetColumn, featureColumns: payload.featureColumns, orderColumn: payload.orderColumn },
+      columns: {
+        targetColumn: payload.targetColumn,
+        featureColumns: payload.featureColumns,
+        orderColumn: payload.orderColumn,
+        targetColumns: payload.targetColumns,
+      },
       hyperparameters: payload.hyperparameters,
       source: 'TRAINED',
       description: payload.description,
@@ -204,12 +276,11 @@ export class TrainingService {
       };
     }
     const { columns } = input;
-    const { set, droppedRows } = toTrainingSet(input.table, {
-      target: columns.targetColumn,
-      features: columns.featureColumns,
-      orderBy: columns.orderColumn,
-    });
+    const buildSet = () => this.trainingSet(input);
+    const { set, droppedRows } = buildSet();
     const range = trainedOrderRange(input.table, { target: columns.targetColumn, orderBy: columns.orderColumn });
+    const rows = set.kind === 'sequence' ? set.steps : set.rows;
+    const width = set.kind === 'sequence' ? set.inputChannels.length : set.featureNames.length;
     const version = await this.registry.beginVersion({
       registeredModel: input.model,
       source: input.source,
@@ -218,12 +289,12 @@ export class TrainingService {
       parentVersionId: input.parentVersionId ?? null,
       jobId: ctx.job.id,
       description: input.description,
-      trainingSpec: { ...columns, rows: set.rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null },
+      trainingSpec: { ...columns, rows, droppedRows, dataStart: range?.first ?? null, dataEnd: range?.last ?? null },
     });
     await this.dataSource.getRepository(JobEntity).update({ id: ctx.job.id }, { modelVersionId: version.id });
     try {
       ctx.log(
-        `${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${set.rows} rows × ${set.featureNames.length} features`,
+        `${input.previous ? 'updating' : 'training'} ${input.model.family} v${version.version} on ${rows} rows × ${width} ${set.kind === 'sequence' ? 'channels' : 'features'}`,
       );
       const trained = await runTraining(
         {
@@ -238,17 +309,11 @@ export class TrainingService {
         { signal: ctx.signal, onProgress: ctx.progress, onLog: ctx.log },
       );
       // The training thread took the set's buffers; the hook gets the same rows built again.
-      const inTransaction = input.willRegister
-        ? await input.willRegister(
-            trained,
-            toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn })
-              .set,
-          )
-        : undefined;
+      const inTransaction = input.willRegister ? await input.willRegister(trained, buildSet().set) : undefined;
       const completed = await this.registry.completeVersion(version.id, trained, inTransaction);
       return {
         version: completed,
-        rows: set.rows,
+        rows,
         droppedRows,
         dataStart: range?.first ?? null,
         dataEnd: range?.last ?? null,
@@ -258,6 +323,20 @@ export class TrainingService {
       await this.registry.failVersion(version.id, error instanceof Error ? error.message : String(error));
       throw error;
     }
+  }
+
+  /** The rows of `input.table` as the family's kind learns them. */
+  private trainingSet(input: VersionTraining): { set: TabularTrainingSet | SequenceTrainingSet; droppedRows: number } {
+    const { columns } = input;
+    if (this.families.get(input.model.family).kind === 'sequence') {
+      const windowing = input.hyperparameters as unknown as SequenceWindowing;
+      const targets = columns.targetColumns ?? [columns.targetColumn];
+      return {
+        set: toSequenceSet(input.table, { inputs: columns.featureColumns, targets, orderBy: columns.orderColumn }, windowing),
+        droppedRows: 0,
+      };
+    }
+    return toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
   }
 
   /** Trains in a worker thread and registers nothing (a tuning trial); `set`'s buffers move to the thread. */

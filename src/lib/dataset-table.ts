@@ -33,7 +33,7 @@ export interface TableLimits {
   maxCellChars: number;
 }
 
-const DEFAULT_TABLE_LIMITS: TableLimits = { maxRows: 2_000_000, maxColumns: 512, maxCellChars: 10_000 };
+export const DEFAULT_TABLE_LIMITS: TableLimits = { maxRows: 2_000_000, maxColumns: 512, maxCellChars: 10_000 };
 
 const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,7 +1,8 @@
 /**
  * Features from stored bars: the feature snapshot of a symbol at a bar (what tradePrediction scores
  * when the caller sends no features), and immutable training datasets materialized from bars
- * (features and a label) or from the trade log (the snapshots of closed trades and what they realised).
+ * (features and a label, or a time series of bar fields for sequence families) or from the trade log
+ * (the snapshots of closed trades and what they realised).
  *
  * No look-ahead: a feature row at bar t is computed from bars up to t only, and a bars dataset reads
  * no bar after its `to` — labels whose t + h lies beyond it stay missing (training drops those rows).
@@ -15,6 +16,7 @@ import { TradeEntity } from '../entities/trade.entity';
 import { parseSymbol, parseTimeframe, type Bar, type Timeframe } from '../lib/bars';
 import { InvalidInputError, quote } from '../lib/errors';
 import { buildFeatureTable, labelColumnName } from './feature-table';
+import { SERIES_TIME_COLUMN, buildSeriesTable, parseSeriesOptions, seriesChannels } from './series-table';
 import { FEATURE_NAMES, STABLE_HISTORY_BARS, WARMUP_BARS, computeFeatures, type FeatureName } from './features';
 import { LABEL_KINDS, type LabelSpec } from './labels';
 import { priceReturn } from '../lib/trade-math';
@@ -38,6 +40,20 @@ export interface BarsDatasetSpec {
   /** UTC epoch ms, inclusive; no bar after it is read. */
   to?: number | null;
   label: { kind: string; horizon: number };
+}
+
+export interface SeriesDatasetSpec {
+  symbols: string[];
+  timeframe?: string | null;
+  /** UTC epoch ms, inclusive; only bars in [from, to] are read. */
+  from?: number | null;
+  to?: number | null;
+  /** Bar fields (default close); unknown ones are refused. */
+  columns?: string[] | null;
+  returns?: boolean | null;
+  /** simple (the default) or log; only with returns. */
+  returnKind?: string | null;
+  align?: string | null;
 }
 
 export interface TradesDatasetSpec {
@@ -74,6 +90,19 @@ function checkSymbols(symbols: string[], field: string): void {
   symbols.forEach((symbol, i) => parseSymbol(symbol, `${field}[${i}]`, { field }));
   const duplicate = symbols.find((symbol, i) => symbols.indexOf(symbol) !== i);
   if (duplicate) throw new InvalidInputError(`expects each symbol once, but ${quote(duplicate)} appears twice`, { field });
+}
+
+function noBarsInRange(
+  symbol: string,
+  timeframe: Timeframe,
+  from: number | null | undefined,
+  to: number | null | undefined,
+  field: string,
+) {
+  return new InvalidInputError(
+    `expects bars of ${symbol} ${timeframe} between ${iso(from) ?? 'the start'} and ${iso(to) ?? 'the end'}, but the store has none`,
+    { field },
+  );
 }
 
 function checkLabel(label: BarsDatasetSpec['label']): LabelSpec {
@@ -152,14 +181,7 @@ export class FeaturesService {
         lookback: spec.from == null ? undefined : STABLE_HISTORY_BARS,
       });
       const inRange = spec.from == null ? bars.length : bars.filter((bar) => bar.timestamp >= spec.from!).length;
-      if (inRange === 0) {
-        throw new InvalidInputError(
-          `expects bars of ${symbol} ${timeframe} between ${iso(spec.from) ?? 'the start'} and ${iso(spec.to) ?? 'the end'}, but the store has none`,
-          {
-            field: 'bars.symbols',
-          },
-        );
-      }
+      if (inRange === 0) throw noBarsInRange(symbol, timeframe, spec.from, spec.to, 'bars.symbols');
       barsBySymbol[symbol] = bars;
     }
     const table = buildFeatureTable(barsBySymbol, label, { from: spec.from ?? undefined });
@@ -192,7 +214,57 @@ export class FeaturesService {
   }
 
   /**
-   * The DatasetMaterializer of retraining (retraining.service.ts): a BARS or TRADES dataset built
+   * A SERIES dataset, what a sequence family trains on: a `time` column and one column per symbol ×
+   * bar field (or its return), one row per time at which every symbol has a bar (series-table.ts).
+   */
+  async materializeSeriesDataset(request: MaterializeRequest<SeriesDatasetSpec>): Promise<DatasetEntity> {
+    checkDatasetName(request.name);
+    const { spec } = request;
+    if (spec.symbols.length === 0)
+      throw new InvalidInputError('expects series.symbols to list at least one symbol, but got none', { field: 'series.symbols' });
+    checkSymbols(spec.symbols, 'series.symbols');
+    const timeframe = parseTimeframe(spec.timeframe ?? '1d', undefined, { field: 'series.timeframe' });
+    checkRange(spec.from, spec.to, 'series');
+    const options = parseSeriesOptions(spec);
+    seriesChannels(spec.symbols, options.fields); // refuses unusable column names before any bar is read
+
+    const series = new Map<string, Bar[]>();
+    for (const symbol of spec.symbols) {
+      const bars = await this.bars.loadSeries({ symbol, timeframe, from: spec.from ?? undefined, to: spec.to ?? undefined });
+      if (bars.length === 0) throw noBarsInRange(symbol, timeframe, spec.from, spec.to, 'series.symbols');
+      series.set(symbol, bars);
+    }
+    const built = buildSeriesTable(series, options);
+    const times = built.table.data[0] as number[];
+    return this.datasets.saveTable({
+      name: request.name,
+      description: request.description ?? undefined,
+      source: 'SERIES',
+      table: built.table,
+      spec: {
+        symbols: spec.symbols,
+        timeframe,
+        from: iso(spec.from),
+        to: iso(spec.to),
+        columns: options.fields,
+        returns: options.returns !== null,
+        returnKind: options.returns,
+        align: options.align,
+        timeColumn: SERIES_TIME_COLUMN,
+        orderColumn: SERIES_TIME_COLUMN,
+        channels: built.channels,
+        firstRow: iso(times[0]),
+        lastRow: iso(times[times.length - 1]),
+        barsRead: Object.fromEntries([...series].map(([symbol, bars]) => [symbol, bars.length])),
+        alignedTimes: built.alignedTimes,
+        droppedTimes: built.droppedTimes,
+        missingBars: built.missingBars,
+      },
+    });
+  }
+
+  /**
+   * The DatasetMaterializer of retraining (retraining.service.ts): a BARS, SERIES or TRADES dataset built
    * again, as a new dataset, from its spec without its end — so it holds the bars and closed trades
    * stored now. Null for a dataset of another source.
    */
@@ -211,6 +283,20 @@ export class FeaturesService {
           timeframe: spec.timeframe as string,
           from: epochMs(spec.from),
           label: spec.label as LabelSpec,
+        },
+      });
+    }
+    if (dataset.source === 'SERIES') {
+      return this.materializeSeriesDataset({
+        ...request,
+        spec: {
+          symbols: spec.symbols as string[],
+          timeframe: spec.timeframe as string,
+          from: epochMs(spec.from),
+          columns: spec.columns as string[],
+          returns: spec.returns as boolean,
+          returnKind: spec.returnKind as string | null,
+          align: spec.align as string,
         },
       });
     }

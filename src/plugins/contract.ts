@@ -35,7 +35,25 @@ export type FamilyKind = 'tabular' | 'sequence' | 'policy';
 /** Artifact files by relative path, e.g. `model.json`, `model.onnx`. */
 export type ArtifactFiles = Record<string, Uint8Array>;
 
-export type ModelTask = 'regression' | 'binary' | 'policy';
+/** 'forecast': a sequence model's answer is H steps × targets of a multivariate series. */
+export type ModelTask = 'regression' | 'binary' | 'policy' | 'forecast';
+
+/**
+ * The shape of a sequence model. A request row is one window of `inputLength` time steps × the
+ * `inputChannels`, time-major and oldest first (the value of channel c at step t is at t·C + c), so
+ * that `inputWidth` = inputLength · C; the answer is `horizon` steps × `targets`, step-major (the
+ * value of target k at step h, 1-based, is at (h − 1)·K + k, named `${target}@${h}`). The ONNX graph
+ * behind it takes one float32 input [N, inputLength, C] and gives `output` as [N, horizon, K], both
+ * on the original scale of the series (any scaling is inside the graph).
+ */
+export interface SequenceShape {
+  inputLength: number;
+  horizon: number;
+  inputChannels: string[];
+  targets: string[];
+  /** The graph output holding the forecast. */
+  output: string;
+}
 
 export interface ModelSignature {
   task: ModelTask;
@@ -45,6 +63,8 @@ export interface ModelSignature {
   outputs: string[];
   /** Whether NaN ("missing") is a legal feature value for this model. ±Inf never is. */
   allowsMissing: boolean;
+  /** Present for a sequence model (task 'forecast'): how its rows and outputs are laid out. */
+  sequence?: SequenceShape;
 }
 
 export interface ModelArtifact {
@@ -79,7 +99,34 @@ export interface PolicyTrainingSet {
   transitions: PolicyTransition[];
 }
 
-export type TrainingSet = TabularTrainingSet | PolicyTrainingSet;
+/**
+ * A multivariate time series for a sequence family: T time steps × the channels, time-ordered (earliest
+ * first), with where training, validation and test rows end. Windows (inputLength rows in, horizon rows
+ * out) are cut by the sequence base at training time, never stored expanded. A window belongs to the
+ * split its forecast rows fall in; its input rows may reach back into the split before (as in the
+ * standard ETT protocol), so a validation window never forecasts a training row.
+ */
+export interface SequenceTrainingSet {
+  kind: 'sequence';
+  /** Every channel of `values`, in column order. */
+  channels: string[];
+  /** steps × channels.length, row-major (time-major); finite values only. */
+  values: Float32Array;
+  /** Epoch milliseconds of each step, ascending. */
+  timestamps: Float64Array;
+  steps: number;
+  /** The channels a window shows the model (a subset of `channels`, in this order). */
+  inputChannels: string[];
+  /** The channels it forecasts (a subset of `channels`, in this order). */
+  targets: string[];
+  inputLength: number;
+  horizon: number;
+  /** Rows [0, trainEnd) train, [trainEnd, validationEnd) validate, [validationEnd, steps) test (may be empty). */
+  trainEnd: number;
+  validationEnd: number;
+}
+
+export type TrainingSet = TabularTrainingSet | PolicyTrainingSet | SequenceTrainingSet;
 
 /** What `train` and `update` get besides their data, in the training thread. */
 export interface TrainContext {
@@ -141,6 +188,15 @@ export interface TrainedModel {
 
 export interface ImportMeta {
   featureNames: string[];
+  /** Declared by the importer of a sequence model; checked against the graph's input and output shapes. */
+  sequence?: Omit<SequenceShape, 'output'>;
+}
+
+/** Whether a family can train on this machine; serving its stored versions needs only ONNX Runtime. */
+export interface FamilyAvailability {
+  available: boolean;
+  /** Why not, and the command that fixes it. */
+  reason?: string;
 }
 
 /**
@@ -212,6 +268,12 @@ export interface ModelFamily<P = unknown> {
   hyperparameters: ZodType<P>;
   /** What tuneModel samples (main thread); each sample, merged over the ACTIVE version's parameters, is parsed by `hyperparameters`. */
   searchSpace?: SearchSpace<P>;
+  /**
+   * Whether `train` and `update` can run here (a family that needs an outside engine, such as PyTorch,
+   * says what is missing); absent means always. Asked on the main thread (`families`, and before a
+   * training is queued); cheap after its first call.
+   */
+  availability?(): FamilyAvailability;
   /** Formats `importArtifact` reads, e.g. ['xgboost-json']. */
   importFormats?: string[];
   /**

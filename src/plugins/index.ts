@@ -8,10 +8,19 @@ import { NotFoundError, quote } from '../lib/errors';
 import { parseHyperparameters } from './base/hyperparameters';
 import type { ModelFamily } from './contract';
 import { lightgbmFamily } from './lightgbm';
+import { nhitsFamily } from './nhits';
+import { patchtstFamily } from './patchtst';
 import { metaStrategyFamily, positionSizingFamily } from './rl';
 import { xgboostFamily } from './xgboost';
 
-const builtinFamilies: ModelFamily<any>[] = [xgboostFamily, lightgbmFamily, metaStrategyFamily, positionSizingFamily];
+const builtinFamilies: ModelFamily<any>[] = [
+  xgboostFamily,
+  lightgbmFamily,
+  nhitsFamily,
+  patchtstFamily,
+  metaStrategyFamily,
+  positionSizingFamily,
+];
 
 export class FamilyRegistry {
   private readonly byId = new Map<string, ModelFamily<any>>();

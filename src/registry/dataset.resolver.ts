@@ -20,18 +20,24 @@ export class DatasetResolver {
   @Authorized('operator')
   @Mutation(() => Dataset, {
     description:
-      'Stores rows (JSON) or CSV text as an immutable, hashed dataset, or materializes one from stored bars (features and a label) or from the trade log.',
+      'Stores rows (JSON) or CSV text as an immutable, hashed dataset, or materializes one from stored bars (features and a label, or a time series) or from the trade log.',
   })
   createDataset(@Arg('input') input: CreateDatasetInput, @Ctx() { services }: Context) {
-    const { bars, trades, ...table } = input;
-    const given = [table.rows != null, table.csv != null, bars != null, trades != null].filter(Boolean).length;
-    if (given !== 1) throw new InvalidInputError('expects exactly one of rows, csv, bars or trades', { field: 'input' });
+    const { bars, series, trades, ...table } = input;
+    const given = [table.rows != null, table.csv != null, bars != null, series != null, trades != null].filter(Boolean).length;
+    if (given !== 1) throw new InvalidInputError('expects exactly one of rows, csv, bars, series or trades', { field: 'input' });
     const time = (date: Date | undefined) => date?.getTime();
     if (bars)
       return services.features.materializeBarsDataset({
         name: input.name,
         description: input.description,
         spec: { ...bars, from: time(bars.from), to: time(bars.to) },
+      });
+    if (series)
+      return services.features.materializeSeriesDataset({
+        name: input.name,
+        description: input.description,
+        spec: { ...series, from: time(series.from), to: time(series.to) },
       });
     if (trades)
       return services.features.materializeTradesDataset({

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { ColumnType } from '../lib/dataset-table';
-import { BarsDatasetInput, TradesDatasetInput } from './dataset-spec.inputs';
+import { BarsDatasetInput, SeriesDatasetInput, TradesDatasetInput } from './dataset-spec.inputs';
 import { ColumnTypeEnum } from '../schema/enums';
 import { JSONObjectScalar, JSONScalar } from '../schema/scalars';
 import { INPUT_LIMITS } from '../lib/input-bounds';
@@ -26,7 +26,7 @@ export class Dataset {
   @Field()
   description!: string;
 
-  @Field({ description: 'ROWS, CSV, BARS or TRADES.' })
+  @Field({ description: 'ROWS, CSV, BARS, SERIES or TRADES.' })
   source!: string;
 
   @Field(() => [DatasetColumn])
@@ -59,7 +59,7 @@ class DatasetColumnInput {
 
 @InputType({
   description:
-    'Exactly one of rows (JSON objects), csv (text with a header line), bars (features and labels from stored bars) or trades (the trade log).',
+    'Exactly one of rows (JSON objects), csv (text with a header line), bars (features and labels from stored bars), series (a time series of bar fields from stored bars) or trades (the trade log).',
 })
 export class CreateDatasetInput {
   @Field()
@@ -82,6 +82,9 @@ export class CreateDatasetInput {
 
   @Field(() => BarsDatasetInput, { nullable: true })
   bars?: BarsDatasetInput;
+
+  @Field(() => SeriesDatasetInput, { nullable: true })
+  series?: SeriesDatasetInput;
 
   @Field(() => TradesDatasetInput, { nullable: true })
   trades?: TradesDatasetInput;

@@ -30,11 +30,15 @@ export class TrainModelInput {
   @Field({ description: 'Dataset name (or id).' })
   dataset!: string;
 
-  @Field()
-  targetColumn!: string;
+  @Field({ nullable: true, description: 'The column to predict; required except for sequence families, which take targetColumns.' })
+  targetColumn?: string;
 
   @Bounded({ maxItems: INPUT_LIMITS.features })
-  @Field(() => [String])
+  @Field(() => [String], { nullable: true, description: 'Sequence families: the channels to forecast (default: featureColumns).' })
+  targetColumns?: string[];
+
+  @Bounded({ maxItems: INPUT_LIMITS.features })
+  @Field(() => [String], { description: 'The features; for a sequence family, the input channels of each window.' })
   featureColumns!: string[];
 
   @Field({ description: 'Rows are trained in this order; the validation tail is the latest rows.' })
@@ -61,6 +65,23 @@ class ArtifactFileInput {
   contentBase64!: string;
 }
 
+@InputType({ description: 'The shape a sequence model declares at import; checked against its ONNX graph.' })
+export class SequenceImportInput {
+  @Field(() => Int, { description: 'Rows of history a window holds (L): the graph input is [N, L, channels].' })
+  inputLength!: number;
+
+  @Field(() => Int, { description: 'Rows it forecasts (H): the graph output is [N, H, targets].' })
+  horizon!: number;
+
+  @Bounded({ maxItems: INPUT_LIMITS.features })
+  @Field(() => [String], { description: 'The channels of a window, in the graph input’s order (the same as featureNames).' })
+  inputChannels!: string[];
+
+  @Bounded({ maxItems: INPUT_LIMITS.features })
+  @Field(() => [String], { description: 'The forecast channels, in the graph output’s order.' })
+  targets!: string[];
+}
+
 @InputType()
 export class ImportModelInput {
   @Field({ description: 'Registered model name; created when new.' })
@@ -79,6 +100,12 @@ export class ImportModelInput {
   @Bounded({ maxItems: INPUT_LIMITS.features })
   @Field(() => [String])
   featureNames!: string[];
+
+  @Field(() => SequenceImportInput, {
+    nullable: true,
+    description: 'Required for a sequence family (nhits, patchtst): the window and horizon.',
+  })
+  sequence?: SequenceImportInput;
 
   @Field({ nullable: true, defaultValue: false })
   activate!: boolean;

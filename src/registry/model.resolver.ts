@@ -49,14 +49,19 @@ export class FamilyResolver {
   @Authorized('viewer')
   @Query(() => [Family], { description: 'The model families this server can train, import and serve.' })
   families(@Ctx() { services }: Context): Family[] {
-    return services.families.list().map((family) => ({
-      id: family.id,
-      kind: family.kind,
-      description: family.description,
-      hyperparameterSchema: services.families.hyperparameterSchema(family.id),
-      importFormats: family.importFormats ?? [],
-      supportsUpdate: typeof family.update === 'function',
-    }));
+    return services.families.list().map((family) => {
+      const availability = family.availability?.() ?? { available: true };
+      return {
+        id: family.id,
+        kind: family.kind,
+        description: family.description,
+        hyperparameterSchema: services.families.hyperparameterSchema(family.id),
+        importFormats: family.importFormats ?? [],
+        supportsUpdate: typeof family.update === 'function',
+        available: availability.available,
+        unavailableReason: availability.reason ?? null,
+      };
+    });
   }
 }
 

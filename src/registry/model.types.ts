@@ -23,6 +23,12 @@ export class Family {
 
   @Field({ description: 'Whether versions can be updated incrementally from their parent.' })
   supportsUpdate!: boolean;
+
+  @Field({ description: 'Whether this server can train the family (its stored and imported versions serve regardless).' })
+  available!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why it cannot train here, and the command that fixes it.' })
+  unavailableReason!: string | null;
 }
 
 @ObjectType()

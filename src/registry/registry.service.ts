@@ -15,7 +15,7 @@ import {
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
-import type { ArtifactFiles, ModelArtifact, TrainedModel } from '../plugins/contract';
+import type { ArtifactFiles, ImportMeta, ModelArtifact, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { ArtifactStore } from '../storage/artifact-store';
 import { PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
@@ -49,6 +49,8 @@ export interface ImportRequest {
   format: string;
   files: ArtifactFiles;
   featureNames: string[];
+  /** A sequence model's declared shape; its input channels must be featureNames. */
+  sequence?: ImportMeta['sequence'] | null;
   description?: string | null;
 }
 
@@ -262,7 +264,13 @@ export class RegistryService {
         throw new InvalidInputError(`expects plain file names, but got ${quote(path)}`, { field: 'files.path' });
     }
     checkFeatureNames(input.featureNames);
-    const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames });
+    const sequence = input.sequence ?? undefined;
+    if (sequence && sequence.inputChannels.join('\u0000') !== input.featureNames.join('\u0000')) {
+      throw new InvalidInputError('expects sequence.inputChannels to equal featureNames (a window’s channels are its features)', {
+        field: 'sequence.inputChannels',
+      });
+    }
+    const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames, sequence });
     // Refuse now what serving could not load later.
     await (await family.load(trained.artifact)).dispose();
 

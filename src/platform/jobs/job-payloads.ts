@@ -26,7 +26,10 @@ const name = z.string().min(1);
 const trainPayload = z.object({
   model: name,
   datasetId: name,
+  /** A sequence model's first target. */
   targetColumn: name,
+  /** A sequence model's forecast channels. */
+  targetColumns: z.array(name).min(1).optional(),
   featureColumns: z.array(name).min(1),
   orderColumn: name,
   /** As the family's schema parsed them when the job was queued (its defaults applied). */

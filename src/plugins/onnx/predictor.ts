@@ -1,6 +1,8 @@
 /**
  * The shared Predictor over onnxruntime-node: one float32 input [rows, inputWidth], the outputs named
- * in signature.outputs concatenated per row in that order.
+ * in signature.outputs concatenated per row in that order. A sequence model (signature.sequence) takes
+ * its rows as windows [rows, inputLength, channels] and gives one output [rows, horizon, targets],
+ * which is already each row's outputs in signature order.
  *
  * Rows the model may not see (±Inf anywhere; NaN where the signature does not allow missing values)
  * are not sent to the runtime: they come back NaN in every output, as the Predictor contract asks. An
@@ -42,6 +44,26 @@ function gatherRows(batch: Float32Array, rowIndexes: number[], width: number): F
   return out;
 }
 
+function floatValues(tensor: ort.Tensor, name: string): Float32Array | Float64Array {
+  if (tensor.type !== 'float32' && tensor.type !== 'float64') {
+    throw new InferenceError(`expects output "${name}" to be a float tensor, but got ${tensor.type}`);
+  }
+  return tensor.data as Float32Array | Float64Array;
+}
+
+/** Spreads `width` values per scored row into the result rows they belong to; an overflow (±Inf) reads as not scored. */
+function copyRows(values: Float32Array | Float64Array, width: number, scorable: number[], result: Float32Array): void {
+  if (values.length !== scorable.length * width) {
+    throw new InferenceError(`expects ${width} output values per row (${scorable.length} rows), but got ${values.length}`);
+  }
+  scorable.forEach((r, k) => {
+    for (let o = 0; o < width; o++) {
+      const value = values[k * width + o];
+      result[r * width + o] = value === Infinity || value === -Infinity ? NaN : value;
+    }
+  });
+}
+
 class OnnxPredictor implements Predictor {
   private readonly inputName: string;
 
@@ -65,19 +87,21 @@ class OnnxPredictor implements Predictor {
     if (scorable.length === 0) return result;
     const input = scorable.length === rows ? batch : gatherRows(batch, scorable, width);
 
+    const { sequence } = this.signature;
     let outputs: ort.InferenceSession.OnnxValueMapType;
     try {
-      const tensor = new ort.Tensor('float32', input, [scorable.length, width]);
-      outputs = await this.session.run({ [this.inputName]: tensor }, this.signature.outputs);
+      const dims = sequence ? [scorable.length, sequence.inputLength, sequence.inputChannels.length] : [scorable.length, width];
+      const tensor = new ort.Tensor('float32', input, dims);
+      outputs = await this.session.run({ [this.inputName]: tensor }, sequence ? [sequence.output] : this.signature.outputs);
     } catch (error) {
       throw new InferenceError(`ONNX Runtime could not score the batch: ${runtimeMessage(error)}`, { rows });
     }
+    if (sequence) {
+      copyRows(floatValues(outputs[sequence.output], sequence.output), outputCount, scorable, result);
+      return result;
+    }
     this.signature.outputs.forEach((name, o) => {
-      const tensor = outputs[name];
-      if (tensor.type !== 'float32' && tensor.type !== 'float64') {
-        throw new InferenceError(`expects output "${name}" to be a float tensor, but got ${tensor.type}`);
-      }
-      const values = tensor.data as Float32Array | Float64Array;
+      const values = floatValues(outputs[name], name);
       if (values.length !== scorable.length) {
         throw new InferenceError(`expects output "${name}" to hold one value per row (${scorable.length}), but got ${values.length}`);
       }
@@ -112,11 +136,12 @@ export async function loadOnnxPredictor(
   } catch (error) {
     throw new InferenceError(`ONNX Runtime could not load the model: ${runtimeMessage(error)}`);
   }
-  const missing = signature.outputs.filter((name) => !session.outputNames.includes(name));
+  const required = signature.sequence ? [signature.sequence.output] : signature.outputs;
+  const missing = required.filter((name) => !session.outputNames.includes(name));
   if (session.inputNames.length !== 1 || missing.length > 0) {
     await session.release();
     throw new InferenceError(
-      `expects an ONNX model with one input and the outputs [${signature.outputs.join(', ')}], ` +
+      `expects an ONNX model with one input and the outputs [${required.join(', ')}], ` +
         `but got inputs [${session.inputNames.join(', ')}] and outputs [${session.outputNames.join(', ')}]`,
     );
   }

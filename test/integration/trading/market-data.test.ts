@@ -267,6 +267,6 @@ describe('createDataset from bars', () => {
         input: { name: 'two', rows: [{ a: 1 }], bars: { symbols: ['SYN_A'], label } },
       }),
     );
-    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects exactly one of rows, csv, bars or trades' });
+    expect(error).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects exactly one of rows, csv, bars, series or trades' });
   });
 });
