@@ -9,6 +9,7 @@ import { JobModelsResolver } from '../registry/job-models.resolver';
 import { FamilyResolver, ModelVersionResolver, RegisteredModelResolver } from '../registry/model.resolver';
 import { ComparisonResolver } from '../serving/comparison.resolver';
 import { PredictionResolver } from '../serving/prediction.resolver';
+import { ForecastResolver } from '../serving/forecast.resolver';
 import { MarketDataResolver } from '../market/market-data.resolver';
 import { RetrainingResolver } from '../learning/retraining.resolver';
 import { TrainingResolver } from '../learning/training.resolver';
@@ -32,6 +33,7 @@ export const resolvers = [
   DatasetResolver,
   JobModelsResolver,
   PredictionResolver,
+  ForecastResolver,
   ComparisonResolver,
   MarketDataResolver,
   RetrainingResolver,

@@ -32,9 +32,10 @@ import type { RegisteredModelEntity } from '../entities/registered-model.entity'
 import { ConflictError, InferenceError, InvalidInputError, KybernetError, ModelNotReadyError, quote } from '../lib/errors';
 import { MicroBatcher } from '../lib/micro-batcher';
 import { decodePackedRows } from './packed-rows';
+import { encodeHistory, forecastRows } from './forecast-history';
 import { randomUuids } from './random-uuids';
 import type { Policy } from '../config/policy';
-import type { ModelSignature, Predictor } from '../plugins/contract';
+import type { ModelSignature, Predictor, SequenceShape } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import { SERVING_EVENT_TYPES, type KybernetEvent } from '../platform/events/event-types';
 import {
@@ -61,6 +62,26 @@ export interface PredictBatchInput {
   /** … or the same packed: base64 of little-endian float32, row after row (serving/packed-rows.ts). */
   packedRows?: string | null;
   requestId?: string | null;
+}
+
+export interface ForecastInput {
+  model: string;
+  /** inputLength rows × input channels, oldest first. */
+  history: (number | null)[][];
+  requestId?: string | null;
+}
+
+export interface ForecastBatchInput {
+  model: string;
+  histories: (number | null)[][][];
+  requestId?: string | null;
+}
+
+/** A forecast: the logged prediction it is, with its outputs as horizon rows × targets. */
+export interface ForecastResult extends PredictionResult {
+  values: number[][];
+  horizon: number;
+  targets: string[];
 }
 
 export interface NamedValue {
@@ -135,6 +156,8 @@ interface ScoredRow {
 }
 
 export const MAX_BATCH_ROWS = 10_000;
+/** Histories of one forecastBatch call. */
+export const MAX_FORECAST_WINDOWS = 1_000;
 /** Rows of a batch call scored per session run, each part written while the next is scored. */
 const BATCH_PART_ROWS = 2_000;
 /** How long a replaced state's sessions stay open for the requests that began on it. */
@@ -157,6 +180,35 @@ export interface ServingOptions {
 }
 
 const nullIfNaN = (value: number): number | null => (Number.isNaN(value) ? null : value);
+
+/** The shape of a served sequence model; any other model is refused, saying what to call instead. */
+function sequenceShapeOf(served: ServedModel): SequenceShape {
+  const shape = served.active.predictor.signature.sequence;
+  if (!shape) {
+    throw new InvalidInputError(
+      `model "${served.model.name}" is a ${served.model.family} model, not a sequence model (nhits, patchtst); call predict for it`,
+      { field: 'model' },
+    );
+  }
+  return shape;
+}
+
+/** `answer` with its outputs as rows; the getters of a batch answer are read once here. */
+function toForecast(answer: PredictionResult, shape: SequenceShape): ForecastResult {
+  const outputs = answer.outputs.map((output) => (output.value === null ? NaN : output.value));
+  return {
+    id: answer.id,
+    requestId: answer.requestId,
+    value: answer.value,
+    outputs: answer.outputs,
+    latencyMs: answer.latencyMs,
+    modelVersion: answer.modelVersion,
+    createdAt: answer.createdAt,
+    values: forecastRows(outputs, 0, shape),
+    horizon: shape.horizon,
+    targets: shape.targets,
+  };
+}
 
 /** Encodes one request row, refusing what the model cannot take; `where` names the row in errors. */
 export function encodeRow(
@@ -303,11 +355,48 @@ export class ServingService {
     return this.using(input.model, (served) => this.predictWith(served, input));
   }
 
-  private async predictWith(served: ServedModel, input: PredictInput): Promise<PredictionResult> {
+  private predictWith(served: ServedModel, input: PredictInput): Promise<PredictionResult> {
     const { signature } = served.active.predictor;
     const row = new Float32Array(signature.inputWidth);
     encodeRow(input.features, signature, served.active.version.featureNames, row, 0, 'features');
-    const queued = { row, requestId: input.requestId || randomUUID(), submittedAt: performance.now() };
+    return this.answerRow(served, row, input.requestId);
+  }
+
+  /**
+   * Forecasts with a sequence model: the history (inputLength rows × channels, oldest first) is one
+   * row of the model, answered, logged and shadow-scored as `predict` does with a row of features.
+   */
+  forecast(input: ForecastInput): Promise<ForecastResult> {
+    return this.using(input.model, async (served) => {
+      const shape = sequenceShapeOf(served);
+      const row = new Float32Array(served.active.predictor.signature.inputWidth);
+      encodeHistory(input.history, shape, row, 0, 'history');
+      return toForecast(await this.answerRow(served, row, input.requestId), shape);
+    });
+  }
+
+  /** Forecasts of up to MAX_FORECAST_WINDOWS histories, logged in one COPY as predictBatch logs rows. */
+  forecastBatch(input: ForecastBatchInput): Promise<ForecastResult[]> {
+    return this.using(input.model, async (served) => {
+      const shape = sequenceShapeOf(served);
+      const { histories } = input;
+      if (histories.length === 0) throw new InvalidInputError('expects at least one history, but got none', { field: 'histories' });
+      if (histories.length > MAX_FORECAST_WINDOWS) {
+        throw new InvalidInputError(`expects at most ${MAX_FORECAST_WINDOWS} histories per call, but got ${histories.length}`, {
+          field: 'histories',
+        });
+      }
+      const width = served.active.predictor.signature.inputWidth;
+      const values = new Float32Array(histories.length * width);
+      histories.forEach((history, w) => encodeHistory(history, shape, values, w * width, `histories[${w}]`));
+      const answers = await this.answerRows(served, values, histories.length, input.requestId);
+      return answers.map((answer) => toForecast(answer, shape));
+    });
+  }
+
+  /** Answers one encoded row with the ACTIVE version, logs it and hands it to the shadows. */
+  private async answerRow(served: ServedModel, row: Float32Array, requestId?: string | null): Promise<PredictionResult> {
+    const queued = { row, requestId: requestId || randomUUID(), submittedAt: performance.now() };
     const scored = await served.scorer.submit(queued);
     const {
       results: [result],
@@ -333,15 +422,25 @@ export class ServingService {
     return this.using(input.model, (served) => this.predictBatchWith(served, input));
   }
 
-  private async predictBatchWith(served: ServedModel, input: PredictBatchInput): Promise<PredictionResult[]> {
+  private predictBatchWith(served: ServedModel, input: PredictBatchInput): Promise<PredictionResult[]> {
+    const { values, rows } = batchRows(input, served.active.predictor.signature, served.active.version.featureNames);
+    return this.answerRows(served, values, rows, input.requestId);
+  }
+
+  /** Scores encoded rows (row after row in `values`) and logs them; row r's request id is "{requestId}:{r}". */
+  private async answerRows(
+    served: ServedModel,
+    values: Float32Array,
+    rows: number,
+    requestId?: string | null,
+  ): Promise<PredictionResult[]> {
     const { active, model } = served;
     const { signature } = active.predictor;
     const submittedAt = performance.now();
-    const { values, rows } = batchRows(input, signature, active.version.featureNames);
     const width = signature.inputWidth;
     const stride = signature.outputs.length;
     const ids = randomUuids(rows);
-    const baseRequestId = input.requestId || randomUUID();
+    const baseRequestId = requestId || randomUUID();
     const requestIds = Array.from({ length: rows }, (_, r) => `${baseRequestId}:${r}`);
     const outputs = new Float32Array(rows * stride);
     const latencies: number[] = [];
