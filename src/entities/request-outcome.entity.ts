@@ -16,8 +16,13 @@ export class RequestOutcomeEntity {
   @PrimaryColumn({ name: 'request_id', type: 'text' })
   requestId!: string;
 
+  /** The realised value; a forecast's first step of its first target. */
   @Column({ type: 'double precision' })
   actual!: number;
+
+  /** A forecast's realised rows: horizon × targets, step-major like its outputs (null for any other model). */
+  @Column({ type: 'real', array: true, nullable: true })
+  actuals!: number[] | null;
 
   /** TRADE: written by logTradeOutcome (trade_id set); RECORDED: by recordOutcome. */
   @Column({ type: 'text' })

@@ -18,3 +18,13 @@ export interface OutcomeJoin {
 export function joinOutcomes({ left = false, prediction = 'p', model = `${prediction}.registered_model_id` }: OutcomeJoin = {}): string {
   return `${left ? 'LEFT JOIN' : 'JOIN'} request_outcomes o ON o.registered_model_id = ${model} AND o.request_id = ${prediction}.request_id`;
 }
+
+/**
+ * A forecast's loss against its realised rows, in SQL: the mean squared error over every step and target
+ * of the predictions row `prediction` (its `outputs`) and the outcome `o` (its `actuals`); null where
+ * the outcome has no actuals or they are not of the forecast's size.
+ */
+export function forecastLossSql(prediction = 'p'): string {
+  return `(SELECT CASE WHEN count(*) = cardinality(${prediction}.outputs) THEN avg((f.x - f.y)::float8 ^ 2) END
+           FROM unnest(${prediction}.outputs, o.actuals) AS f(x, y) WHERE f.x IS NOT NULL AND f.y IS NOT NULL)`;
+}
