@@ -49,6 +49,13 @@ export class ForecastInput {
   })
   history!: (number | null)[][];
 
+  @Field({
+    nullable: true,
+    description:
+      "The time of the history's last row. With it, a model trained on a SERIES dataset of stored bars gets its outcome filled in when the next horizon bars are ingested.",
+  })
+  asOf?: Date;
+
   @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
   @Field({
     nullable: true,
@@ -65,6 +72,10 @@ export class ForecastBatchInput {
   @Bounded({ maxItems: [MAX_FORECAST_WINDOWS, MAX_HISTORY_ROWS, INPUT_LIMITS.features] })
   @Field(() => [[[Float]]], { nullable: 'items', description: `Up to ${MAX_FORECAST_WINDOWS} histories, each as forecast's history.` })
   histories!: (number | null)[][][];
+
+  @Bounded({ maxItems: MAX_FORECAST_WINDOWS })
+  @Field(() => [Date], { nullable: true, description: "Each history's asOf (as forecast's), one per history." })
+  asOf?: Date[];
 
   @Bounded({ maxLength: INPUT_LIMITS.requestIdLength })
   @Field({ nullable: true, description: 'History w is logged with request id "{requestId}:{w}"; generated when absent.' })

@@ -68,12 +68,16 @@ export interface ForecastInput {
   model: string;
   /** inputLength rows × input channels, oldest first. */
   history: (number | null)[][];
+  /** The time of the history's last row (trading/forecast-outcomes fills the outcome from bars after it). */
+  asOf?: Date | null;
   requestId?: string | null;
 }
 
 export interface ForecastBatchInput {
   model: string;
   histories: (number | null)[][][];
+  /** One per history, as ForecastInput's. */
+  asOf?: Date[] | null;
   requestId?: string | null;
 }
 

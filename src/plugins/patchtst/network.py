@@ -115,6 +115,7 @@ class PatchTST(nn.Module):
         series = x.index_select(2, self.target_indexes).transpose(1, 2)  # [N, K, L]
         n_targets = series.shape[1]
         if self.revin:
+            # Statistics are constants to the gradient, as in the official RevIN.
             mean = series.mean(dim=-1, keepdim=True).detach()
             std = torch.sqrt(series.var(dim=-1, keepdim=True, unbiased=False) + REVIN_EPS).detach()
             series = (series - mean) / std
@@ -131,7 +132,7 @@ class PatchTST(nn.Module):
         features = tokens.transpose(1, 2).reshape(-1, n_targets, tokens.shape[1] * tokens.shape[2])
         forecast = self.head_dropout(self.head(features))  # [N, K, H]
         if self.revin:
-            if self.revin_affine:
+            if self.revin_affine:  # eps² keeps a weight trained to zero from dividing by zero
                 forecast = (forecast - self.revin_bias.view(-1, 1)) / (self.revin_weight.view(-1, 1) + REVIN_EPS ** 2)
             forecast = forecast * std + mean
         return forecast.transpose(1, 2)
@@ -146,8 +147,10 @@ def build(config, input_length, horizon, n_inputs, target_indexes):
         raise ValueError(f"d_model ({d_model}) must be a multiple of n_heads ({n_heads})")
     if patch_length > input_length:
         raise ValueError(f"patch_length ({patch_length}) exceeds input_length ({input_length})")
-    if not target_indexes or any(not 0 <= index < n_inputs for index in target_indexes):
-        raise ValueError(f"target_indexes {target_indexes} must be a non-empty subset of 0..{n_inputs - 1}")
+    if not target_indexes or len(set(target_indexes)) != len(target_indexes) or any(
+        not 0 <= index < n_inputs for index in target_indexes
+    ):
+        raise ValueError(f"target_indexes {target_indexes} must be distinct indexes in 0..{n_inputs - 1}")
     return PatchTST(
         input_length=input_length,
         horizon=horizon,
