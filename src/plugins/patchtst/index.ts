@@ -22,7 +22,12 @@ export const patchtstHyperparameters = z
     n_layers: z.number().int().min(1).max(24).default(3).describe('Transformer encoder layers'),
     d_ff: z.number().int().min(1).max(8192).default(128).describe('Width of each encoder layer’s feed-forward part'),
     dropout: z.number().min(0).max(0.9).default(0.3).describe('Dropout inside the encoder'),
+    head_dropout: z.number().min(0).max(0.9).default(0).describe('Dropout before the flatten-and-linear head'),
     revin: z.boolean().default(true).describe('Instance normalisation of each window (RevIN), undone on the forecast'),
+    revin_affine: z
+      .boolean()
+      .default(false)
+      .describe('A learned scale and shift per channel in RevIN (off in the paper’s ETT runs, as in the official code’s default)'),
   })
   .refine((p) => p.d_model % p.n_heads === 0, { message: 'expects d_model to be a multiple of n_heads', path: ['n_heads'] })
   .refine((p) => p.patch_length <= p.input_length, { message: 'expects patch_length to be at most input_length', path: ['patch_length'] });
