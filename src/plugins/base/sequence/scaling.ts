@@ -3,7 +3,7 @@
  * period leaks into the model's inputs. The served graph carries it (engine.py's Served), so a
  * request and a forecast are on the series' own scale.
  */
-import { mean, sampleStandardDeviation } from 'simple-statistics';
+import { mean, standardDeviation } from 'simple-statistics';
 
 export interface ChannelScaling {
   mean: number[];
@@ -11,12 +11,12 @@ export interface ChannelScaling {
   std: number[];
 }
 
-/** Mean and sample standard deviation of each of `width` channels over rows [0, rows) of a row-major matrix. */
+/** Mean and population standard deviation (as scikit-learn's StandardScaler, which the published ETT figures use) of each of `width` channels over rows [0, rows) of a row-major matrix. */
 export function fitChannelScaling(values: Float32Array, width: number, rows: number): ChannelScaling {
   const scaling: ChannelScaling = { mean: [], std: [] };
   for (let c = 0; c < width; c++) {
     const column = Array.from({ length: rows }, (_, r) => values[r * width + c]);
-    const std = rows > 1 ? sampleStandardDeviation(column) : 0;
+    const std = standardDeviation(column);
     scaling.mean.push(mean(column));
     scaling.std.push(std > 1e-12 ? std : 1);
   }
