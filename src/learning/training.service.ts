@@ -128,6 +128,19 @@ function sequenceColumns(dataset: DatasetEntity, request: TrainModelRequest): Tr
   return { targetColumn: targets[0], targetColumns: targets, featureColumns: request.featureColumns, orderColumn: request.orderColumn };
 }
 
+/** Refuses, before anything is queued, a series too short for one training window. */
+function checkSeriesLength(dataset: DatasetEntity, windowing: SequenceWindowing): void {
+  const needed = windowing.input_length + windowing.horizon;
+  const trainRows = Math.ceil(dataset.rowCount * (1 - windowing.validation_fraction - windowing.test_fraction));
+  if (trainRows < needed) {
+    throw new InvalidInputError(
+      `expects the training rows of dataset "${dataset.name}" (${trainRows} of ${dataset.rowCount}) to hold one window of input_length + horizon = ` +
+        `${needed} rows; shorten hyperparameters.input_length or hyperparameters.horizon, or lower validation_fraction and test_fraction`,
+      { field: 'hyperparameters.horizon' },
+    );
+  }
+}
+
 function checkColumns(dataset: DatasetEntity, request: TrainModelRequest & { targetColumn: string }): void {
   const types = new Map(dataset.columns.map((column) => [column.name, column.type]));
   const known = dataset.columns.map((column) => column.name).join(', ');
@@ -184,6 +197,7 @@ export class TrainingService {
       columns = { targetColumn: request.targetColumn, featureColumns: request.featureColumns, orderColumn: request.orderColumn };
     }
     const hyperparameters = this.families.parseHyperparameters(model.family, request.hyperparameters ?? {});
+    if (family.kind === 'sequence') checkSeriesLength(dataset, hyperparameters as unknown as SequenceWindowing);
     return this.jobs.enqueue({
       kind: 'TRAIN',
       trigger: 'MANUAL',

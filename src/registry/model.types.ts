@@ -59,6 +59,22 @@ export class RegisteredModel {
 }
 
 @ObjectType()
+@ObjectType({ description: "A sequence model's window and horizon." })
+class SequenceShapeType {
+  @Field(() => Int, { description: 'Rows of history a forecast takes (L).' })
+  inputLength!: number;
+
+  @Field(() => Int, { description: 'Rows it forecasts (H).' })
+  horizon!: number;
+
+  @Field(() => [String], { description: 'The channels of each history row, in order.' })
+  inputChannels!: string[];
+
+  @Field(() => [String], { description: 'The channels of each forecast row, in order.' })
+  targets!: string[];
+}
+
+@ObjectType()
 class ModelSignatureType {
   @Field()
   task!: string;
@@ -71,6 +87,9 @@ class ModelSignatureType {
 
   @Field()
   allowsMissing!: boolean;
+
+  @Field(() => SequenceShapeType, { nullable: true, description: 'Set for a sequence model (task forecast).' })
+  sequence?: SequenceShapeType | null;
 }
 
 @ObjectType()

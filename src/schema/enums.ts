@@ -43,7 +43,7 @@ export const TradeStatusEnum = enumOf(TRADE_STATUSES, 'TradeStatus', 'OPEN after
 export const OutcomeSourceEnum = enumOf(
   OUTCOME_SOURCES,
   'OutcomeSource',
-  'TRADE: realised by a closed trade; RECORDED: sent with recordOutcome.',
+  "TRADE: realised by a closed trade; RECORDED: sent with recordOutcome; SERIES: a forecast's realised rows, filled in from the bars ingested after its asOf.",
 );
 export const PredictionRoleEnum = enumOf(
   ['ACTIVE', 'SHADOW'] as const,
