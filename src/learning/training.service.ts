@@ -290,7 +290,7 @@ export class TrainingService {
       };
     }
     const { columns } = input;
-    const buildSet = () => this.trainingSet(input);
+    const buildSet = () => this.trainingSet(input.model.family, input.table, input.columns, input.hyperparameters);
     const { set, droppedRows } = buildSet();
     const range = trainedOrderRange(input.table, { target: columns.targetColumn, orderBy: columns.orderColumn });
     const rows = set.kind === 'sequence' ? set.steps : set.rows;
@@ -339,24 +339,28 @@ export class TrainingService {
     }
   }
 
-  /** The rows of `input.table` as the family's kind learns them. */
-  private trainingSet(input: VersionTraining): { set: TabularTrainingSet | SequenceTrainingSet; droppedRows: number } {
-    const { columns } = input;
-    if (this.families.get(input.model.family).kind === 'sequence') {
-      const windowing = input.hyperparameters as unknown as SequenceWindowing;
+  /** The rows of `table` as a family of `familyId`'s kind learns them (a sequence set's windowing from `hyperparameters`). */
+  trainingSet(
+    familyId: string,
+    table: DatasetTable,
+    columns: TrainedColumns,
+    hyperparameters: Record<string, unknown>,
+  ): { set: TabularTrainingSet | SequenceTrainingSet; droppedRows: number } {
+    if (this.families.get(familyId).kind === 'sequence') {
+      const windowing = hyperparameters as unknown as SequenceWindowing;
       const targets = columns.targetColumns ?? [columns.targetColumn];
       return {
-        set: toSequenceSet(input.table, { inputs: columns.featureColumns, targets, orderBy: columns.orderColumn }, windowing),
+        set: toSequenceSet(table, { inputs: columns.featureColumns, targets, orderBy: columns.orderColumn }, windowing),
         droppedRows: 0,
       };
     }
-    return toTrainingSet(input.table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
+    return toTrainingSet(table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn });
   }
 
   /** Trains in a worker thread and registers nothing (a tuning trial); `set`'s buffers move to the thread. */
   trainUnregistered(
     familyId: string,
-    set: TabularTrainingSet,
+    set: TabularTrainingSet | SequenceTrainingSet,
     hyperparameters: Record<string, unknown>,
     callbacks: TrainingCallbacks,
   ): Promise<TrainedModel> {

@@ -11,7 +11,6 @@
  */
 import seedrandom from 'seedrandom';
 import type { JobEntity } from '../entities/job.entity';
-import { toTrainingSet } from '../lib/dataset-table';
 import { InvalidInputError } from '../lib/errors';
 import { sampleHyperparameters } from '../plugins/base/search-space';
 import type { FamilyRegistry } from '../plugins';
@@ -69,9 +68,9 @@ export class TuningService {
       throw new InvalidInputError(`expects seed to be a whole number ≥ 0, but got ${seed}`, { field: 'seed' });
     const model = await this.registry.getRegisteredModel(request.model);
     const family = this.families.get(model.family);
-    if (family.kind !== 'tabular' || !family.searchSpace) {
+    if (family.kind === 'policy' || !family.searchSpace) {
       throw new InvalidInputError(
-        `expects a model of a tabular family with a search space, but "${model.name}" is ${model.family} (${family.kind})`,
+        `expects a model of a tabular or sequence family with a search space, but "${model.name}" is ${model.family} (${family.kind})`,
         { field: 'model' },
       );
     }
@@ -94,8 +93,9 @@ export class TuningService {
     const basis = await this.retraining.retrainingBasis(model);
     const table = await this.datasets.loadTable(basis.dataset);
     const { columns } = basis;
-    const trainingSet = () =>
-      toTrainingSet(table, { target: columns.targetColumn, features: columns.featureColumns, orderBy: columns.orderColumn }).set;
+    // Built again for each trial: its buffers move to the training thread (and a sequence set's windowing is the trial's).
+    const trainingSet = (hyperparameters: Record<string, unknown>) =>
+      this.training.trainingSet(model.family, table, columns, hyperparameters).set;
     const random = seedrandom(`kybernet:tuning:${seed}`);
     const metric = lossMetric(basis.active.signature?.task);
     const steps = trials + 1;
@@ -104,7 +104,7 @@ export class TuningService {
     for (let trial = 1; trial <= trials; trial++) {
       const sampled = trial === 1 ? {} : (sampleHyperparameters(family.searchSpace ?? {}, random) as Record<string, unknown>);
       const hyperparameters = this.families.parseHyperparameters(model.family, { ...basis.hyperparameters, ...sampled });
-      const trained = await this.training.trainUnregistered(model.family, trainingSet(), hyperparameters, {
+      const trained = await this.training.trainUnregistered(model.family, trainingSet(hyperparameters), hyperparameters, {
         signal: ctx.signal,
         onProgress: (fraction) => ctx.progress((trial - 1 + fraction) / steps, `trial ${trial}/${trials}`),
         onLog: ctx.log,

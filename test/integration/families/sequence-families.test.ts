@@ -25,6 +25,7 @@ import {
   SequenceVersionDocument,
   TrainModelDocument,
   TriggerRetrainingDocument,
+  TuneModelDocument,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
@@ -252,6 +253,15 @@ describe('training, forecasting and shadows', () => {
     );
     expect(forecast.targets).toEqual(['a', 'b']);
     expect(forecast.values.map((row) => row.length)).toEqual([2, 2, 2, 2]);
+  });
+
+  it('tunes a sequence model over its search space', async () => {
+    const { tuneModel } = dataOf(await t.as('operator')(TuneModelDocument, { input: { model: 'waves-patchtst', trials: 2, seed: 3 } }));
+    const job = await waitForJob(t, tuneModel.id, 180_000);
+    expect({ status: job.status, error: job.error }).toEqual({ status: 'COMPLETED', error: null });
+    const result = job.result as { metric: string; trials: { loss: number }[] };
+    expect(result.metric).toBe('rmse');
+    expect(result.trials.map((trial) => Number.isFinite(trial.loss))).toEqual([true, true]);
   });
 
   it('retrains FULL from the ACTIVE version and updates it INCREMENTAL on new rows', async () => {
