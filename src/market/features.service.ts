@@ -14,6 +14,7 @@ import type { DataSource } from 'typeorm';
 import type { DatasetEntity } from '../entities/dataset.entity';
 import { TradeEntity } from '../entities/trade.entity';
 import { parseSymbol, parseTimeframe, type Bar, type Timeframe } from '../lib/bars';
+import type { DatasetTable } from '../lib/dataset-table';
 import { InvalidInputError, quote } from '../lib/errors';
 import { buildFeatureTable, labelColumnName } from './feature-table';
 import { SERIES_TIME_COLUMN, buildSeriesTable, parseSeriesOptions, seriesChannels } from './series-table';
@@ -261,6 +262,36 @@ export class FeaturesService {
         missingBars: built.missingBars,
       },
     });
+  }
+
+  /**
+   * The last `rows` rows of a SERIES dataset of `spec` (as a dataset records it) ending at `asOf` (default: the
+   * latest bars): what a sequence model trained on that dataset forecasts from (trading/sequence-horizon.ts). The
+   * same builder as materializeSeriesDataset, over each symbol's latest bars at or before `asOf`; as each symbol's
+   * bars are a run ending there, the times aligned are the dataset's own and every return spans the same row before.
+   * Twice the rows are read, for times some symbol lacks; fewer aligned rows than `rows` are refused.
+   */
+  async latestSeriesRows(spec: Record<string, unknown>, rows: number, asOf?: number): Promise<DatasetTable> {
+    const symbols = spec.symbols as string[];
+    const timeframe = parseTimeframe(spec.timeframe as string);
+    const options = parseSeriesOptions(spec);
+    const needed = rows + (options.returns ? 1 : 0);
+    const series = new Map<string, Bar[]>();
+    for (const symbol of symbols) series.set(symbol, await this.bars.latestBars(symbol, timeframe, 2 * needed, asOf));
+    const until = asOf === undefined ? '' : ` at or before ${iso(asOf)}`;
+    const short = symbols.find((symbol) => series.get(symbol)!.length < needed);
+    const built = short === undefined ? buildSeriesTable(series, options).table : null;
+    if (!built || built.rowCount < rows) {
+      const base = options.returns ? ` (${options.returns} returns: one bar more, the first return's base)` : '';
+      const got = built
+        ? `the times every symbol has a bar give ${built.rowCount}`
+        : `the store has ${series.get(short!)!.length} bars of ${short}`;
+      throw new InvalidInputError(
+        `expects ${rows} rows of ${symbols.join(', ')} ${timeframe}${until}${base}, but ${got}; ingest more bars with ingestBars`,
+        { field: 'symbol' },
+      );
+    }
+    return { columns: built.columns, rowCount: rows, data: built.data.map((column) => column.slice(-rows)) };
   }
 
   /**

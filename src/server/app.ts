@@ -11,6 +11,7 @@ import { DecisionService } from '../trading/decision.service';
 import { FeaturesService } from '../market/features.service';
 import { LearningTriggerService } from '../trading/learning-trigger.service';
 import { OutcomesService } from '../trading/outcomes.service';
+import { ForecastOutcomesService } from '../trading/forecast-outcomes.service';
 import { TuningService } from '../learning/tuning.service';
 import { RlMaintenance } from '../rl/maintenance';
 import { TradesService } from '../trading/trades.service';
@@ -109,9 +110,19 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const features = new FeaturesService(dataSource, bars, datasets);
   retraining.addMaterializer(features);
   const outcomes = new OutcomesService(dataSource, registry);
+  // Forecasts of models trained on SERIES datasets get their outcomes from the bars ingested after their asOf.
+  const forecastOutcomes = new ForecastOutcomesService(dataSource, bars, log);
+  serving.setHooks({ forecastsDidLog: (version, forecasts) => forecastOutcomes.track(version, forecasts) });
+  bars.setHooks({
+    barsDidCommit: (series) =>
+      forecastOutcomes.fill(series).then(
+        () => undefined,
+        (error) => log(`forecast outcomes: filling from the ingested bars failed: ${(error as Error).message}`),
+      ),
+  });
   const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy);
   const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
-  const decision = new DecisionService(registry, serving, features, policy);
+  const decision = new DecisionService(registry, serving, features, policy, datasets);
   const rlSnapshots = new RlSnapshots(dataSource, registry, events, log);
   const rlAgents = new RlAgentsService(
     dataSource,

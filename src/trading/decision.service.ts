@@ -22,11 +22,13 @@ import { isScoredTask } from '../lib/scored-task';
 import { DEFAULT_SIZING_RULES, positionSizeMultiplier, type PositionSize } from './sizing-rules';
 import { DEFAULT_WEIGHT_FLOOR, strategyWeights, type StrategyWeightReason } from './strategy-allocation';
 import { combineForecasts, type HorizonForecast, type TradeSignal } from './trade-signal';
+import { historyOf, horizonErrorScale, horizonReturn, sequenceHorizon, type SequenceHorizon } from './sequence-horizon';
 import type { Policy } from '../config/policy';
 import type { FeaturesService } from '../market/features.service';
 import type { PolicyService } from '../platform/policy/policy.service';
+import type { DatasetsService } from '../registry/datasets.service';
 import type { RegistryService } from '../registry/registry.service';
-import type { PredictionResult, ServingService } from '../serving/serving.service';
+import type { ForecastResult, PredictionResult, ServingService } from '../serving/serving.service';
 
 export type DecisionSourceKind = 'RULE' | 'MODEL';
 
@@ -147,12 +149,26 @@ export interface TradePredictionRequest {
 export interface HorizonPrediction {
   horizon: number;
   model: string;
+  /** A sequence model's is its forecast (a logged prediction too). */
   prediction: PredictionResult;
-  task: 'regression' | 'binary';
-  /** A regression model's predicted forward return. */
+  /** 'forecast': a sequence model of returns (trading/sequence-horizon.ts). */
+  task: 'regression' | 'binary' | 'forecast';
+  /** A regression model's predicted forward return; a sequence model's forecast compounded over the horizon. */
   expectedReturn: number | null;
   /** The probability of a rise over the horizon (see trading/trade-signal.ts). */
   probabilityUp: number | null;
+}
+
+/**
+ * The bar a horizon model answers about: the bar the features describe when they come from stored bars, else
+ * (features sent) the last one at or before the request's asOf, default the latest.
+ */
+interface HorizonBar {
+  symbol: string;
+  timeframe: Timeframe;
+  /** The bar's time, when the features were computed from it (UTC epoch ms). */
+  time: number | null;
+  asOf: number | undefined;
 }
 
 export interface UnavailableHorizon {
@@ -297,6 +313,7 @@ export class DecisionService {
     private readonly serving: ServingService,
     private readonly features: FeaturesService,
     private readonly policy: PolicyService,
+    private readonly datasets: DatasetsService,
   ) {}
 
   /** Replaces the agents; returns the ones it replaced. */
@@ -309,6 +326,8 @@ export class DecisionService {
   /**
    * Asks each horizon model of the policy (`trade_prediction.horizons`) for its forecast on the same
    * features, through serving (so every prediction is logged and shadowed), under one request id.
+   * A sequence model (nhits, patchtst) of returns forecasts instead from the bars up to the same bar, as
+   * the SERIES dataset it was trained on builds its rows (trading/sequence-horizon.ts).
    * A horizon whose model is missing or not servable is reported unavailable; none available is an error.
    */
   async tradePrediction(request: TradePredictionRequest): Promise<TradePredictionAnswer> {
@@ -327,7 +346,11 @@ export class DecisionService {
       .map(([days, model]) => ({ horizon: Number(days), model }))
       .sort((a, b) => a.horizon - b.horizon);
     const requestId = `trade-prediction-${randomUUID()}`;
-    const outcomes = await Promise.all(mapped.map(({ horizon, model }) => this.predictHorizon(horizon, model, snapshot.values, requestId)));
+    const bar: HorizonBar = { symbol, timeframe, time: snapshot.asOf?.getTime() ?? null, asOf: request.asOf ?? undefined };
+    const forecasts = new Map<string, Promise<ForecastResult | string>>();
+    const outcomes = await Promise.all(
+      mapped.map(({ horizon, model }) => this.predictHorizon(horizon, model, snapshot.values, bar, requestId, forecasts)),
+    );
     const horizons = outcomes.filter((outcome): outcome is HorizonPrediction => 'prediction' in outcome);
     const unavailable = outcomes.filter((outcome): outcome is UnavailableHorizon => 'reason' in outcome);
     if (horizons.length === 0) {
@@ -341,13 +364,14 @@ export class DecisionService {
 
     const volatility = snapshot.values.vol_20;
     const perBarVolatility = typeof volatility === 'number' && volatility >= 0 ? volatility : null;
-    const forecasts = horizons.flatMap((h): HorizonForecast[] => {
+    const signals = horizons.flatMap((h): HorizonForecast[] => {
       if (h.task === 'binary') return [{ horizon: h.horizon, task: 'binary', probabilityUp: h.prediction.value! }];
       const rmse = h.prediction.modelVersion.metrics.rmse;
-      const errorScale = rmse > 0 ? rmse : perBarVolatility ? perBarVolatility * Math.sqrt(h.horizon) : null;
+      const modelScale = h.task === 'forecast' ? horizonErrorScale(rmse, h.horizon) : rmse > 0 ? rmse : null;
+      const errorScale = modelScale ?? (perBarVolatility ? perBarVolatility * Math.sqrt(h.horizon) : null);
       return errorScale ? [{ horizon: h.horizon, task: 'regression', expectedReturn: h.expectedReturn!, errorScale }] : [];
     });
-    const signal = forecasts.length ? combineForecasts(forecasts) : null;
+    const signal = signals.length ? combineForecasts(signals) : null;
     for (const h of horizons) h.probabilityUp = signal?.horizons.find((s) => s.horizon === h.horizon)?.probabilityUp ?? null;
 
     const regressions = horizons.filter((h) => h.expectedReturn !== null && h.expectedReturn > -1);
@@ -372,7 +396,7 @@ export class DecisionService {
       features: snapshot.values,
       horizons,
       unavailable,
-      predictionIds: horizons.map((h) => h.prediction.id),
+      predictionIds: [...new Set(horizons.map((h) => h.prediction.id))],
       direction: signal?.direction ?? null,
       confidence: signal?.confidence ?? null,
       probabilityUp: signal?.probabilityUp ?? null,
@@ -553,7 +577,9 @@ export class DecisionService {
     horizon: number,
     modelName: string,
     values: FeatureSnapshotValues,
+    bar: HorizonBar,
     requestId: string,
+    forecasts: Map<string, Promise<ForecastResult | string>>,
   ): Promise<HorizonPrediction | UnavailableHorizon> {
     const unavailable = (reason: string): UnavailableHorizon => ({ horizon, model: modelName, reason });
     try {
@@ -561,6 +587,7 @@ export class DecisionService {
       const active: ModelVersionEntity | null = await this.registry.activeVersion(model.id);
       if (!active) return unavailable(`model "${modelName}" has no ACTIVE version`);
       const task = active.signature?.task;
+      if (task === 'forecast') return await this.forecastHorizon(horizon, modelName, active, bar, requestId, forecasts);
       if (!isScoredTask(task)) return unavailable(`model "${modelName}" is a ${task ?? 'signature-less'} model, not a forecast of returns`);
       const missing = active.featureNames.filter((name) => !(name in values));
       if (missing.length)
@@ -584,5 +611,63 @@ export class DecisionService {
       if (error instanceof NotFoundError || error instanceof ModelNotReadyError) return unavailable(error.message);
       throw error;
     }
+  }
+
+  /**
+   * A sequence model's horizon (trading/sequence-horizon.ts): its forecast compounded over the horizon. A model
+   * mapped to several horizons forecasts once per request (`forecasts`, by model name): a request id is logged
+   * once per model.
+   */
+  private async forecastHorizon(
+    horizon: number,
+    modelName: string,
+    active: ModelVersionEntity,
+    bar: HorizonBar,
+    requestId: string,
+    forecasts: Map<string, Promise<ForecastResult | string>>,
+  ): Promise<HorizonPrediction | UnavailableHorizon> {
+    const unavailable = (reason: string): UnavailableHorizon => ({ horizon, model: modelName, reason });
+    const dataset = active.datasetId ? await this.datasets.getDataset(active.datasetId) : null;
+    const plan = sequenceHorizon({ model: modelName, version: active, dataset, symbol: bar.symbol, timeframe: bar.timeframe, horizon });
+    if ('reason' in plan) return unavailable(plan.reason);
+    let pending = forecasts.get(modelName);
+    if (!pending) forecasts.set(modelName, (pending = this.forecastFromBars(modelName, active, plan, bar, requestId)));
+    const forecast = await pending;
+    if (typeof forecast === 'string') return unavailable(forecast);
+    const expectedReturn = horizonReturn(forecast, plan);
+    if (expectedReturn === null)
+      return unavailable(`version ${forecast.modelVersion.version} of "${modelName}" became ACTIVE while answering; ask again`);
+    return { horizon, model: modelName, prediction: forecast, task: 'forecast', expectedReturn, probabilityUp: null };
+  }
+
+  /**
+   * The forecast of a sequence version from the last rows of the SERIES dataset it was trained on, rebuilt from the
+   * bars up to the request's bar, logged with asOf = the history's last time (so its outcome can be filled in from
+   * the bars that follow); or why there is none.
+   */
+  private async forecastFromBars(
+    modelName: string,
+    active: ModelVersionEntity,
+    plan: SequenceHorizon,
+    bar: HorizonBar,
+    requestId: string,
+  ): Promise<ForecastResult | string> {
+    const named = `version ${active.version} of "${modelName}"`;
+    let rows;
+    try {
+      rows = await this.features.latestSeriesRows(plan.datasetSpec, plan.inputLength, bar.time ?? bar.asOf);
+    } catch (error) {
+      if (error instanceof InvalidInputError)
+        return `${named} reads the last ${plan.inputLength} rows of its SERIES dataset: ${error.message}`;
+      throw error;
+    }
+    const { history, lastTime } = historyOf(rows, plan.channels);
+    if (bar.time !== null && lastTime !== bar.time) {
+      return (
+        `the last time every symbol of ${named} has a bar is ${new Date(lastTime).toISOString()}, not the bar the request is about ` +
+        `(${new Date(bar.time).toISOString()}); ingest the other symbols' bars at that time`
+      );
+    }
+    return this.serving.forecast({ model: modelName, history, asOf: new Date(lastTime), requestId });
   }
 }
