@@ -34,6 +34,8 @@ export function rowsAfter(table: DatasetTable, orderBy: string, after: CellValue
   const order = table.data[columnIndex(table, orderBy, 'orderColumn')];
   const ordered = [...Array(table.rowCount).keys()].filter((r) => order[r] !== null).sort((a, b) => compareCells(order[a], order[b]));
   const firstNew = ordered.findIndex((r) => compareCells(order[r], after) > 0);
-  const keep = firstNew < 0 ? [] : ordered.slice(Math.max(0, firstNew - context));
+  const kept = new Set(firstNew < 0 ? [] : ordered.slice(Math.max(0, firstNew - context)));
+  // In the table's own order: what trains on them sorts them itself.
+  const keep = [...Array(table.rowCount).keys()].filter((r) => kept.has(r));
   return { columns: table.columns, rowCount: keep.length, data: table.data.map((column) => keep.map((r) => column[r])) };
 }

@@ -7,7 +7,9 @@
  *     values against the stored sample, with PSI under the stored bins as the effect size;
  *   - the win rate (directions called right) against the validation hit rate: one-sided binomial test;
  *   - the mean loss (squared error, or log loss for binary models) against the validation loss:
- *     one-sided t-test.
+ *     one-sided t-test. For a sequence model (task 'forecast') the loss of one forecast is its mean
+ *     squared error over every horizon step and target, against the same figure on the validation
+ *     windows (metrics.mse_original); it has no win rate (a forecast is not a directional call).
  *
  * A test is a finding only when it is significant after the correction AND its effect is large enough:
  * for a distribution KS statistic ≥ min_ks_statistic or PSI ≥ psi_threshold (on large windows a p-value
@@ -16,7 +18,8 @@
  * its PSI ≥ major_psi (0.25: the conventional "large shift").
  *
  * Severity, the first rule that holds:
- *   CRITICAL  a performance finding, with the recent win rate below critical_win_rate (the model is failing)
+ *   CRITICAL  a performance finding, with the recent win rate below critical_win_rate (the model is failing;
+ *             a sequence model has no win rate, so its loss finding is HIGH)
  *   HIGH      a performance finding; or major shifts on at least high_feature_share of the features;
  *             or a major shift of the model's predictions
  *   MEDIUM    a major shift of some feature; or a shift of the predictions or of the outcomes
@@ -24,7 +27,7 @@
  *   NONE      no finding
  */
 import { InvalidInputError } from '../lib/errors';
-import { scoreOutcomes, type Outcome, type ScoredTask } from './outcome-scoring';
+import { lossName, scoreOutcomes, type Outcome, type ScoredTask } from './outcome-scoring';
 import type { ReferenceSummary, DistributionSummary } from '../plugins/contract';
 import { measureDrift } from '../lib/reference';
 import { benjaminiHochberg, bonferroni } from '../lib/stats/multiple-testing';
@@ -97,13 +100,22 @@ export interface PerformanceWindow {
   baseline: { hitRate: number | null; meanLoss: number | null };
 }
 
+/** A sequence model's recent forecasts with realised horizons. */
+export interface ForecastLossWindow {
+  task: 'forecast';
+  /** Per forecast: its mean squared error over every horizon step and target (serving/prediction-outcomes forecastLossSql). */
+  losses: ArrayLike<number>;
+  /** The same figure on the validation windows (monitoring/outcome-scoring `forecastValidationLoss`). */
+  validationLoss: number | null;
+}
+
 export interface DriftInput {
   reference: ReferenceSummary;
   /** Recent values of each reference feature, in the reference's order (NaN = missing). */
   features: readonly ArrayLike<number>[];
   predictions?: ArrayLike<number>;
   outcomes?: ArrayLike<number>;
-  performance?: PerformanceWindow;
+  performance?: PerformanceWindow | ForecastLossWindow;
 }
 
 interface PendingTest {
@@ -182,7 +194,15 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
       },
     });
   };
-  if (input.performance && input.performance.outcomes.length >= 2) {
+  const addLossTest = (metric: PerformanceMetric, losses: ArrayLike<number>, baseline: number | null) => {
+    if (baseline === null || !(baseline > 0) || losses.length < 2) return;
+    const test = oneSampleTTestGreater(losses, baseline);
+    const increasePct = (test.mean / baseline - 1) * 100;
+    addPerformance(metric, baseline, test.mean, losses.length, test.pValue, increasePct >= rule.min_error_increase_pct);
+  };
+  if (input.performance?.task === 'forecast') {
+    addLossTest('squared_error', input.performance.losses, input.performance.validationLoss);
+  } else if (input.performance && input.performance.outcomes.length >= 2) {
     const { task, outcomes, baseline } = input.performance;
     const scored = scoreOutcomes(task, outcomes);
     const moved = scored.directions.filter((pair) => pair.outcome !== 0);
@@ -198,18 +218,7 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
         baseline.hitRate - winRate >= rule.min_win_rate_drop,
       );
     }
-    if (baseline.meanLoss !== null && baseline.meanLoss > 0) {
-      const test = oneSampleTTestGreater(scored.losses, baseline.meanLoss);
-      const increasePct = (test.mean / baseline.meanLoss - 1) * 100;
-      addPerformance(
-        task === 'binary' ? 'log_loss' : 'squared_error',
-        baseline.meanLoss,
-        test.mean,
-        scored.losses.length,
-        test.pValue,
-        increasePct >= rule.min_error_increase_pct,
-      );
-    }
+    addLossTest(lossName(task), scored.losses, baseline.meanLoss);
   }
 
   if (tests.length > 0) {

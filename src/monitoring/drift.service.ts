@@ -5,6 +5,11 @@
  * the rule of monitoring/drift-assessment (KS and PSI with a multiple-testing correction, effect sizes, win
  * rate and loss against validation; severity NONE … CRITICAL).
  *
+ * A sequence model (task 'forecast') is checked the same way on its forecasts: each input channel from
+ * the newest row of each request's window (monitoring/forecast-drift says why not every row), its
+ * forecasts' first value, the realised first step of the first target, and each forecast's mean squared
+ * error over its horizon against the validation loss (no win rate).
+ *
  * A check that finds drift records a `drift_events` row and appends drift.detected in one transaction,
  * then answers it (after the commit, so drift.detected precedes the jobs it causes):
  *   LOW       logged
@@ -27,17 +32,19 @@ import type { KybernetEvent } from '../platform/events/event-types';
 import { ModelVersionEntity } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { KeysetPage, type Page } from '../lib/cursor';
-import { assessDrift, DRIFT_SEVERITIES, type DriftAssessment, type DriftSeverity, severityRank } from './drift-assessment';
+import { assessDrift, DRIFT_SEVERITIES, type DriftAssessment, type DriftInput, type DriftSeverity, severityRank } from './drift-assessment';
+import { latestObservations } from './forecast-drift';
 import { ConflictError, InvalidInputError, quote } from '../lib/errors';
-import { isScoredTask } from '../lib/scored-task';
-import { validationBaseline } from './outcome-scoring';
+import { isScoredTask, type ScoredTask } from '../lib/scored-task';
+import type { ReferenceSummary } from '../plugins/contract';
+import { forecastValidationLoss, validationBaseline } from './outcome-scoring';
 import type { EventStream } from '../platform/events/event-stream';
 import type { EventsService } from '../platform/events/events.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
-import { joinOutcomes } from '../serving/prediction-outcomes';
+import { forecastLossSql, joinOutcomes } from '../serving/prediction-outcomes';
 import type { RetrainingService } from '../learning/retraining.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
@@ -56,6 +63,18 @@ export interface DriftCheck {
   event: DriftEventEntity | null;
   checkedAt: Date;
 }
+
+/** A logged prediction (or forecast) of the version, newest first. */
+interface RecentRow {
+  features: Buffer;
+  value: number | null;
+}
+
+/** What a check measures besides the reference and the predictions, by the version's task. */
+type RecentWindow = Pick<DriftInput, 'features' | 'outcomes' | 'performance'> & {
+  /** Outcomes the performance tests rest on (0 when too few). */
+  outcomeRows: number;
+};
 
 export interface DriftEventFilter {
   model?: string | null;
@@ -134,43 +153,32 @@ export class DriftService {
       checkedAt,
     });
     const task = active.signature?.task;
-    if (!isScoredTask(task))
+    if (!isScoredTask(task) && task !== 'forecast')
       return unchecked(
-        `version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression and binary models`,
+        `version ${active.version} is a ${task ?? 'signature-less'} model; drift is measured for regression, binary and forecast models`,
       );
     const reference = await this.referenceOf(active);
     if (!reference)
       return unchecked(`version ${active.version} has no reference summary (it was not trained here); drift cannot be measured against it`);
 
     const { window, min_samples: minSamples } = policy.drift_detection;
-    const recent: { features: Buffer; value: number | null }[] = await this.dataSource.query(
+    const recent: RecentRow[] = await this.dataSource.query(
       `SELECT array_send(features) AS features, value FROM predictions WHERE model_version_id = $1 ORDER BY created_at DESC LIMIT $2`,
       [active.id, window],
     );
     if (recent.length < minSamples) {
+      const requests = task === 'forecast' ? 'forecasts' : 'predictions';
       return unchecked(
-        `only ${recent.length} recent predictions of version ${active.version}; a check needs ${minSamples} (policy drift_detection.min_samples)`,
+        `only ${recent.length} recent ${requests} of version ${active.version}; a check needs ${minSamples} (policy drift_detection.min_samples)`,
         recent.length,
       );
     }
-    const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
-      `SELECT p.value AS prediction, o.actual FROM predictions p
-       ${joinOutcomes()}
-       WHERE p.model_version_id = $1 AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
-      [active.id, window],
-    );
-    const width = reference.features.length;
-    const features = Array.from({ length: width }, () => new Float64Array(recent.length).fill(NaN));
-    recent.forEach((row, r) => decodeFloatArray(row.features).forEach((value, j) => j < width && (features[j][r] = value)));
-    const withOutcomes = outcomes.length >= minSamples;
+    const { outcomeRows, ...measured } =
+      task === 'forecast'
+        ? await this.recentForecasts(active, reference, recent, policy.drift_detection)
+        : await this.recentPredictions(active, task, reference, recent, policy.drift_detection);
     const assessment = assessDrift(
-      {
-        reference,
-        features,
-        predictions: Float64Array.from(recent, (row) => row.value ?? NaN),
-        outcomes: withOutcomes ? Float64Array.from(outcomes, (row) => row.actual) : undefined,
-        performance: withOutcomes ? { task, outcomes: outcomes.reverse(), baseline: validationBaseline(task, active.metrics) } : undefined,
-      },
+      { reference, predictions: Float64Array.from(recent, (row) => row.value ?? NaN), ...measured },
       { ...policy.drift_detection, critical_win_rate: policy.health.critical_win_rate },
     );
     const check: DriftCheck = {
@@ -179,7 +187,7 @@ export class DriftService {
       severity: assessment.severity,
       reasons: assessment.reasons,
       windowRows: recent.length,
-      outcomeRows: withOutcomes ? outcomes.length : 0,
+      outcomeRows,
       assessment,
       event: null,
       checkedAt,
@@ -257,6 +265,65 @@ export class DriftService {
       .findOne({ where: { modelVersionId: active.id, severity: 'CRITICAL' }, order: { createdAt: 'ASC' } });
     if (!critical) return null;
     return `automatic promotion of "${model.name}" is stopped by CRITICAL drift ${critical.id} of version ${active.version} (${critical.createdAt.toISOString()}); promote or roll back by hand to resume it`;
+  }
+
+  /** A regression or binary version's recent rows as assessDrift takes them: each feature by position, the outcomes scored pair by pair. */
+  private async recentPredictions(
+    active: ModelVersionEntity,
+    task: ScoredTask,
+    reference: ReferenceSummary,
+    recent: readonly RecentRow[],
+    { window, min_samples: minSamples }: { window: number; min_samples: number },
+  ): Promise<RecentWindow> {
+    const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
+      `SELECT p.value AS prediction, o.actual FROM predictions p
+       ${joinOutcomes()}
+       WHERE p.model_version_id = $1 AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
+      [active.id, window],
+    );
+    const width = reference.features.length;
+    const features = Array.from({ length: width }, () => new Float64Array(recent.length).fill(NaN));
+    recent.forEach((row, r) => decodeFloatArray(row.features).forEach((value, j) => j < width && (features[j][r] = value)));
+    if (outcomes.length < minSamples) return { features, outcomeRows: 0 };
+    return {
+      features,
+      outcomes: Float64Array.from(outcomes, (row) => row.actual),
+      performance: { task, outcomes: outcomes.reverse(), baseline: validationBaseline(task, active.metrics) },
+      outcomeRows: outcomes.length,
+    };
+  }
+
+  /**
+   * A sequence version's recent forecasts as assessDrift takes them: each input channel from the newest
+   * row of each request's window (monitoring/forecast-drift: why not every row), matched to the
+   * reference by channel name; the outcome is the realised first step of the first target, as in the
+   * reference; the loss of each forecast its mean squared error over the whole horizon.
+   */
+  private async recentForecasts(
+    active: ModelVersionEntity,
+    reference: ReferenceSummary,
+    recent: readonly RecentRow[],
+    { window, min_samples: minSamples }: { window: number; min_samples: number },
+  ): Promise<RecentWindow> {
+    const features = latestObservations(
+      recent.map((row) => decodeFloatArray(row.features)),
+      active.featureNames,
+      reference.features.map((summary) => summary.name),
+    );
+    const outcomes: { actual: number; loss: number | null }[] = await this.dataSource.query(
+      `SELECT o.actual, ${forecastLossSql()} AS loss FROM predictions p
+       ${joinOutcomes()}
+       WHERE p.model_version_id = $1 AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
+      [active.id, window],
+    );
+    const losses = outcomes.flatMap((row) => (row.loss === null ? [] : [row.loss])).reverse();
+    const withLosses = losses.length >= minSamples;
+    return {
+      features,
+      outcomes: outcomes.length >= minSamples ? Float64Array.from(outcomes, (row) => row.actual) : undefined,
+      performance: withLosses ? { task: 'forecast', losses, validationLoss: forecastValidationLoss(active.metrics) } : undefined,
+      outcomeRows: withLosses ? losses.length : 0,
+    };
   }
 
   private async referenceOf(version: ModelVersionEntity): Promise<ModelVersionEntity['reference']> {

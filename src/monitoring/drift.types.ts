@@ -43,7 +43,10 @@ class DistributionDrift {
 
 @ObjectType({ description: 'A performance figure on recent outcomes against the same figure in validation.' })
 class PerformanceDrift {
-  @Field({ description: 'win_rate, squared_error or log_loss.' })
+  @Field({
+    description:
+      'win_rate, squared_error or log_loss; for a sequence model squared_error is the mean over every horizon step and target of a forecast, against metrics.mse_original.',
+  })
   metric!: string;
 
   @Field(() => Float)

@@ -7,6 +7,9 @@
  * retraining of the model (a PARTIAL job of the model still QUEUED is reused, so a further worsening
  * before it starts queues nothing more). A new ACTIVE version starts again from HEALTHY.
  *
+ * A sequence model (task 'forecast') is judged on its forecasts' loss over the horizon against its
+ * validation loss, and its latency (monitoring/model-health `assessForecastHealth`).
+ *
  * Refreshed whenever outcomes of the model are recorded (OutcomeNotifications, coalesced per model) and every
  * policy.health.check_interval_hours for every model (the `health_check` scheduled task, in-process:
  * refreshing is idempotent, so replicas firing together do no harm).
@@ -18,11 +21,12 @@ import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, InvalidInputError } from '../lib/errors';
 import { KeyedCoalescer } from '../lib/keyed-coalescer';
 import { isScoredTask } from '../lib/scored-task';
-import { assessHealth, type HealthAssessment, type HealthStatus } from './model-health';
+import { assessForecastHealth, assessHealth, type HealthAssessment, type HealthStatus } from './model-health';
+import { forecastValidationLoss } from './outcome-scoring';
 import type { EventsService } from '../platform/events/events.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
-import { joinOutcomes } from '../serving/prediction-outcomes';
+import { forecastLossSql, joinOutcomes } from '../serving/prediction-outcomes';
 import type { RetrainingService } from '../learning/retraining.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
@@ -66,21 +70,16 @@ export class HealthService {
     if (!active)
       throw new ConflictError(`model "${model.name}" has no ACTIVE version; health describes the ACTIVE version`, { field: 'name' });
     const task = active.signature?.task;
-    if (!isScoredTask(task)) {
+    if (!isScoredTask(task) && task !== 'forecast') {
       throw new InvalidInputError(
-        `expects a regression or binary model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`,
+        `expects a regression, binary or forecast model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`,
         { field: 'name' },
       );
     }
-    const thresholds = (await this.policy.document()).health;
+    const policy = await this.policy.document();
+    const thresholds = policy.health;
     const recent: { value: number; latency_ms: number }[] = await this.dataSource.query(
       `SELECT value, latency_ms FROM predictions WHERE model_version_id = $1 AND role = 'ACTIVE' AND value IS NOT NULL ORDER BY created_at DESC LIMIT $2`,
-      [active.id, thresholds.window_predictions],
-    );
-    const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
-      `SELECT p.value AS prediction, o.actual FROM predictions p
-       ${joinOutcomes()}
-       WHERE p.model_version_id = $1 AND p.role = 'ACTIVE' AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
       [active.id, thresholds.window_predictions],
     );
     const [counts]: { predictions: number; outcomes: number }[] = await this.dataSource.query(
@@ -89,10 +88,37 @@ export class HealthService {
        WHERE p.model_version_id = $1 AND p.role = 'ACTIVE'`,
       [active.id],
     );
-    const assessment = assessHealth(
-      { task, predictions: recent.map((row) => row.value), latenciesMs: recent.map((row) => row.latency_ms), outcomes: outcomes.reverse() },
-      thresholds,
-    );
+    const latenciesMs = recent.map((row) => row.latency_ms);
+    let assessment: HealthAssessment;
+    let windowOutcomes: number;
+    if (task === 'forecast') {
+      // A forecast is judged on its loss over the whole horizon; an outcome without realised rows (or not of the forecast's size) has none.
+      const losses: { loss: number }[] = await this.dataSource.query(
+        `SELECT loss FROM (
+           SELECT ${forecastLossSql()} AS loss, p.created_at FROM predictions p
+           ${joinOutcomes()}
+           WHERE p.model_version_id = $1 AND p.role = 'ACTIVE' AND o.actuals IS NOT NULL ORDER BY p.created_at DESC LIMIT $2
+         ) AS recent WHERE loss IS NOT NULL ORDER BY created_at`,
+        [active.id, thresholds.window_predictions],
+      );
+      windowOutcomes = losses.length;
+      assessment = assessForecastHealth(
+        { latenciesMs, losses: losses.map((row) => row.loss), validationLoss: forecastValidationLoss(active.metrics) },
+        { ...thresholds, min_error_increase_pct: policy.drift_detection.min_error_increase_pct },
+      );
+    } else {
+      const outcomes: { prediction: number; actual: number }[] = await this.dataSource.query(
+        `SELECT p.value AS prediction, o.actual FROM predictions p
+         ${joinOutcomes()}
+         WHERE p.model_version_id = $1 AND p.role = 'ACTIVE' AND p.value IS NOT NULL ORDER BY p.created_at DESC LIMIT $2`,
+        [active.id, thresholds.window_predictions],
+      );
+      windowOutcomes = outcomes.length;
+      assessment = assessHealth(
+        { task, predictions: recent.map((row) => row.value), latenciesMs, outcomes: outcomes.reverse() },
+        thresholds,
+      );
+    }
     return {
       ...assessment,
       model,
@@ -100,7 +126,7 @@ export class HealthService {
       predictionCount: counts.predictions,
       outcomeCount: counts.outcomes,
       windowPredictions: recent.length,
-      windowOutcomes: outcomes.length,
+      windowOutcomes,
       checkedAt: new Date(),
     };
   }
@@ -109,7 +135,8 @@ export class HealthService {
   async refresh(registeredModelId: string): Promise<ModelHealth | null> {
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneBy({ id: registeredModelId });
     const active = model && (await this.registry.activeVersion(model.id));
-    if (!model || !active || !isScoredTask(active.signature?.task)) return null;
+    const task = active?.signature?.task;
+    if (!model || !active || !(isScoredTask(task) || task === 'forecast')) return null;
     const health = await this.modelHealth(model.name);
     const degradedEventId = await this.dataSource.transaction(async (tx) => {
       await tx.query(

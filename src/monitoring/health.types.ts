@@ -52,7 +52,7 @@ export class ModelHealth {
 
   @Field(() => Int, {
     description:
-      'Outcomes the win rate is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.',
+      'Outcomes the win rate (for a sequence model: the mean loss) is judged on (policy.health.window_trades); with fewer in the window (windowOutcomes), the status is INSUFFICIENT_DATA unless another figure is already out of bounds.',
   })
   outcomesNeeded!: number;
 
@@ -73,6 +73,20 @@ export class ModelHealth {
 
   @Field(() => LatencyPercentiles, { nullable: true })
   latency!: LatencyPercentiles | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Sequence models (task forecast), which have no win rate: the mean loss of the latest policy.health.window_trades forecasts with realised rows (each one's mean squared error over every horizon step and target); null until there are that many, and for other models.",
+  })
+  meanLoss!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Sequence models: the version's validation loss (metrics.mse_original) that meanLoss is judged against; DEGRADED from a rise of policy.drift_detection.min_error_increase_pct percent.",
+  })
+  validationLoss!: number | null;
 
   @Field(() => Int, { description: 'Predictions the ACTIVE version answered.' })
   predictionCount!: number;

@@ -13,6 +13,18 @@
  * A figure is judged only once it rests on at least window_trades observations (a win rate of three
  * trades says nothing); until then it is reported but cannot make the model unhealthy. A win is a
  * direction called right: sign(prediction) · outcome > 0 (monitoring/outcome-scoring).
+ *
+ * A sequence model (task 'forecast', `assessForecastHealth`) makes no directional calls, so it has no
+ * win rate, long/short balance or calibration; it is judged on its loss instead:
+ *   DEGRADED  the mean loss of the latest window_trades forecasts with realised rows (each forecast's
+ *             mean squared error over its horizon steps and targets) is at least min_error_increase_pct
+ *             percent above the validation loss (drift's threshold for a loss finding, so that health
+ *             and drift call the same rise a worsening); or the p99 latency is above max_latency_p99_ms
+ *   INSUFFICIENT_DATA  neither, and fewer than window_trades such forecasts, or no validation loss to
+ *             judge against (an imported version without metrics)
+ *   HEALTHY   neither, on at least window_trades forecasts
+ * No figure of a forecast makes it CRITICAL: the policy's CRITICAL threshold is a win rate, and it sets
+ * none for a loss.
  */
 import type { Outcome, ScoredTask } from './outcome-scoring';
 import { scoreOutcomes } from './outcome-scoring';
@@ -60,6 +72,24 @@ export interface HealthAssessment {
   calibrationError: number | null;
   longShort: LongShortRatio | null;
   latency: LatencyPercentiles | null;
+  /** Sequence models: the mean loss of the latest window_trades forecasts with realised rows; null until there are that many. */
+  meanLoss: number | null;
+  /** Sequence models: the validation loss the mean loss is judged against. */
+  validationLoss: number | null;
+}
+
+/** The thresholds of a sequence model's health (policy.health, and drift_detection.min_error_increase_pct). */
+export interface ForecastHealthThresholds extends Pick<HealthThresholds, 'window_trades' | 'max_latency_p99_ms'> {
+  min_error_increase_pct: number;
+}
+
+export interface ForecastHealthInput {
+  /** Latencies of the recent forecasts, in milliseconds. */
+  latenciesMs: readonly number[];
+  /** Per recent forecast with realised rows, oldest first: its mean squared error over every horizon step and target. */
+  losses: readonly number[];
+  /** The same figure on the validation windows (monitoring/outcome-scoring `forecastValidationLoss`). */
+  validationLoss: number | null;
 }
 
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
@@ -97,14 +127,76 @@ export function assessHealth(input: HealthInput, thresholds: HealthThresholds): 
         `${fixed(share * 100, 1)}% of the latest ${calls} directional calls are ${side} (at most ${thresholds.max_directional_bias * 100}%)`,
       );
   }
-  if (latency && input.latenciesMs.length >= enough && latency.p99 > thresholds.max_latency_p99_ms) {
-    degraded.push(`p99 latency ${fixed(latency.p99, 1)} ms is above ${thresholds.max_latency_p99_ms} ms`);
+  const slow = latencyFinding(input.latenciesMs, latency, thresholds);
+  if (slow) degraded.push(slow);
+  const insufficient =
+    input.outcomes.length < enough
+      ? `${input.outcomes.length} of the ${enough} outcomes needed to judge the win rate (policy.health.window_trades)`
+      : null;
+  return {
+    ...verdict(critical, degraded, insufficient),
+    outcomesNeeded: enough,
+    winRate,
+    rollingWinRate: rolling,
+    calibrationError,
+    longShort,
+    latency,
+    meanLoss: null,
+    validationLoss: null,
+  };
+}
+
+/** A sequence model's health: its recent loss against validation and its latency (the rule above). */
+export function assessForecastHealth(input: ForecastHealthInput, thresholds: ForecastHealthThresholds): HealthAssessment {
+  const enough = thresholds.window_trades;
+  const { validationLoss } = input;
+  const latest = input.losses.slice(-enough);
+  const meanLoss = latest.length >= enough ? latest.reduce((sum, loss) => sum + loss, 0) / latest.length : null;
+  const latency = input.latenciesMs.length > 0 ? latencyPercentiles(input.latenciesMs) : null;
+
+  const degraded: string[] = [];
+  if (meanLoss !== null && validationLoss !== null && validationLoss > 0) {
+    const increasePct = (meanLoss / validationLoss - 1) * 100;
+    if (increasePct >= thresholds.min_error_increase_pct)
+      degraded.push(
+        `mean forecast loss ${meanLoss.toPrecision(4)} over the latest ${enough} outcomes is ${fixed(increasePct, 1)}% above the validation loss ${validationLoss.toPrecision(4)} (a rise of ${thresholds.min_error_increase_pct}% or more degrades: policy drift_detection.min_error_increase_pct)`,
+      );
   }
-  const insufficient = input.outcomes.length < enough;
-  const status: HealthStatus = critical.length ? 'CRITICAL' : degraded.length ? 'DEGRADED' : insufficient ? 'INSUFFICIENT_DATA' : 'HEALTHY';
-  const reasons =
-    status === 'INSUFFICIENT_DATA'
-      ? [`${input.outcomes.length} of the ${enough} outcomes needed to judge the win rate (policy.health.window_trades)`]
-      : [...critical, ...degraded];
-  return { status, reasons, outcomesNeeded: enough, winRate, rollingWinRate: rolling, calibrationError, longShort, latency };
+  const slow = latencyFinding(input.latenciesMs, latency, thresholds);
+  if (slow) degraded.push(slow);
+  const insufficient =
+    validationLoss === null || !(validationLoss > 0)
+      ? 'the version has no validation loss (metrics.mse_original) to judge its forecast loss against'
+      : meanLoss === null
+        ? `${input.losses.length} of the ${enough} forecasts with realised rows needed to judge the loss (policy.health.window_trades)`
+        : null;
+  return {
+    ...verdict([], degraded, insufficient),
+    outcomesNeeded: enough,
+    winRate: null,
+    rollingWinRate: [],
+    calibrationError: null,
+    longShort: null,
+    latency,
+    meanLoss,
+    validationLoss,
+  };
+}
+
+/** The p99 latency above its bound, once it rests on window_trades predictions. */
+function latencyFinding(
+  latenciesMs: readonly number[],
+  latency: LatencyPercentiles | null,
+  thresholds: Pick<HealthThresholds, 'window_trades' | 'max_latency_p99_ms'>,
+): string | null {
+  if (!latency || latenciesMs.length < thresholds.window_trades || latency.p99 <= thresholds.max_latency_p99_ms) return null;
+  return `p99 latency ${fixed(latency.p99, 1)} ms is above ${thresholds.max_latency_p99_ms} ms`;
+}
+
+/** The status from the findings; `insufficient` (why the main figure cannot be judged yet) matters only without findings. */
+function verdict(critical: string[], degraded: string[], insufficient: string | null): Pick<HealthAssessment, 'status' | 'reasons'> {
+  if (critical.length) return { status: 'CRITICAL', reasons: [...critical, ...degraded] };
+  if (degraded.length) return { status: 'DEGRADED', reasons: degraded };
+  if (insufficient) return { status: 'INSUFFICIENT_DATA', reasons: [insufficient] };
+  return { status: 'HEALTHY', reasons: [] };
 }

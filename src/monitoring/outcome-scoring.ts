@@ -10,6 +10,10 @@
  *
  * Trade returns are left out (null) when some realised value is below −1, i.e. not a simple return
  * (a model of price levels, say): drawdowns and Sharpe ratios would mean nothing there.
+ *
+ * A sequence model (task 'forecast') is not scored here pair by pair: its loss is the mean squared
+ * error of one forecast over every horizon step and target, computed in SQL (serving/prediction-outcomes
+ * forecastLossSql); `forecastValidationLoss` is the same figure on its validation windows.
  */
 import { InvalidInputError } from '../lib/errors';
 import type { ScoredTask } from '../lib/scored-task';
@@ -80,4 +84,13 @@ export function scoreOutcomes(task: ScoredTask, outcomes: readonly Outcome[]): S
 export function validationBaseline(task: ScoredTask, metrics: Record<string, number>): { hitRate: number | null; meanLoss: number | null } {
   if (task === 'binary') return { hitRate: metrics.accuracy ?? null, meanLoss: metrics.logloss ?? null };
   return { hitRate: metrics.directional_accuracy ?? null, meanLoss: metrics.rmse === undefined ? null : metrics.rmse ** 2 };
+}
+
+/**
+ * A sequence model's validation loss: the original-scale mean squared error over every horizon step and
+ * target of its validation windows (metrics.mse_original; rmse² is the same number) — the figure
+ * forecastLossSql gives per live forecast. Null for a version without it (an imported one, say).
+ */
+export function forecastValidationLoss(metrics: Record<string, number>): number | null {
+  return metrics.mse_original ?? (metrics.rmse === undefined ? null : metrics.rmse ** 2);
 }

@@ -62,3 +62,11 @@ describe('rowsAfter', () => {
     );
   });
 });
+
+describe('rowsAfter with context', () => {
+  it('keeps the rows before the new ones that a sequence window reads', () => {
+    const table = tableFromRows([{ t: 4 }, { t: 1 }, { t: 3 }, { t: 2 }, { t: 5 }]);
+    expect(rowsAfter(table, 't', 3, 2).data[0]).toEqual([4, 3, 2, 5]);
+    expect(rowsAfter(table, 't', 5, 2).rowCount).toBe(0);
+  });
+});
