@@ -1,5 +1,5 @@
 /**
- * The families behind the contract over real HTTP: `families` lists all four with their schemas; a
+ * The families behind the contract over real HTTP: `families` lists all six with their schemas; a
  * real LightGBM model and a model exported to ONNX by another framework are registered, served,
  * shadowed and promoted like a version trained here; bad files are refused with nothing written.
  */
@@ -53,10 +53,10 @@ function foreignRegressor(width = 4): Uint8Array {
 }
 
 describe('families', () => {
-  it('lists xgboost, lightgbm, rl_meta_strategy and rl_position_sizing with their hyperparameter schemas', async () => {
+  it('lists the six families with their hyperparameter schemas', async () => {
     const { families } = dataOf(await t.as('viewer')(FamiliesDocument));
     const byId = Object.fromEntries(families.map((family) => [family.id, family]));
-    expect(Object.keys(byId).sort()).toEqual(['lightgbm', 'rl_meta_strategy', 'rl_position_sizing', 'xgboost']);
+    expect(Object.keys(byId).sort()).toEqual(['lightgbm', 'nhits', 'patchtst', 'rl_meta_strategy', 'rl_position_sizing', 'xgboost']);
     expect(byId.lightgbm).toMatchObject({ kind: 'TABULAR', importFormats: ['lightgbm-text', 'onnx'], supportsUpdate: true });
     expect(byId.lightgbm.description).toMatch(/Trained by XGBoost 1\.7's engine .*grow_policy lossguide/);
     expect(byId.xgboost.importFormats).toEqual(['xgboost-json', 'onnx']);

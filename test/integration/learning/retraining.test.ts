@@ -217,7 +217,7 @@ describe('PARTIAL retraining', () => {
     ).toMatchObject({
       code: 'NOT_FOUND',
       message:
-        'no registered model named "unregistered"; register it first with createRegisteredModel(input: { name: "unregistered", family: "xgboost" }) (trainable families: xgboost, lightgbm), then call trainModel again',
+        'no registered model named "unregistered"; register it first with createRegisteredModel(input: { name: "unregistered", family: "xgboost" }) (trainable families: xgboost, lightgbm, nhits, patchtst), then call trainModel again',
       extensions: expect.objectContaining({ field: 'model' }),
     });
     expect(errorOf(await trigger({ kind: 'FULL', dataset: 'alpha-rows', reason: 'x' }))).toMatchObject({

@@ -124,7 +124,7 @@ it('refuses requests it cannot run, naming the field, and queues nothing', async
   expect(await refusal({ model: 'meta-agent' })).toMatchObject({
     code: 'BAD_USER_INPUT',
     message: expect.stringContaining(
-      'expects a model of a tabular family with a search space, but "meta-agent" is rl_meta_strategy (policy)',
+      'expects a model of a tabular or sequence family with a search space, but "meta-agent" is rl_meta_strategy (policy)',
     ),
   });
   expect(errorOf(await t.as('trader')(TuneModelDocument, { input: { model: 'tuned' } }))).toMatchObject({ code: 'FORBIDDEN' });
