@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { tableFromCsv } from '../src/lib/dataset-table';
 import { toSequenceSet } from '../src/learning/sequence-set';
-import { latencyPercentiles } from '../src/monitoring/performance';
 import { patchtstFamily } from '../src/plugins/patchtst';
 import { sharedPath } from '../test/helpers/shared';
 import { startBenchApp } from './lib/bench-app';
 import { runBench } from './lib/entry';
 import { runLoad } from './lib/http-load';
+import { measureInRounds, median } from './lib/latency-rounds';
 import { printTable, writeResults } from './lib/report';
 
 const INPUT_LENGTH = 336;
@@ -26,7 +26,6 @@ const TRAIN_ROWS = 2000;
 const BATCH_WINDOWS = 256;
 const ROUNDS = 3;
 const BATCH_ROUNDS = 7;
-const median = (values: number[]) => latencyPercentiles(values).p50;
 
 async function main(): Promise<void> {
   const lines = readFileSync(sharedPath('data', 'ett', 'ETTh1.csv'), 'utf8')
@@ -73,26 +72,10 @@ async function main(): Promise<void> {
       { case: '{ __typename }', body: typenameBody, concurrency: 32, requests: 4000 },
       { case: 'forecast', body: forecastBody, concurrency: 32, requests: 1000 },
     ];
-    const perRound = cases.map(() => ({ p50: [] as number[], p99: [] as number[], perSecond: [] as number[], errors: 0 }));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, spec] of cases.entries()) {
-        const result = await load(spec.body, spec.concurrency, spec.requests, round === 0 ? 200 : 50);
-        const { p50, p99 } = latencyPercentiles(result.latenciesMs);
-        perRound[i].p50.push(p50);
-        perRound[i].p99.push(p99);
-        perRound[i].perSecond.push(result.latenciesMs.length / result.seconds);
-        perRound[i].errors += result.errors;
-      }
-    }
-    const rows = cases.map((spec, i) => ({
-      case: spec.case,
-      concurrency: spec.concurrency,
-      requests: spec.requests * ROUNDS,
-      errors: perRound[i].errors,
-      p50_ms: median(perRound[i].p50),
-      p99_ms: median(perRound[i].p99),
-      per_second: Math.round(median(perRound[i].perSecond)),
-    }));
+    const { rows, perRound } = await measureInRounds({ url: bench.http.url, key: bench.keys.trader }, cases, ROUNDS, {
+      first: 200,
+      later: 50,
+    });
     printTable(
       `forecast over HTTP: PatchTST ${INPUT_LENGTH} × ${width} → ${HORIZON} × ${width} (each logged); median over ${ROUNDS} interleaved rounds`,
       rows,

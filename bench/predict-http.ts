@@ -11,11 +11,11 @@
 import { loadavg } from 'node:os';
 import seedrandom from 'seedrandom';
 import { packRows } from '../src/serving/packed-rows';
-import { latencyPercentiles } from '../src/monitoring/performance';
 import type { TabularTrainingSet } from '../src/plugins/contract';
 import { xgboostFamily } from '../src/plugins/xgboost';
 import { startBenchApp } from './lib/bench-app';
 import { runLoad } from './lib/http-load';
+import { measureInRounds, median } from './lib/latency-rounds';
 import { printTable, writeResults } from './lib/report';
 import { runBench } from './lib/entry';
 
@@ -48,7 +48,6 @@ async function trainModel(): Promise<Uint8Array> {
 
 const ROUNDS = 5;
 const BATCH_ROUNDS = 9;
-const median = (values: number[]) => latencyPercentiles(values).p50;
 
 async function main(): Promise<void> {
   const bench = await startBenchApp();
@@ -68,9 +67,6 @@ async function main(): Promise<void> {
       variables: { input: { model: 'bench-64', features } },
     });
     const typenameBody = JSON.stringify({ query: '{ __typename }' });
-    // Latency is measured in the steady state (the first thousands of requests still run code V8 has not
-    // optimised yet), and in interleaved rounds, so that a stall of this 2-core machine (a checkpoint, the
-    // client, Postgres and the server sharing the cores) lands in one round's figures, not in one case's.
     const load = (body: string, concurrency: number, requests: number, warmup: number) =>
       runLoad({ url: bench.http.url, key: bench.keys.trader, body, concurrency, requests, warmup });
     const cases = [
@@ -79,27 +75,10 @@ async function main(): Promise<void> {
       { case: '{ __typename }', body: typenameBody, concurrency: 32, requests: 10_000 },
       { case: 'predict', body: predictBody, concurrency: 32, requests: 10_000 },
     ];
-    const perRound = cases.map(() => ({ p50: [] as number[], p99: [] as number[], perSecond: [] as number[], errors: 0 }));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, spec] of cases.entries()) {
-        const result = await load(spec.body, spec.concurrency, spec.requests, round === 0 ? 2000 : 200);
-        const { p50, p99 } = latencyPercentiles(result.latenciesMs);
-        perRound[i].p50.push(p50);
-        perRound[i].p99.push(p99);
-        perRound[i].perSecond.push(result.latenciesMs.length / result.seconds);
-        perRound[i].errors += result.errors;
-      }
-    }
-    const rows = cases.map((spec, i) => ({
-      case: spec.case,
-      concurrency: spec.concurrency,
-      requests: spec.requests * ROUNDS,
-      errors: perRound[i].errors,
-      p50_ms: median(perRound[i].p50),
-      p99_ms: median(perRound[i].p99),
-      worst_round_p99_ms: Math.max(...perRound[i].p99),
-      per_second: Math.round(median(perRound[i].perSecond)),
-    }));
+    const { rows, perRound } = await measureInRounds({ url: bench.http.url, key: bench.keys.trader }, cases, ROUNDS, {
+      first: 2000,
+      later: 200,
+    });
     printTable(
       `predict over HTTP: ${TREES} trees × ${WIDTH} features (each predict writes its predictions row); median over ${ROUNDS} interleaved rounds`,
       rows,
