@@ -8,6 +8,7 @@ import { ModelHealthStateEntity } from './model-health-state.entity';
 import { ShadowScoringCursorEntity } from './shadow-scoring-cursor.entity';
 import { ShadowTestEntity } from './shadow-test.entity';
 import { EventEntity } from './event.entity';
+import { ForecastRequestEntity } from './forecast-request.entity';
 import { JobEntity } from './job.entity';
 import { LearningCounterEntity } from './learning-counter.entity';
 import { LearningEventEntity } from './learning-event.entity';
@@ -44,4 +45,5 @@ export const entities = [
   DriftEventEntity,
   ModelHealthStateEntity,
   ShadowScoringCursorEntity,
+  ForecastRequestEntity,
 ];

@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export const OUTCOME_SOURCES = ['TRADE', 'RECORDED'] as const;
+export const OUTCOME_SOURCES = ['TRADE', 'RECORDED', 'SERIES'] as const;
 export type OutcomeSource = (typeof OUTCOME_SOURCES)[number];
 
 /**
@@ -24,7 +24,7 @@ export class RequestOutcomeEntity {
   @Column({ type: 'real', array: true, nullable: true })
   actuals!: number[] | null;
 
-  /** TRADE: written by logTradeOutcome (trade_id set); RECORDED: by recordOutcome. */
+  /** TRADE: written by logTradeOutcome (trade_id set); RECORDED: by recordOutcome; SERIES: a forecast's, filled in from stored bars. */
   @Column({ type: 'text' })
   source!: OutcomeSource;
 

@@ -54,6 +54,24 @@ export interface SeriesQuery {
   lookback?: number;
 }
 
+/** One series' bars around a time: the last `before` bars at or before `at` (UTC epoch ms) and the first `after` after it. */
+export interface BarWindowQuery {
+  symbol: string;
+  timeframe: string;
+  at: number;
+  before: number;
+  after: number;
+}
+
+/**
+ * Extension point, set by server/app.ts. `barsDidCommit` runs after each batch of bars committed
+ * (ingestBars, ingestCsvText, ingestCsv), with the series the batch wrote to, and is awaited before the
+ * call goes on; it must not throw (the bars are committed either way).
+ */
+export interface BarsHooks {
+  barsDidCommit?(series: { symbol: string; timeframe: string }[]): Promise<void>;
+}
+
 /** Bars per request of `ingestBars`; larger files go through the CLI (`kybernet ingest-bars`). */
 export const MAX_INGEST_BARS = 500_000;
 /** First key of the transaction-scoped advisory lock a writer of a series holds (the second is the series id). */
@@ -87,6 +105,20 @@ const OVERLAPS_SQL = `
     SELECT 1 FROM bars b WHERE b.series_id = w.id
       AND b.ts BETWEEN timestamptz 'epoch' + w.first * interval '1 millisecond' AND timestamptz 'epoch' + w.last * interval '1 millisecond'
   )`;
+
+const BAR_WINDOWS_SQL = `
+  SELECT w.i::int AS query_index, s.symbol, s.timeframe, (extract(epoch FROM x.ts) * 1000)::float8 AS timestamp,
+         x.open, x.high, x.low, x.close, x.volume
+  FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::int[]) WITH ORDINALITY AS w(symbol, timeframe, at, before, after, i)
+  JOIN bar_series s ON s.symbol = w.symbol AND s.timeframe = w.timeframe
+  CROSS JOIN LATERAL (
+    (SELECT b.ts, b.open, b.high, b.low, b.close, b.volume FROM bars b
+     WHERE b.series_id = s.id AND b.ts <= w.at ORDER BY b.ts DESC LIMIT w.before)
+    UNION ALL
+    (SELECT b.ts, b.open, b.high, b.low, b.close, b.volume FROM bars b
+     WHERE b.series_id = s.id AND b.ts > w.at ORDER BY b.ts LIMIT w.after)
+  ) x
+  ORDER BY w.i, x.ts`;
 
 const SELECT_BARS = `
   SELECT s.symbol, s.timeframe, (extract(epoch FROM b.ts) * 1000)::float8 AS timestamp, b.open, b.high, b.low, b.close, b.volume
@@ -132,8 +164,13 @@ function addToSummary(summary: IngestSummary, bars: readonly Bar[], counts: Upse
 export class BarsService {
   /** Series ids by seriesKey; a series row, once committed, never changes or goes away. */
   private readonly seriesIds = new Map<string, number>();
+  private hooks: BarsHooks = {};
 
   constructor(private readonly dataSource: DataSource) {}
+
+  setHooks(hooks: BarsHooks): void {
+    this.hooks = hooks;
+  }
 
   /**
    * Validates every bar (each bar, and strictly increasing timestamps within each series), then
@@ -202,7 +239,24 @@ export class BarsService {
   async upsertBatch(bars: readonly Bar[]): Promise<UpsertCounts> {
     const series = groupBySeries(bars);
     await this.ensureSeries(series.map((group) => group[0]));
-    return this.dataSource.transaction((tx) => this.upsert(tx, series, bars.length));
+    const counts = await this.dataSource.transaction((tx) => this.upsert(tx, series, bars.length));
+    await this.hooks.barsDidCommit?.(series.map((group) => ({ symbol: group[0].symbol, timeframe: group[0].timeframe })));
+    return counts;
+  }
+
+  /** The bars of each query's window (BarWindowQuery), in time order, read in one statement; a series never ingested has none. */
+  async barWindows(queries: readonly BarWindowQuery[]): Promise<Bar[][]> {
+    const windows = queries.map((): Bar[] => []);
+    if (queries.length === 0) return windows;
+    const rows: (Bar & { query_index: number })[] = await this.dataSource.query(BAR_WINDOWS_SQL, [
+      queries.map((q) => q.symbol),
+      queries.map((q) => q.timeframe),
+      queries.map((q) => new Date(q.at)),
+      queries.map((q) => q.before),
+      queries.map((q) => q.after),
+    ]);
+    for (const { query_index, ...bar } of rows) windows[query_index - 1].push(bar);
+    return windows;
   }
 
   /** The bars of one series in time order, within [from, to] and with `lookback` bars before `from`. */

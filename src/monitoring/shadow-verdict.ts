@@ -2,9 +2,17 @@
  * The shadow tester's arithmetic: a SHADOW version and the ACTIVE one judged on the same requests with
  * realised values (monitoring/outcome-scoring), and the verdict the policy's thresholds give.
  *
- * The significance test is Diebold–Mariano (HLN-corrected, horizon 1: each request is a one-step
- * forecast) on the per-request loss differences shadow − active; `pValue` is one-sided for "the shadow's
- * loss is lower", `pValueWorse` for "it is higher".
+ * The significance test is Diebold–Mariano (HLN-corrected, horizon 1: each request is one observation
+ * of the loss) on the per-request loss differences shadow − active; `pValue` is one-sided for "the
+ * shadow's loss is lower", `pValueWorse` for "it is higher".
+ *
+ * A sequence model (task 'forecast') is judged by its loss over the horizon: per request, the mean
+ * squared error over every step and target of the forecast against the realised rows (and its mean
+ * absolute error), as SQL computes them (serving/prediction-outcomes forecastLossSql). Its arm figures:
+ * meanLoss the mean of those per-request losses, rmse = √meanLoss (every request of a test has the same
+ * horizon × targets, so this is the RMSE over all forecast values), mae the mean of the per-request
+ * absolute errors; a forecast takes no position, so hit rate, returns, Sharpe and drawdown are null
+ * (and rule 2 never applies).
  *
  * The verdict, in this order:
  *   1. fewer than min_samples paired outcomes                                   → CONTINUE
@@ -16,7 +24,7 @@
  * where improvement = (active mean loss − shadow mean loss) / active mean loss · 100.
  */
 import type { ShadowArmFigures } from '../platform/events/event-types';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, requireFiniteEach } from '../lib/errors';
 import { lossName, scoreOutcomes, type ScoredOutcomes, type ScoredTask } from './outcome-scoring';
 import { mae, rmse } from '../lib/metrics';
 import { hitRate, maxDrawdown, meanReturn, sharpeRatio } from './performance';
@@ -26,6 +34,16 @@ export interface ShadowPair {
   shadow: number;
   active: number;
   actual: number;
+}
+
+/** One request forecast by both versions, as its losses over the horizon. */
+export interface ForecastPair {
+  /** Mean squared error over every step and target. */
+  shadowLoss: number;
+  activeLoss: number;
+  /** Mean absolute error over every step and target. */
+  shadowAbsoluteError: number;
+  activeAbsoluteError: number;
 }
 
 /** The figures of one arm: the shape the shadow events carry. */
@@ -69,6 +87,8 @@ export interface ShadowVerdict {
   reasons: string[];
 }
 
+const mean = (values: Float64Array) => values.reduce((sum, value) => sum + value, 0) / values.length;
+
 function armFigures(predictions: Float64Array, scored: ScoredOutcomes): ArmFigures {
   const returns = scored.tradeReturns;
   return {
@@ -78,15 +98,36 @@ function armFigures(predictions: Float64Array, scored: ScoredOutcomes): ArmFigur
     maxDrawdownPct: returns ? maxDrawdown(returns) * 100 : null,
     mae: mae(predictions, scored.targets),
     rmse: rmse(predictions, scored.targets),
-    meanLoss: scored.losses.reduce((sum, loss) => sum + loss, 0) / scored.losses.length,
+    meanLoss: mean(scored.losses),
+  };
+}
+
+function requirePairs(count: number): void {
+  if (count === 0)
+    throw new InvalidInputError('pairs expects at least one request with both predictions and its outcome, but got none', {
+      field: 'pairs',
+    });
+}
+
+/** The comparison of two arms' figures and per-request losses on the same requests. */
+function comparison(
+  lossName: ShadowComparison['lossName'],
+  shadow: ArmFigures,
+  active: ArmFigures,
+  losses: { shadow: Float64Array; active: Float64Array },
+): ShadowComparison {
+  return {
+    samples: losses.shadow.length,
+    lossName,
+    shadow,
+    active,
+    improvementPct: active.meanLoss > 0 ? ((active.meanLoss - shadow.meanLoss) / active.meanLoss) * 100 : null,
+    test: losses.shadow.length >= 3 ? lossDifferenceTest(losses.shadow, losses.active) : null,
   };
 }
 
 export function compareShadow(task: ScoredTask, pairs: readonly ShadowPair[]): ShadowComparison {
-  if (pairs.length === 0)
-    throw new InvalidInputError('pairs expects at least one request with both predictions and its outcome, but got none', {
-      field: 'pairs',
-    });
+  requirePairs(pairs.length);
   const arm = (side: 'shadow' | 'active') => {
     const predictions = Float64Array.from(pairs, (pair) => pair[side]);
     const scored = scoreOutcomes(
@@ -97,14 +138,33 @@ export function compareShadow(task: ScoredTask, pairs: readonly ShadowPair[]): S
   };
   const { scored: shadowScored, figures: shadow } = arm('shadow');
   const { scored: activeScored, figures: active } = arm('active');
-  return {
-    samples: pairs.length,
-    lossName: lossName(task),
-    shadow,
-    active,
-    improvementPct: active.meanLoss > 0 ? ((active.meanLoss - shadow.meanLoss) / active.meanLoss) * 100 : null,
-    test: pairs.length >= 3 ? lossDifferenceTest(shadowScored.losses, activeScored.losses) : null,
+  return comparison(lossName(task), shadow, active, { shadow: shadowScored.losses, active: activeScored.losses });
+}
+
+/** The comparison of two sequence versions by their per-request losses over the horizon (the rule at the top of this file). */
+export function compareForecastShadow(pairs: readonly ForecastPair[]): ShadowComparison {
+  requirePairs(pairs.length);
+  const arm = (losses: Float64Array, absoluteErrors: Float64Array): ArmFigures => {
+    const meanLoss = mean(losses);
+    return {
+      hitRate: null,
+      meanReturn: null,
+      sharpe: null,
+      maxDrawdownPct: null,
+      mae: mean(absoluteErrors),
+      rmse: Math.sqrt(meanLoss),
+      meanLoss,
+    };
   };
+  const column = (key: keyof ForecastPair) => {
+    const values = Float64Array.from(pairs, (pair) => pair[key]);
+    requireFiniteEach(`pairs.${key}`, values);
+    return values;
+  };
+  const losses = { shadow: column('shadowLoss'), active: column('activeLoss') };
+  const shadow = arm(losses.shadow, column('shadowAbsoluteError'));
+  const active = arm(losses.active, column('activeAbsoluteError'));
+  return comparison('squared_error', shadow, active, losses);
 }
 
 function lossDifferenceTest(shadow: Float64Array, active: Float64Array): LossDifferenceTest {

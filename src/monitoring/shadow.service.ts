@@ -7,6 +7,11 @@
  * is registered, when the ACTIVE version changes, and when the policy changes. Requests for one model
  * are coalesced (KeyedCoalescer), so a burst of outcomes costs one evaluation; nothing polls.
  *
+ * What is compared: a regression or binary version's value against the realised value of each request;
+ * a sequence version's (task 'forecast') loss over the horizon against the realised rows (`actuals`) of
+ * each request, per request as SQL computes it (forecastLossSql), for a shadow of the ACTIVE version's
+ * horizon and targets only.
+ *
  * What an evaluation does, per SHADOW version:
  *   - the first evaluation against an ACTIVE version records the test (`shadow_tests`) and appends
  *     shadow.testing.started; a new ACTIVE version restarts the test;
@@ -33,13 +38,21 @@ import { ShadowTestEntity } from '../entities/shadow-test.entity';
 import { ConflictError } from '../lib/errors';
 import { KeyedCoalescer } from '../lib/keyed-coalescer';
 import { isScoredTask, type ScoredTask } from '../lib/scored-task';
-import { compareShadow, type ShadowComparison, type ShadowDecision, shadowVerdict, type ShadowPair } from './shadow-verdict';
+import {
+  compareForecastShadow,
+  compareShadow,
+  type ForecastPair,
+  type ShadowComparison,
+  type ShadowDecision,
+  shadowVerdict,
+  type ShadowPair,
+} from './shadow-verdict';
 import type { EventType, KybernetEvent, ShadowFigures } from '../platform/events/event-types';
 import type { EventsService } from '../platform/events/events.service';
 import type { LifecycleService } from '../registry/lifecycle.service';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { RegistryService } from '../registry/registry.service';
-import { joinOutcomes } from '../serving/prediction-outcomes';
+import { forecastAbsoluteErrorSql, forecastLossSql, joinOutcomes } from '../serving/prediction-outcomes';
 
 export interface ShadowEvaluation {
   shadow: ModelVersionEntity;
@@ -74,9 +87,24 @@ export interface ShadowHooks {
 const COALESCE_MS = 100;
 const LIFECYCLE_EVENTS: readonly EventType[] = ['model.registered', 'model.promoted', 'model.rolled_back', 'model.retired'];
 
-function taskOf(version: ModelVersionEntity): ScoredTask | null {
+/** What the tester judges: scored models by their values, sequence models by their forecasts' loss (no scalar: not a ScoredTask). */
+type JudgedTask = ScoredTask | 'forecast';
+
+function taskOf(version: ModelVersionEntity): JudgedTask | null {
   const task = version.signature?.task;
+  if (task === 'forecast') return version.signature?.sequence ? task : null;
   return isScoredTask(task) ? task : null;
+}
+
+/** Why two sequence versions' forecasts cannot be compared request by request (another horizon or other targets), or null. */
+function forecastShapeMismatch(shadow: ModelVersionEntity, active: ModelVersionEntity): string | null {
+  const a = shadow.signature!.sequence!;
+  const b = active.signature!.sequence!;
+  if (a.horizon === b.horizon && a.targets.join('\u0000') === b.targets.join('\u0000')) return null;
+  return (
+    `version ${shadow.version} forecasts ${a.horizon} steps of ${a.targets.join(', ')}, the ACTIVE version ${active.version} ` +
+    `${b.horizon} steps of ${b.targets.join(', ')}: their losses over the horizon are not comparable`
+  );
 }
 
 export class ShadowService {
@@ -209,15 +237,23 @@ export class ShadowService {
       const reason = `version ${shadow.version} (${shadow.signature?.task ?? 'no signature'}) cannot be compared with the ACTIVE version ${active.version} (${active.signature?.task ?? 'no signature'}) on outcomes`;
       return { ...base, decision: 'CONTINUE', reasons: [reason], comparison: null };
     }
-    const pairs = await this.pairs(model.id, shadow.id, active.id, thresholds.max_samples);
-    if (pairs.length === 0)
+    let comparison: ShadowComparison | null;
+    if (task === 'forecast') {
+      const mismatch = forecastShapeMismatch(shadow, active);
+      if (mismatch) return { ...base, decision: 'CONTINUE', reasons: [mismatch], comparison: null };
+      const pairs = await this.forecastPairs(model.id, shadow.id, active.id, thresholds.max_samples);
+      comparison = pairs.length ? compareForecastShadow(pairs) : null;
+    } else {
+      const pairs = await this.pairs(model.id, shadow.id, active.id, thresholds.max_samples);
+      comparison = pairs.length ? compareShadow(task, pairs) : null;
+    }
+    if (!comparison)
       return {
         ...base,
         decision: 'CONTINUE',
         reasons: [`0 of the ${thresholds.min_samples} paired outcomes needed for a verdict`],
         comparison: null,
       };
-    const comparison = compareShadow(task, pairs);
     return { ...base, ...shadowVerdict(comparison, thresholds), comparison };
   }
 
@@ -238,6 +274,34 @@ export class ShadowService {
       [registeredModelId, shadowId, activeId, limit],
     );
     return rows;
+  }
+
+  /**
+   * As `pairs`, for sequence versions: each one's loss over the horizon (mean squared and mean absolute
+   * error over every step and target) on the requests with realised rows, where both losses exist.
+   */
+  private async forecastPairs(registeredModelId: string, shadowId: string, activeId: string, limit: number): Promise<ForecastPair[]> {
+    const rows: { shadow_loss: number; active_loss: number; shadow_ae: number; active_ae: number }[] = await this.dataSource.query(
+      `SELECT shadow_loss, active_loss, shadow_ae, active_ae FROM (
+         SELECT ${forecastLossSql('s')} AS shadow_loss, ${forecastLossSql('a')} AS active_loss,
+                ${forecastAbsoluteErrorSql('s')} AS shadow_ae, ${forecastAbsoluteErrorSql('a')} AS active_ae, s.created_at, s.request_id
+         FROM predictions s
+         JOIN predictions a ON a.model_version_id = $3 AND a.request_id = s.request_id
+         ${joinOutcomes({ prediction: 's', model: '$1' })}
+         WHERE s.model_version_id = $2 AND o.actuals IS NOT NULL
+       ) AS losses
+       -- a NaN output (a row the model could not score) gives a NaN loss: not a comparable pair
+       WHERE shadow_loss <> 'NaN' AND active_loss <> 'NaN'
+       ORDER BY created_at, request_id
+       LIMIT $4`,
+      [registeredModelId, shadowId, activeId, limit],
+    );
+    return rows.map((row) => ({
+      shadowLoss: row.shadow_loss,
+      activeLoss: row.active_loss,
+      shadowAbsoluteError: row.shadow_ae,
+      activeAbsoluteError: row.active_ae,
+    }));
   }
 
   private async promotionHold(model: RegisteredModelEntity, active: ModelVersionEntity, policy: Policy): Promise<string | null> {

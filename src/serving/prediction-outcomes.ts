@@ -25,6 +25,19 @@ export function joinOutcomes({ left = false, prediction = 'p', model = `${predic
  * the outcome has no actuals or they are not of the forecast's size.
  */
 export function forecastLossSql(prediction = 'p'): string {
-  return `(SELECT CASE WHEN count(*) = cardinality(${prediction}.outputs) THEN avg((f.x - f.y)::float8 ^ 2) END
+  return forecastErrorSql(prediction, (difference) => `${difference} ^ 2`);
+}
+
+/** forecastLossSql's sibling: the mean absolute error over every step and target. */
+export function forecastAbsoluteErrorSql(prediction = 'p'): string {
+  return forecastErrorSql(prediction, (difference) => `abs(${difference})`);
+}
+
+/**
+ * The mean of `error` of each output's difference from its realised value; null unless both have the
+ * forecast's size. Both are real (float32): the difference is taken in float8, not rounded to float32.
+ */
+function forecastErrorSql(prediction: string, error: (difference: string) => string): string {
+  return `(SELECT CASE WHEN count(*) = cardinality(${prediction}.outputs) THEN avg(${error('(f.x::float8 - f.y::float8)')}) END
            FROM unnest(${prediction}.outputs, o.actuals) AS f(x, y) WHERE f.x IS NOT NULL AND f.y IS NOT NULL)`;
 }

@@ -9,8 +9,14 @@ import { Bounded } from '../schema/input-guard';
 
 @ObjectType({ description: 'The realised value a prediction is scored against (one per request and registered model).' })
 class PredictionOutcome {
-  @Field(() => Float)
+  @Field(() => Float, { description: "The realised value; a forecast's first step of its first target." })
   actual!: number;
+
+  @Field(() => [[Float]], {
+    nullable: true,
+    description: "A forecast's realised values: horizon rows × targets, as the forecast's values; null for any other prediction.",
+  })
+  values!: number[][] | null;
 
   @Field(() => OutcomeSourceEnum)
   source!: OutcomeSource;

@@ -173,6 +173,15 @@ const IDLE_SWEEP_MAX_MS = 60_000;
 const SHADOW_WINDOW_MS = 25;
 const FLOAT32_MAX = 3.4028234663852886e38;
 
+/**
+ * Extension point, set by server/app.ts. `forecastsDidLog` runs after the ACTIVE rows of forecasts sent
+ * with `asOf` are logged, before they are answered, with the version that answered and each forecast's
+ * request id and asOf; awaited. A throw is logged, not answered: the forecasts are logged either way.
+ */
+export interface ServingHooks {
+  forecastsDidLog?(version: ModelVersionEntity, forecasts: { requestId: string; asOf: Date }[]): Promise<void>;
+}
+
 export interface ServingOptions {
   batchWindowMs: number;
   batchMaxRows: number;
@@ -344,6 +353,7 @@ export class ServingService {
   private closed = false;
   private readonly log: (message: string) => void;
   private readonly predictionLog: PredictionLog;
+  private hooks: ServingHooks = {};
 
   constructor(
     private readonly dataSource: DataSource,
@@ -353,6 +363,10 @@ export class ServingService {
   ) {
     this.log = options.log ?? ((message) => console.warn(message));
     this.predictionLog = new PredictionLog(dataSource);
+  }
+
+  setHooks(hooks: ServingHooks): void {
+    this.hooks = hooks;
   }
 
   predict(input: PredictInput): Promise<PredictionResult> {
@@ -375,7 +389,9 @@ export class ServingService {
       const shape = sequenceShapeOf(served);
       const row = new Float32Array(served.active.predictor.signature.inputWidth);
       encodeHistory(input.history, shape, row, 0, 'history');
-      return toForecast(await this.answerRow(served, row, input.requestId), shape);
+      const answer = await this.answerRow(served, row, input.requestId);
+      await this.forecastsDidLog(served, [answer], input.asOf ? [input.asOf] : null);
+      return toForecast(answer, shape);
     });
   }
 
@@ -390,12 +406,31 @@ export class ServingService {
           field: 'histories',
         });
       }
+      if (input.asOf && input.asOf.length !== histories.length) {
+        throw new InvalidInputError(`expects one asOf per history (${histories.length}), but got ${input.asOf.length}`, { field: 'asOf' });
+      }
       const width = served.active.predictor.signature.inputWidth;
       const values = new Float32Array(histories.length * width);
       histories.forEach((history, w) => encodeHistory(history, shape, values, w * width, `histories[${w}]`));
       const answers = await this.answerRows(served, values, histories.length, input.requestId);
+      await this.forecastsDidLog(served, answers, input.asOf);
       return answers.map((answer) => toForecast(answer, shape));
     });
+  }
+
+  /** Tells the hook of logged forecasts sent with asOf (one per answer). */
+  private async forecastsDidLog(served: ServedModel, answers: PredictionResult[], asOf?: Date[] | null): Promise<void> {
+    if (!asOf || !this.hooks.forecastsDidLog) return;
+    try {
+      await this.hooks.forecastsDidLog(
+        served.active.version,
+        answers.map((answer, i) => ({ requestId: answer.requestId, asOf: asOf[i] })),
+      );
+    } catch (error) {
+      this.log(
+        `serving: the forecasts of "${served.model.name}" were answered, but not recorded for their outcomes: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Answers one encoded row with the ACTIVE version, logs it and hands it to the shadows. */

@@ -8,7 +8,7 @@ export class OutcomeResolver {
   @Authorized('trader')
   @Mutation(() => Prediction, {
     description:
-      "Records the realised value of a prediction's request (for predictions that did not lead to a trade); the same value again is idempotent, another is CONFLICT.",
+      "Records the realised value of a prediction's request (for predictions that did not lead to a trade): actual, or for a forecast its realised rows as values; the same again is idempotent, another is CONFLICT.",
   })
   recordOutcome(@Arg('input') input: RecordOutcomeInput, @Ctx() { services }: Context) {
     return services.outcomes.recordOutcome(input);

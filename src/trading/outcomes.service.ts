@@ -3,10 +3,16 @@
  * log read back with them. A request has one realised value: every version's prediction of it (the
  * ACTIVE answer and the SHADOW ones) is scored against it, joined on (registered model, request id).
  *
- * Two writers: `recordOutcome` for predictions that did not lead to a trade (the same value again
- * is answered idempotently, a different one is CONFLICT), and `recordTradeOutcomes`, called by
- * logTradeOutcome in its transaction for the predictions the trade carries. A prediction may inform
- * several trades; the first outcome written for its request stands, later trades leave it alone.
+ * Three writers: `recordOutcome` for predictions that did not lead to a trade (the same value again
+ * is answered idempotently, a different one is CONFLICT), `recordTradeOutcomes`, called by
+ * logTradeOutcome in its transaction for the predictions the trade carries, and ForecastOutcomesService
+ * (forecast-outcomes.service.ts), which fills a forecast's outcome from stored bars. A prediction may
+ * inform several trades; the first outcome written for its request stands, later ones leave it alone.
+ *
+ * A forecast's outcome (a sequence model's prediction, task 'forecast') is its realised rows: horizon
+ * rows × targets as its `values`, stored step-major in `actuals` with `actual` their first value
+ * (forecast-outcomes.ts); recordOutcome takes them as `values`, and refuses `actual` for a forecast and
+ * `values` for any other prediction.
  */
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { ModelVersionEntity } from '../entities/model-version.entity';
@@ -20,9 +26,12 @@ import { isScoredTask, type ScoredTask } from '../lib/scored-task';
 import type { RegistryService } from '../registry/registry.service';
 import { joinOutcomes } from '../serving/prediction-outcomes';
 import type { PredictionResult } from '../serving/serving.service';
+import { forecastActuals, forecastOutcomeRows, forecastShapeOf } from './forecast-outcomes';
 
 export interface OutcomeView {
   actual: number;
+  /** A forecast's realised rows (horizon × targets); null for any other prediction. */
+  values: number[][] | null;
   source: OutcomeSource;
   tradeId: string | null;
   recordedAt: Date;
@@ -61,6 +70,7 @@ interface PredictionRow {
   latency_ms: number;
   created_at: Date;
   actual: number | null;
+  actuals: number[] | null;
   source: OutcomeSource | null;
   trade_id: string | null;
   recorded_at: Date | null;
@@ -78,35 +88,84 @@ export class OutcomesService {
     private readonly registry: RegistryService,
   ) {}
 
-  /** Records the realised value of the request prediction `predictionId` answered. */
-  async recordOutcome(input: { predictionId: string; actual: number }): Promise<PredictionView> {
-    if (!Number.isFinite(input.actual)) {
-      throw new InvalidInputError(`expects actual to be a finite number, but got ${input.actual}`, { field: 'actual' });
+  /**
+   * Records the realised value of the request prediction `predictionId` answered: `actual`, or for a
+   * forecast its realised rows `values` (exactly one of them).
+   */
+  async recordOutcome(input: { predictionId: string; actual?: number | null; values?: number[][] | null }): Promise<PredictionView> {
+    if ((input.actual == null) === (input.values == null)) {
+      throw new InvalidInputError(
+        `expects actual (a realised value) or values (a forecast's realised rows), but got ${input.actual == null ? 'neither' : 'both'}`,
+        { field: 'actual' },
+      );
     }
     const [prediction] = await this.viewsOf([input.predictionId]);
     if (!prediction)
-      throw new NotFoundError(`no prediction with id ${input.predictionId}; pass an id that predict or tradePrediction returned`, {
-        field: 'predictionId',
-      });
+      throw new NotFoundError(
+        `no prediction with id ${input.predictionId}; pass an id that predict, tradePrediction or forecast returned`,
+        {
+          field: 'predictionId',
+        },
+      );
+    const outcome = this.outcomeOf(prediction, input);
     const registeredModelId = prediction.modelVersion.registeredModelId;
     const inserted: unknown[] = await this.dataSource.query(
-      `INSERT INTO request_outcomes (registered_model_id, request_id, actual, source) VALUES ($1, $2, $3, 'RECORDED')
+      `INSERT INTO request_outcomes (registered_model_id, request_id, actual, actuals, source) VALUES ($1, $2, $3, $4::real[], 'RECORDED')
        ON CONFLICT (registered_model_id, request_id) DO NOTHING RETURNING request_id`,
-      [registeredModelId, prediction.requestId, input.actual],
+      [registeredModelId, prediction.requestId, outcome.actual, outcome.actuals],
     );
     if (inserted.length === 0) {
       const existing = await this.dataSource
         .getRepository(RequestOutcomeEntity)
         .findOneByOrFail({ registeredModelId, requestId: prediction.requestId });
-      if (existing.actual !== input.actual) {
+      if (outcome.actuals) {
+        // Both sides as the float32 the column holds (the entity reads real[] back through its text form).
+        const same =
+          existing.actuals?.length === outcome.actuals.length && existing.actuals.every((v, i) => Math.fround(v) === outcome.actuals![i]);
+        if (!same) {
+          throw new ConflictError(
+            `request "${prediction.requestId}" already has its realised rows (${existing.source}); a request has one outcome, so other values cannot replace them`,
+            { field: 'values' },
+          );
+        }
+      } else if (existing.actual !== outcome.actual) {
         throw new ConflictError(
-          `request "${prediction.requestId}" already has the outcome ${existing.actual} (${existing.source}); a request has one realised value, so ${input.actual} cannot replace it`,
+          `request "${prediction.requestId}" already has the outcome ${existing.actual} (${existing.source}); a request has one realised value, so ${outcome.actual} cannot replace it`,
           { field: 'actual' },
         );
       }
     }
     const [recorded] = await this.viewsOf([input.predictionId]);
     return recorded;
+  }
+
+  /** The row recordOutcome writes for `prediction`: a forecast's realised rows, or any other prediction's value. */
+  private outcomeOf(
+    prediction: PredictionView,
+    input: { actual?: number | null; values?: number[][] | null },
+  ): { actual: number; actuals: number[] | null } {
+    const { modelVersion } = prediction;
+    const shape = forecastShapeOf(modelVersion.signature);
+    if (shape) {
+      if (input.values == null) {
+        throw new InvalidInputError(
+          `expects values for a forecast (${shape.horizon} rows × ${shape.targets.join(', ')}, as the forecast's values), but got actual`,
+          { field: 'values' },
+        );
+      }
+      const actuals = forecastActuals(input.values, shape);
+      return { actual: actuals[0], actuals };
+    }
+    if (input.values != null) {
+      throw new InvalidInputError(
+        `expects actual for a ${modelVersion.signature?.task ?? 'signature-less'} model's prediction; values are a forecast's realised rows`,
+        { field: 'values' },
+      );
+    }
+    if (!Number.isFinite(input.actual)) {
+      throw new InvalidInputError(`expects actual to be a finite number, but got ${input.actual}`, { field: 'actual' });
+    }
+    return { actual: input.actual!, actuals: null };
   }
 
   /**
@@ -194,7 +253,8 @@ export class OutcomesService {
   private selectRows(tail: string, parameters: unknown[]): Promise<PredictionRow[]> {
     return this.dataSource.query(
       `SELECT p.id, p.registered_model_id, p.model_version_id, p.role, p.request_id, p.features::float8[] AS features,
-              p.outputs::float8[] AS outputs, p.value, p.latency_ms, p.created_at, o.actual, o.source, o.trade_id, o.recorded_at
+              p.outputs::float8[] AS outputs, p.value, p.latency_ms, p.created_at, o.actual, o.actuals::float8[] AS actuals, o.source,
+              o.trade_id, o.recorded_at
        FROM predictions p
        ${joinOutcomes({ left: true })}
        ${tail}`,
@@ -220,7 +280,15 @@ export class OutcomesService {
         modelVersion: version,
         createdAt: row.created_at,
         outcome:
-          row.actual === null ? null : { actual: row.actual, source: row.source!, tradeId: row.trade_id, recordedAt: row.recorded_at! },
+          row.actual === null
+            ? null
+            : {
+                actual: row.actual,
+                values: forecastOutcomeRows(row.actuals, forecastShapeOf(version.signature)),
+                source: row.source!,
+                tradeId: row.trade_id,
+                recordedAt: row.recorded_at!,
+              },
       };
     });
   }

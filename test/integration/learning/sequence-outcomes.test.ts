@@ -167,9 +167,12 @@ describe('a forecast of a model trained on a SERIES dataset', () => {
     expect(await count(`forecast_requests`)).toBe(0);
 
     // Ingesting the same bars again changes nothing; recording the same rows is idempotent, other rows are a CONFLICT.
+    const outcomeRow = () =>
+      t.dataSource.query(`SELECT source, recorded_at, actuals::float8[] AS actuals FROM request_outcomes WHERE request_id = 'at-last-bar'`);
+    const filled = await outcomeRow();
     await ingest(LAST + 1, LAST + H);
-    const [stored] = await t.dataSource.query(`SELECT source, recorded_at FROM request_outcomes WHERE request_id = 'at-last-bar'`);
-    expect(stored.source).toBe('SERIES');
+    expect(await outcomeRow()).toEqual(filled);
+    expect(filled[0]).toMatchObject({ source: 'SERIES', actuals: realisedAt(LAST).flat() });
     const again = dataOf(
       await t.as('trader')(SequenceOutcomeRecordDocument, { input: { predictionId: forecast.id, values: realisedAt(LAST) } }),
     ).recordOutcome;
@@ -236,6 +239,17 @@ describe('a forecast of a model trained on a SERIES dataset', () => {
     expect(await refused({ predictionId })).toMatch(/but got neither$/);
     expect(await refused({ predictionId: tabular.id, values: [[0.1]] })).toMatch(/^expects actual for a regression model's prediction/);
     expect(await count('request_outcomes')).toBe(before);
+
+    // forecastBatch takes one asOf per history.
+    const predictions = await count('predictions');
+    const batch = errorOf(
+      await t.as('trader')(SequenceOutcomeForecastBatchDocument, {
+        input: { model: 'seq', histories: [historyAt(LAST), historyAt(LAST - 1)], asOf: [time(LAST)] },
+      }),
+    );
+    expect(batch).toMatchObject({ code: 'BAD_USER_INPUT', message: 'expects one asOf per history (2), but got 1' });
+    expect(await count('predictions')).toBe(predictions);
+    expect(await count('forecast_requests')).toBe(0);
   });
 });
 
