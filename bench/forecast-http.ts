@@ -131,7 +131,17 @@ async function main(): Promise<void> {
     const load1 = loadavg()[0];
     console.log(`\nload average (1 min) at the end: ${load1.toFixed(2)}`);
     console.log(
-      `wrote ${writeResults('forecast-http', { inputLength: INPUT_LENGTH, horizon: HORIZON, channels: width, rounds: ROUNDS, loadAverage1m: load1, forecast: rows, perRound, forecastBatch: batchTable, batchErrors })}`,
+      `wrote ${writeResults('forecast-http', {
+        inputLength: INPUT_LENGTH,
+        horizon: HORIZON,
+        channels: width,
+        rounds: ROUNDS,
+        loadAverage1m: load1,
+        forecast: rows,
+        perRound,
+        forecastBatch: batchTable,
+        batchErrors,
+      })}`,
     );
   } finally {
     await bench.close();

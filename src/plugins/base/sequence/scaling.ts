@@ -11,7 +11,10 @@ export interface ChannelScaling {
   std: number[];
 }
 
-/** Mean and population standard deviation (as scikit-learn's StandardScaler, which the published ETT figures use) of each of `width` channels over rows [0, rows) of a row-major matrix. */
+/**
+ * Mean and population standard deviation of each of `width` channels over rows [0, rows) of a row-major
+ * matrix: the population one as scikit-learn's StandardScaler, which the published ETT figures use.
+ */
 export function fitChannelScaling(values: Float32Array, width: number, rows: number): ChannelScaling {
   const scaling: ChannelScaling = { mean: [], std: [] };
   for (let c = 0; c < width; c++) {
