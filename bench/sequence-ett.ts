@@ -12,7 +12,8 @@
  * training beside the same network in a bare torch loop (bench/sequence/minimal_loop.py).
  *
  *   node -r @swc-node/register bench/sequence-ett.ts [--data ETTh1,ETTh2] [--horizons 96] [--families patchtst,nhits]
- *        [--max-epochs 10] [--patience 3] [--threads 2]
+ *        [--max-epochs 10] [--patience 3] [--threads 2] [--nhits '{"loss":"mse"}'] [--patchtst '{…}']
+ * (--nhits / --patchtst: hyperparameters over the family's defaults, reported with the results; --results: the JSON's name)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -49,6 +50,10 @@ const FAMILIES = option('families', 'patchtst,nhits').split(',');
 const MAX_EPOCHS = Number(option('max-epochs', '10'));
 const PATIENCE = Number(option('patience', '3'));
 const THREADS = Number(option('threads', '2'));
+const OVERRIDES: Record<string, Record<string, unknown>> = {
+  nhits: JSON.parse(option('nhits', '{}')),
+  patchtst: JSON.parse(option('patchtst', '{}')),
+};
 
 const families: Record<string, ModelFamily<any>> = { patchtst: patchtstFamily, nhits: nhitsFamily };
 
@@ -83,7 +88,13 @@ function pythonJson(script: string, args: string[]): any[] {
 
 async function trainThroughPlugin(familyId: string, set: SequenceTrainingSet) {
   const family = families[familyId];
-  const params = family.hyperparameters.parse({ horizon: set.horizon, max_epochs: MAX_EPOCHS, patience: PATIENCE, seed: 2021 });
+  const params = family.hyperparameters.parse({
+    horizon: set.horizon,
+    max_epochs: MAX_EPOCHS,
+    patience: PATIENCE,
+    seed: 2021,
+    ...OVERRIDES[familyId],
+  });
   const began = performance.now();
   const trained = await family.train(set, params, {
     signal: new AbortController().signal,
@@ -179,7 +190,7 @@ runBench(async () => {
         quality.push({
           data: name,
           horizon,
-          model: `${familyId} (Kybernet)`,
+          model: `${familyId} (Kybernet)${Object.keys(OVERRIDES[familyId]).length ? ` ${JSON.stringify(OVERRIDES[familyId])}` : ''}`,
           mse: m.test_mse,
           mae: m.test_mae,
           epochs: `${m.best_epoch}/${m.epochs_run}`,
@@ -200,6 +211,14 @@ runBench(async () => {
   }
   printTable(`Test MSE / MAE, standardised scale, L ${INPUT_LENGTH} (threads ${THREADS}; epochs = best/run)`, quality);
   printTable('Training throughput: the plugin beside the same network in a bare torch loop', throughput);
-  const path = writeResults('sequence-ett', { maxEpochs: MAX_EPOCHS, patience: PATIENCE, threads: THREADS, quality, throughput });
+  const name = option('results', 'sequence-ett');
+  const path = writeResults(name, {
+    maxEpochs: MAX_EPOCHS,
+    patience: PATIENCE,
+    threads: THREADS,
+    overrides: OVERRIDES,
+    quality,
+    throughput,
+  });
   console.log(`\nwrote ${path}`);
 });

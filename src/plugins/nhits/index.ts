@@ -28,6 +28,10 @@ export const nhitsHyperparameters = z
     pool_kernel_sizes: perStack('MaxPool kernel on the block input', [2, 2, 1]),
     downsample_frequencies: perStack('How much coarser than the horizon a stack forecasts', [4, 2, 1]),
     dropout: z.number().min(0).max(0.9).default(0).describe('Dropout after each MLP layer'),
+    scaler_type: z
+      .enum(['identity', 'standard'])
+      .default('identity')
+      .describe("Per-window scaling of each target (neuralforecast's temporal scaler): standard divides a window by its own mean and std"),
   })
   .refine((p) => p.pool_kernel_sizes.length === p.n_stacks && p.downsample_frequencies.length === p.n_stacks, {
     message: 'expects pool_kernel_sizes and downsample_frequencies to have one entry per stack (n_stacks)',

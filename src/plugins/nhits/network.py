@@ -17,7 +17,11 @@ Interpolation for Time Series Forecasting", AAAI 2023, with the defaults of neur
   (residual − backcast), and the forecast is the sum of the blocks' forecasts added to the last input
   value (neuralforecast's and the authors' "level with Naive1", always on);
 - the series is fed to the blocks in reversed time order, as in both reference implementations (the
-  exogenous channels keep theirs, as in neuralforecast).
+  exogenous channels keep theirs, as in neuralforecast);
+- `scaler_type` as neuralforecast's temporal scaler: "identity" (its default) leaves each window as the
+  engine scaled the series; "standard" standardises each target window by its own mean and standard
+  deviation and undoes it on the forecast, which follows a series whose level drifts between the
+  training and the test period (ETTh1's does).
 
 Multivariate windows: each target channel is forecast as its own univariate series with the same
 weights; the input channels that are not targets enter every block as historical exogenous inputs,
@@ -69,8 +73,9 @@ class Block(nn.Module):
 
 class NHITS(nn.Module):
     def __init__(self, input_length, horizon, n_inputs, target_indexes, n_blocks, mlp_units, pool_kernel_sizes,
-                 downsample_frequencies, dropout):
+                 downsample_frequencies, dropout, scaler_type):
         super().__init__()
+        self.standardise_windows = scaler_type == "standard"
         exogenous_indexes = [index for index in range(n_inputs) if index not in target_indexes]
         self.register_buffer("target_indexes", torch.tensor(target_indexes, dtype=torch.long), persistent=False)
         self.register_buffer("exogenous_indexes", torch.tensor(exogenous_indexes, dtype=torch.long), persistent=False)
@@ -85,6 +90,10 @@ class NHITS(nn.Module):
         series = x.index_select(2, self.target_indexes).transpose(1, 2)  # [N, K, L]
         n_targets, input_length = series.shape[1], series.shape[2]
         univariate = series.reshape(-1, input_length)  # [N·K, L]
+        if self.standardise_windows:
+            level = univariate.mean(dim=1, keepdim=True)
+            scale = univariate.std(dim=1, unbiased=False, keepdim=True) + 1e-5
+            univariate = (univariate - level) / scale
         exogenous = x.index_select(2, self.exogenous_indexes).transpose(1, 2) if self.has_exogenous else None
         residual = univariate.flip(dims=(-1,))
         forecast = univariate[:, -1:]
@@ -92,6 +101,8 @@ class NHITS(nn.Module):
             backcast, block_forecast = block(residual, exogenous, n_targets)
             residual = residual - backcast
             forecast = forecast + block_forecast
+        if self.standardise_windows:
+            forecast = forecast * scale + level
         return forecast.reshape(-1, n_targets, forecast.shape[-1]).transpose(1, 2)
 
 
@@ -129,4 +140,5 @@ def build(config, input_length, horizon, n_inputs, target_indexes):
         pool_kernel_sizes=pool_kernel_sizes,
         downsample_frequencies=downsample_frequencies,
         dropout=float(config.get("dropout", 0.0)),
+        scaler_type=str(config.get("scaler_type", "identity")),
     )
