@@ -344,6 +344,32 @@ torch.onnx.export(Repeat(), torch.zeros(2, ${L}, 2), "${folder}/model.onnx", ops
     expect(missing.message).toMatch(/expects sequence: \{ inputLength, horizon, inputChannels, targets \}/);
     expect(await count('model_versions')).toBe(before);
   });
+
+  it('accepts an export whose horizon dimension is symbolic, and refuses it where the forecast has another size', async () => {
+    // torch.onnx.export often leaves non-batch output dimensions symbolic (our own PatchTST does).
+    const folder = mkdtempSync(join(tmpdir(), 'kybernet-torch-export-'));
+    execFileSync('/usr/bin/python3', [
+      '-c',
+      `import torch
+class Repeat(torch.nn.Module):
+    def forward(self, window):
+        return window[:, -1:, 1:2].repeat(1, ${H}, 1)
+torch.onnx.export(Repeat(), torch.zeros(2, ${L}, 2), "${folder}/model.onnx", opset_version=14, input_names=["history"],
+    output_names=["prediction"], dynamic_axes={"history": {0: "n"}, "prediction": {0: "n", 1: "steps"}})`,
+    ]);
+    const symbolic = readFileSync(join(folder, 'model.onnx')).toString('base64');
+    rmSync(folder, { recursive: true, force: true });
+    const files = [{ path: 'model.onnx', contentBase64: symbolic }];
+    const before = await count('model_versions');
+    const wrong = errorOf(
+      await t.as('operator')(ImportModelDocument, { input: { ...importInput({ horizon: 5 }, 'waves-symbolic'), files } }),
+    );
+    expect(wrong).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(wrong.message).toMatch(/forecasts a window of zeros, but: expects 5 output values per row \(1 rows\), but got 4/);
+    expect(await count('model_versions')).toBe(before);
+    const { importModel } = dataOf(await t.as('operator')(ImportModelDocument, { input: { ...importInput({}, 'waves-symbolic'), files } }));
+    expect(importModel.status).toBe('ACTIVE');
+  });
 });
 
 describe('bad input', () => {
