@@ -97,8 +97,7 @@ const fixed = (value: number, digits = 3) => value.toFixed(digits);
 export function assessHealth(input: HealthInput, thresholds: HealthThresholds): HealthAssessment {
   const enough = thresholds.window_trades;
   const scored = input.outcomes.length > 0 ? scoreOutcomes(input.task, input.outcomes) : null;
-  const directionReturns = scored ? scored.directions.map(({ prediction, outcome }) => Math.sign(prediction) * outcome) : [];
-  const rolling = rollingWinRate(directionReturns, enough);
+  const rolling = rollingWinRate(scored ? scored.directionReturns : [], enough);
   const winRate = rolling.length > 0 ? rolling[rolling.length - 1] : null;
   const calibrationError =
     input.task === 'binary' && scored && input.outcomes.length >= enough

@@ -17,7 +17,8 @@
  */
 import { InvalidInputError } from '../lib/errors';
 import type { ScoredTask } from '../lib/scored-task';
-import { tradeReturns, type PredictionOutcome } from './performance';
+import { signStrategy } from '../lib/trading-metrics';
+import type { PredictionOutcome } from './performance';
 
 export type { ScoredTask };
 
@@ -33,7 +34,9 @@ export interface ScoredOutcomes {
   targets: Float64Array;
   /** Per-pair loss: squared error (regression) or log loss (binary). */
   losses: Float64Array;
-  /** sign(direction) · realised return per pair; null for labels or values that are not simple returns. */
+  /** sign(direction) · signed outcome per pair (lib/trading-metrics signStrategy): its sign says whether the call won, for labels too. */
+  directionReturns: Float64Array;
+  /** The same as realised returns; null for labels or values that are not simple returns. */
   tradeReturns: number[] | null;
 }
 
@@ -77,7 +80,11 @@ export function scoreOutcomes(task: ScoredTask, outcomes: readonly Outcome[]): S
     task === 'regression' ? (prediction - targets[i]) ** 2 : logLoss(prediction, targets[i]),
   );
   const simpleReturns = !labels && outcomes.every(({ actual }) => actual >= -1);
-  return { directions, targets, losses, tradeReturns: simpleReturns ? tradeReturns(directions) : null };
+  const directionReturns = signStrategy(
+    Float64Array.from(directions, (pair) => pair.prediction),
+    Float64Array.from(directions, (pair) => pair.outcome),
+  ).returns;
+  return { directions, targets, losses, directionReturns, tradeReturns: simpleReturns ? Array.from(directionReturns) : null };
 }
 
 /** What a version's validation said about its hit rate and mean loss, from its stored metrics. */

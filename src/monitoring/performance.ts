@@ -2,8 +2,9 @@
  * How a model's predictions fared once their outcomes were known, for the shadow tester and model
  * health. A prediction is a signed expected move (a caller holding a probability passes p − 0.5); an
  * outcome is the realised simple return over the prediction's horizon (for calibration, the 0/1 event).
+ * The figures of the returns of trading the predictions (sign strategy, Sharpe, drawdown, …) are in
+ * lib/trading-metrics.ts.
  */
-import { mean, sampleStandardDeviation } from 'simple-statistics';
 import { InvalidInputError, requireFiniteEach } from '../lib/errors';
 import { directionalAccuracy, mae, rmse } from '../lib/metrics';
 
@@ -40,48 +41,6 @@ const outcomesOf = (pairs: readonly PredictionOutcome[]) => pairs.map((p) => p.o
 export function hitRate(pairs: readonly PredictionOutcome[]): number | undefined {
   requirePairs(pairs);
   return directionalAccuracy(predictionsOf(pairs), outcomesOf(pairs));
-}
-
-/** Per pair, the return of trading the prediction's sign: sign(prediction)·outcome (0 when the prediction is 0, flat). */
-export function tradeReturns(pairs: readonly PredictionOutcome[]): number[] {
-  requirePairs(pairs);
-  return pairs.map(({ prediction, outcome }) => Math.sign(prediction) * outcome);
-}
-
-/** Arithmetic mean of per-trade returns. */
-export function meanReturn(returns: ArrayLike<number>): number {
-  requireValues(returns, 'returns');
-  return mean(Array.from(returns));
-}
-
-/** mean/sample-std of per-trade returns × `annualization` (default √252 for daily trades); 0 when the returns do not vary. */
-export function sharpeRatio(returns: ArrayLike<number>, annualization = Math.sqrt(252)): number {
-  requireValues(returns, 'returns', 2);
-  const values = Array.from(returns);
-  const std = sampleStandardDeviation(values);
-  return std === 0 ? 0 : (mean(values) / std) * annualization;
-}
-
-/**
- * Largest peak-to-trough fall of the compounded equity curve ∏(1 + r), starting from 1, as a positive
- * fraction of the peak (0.25 = a 25 % drawdown; 0 for no trades or no fall). Returns below −1 are refused.
- */
-export function maxDrawdown(returns: ArrayLike<number>): number {
-  requireValues(returns, 'returns', 0);
-  let equity = 1;
-  let peak = 1;
-  let worst = 0;
-  for (let i = 0; i < returns.length; i++) {
-    if (returns[i] < -1) {
-      throw new InvalidInputError(`returns expects simple returns of at least −1, but got ${returns[i]} at index ${i}`, {
-        field: 'returns',
-      });
-    }
-    equity *= 1 + returns[i];
-    peak = Math.max(peak, equity);
-    worst = Math.max(worst, (peak - equity) / peak);
-  }
-  return worst;
 }
 
 /** Mean absolute difference between prediction and outcome. */

@@ -27,7 +27,8 @@ import type { ShadowArmFigures } from '../platform/events/event-types';
 import { InvalidInputError, requireFiniteEach } from '../lib/errors';
 import { lossName, scoreOutcomes, type ScoredOutcomes, type ScoredTask } from './outcome-scoring';
 import { mae, rmse } from '../lib/metrics';
-import { hitRate, maxDrawdown, meanReturn, sharpeRatio } from './performance';
+import { hitRate } from './performance';
+import { maxDrawdown, meanReturn, sharpeRatio } from '../lib/trading-metrics';
 import { dieboldMariano } from '../lib/stats/loss-comparison';
 
 export interface ShadowPair {

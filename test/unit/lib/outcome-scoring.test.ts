@@ -36,6 +36,8 @@ describe('scoreOutcomes', () => {
     expect(scored.losses[1]).toBeCloseTo(-Math.log(0.3), 12);
     expect(scored.losses[2]).toBeCloseTo(-Math.log(0.4), 12);
     expect(scored.tradeReturns).toBeNull();
+    // still a won or lost call each: long a rise, short a rise, long a fall
+    expect(Array.from(scored.directionReturns)).toEqual([0.5, -0.5, -0.5]);
     expect(lossName('binary')).toBe('log_loss');
   });
 

@@ -4,71 +4,27 @@ import {
   hitRate,
   latencyPercentiles,
   longShortRatio,
-  maxDrawdown,
   meanAbsoluteError,
-  meanReturn,
   type PredictionOutcome,
   rollingWinRate,
   rootMeanSquaredError,
-  sharpeRatio,
-  tradeReturns,
 } from '../../../src/monitoring/performance';
 
 const pairs = (rows: [number, number][]): PredictionOutcome[] => rows.map(([prediction, outcome]) => ({ prediction, outcome }));
 
-describe('direction and trade returns', () => {
+describe('hitRate', () => {
   const rows = pairs([
-    [0.02, 0.01], // long, up: hit, +0.01
-    [-0.01, 0.03], // short, up: miss, −0.03
-    [0.005, -0.02], // long, down: miss, −0.02
-    [-0.03, -0.04], // short, down: hit, +0.04
-    [0, 0.05], // flat: miss, 0
-    [0.01, 0], // outcome 0: not counted for the hit rate, trade earns 0
+    [0.02, 0.01], // long, up: hit
+    [-0.01, 0.03], // short, up: miss
+    [0.005, -0.02], // long, down: miss
+    [-0.03, -0.04], // short, down: hit
+    [0, 0.05], // flat: miss
+    [0.01, 0], // outcome 0: not counted
   ]);
 
   it('counts sign agreement over the pairs whose outcome moved', () => {
     expect(hitRate(rows)).toBe(2 / 5);
     expect(hitRate(pairs([[1, 0]]))).toBeUndefined();
-  });
-
-  it('trades the sign of the prediction', () => {
-    expect(tradeReturns(rows)).toEqual([0.01, -0.03, -0.02, 0.04, 0, 0]);
-    expect(meanReturn(tradeReturns(rows))).toBeCloseTo(0, 15);
-  });
-});
-
-describe('sharpeRatio', () => {
-  it('is mean over sample standard deviation, annualised by √252 unless told otherwise', () => {
-    const returns = [0.01, -0.02, 0.03, 0];
-    // mean 0.005; squared deviations 2.5e-5 + 6.25e-4 + 6.25e-4 + 2.5e-5 = 1.3e-3, over n − 1 = 3
-    const perTrade = 0.005 / Math.sqrt(1.3e-3 / 3);
-    expect(sharpeRatio(returns)).toBeCloseTo(perTrade * Math.sqrt(252), 12);
-    expect(sharpeRatio(returns, 1)).toBeCloseTo(perTrade, 12);
-  });
-
-  it('is 0 for returns that do not vary and needs two returns', () => {
-    expect(sharpeRatio([0.01, 0.01, 0.01])).toBe(0);
-    expect(() => sharpeRatio([0.01])).toThrow('returns expects at least 2 values, but got 1');
-  });
-});
-
-describe('maxDrawdown', () => {
-  it('is the largest fall from a peak of the compounded equity, as a fraction', () => {
-    // equity 1.1, 0.88, 0.924, 1.2012, 0.6006: falls of 20 % from 1.1, then 50 % from 1.2012
-    expect(maxDrawdown([0.1, -0.2, 0.05, 0.3, -0.5])).toBeCloseTo(0.5, 12);
-    expect(maxDrawdown([0.1, -0.2])).toBeCloseTo(0.2, 12);
-  });
-
-  it('counts a loss on the first trade from the starting equity, and is 0 with no fall or no trades', () => {
-    expect(maxDrawdown([-0.1, 0.5])).toBeCloseTo(0.1, 12);
-    expect(maxDrawdown([0.1, 0.2])).toBe(0);
-    expect(maxDrawdown([])).toBe(0);
-    expect(maxDrawdown([-1])).toBe(1);
-  });
-
-  it('refuses returns below −1 and non-finite values', () => {
-    expect(() => maxDrawdown([0.1, -1.5])).toThrow('returns expects simple returns of at least −1, but got -1.5 at index 1');
-    expect(() => maxDrawdown([NaN])).toThrow(InvalidInputError);
   });
 });
 
@@ -166,8 +122,7 @@ describe('rollingWinRate', () => {
 describe('empty and non-finite input', () => {
   it('is refused with the field named, never answered with NaN', () => {
     expect(() => hitRate([])).toThrow('pairs expects at least one prediction with its outcome, but got none');
-    expect(() => tradeReturns(pairs([[NaN, 1]]))).toThrow('pairs expects finite predictions and outcomes, but got (NaN, 1) at index 0');
-    expect(() => meanReturn([])).toThrow('returns expects at least 1 value, but got 0');
+    expect(() => hitRate(pairs([[NaN, 1]]))).toThrow('pairs expects finite predictions and outcomes, but got (NaN, 1) at index 0');
     expect(() => meanAbsoluteError([])).toThrow(InvalidInputError);
     expect(() => longShortRatio([])).toThrow(InvalidInputError);
   });

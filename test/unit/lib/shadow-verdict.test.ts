@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
 import { InvalidInputError } from '../../../src/lib/errors';
-import { maxDrawdown, sharpeRatio } from '../../../src/monitoring/performance';
+import { maxDrawdown, sharpeRatio } from '../../../src/lib/trading-metrics';
 import { compareShadow, type PromotionThresholds, type ShadowPair, shadowVerdict } from '../../../src/monitoring/shadow-verdict';
 import { dieboldMariano } from '../../../src/lib/stats/loss-comparison';
 
