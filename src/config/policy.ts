@@ -126,6 +126,14 @@ const policyShape = z.strictObject({
       min_win_rate_drop: fraction.default(0.05),
       /** Rise of the mean loss over the validation loss, in percent, that counts as performance drift. */
       min_error_increase_pct: z.number().min(0).default(20),
+      /**
+       * Rise of a feature's missing (NaN) share over its training share, as a fraction of the rows,
+       * that counts as a data-quality finding when significant (a feature missing in every recent
+       * row is one whatever this says, and makes drift HIGH).
+       */
+      max_missing_increase: fraction.default(0.05),
+      /** Share of a feature's recent values outside its training range ([min, max] of the reference sample) that is reported. */
+      max_out_of_range_share: fraction.default(0.05),
     })
     .prefault({}),
   learning: z

@@ -11,6 +11,20 @@
  *     squared error over every horizon step and target, against the same figure on the validation
  *     windows (metrics.mse_original); it has no win rate (a forecast is not a directional call).
  *
+ * Autocorrelated rows (features of overlapping windows, bars features): the KS p-value counts the
+ * recent values and the reference sample at their effective sample sizes (monitoring/drift-statistics:
+ * n (1 − ρ̂₁)/(1 + ρ̂₁) from the lag-1 autocorrelation of the recent values in time order, which also
+ * stands in for the reference's), so a stable stretch of a slowly moving feature is not a shift.
+ * Independent rows keep their n (ρ̂₁ inside Bartlett's white-noise band counts as 0).
+ *
+ * Data quality of each feature (a second family of tests, corrected the same way):
+ *   - missing share: the recent NaN share against the reference's `missingFraction`, one-sided
+ *     two-proportion z-test; a finding when significant and higher by at least max_missing_increase.
+ *     A feature missing in every recent row is a finding by itself, and a major one (never skipped);
+ *   - constant: every recent value equal while the reference varied (std > 0);
+ *   - out of range: more than max_out_of_range_share of the recent values outside [min, max] of the
+ *     reference sample.
+ *
  * A test is a finding only when it is significant after the correction AND its effect is large enough:
  * for a distribution KS statistic ≥ min_ks_statistic or PSI ≥ psi_threshold (on large windows a p-value
  * alone flags shifts too small to matter); for the win rate a drop of at least min_win_rate_drop; for
@@ -21,15 +35,25 @@
  *   CRITICAL  a performance finding, with the recent win rate below critical_win_rate (the model is failing;
  *             a sequence model has no win rate, so its loss finding is HIGH)
  *   HIGH      a performance finding; or major shifts on at least high_feature_share of the features;
- *             or a major shift of the model's predictions
- *   MEDIUM    a major shift of some feature; or a shift of the predictions or of the outcomes
- *   LOW       minor shifts of some features only
+ *             or a major shift of the model's predictions; or a feature missing in every recent row
+ *   MEDIUM    a major shift of some feature; or a shift of the predictions or of the outcomes; or a
+ *             rise of some feature's missing share; or a constant feature
+ *   LOW       minor shifts of some features, or features out of the training range, only
  *   NONE      no finding
  */
 import { InvalidInputError } from '../lib/errors';
 import { lossName, scoreOutcomes, type Outcome, type ScoredTask } from './outcome-scoring';
 import type { ReferenceSummary, DistributionSummary } from '../plugins/contract';
 import { measureDrift } from '../lib/reference';
+import { ksTwoSampleFromStatistic } from '../lib/stats/kolmogorov-smirnov';
+import {
+  effectiveRho,
+  featureQuality,
+  type FeatureQuality,
+  lag1Autocorrelation,
+  presentInOrder,
+  subsampleEffectiveSize,
+} from './drift-statistics';
 import { benjaminiHochberg, bonferroni } from '../lib/stats/multiple-testing';
 import { binomialLowerTail, oneSampleTTestGreater } from '../lib/stats/window-tests';
 
@@ -50,7 +74,23 @@ export interface DriftRule {
   high_feature_share: number;
   min_win_rate_drop: number;
   min_error_increase_pct: number;
+  max_missing_increase: number;
+  max_out_of_range_share: number;
   critical_win_rate: number;
+}
+
+/** How the rule counts; the defaults are the rule. */
+export interface DriftOptions {
+  /**
+   * KS p-values at the effective sample sizes of autocorrelated rows (default true). false: every row
+   * counts as an independent observation (the rule before; bench/drift-false-alarms compares them).
+   */
+  effectiveSampleSize?: boolean;
+  /**
+   * The data-quality tests of the features (default true). false: none, and a feature without recent
+   * values is skipped (the rule before).
+   */
+  dataQuality?: boolean;
 }
 
 export type DistributionKind = 'feature' | 'prediction' | 'outcome';
@@ -60,12 +100,32 @@ export interface DistributionDrift {
   name: string;
   /** Non-missing recent values compared. */
   count: number;
+  /** KS statistic; 0 (and p-values 1, PSI 0) for a feature without recent values (count 0). */
   ksStatistic: number;
   pValue: number;
   adjustedPValue: number;
   psi: number;
   drifted: boolean;
   major: boolean;
+  /** Lag-1 autocorrelation of the recent values in time order (null: fewer than 3, or all equal). */
+  autocorrelation: number | null;
+  /** The recent sample size the KS p-value counts (count itself for independent rows). */
+  effectiveCount: number;
+  /** The reference sample size the KS p-value counts (the stored sample's size for independent rows). */
+  referenceEffectiveCount: number;
+  /** The data-quality measures (features only; null for predictions and outcomes, or with dataQuality off). */
+  missingShare: number | null;
+  referenceMissingShare: number | null;
+  missingPValue: number | null;
+  missingAdjustedPValue: number | null;
+  /** The missing share rose (significant, by at least max_missing_increase), or every recent value is missing. */
+  missingRose: boolean | null;
+  /** Every recent value equal while the reference varied. */
+  constant: boolean | null;
+  /** Share of the non-missing recent values outside the reference sample's [min, max]. */
+  outOfRangeShare: number | null;
+  /** outOfRangeShare > max_out_of_range_share. */
+  outOfRange: boolean | null;
 }
 
 export type PerformanceMetric = 'win_rate' | 'squared_error' | 'log_loss';
@@ -132,7 +192,26 @@ function hasValues(values: ArrayLike<number>): boolean {
 const fixed = (value: number, digits = 3) => value.toFixed(digits);
 const pText = (value: number) => (value < 1e-4 ? value.toExponential(1) : value.toFixed(4));
 
-export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment {
+/** The KS p-value of `statistic` at effective sample sizes (rounded; at least 1). */
+function effectiveKsPValue(statistic: number, referenceSize: number, size: number): number {
+  const whole = (n: number) => Math.max(1, Math.round(n));
+  return ksTwoSampleFromStatistic(statistic, whole(referenceSize), whole(size)).pValue;
+}
+
+const NO_QUALITY = {
+  missingShare: null,
+  referenceMissingShare: null,
+  missingPValue: null,
+  missingAdjustedPValue: null,
+  missingRose: null,
+  constant: null,
+  outOfRangeShare: null,
+  outOfRange: null,
+} as const;
+
+export function assessDrift(input: DriftInput, rule: DriftRule, options: DriftOptions = {}): DriftAssessment {
+  const useEffectiveSize = options.effectiveSampleSize ?? true;
+  const checkQuality = options.dataQuality ?? true;
   const { reference } = input;
   if (input.features.length !== reference.features.length) {
     throw new InvalidInputError(
@@ -145,22 +224,83 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
   const distributions: DistributionDrift[] = [];
   const performance: PerformanceDrift[] = [];
   const tests: PendingTest[] = [];
+  const qualityTests: PendingTest[] = [];
+
+  const addQuality = (entry: DistributionDrift, quality: FeatureQuality) => {
+    Object.assign(entry, {
+      missingShare: quality.missingShare,
+      referenceMissingShare: quality.referenceMissingShare,
+      missingPValue: quality.missingPValue,
+      missingAdjustedPValue: quality.missingPValue,
+      missingRose: quality.allMissing,
+      constant: quality.constant,
+      outOfRangeShare: quality.outOfRangeShare,
+      outOfRange: quality.outOfRangeShare > rule.max_out_of_range_share,
+    });
+    qualityTests.push({
+      pValue: quality.missingPValue,
+      effectLargeEnough: quality.missingShare - quality.referenceMissingShare >= rule.max_missing_increase,
+      record: (adjusted, rose) => {
+        entry.missingAdjustedPValue = adjusted;
+        entry.missingRose = quality.allMissing || rose;
+      },
+    });
+  };
 
   const addDistribution = (kind: DistributionKind, summary: DistributionSummary | undefined, values: ArrayLike<number> | undefined) => {
-    if (!summary || !values || summary.sample.length === 0 || !hasValues(values)) return;
+    if (!summary || !values || summary.sample.length === 0) return;
+    const quality = kind === 'feature' && checkQuality && values.length > 0 ? featureQuality(summary, values) : null;
+    if (!hasValues(values)) {
+      if (!quality) return;
+      // Nothing arrived: no distribution to compare, and a finding of its own.
+      const entry: DistributionDrift = {
+        kind,
+        name: summary.name,
+        count: 0,
+        ksStatistic: 0,
+        pValue: 1,
+        adjustedPValue: 1,
+        psi: 0,
+        drifted: false,
+        major: false,
+        autocorrelation: null,
+        effectiveCount: 0,
+        referenceEffectiveCount: summary.sample.length,
+        ...NO_QUALITY,
+      };
+      distributions.push(entry);
+      addQuality(entry, quality);
+      return;
+    }
     const measured = measureDrift(summary, values);
+    const autocorrelation = lag1Autocorrelation(presentInOrder(values));
+    let effectiveCount = measured.count;
+    let referenceEffectiveCount = summary.sample.length;
+    let pValue = measured.ks.pValue;
+    const rho = effectiveRho(autocorrelation, measured.count);
+    if (useEffectiveSize && rho > 0) {
+      effectiveCount = (measured.count * (1 - rho)) / (1 + rho);
+      const referenceRows = Math.round(summary.count * (1 - (Number.isFinite(summary.missingFraction) ? summary.missingFraction : 0)));
+      referenceEffectiveCount = subsampleEffectiveSize(summary.sample.length, Math.max(referenceRows, summary.sample.length), rho);
+      pValue = effectiveKsPValue(measured.ks.statistic, referenceEffectiveCount, effectiveCount);
+    }
     const entry: DistributionDrift = {
       kind,
       name: summary.name,
       count: measured.count,
       ksStatistic: measured.ks.statistic,
-      pValue: measured.ks.pValue,
-      adjustedPValue: measured.ks.pValue,
+      pValue,
+      adjustedPValue: pValue,
       psi: measured.psi,
       drifted: false,
       major: false,
+      autocorrelation,
+      effectiveCount,
+      referenceEffectiveCount,
+      ...NO_QUALITY,
     };
     distributions.push(entry);
+    if (quality) addQuality(entry, quality);
     tests.push({
       pValue: entry.pValue,
       effectLargeEnough: entry.ksStatistic >= rule.min_ks_statistic || entry.psi >= rule.psi_threshold,
@@ -221,10 +361,11 @@ export function assessDrift(input: DriftInput, rule: DriftRule): DriftAssessment
     addLossTest(lossName(task), scored.losses, baseline.meanLoss);
   }
 
-  if (tests.length > 0) {
-    const pValues = tests.map((test) => test.pValue);
+  for (const family of [tests, qualityTests]) {
+    if (family.length === 0) continue;
+    const pValues = family.map((test) => test.pValue);
     const adjusted = rule.correction === 'bonferroni' ? bonferroni(pValues) : benjaminiHochberg(pValues);
-    tests.forEach((test, i) => test.record(adjusted[i], adjusted[i] < rule.ks_test_threshold && test.effectLargeEnough));
+    family.forEach((test, i) => test.record(adjusted[i], adjusted[i] < rule.ks_test_threshold && test.effectLargeEnough));
   }
   return { ...classify(distributions, performance, rule), distributions, performance };
 }
@@ -241,6 +382,10 @@ function classify(
   const outcome = distributions.find((entry) => entry.kind === 'outcome');
   const failing = performance.filter((entry) => entry.drifted);
   const winRate = performance.find((entry) => entry.metric === 'win_rate');
+  const absent = features.filter((entry) => entry.count === 0);
+  const moreMissing = features.filter((entry) => entry.missingRose && entry.count > 0);
+  const constant = features.filter((entry) => entry.constant);
+  const outOfRange = features.filter((entry) => entry.outOfRange);
   const counts = { featureCount: features.length, driftedFeatures: drifted.length, majorFeatures: major.length };
 
   const reasons: string[] = [];
@@ -249,6 +394,14 @@ function classify(
     // Four significant digits: a squared error of 0.0001 against 0.00002 must not read "0.0001 from 0.0000".
     reasons.push(
       `${entry.metric} ${direction} to ${entry.current.toPrecision(4)} over ${entry.samples} recent outcomes from ${entry.reference.toPrecision(4)} in validation (adjusted p = ${pText(entry.adjustedPValue)})`,
+    );
+  }
+  const share = (value: number | null) => `${((value ?? 0) * 100).toFixed(1)}%`;
+  if (absent.length > 0) {
+    reasons.push(
+      `${absent.length} of ${features.length} features missing in every recent row: ${absent
+        .map((entry) => `${entry.name} (${share(entry.referenceMissingShare)} missing in training)`)
+        .join(', ')}`,
     );
   }
   if (drifted.length > 0) {
@@ -264,15 +417,37 @@ function classify(
       );
   }
 
+  if (moreMissing.length > 0) {
+    const listed = moreMissing.map(
+      (entry) =>
+        `${entry.name} (${share(entry.missingShare)} from ${share(entry.referenceMissingShare)}, adjusted p = ${pText(entry.missingAdjustedPValue ?? 1)})`,
+    );
+    reasons.push(`missing share rose on ${moreMissing.length} of ${features.length} features: ${listed.join(', ')}`);
+  }
+  if (constant.length > 0) {
+    reasons.push(`constant over the window while varying in training: ${constant.map((entry) => entry.name).join(', ')}`);
+  }
+  if (outOfRange.length > 0) {
+    const listed = outOfRange.map((entry) => `${entry.name} (${share(entry.outOfRangeShare)})`);
+    reasons.push(
+      `recent values outside the training range on more than ${share(rule.max_out_of_range_share)} of rows: ${listed.join(', ')}`,
+    );
+  }
+
   let severity: DriftSeverity = 'NONE';
   if (failing.length > 0 && winRate && winRate.current < rule.critical_win_rate) {
     severity = 'CRITICAL';
     reasons.unshift(`win rate ${fixed(winRate.current)} is below the critical ${rule.critical_win_rate}`);
-  } else if (failing.length > 0 || (major.length > 0 && major.length >= rule.high_feature_share * features.length) || prediction?.major) {
+  } else if (
+    failing.length > 0 ||
+    (major.length > 0 && major.length >= rule.high_feature_share * features.length) ||
+    prediction?.major ||
+    absent.length > 0
+  ) {
     severity = 'HIGH';
-  } else if (major.length > 0 || prediction?.drifted || outcome?.drifted) {
+  } else if (major.length > 0 || prediction?.drifted || outcome?.drifted || moreMissing.length > 0 || constant.length > 0) {
     severity = 'MEDIUM';
-  } else if (drifted.length > 0) {
+  } else if (drifted.length > 0 || outOfRange.length > 0) {
     severity = 'LOW';
   }
   return { severity, reasons, ...counts };

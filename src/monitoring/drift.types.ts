@@ -39,6 +39,53 @@ class DistributionDrift {
 
   @Field({ description: 'Drifted with PSI ≥ policy.drift_detection.major_psi.' })
   major!: boolean;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Lag-1 autocorrelation of the recent values in time order (null: too few values, all equal, or an event recorded before it was measured).',
+  })
+  autocorrelation?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The recent sample size the KS p-value counts: count (1 − ρ)/(1 + ρ) for autocorrelated rows, count for independent ones.',
+  })
+  effectiveCount?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'The reference sample size the KS p-value counts.' })
+  referenceEffectiveCount?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Share of the recent rows where the feature is missing (features only).' })
+  missingShare?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Share of the training rows where the feature was missing.' })
+  referenceMissingShare?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'One-sided two-proportion test of a rise of the missing share.' })
+  missingPValue?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'missingPValue after the correction, among the features’ missing-share tests.' })
+  missingAdjustedPValue?: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'The missing share rose significantly by at least policy.drift_detection.max_missing_increase, or the feature is missing in every recent row (then count is 0 and the drift HIGH).',
+  })
+  missingRose?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Every recent value equal while the feature varied in training.' })
+  constant?: boolean | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Share of the non-missing recent values outside the training range ([min, max] of the reference sample).',
+  })
+  outOfRangeShare?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'outOfRangeShare > policy.drift_detection.max_out_of_range_share.' })
+  outOfRange?: boolean | null;
 }
 
 @ObjectType({ description: 'A performance figure on recent outcomes against the same figure in validation.' })

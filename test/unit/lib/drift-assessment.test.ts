@@ -179,15 +179,138 @@ describe('the severity rule', () => {
     );
   });
 
-  it('skips features with no recent values and refuses a column count that does not match the reference', () => {
+  it('HIGH when a feature is missing in every recent row (skipped only by the old rule); refuses a column count that does not match the reference', () => {
     const features = featureColumns('w9', 500, 16);
     features[3] = new Float64Array(500).fill(NaN);
-    expect(assessDrift({ reference, features }, rule).distributions.map((entry) => entry.name)).not.toContain('f3');
+    const assessment = assessDrift({ reference, features }, rule);
+    expect(assessment.severity).toBe('HIGH');
+    expect(assessment.distributions.find((entry) => entry.name === 'f3')).toMatchObject({
+      count: 0,
+      missingShare: 1,
+      referenceMissingShare: 0,
+      missingRose: true,
+      drifted: false,
+      pValue: 1,
+    });
+    expect(assessment.reasons[0]).toBe('1 of 16 features missing in every recent row: f3 (0.0% missing in training)');
+    expect(assessment.featureCount).toBe(16);
+    const old = assessDrift({ reference, features }, rule, { dataQuality: false });
+    expect(old.distributions.map((entry) => entry.name)).not.toContain('f3');
+    expect(old.severity).toBe('NONE');
     expect(() => assessDrift({ reference, features: features.slice(1) }, rule)).toThrow(InvalidInputError);
   });
 
   it('orders severities', () => {
     expect(severityRank('NONE')).toBeLessThan(severityRank('LOW'));
     expect(severityRank('HIGH')).toBeLessThan(severityRank('CRITICAL'));
+  });
+});
+
+describe('data quality', () => {
+  const reference = referenceOf(featureColumns('train', 10_000, 16));
+
+  it('MEDIUM when the missing share rises by more than max_missing_increase; not for a rise below it', () => {
+    const features = featureColumns('q1', 2000, 16);
+    features[2] = features[2].map((value, r) => (r % 5 === 0 ? NaN : value)); // 20% missing
+    features[5] = features[5].map((value, r) => (r % 50 === 0 ? NaN : value)); // 2% missing: significant, too small to matter
+    const assessment = assessDrift({ reference, features }, rule);
+    expect(assessment.severity).toBe('MEDIUM');
+    const f2 = assessment.distributions.find((entry) => entry.name === 'f2')!;
+    expect(f2).toMatchObject({ count: 1600, missingShare: 0.2, referenceMissingShare: 0, missingRose: true, drifted: false });
+    expect(f2.missingAdjustedPValue).toBeLessThan(1e-10);
+    const f5 = assessment.distributions.find((entry) => entry.name === 'f5')!;
+    expect(f5.missingPValue).toBeLessThan(0.05);
+    expect(f5.missingRose).toBe(false);
+    expect(assessment.reasons).toContainEqual(
+      expect.stringMatching(/^missing share rose on 1 of 16 features: f2 \(20\.0% from 0\.0%, adjusted p = /),
+    );
+    expect(assessDrift({ reference, features }, { ...rule, max_missing_increase: 0.25 }).severity).toBe('NONE');
+  });
+
+  it('MEDIUM for a constant feature', () => {
+    const features = featureColumns('q2', 2000, 16);
+    features[7] = new Float64Array(2000).fill(0.1);
+    const assessment = assessDrift({ reference, features }, rule);
+    expect(assessment.distributions[7]).toMatchObject({ constant: true, autocorrelation: null });
+    expect(assessment.severity).not.toBe('NONE');
+    expect(severityRank(assessment.severity)).toBeGreaterThanOrEqual(severityRank('MEDIUM'));
+    expect(assessment.reasons).toContainEqual('constant over the window while varying in training: f7');
+  });
+
+  it('LOW for values outside the training range beyond max_out_of_range_share, on their own', () => {
+    const features = featureColumns('q3', 2000, 16);
+    features[0] = features[0].map((value, r) => (r % 12 === 0 ? 100 : value)); // 8.3% far out
+    const assessment = assessDrift({ reference, features }, rule);
+    const f0 = assessment.distributions[0];
+    expect(f0.outOfRangeShare).toBeCloseTo(167 / 2000, 3);
+    expect(f0).toMatchObject({ outOfRange: true, drifted: false });
+    expect(assessment.severity).toBe('LOW');
+    expect(assessment.reasons).toEqual(['recent values outside the training range on more than 5.0% of rows: f0 (8.3%)']);
+    expect(assessment.distributions[1]).toMatchObject({ outOfRange: false });
+    expect(assessDrift({ reference, features }, { ...rule, max_out_of_range_share: 0.1 }).severity).toBe('NONE');
+  });
+});
+
+describe('autocorrelated features', () => {
+  /** `width` independent stationary AR(1) columns of unit variance. */
+  function ar1Columns(seed: string, rows: number, width: number, rho: number): Float64Array[] {
+    const normal = normals(seed);
+    return Array.from({ length: width }, () => {
+      let x = normal();
+      return Float64Array.from({ length: rows }, () => (x = rho * x + sqrt(1 - rho * rho) * normal()));
+    });
+  }
+
+  it('a stable AR(0.9) series raises no alarm with effective sample sizes, and alarms without them', () => {
+    const reference = referenceOf(ar1Columns('ar-train', 5000, 4, 0.9));
+    const alarms = { with: 0, without: 0, driftedWith: 0, driftedWithout: 0 };
+    for (let seed = 0; seed < 10; seed++) {
+      const features = ar1Columns(`ar-window-${seed}`, 2000, 4, 0.9);
+      const assessment = assessDrift({ reference, features }, rule);
+      const independent = assessDrift({ reference, features }, rule, { effectiveSampleSize: false });
+      expect(severityRank(assessment.severity)).toBeLessThan(severityRank('HIGH'));
+      if (assessment.severity !== 'NONE') alarms.with++;
+      if (independent.severity !== 'NONE') alarms.without++;
+      alarms.driftedWith += assessment.driftedFeatures;
+      alarms.driftedWithout += independent.driftedFeatures;
+      for (const entry of assessment.distributions) {
+        expect(entry.autocorrelation).toBeCloseTo(0.9, 1);
+        // 2000 · 0.1/1.9 ≈ 105; the reference's 2,000 of 5,000 rows: 1/(1/2000 − 1/5000 + 19/5000) ≈ 244
+        expect(entry.effectiveCount).toBeGreaterThan(70);
+        expect(entry.effectiveCount).toBeLessThan(150);
+        expect(entry.referenceEffectiveCount).toBeGreaterThan(170);
+        expect(entry.referenceEffectiveCount).toBeLessThan(340);
+      }
+    }
+    // Counting every row as independent, some stable windows "drift".
+    expect(alarms).toEqual({ with: 0, without: expect.any(Number), driftedWith: 0, driftedWithout: expect.any(Number) });
+    expect(alarms.without).toBeGreaterThanOrEqual(3);
+    expect(alarms.driftedWithout).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a stable AR(0.98) series (a slow indicator) is HIGH without effective sample sizes, not with them', () => {
+    const reference = referenceOf(ar1Columns('ar98-train', 5000, 4, 0.98));
+    let highWithout = 0;
+    for (let seed = 0; seed < 10; seed++) {
+      const features = ar1Columns(`ar98-window-${seed}`, 2000, 4, 0.98);
+      expect(severityRank(assessDrift({ reference, features }, rule).severity)).toBeLessThan(severityRank('HIGH'));
+      if (severityRank(assessDrift({ reference, features }, rule, { effectiveSampleSize: false }).severity) >= severityRank('HIGH'))
+        highWithout++;
+    }
+    expect(highWithout).toBeGreaterThanOrEqual(3);
+  });
+
+  it('still finds a real shift of an autocorrelated feature', () => {
+    const reference = referenceOf(ar1Columns('ar-train', 5000, 4, 0.9));
+    const features = ar1Columns('ar-shift', 2000, 4, 0.9).map((column, j) => (j < 2 ? column.map((value) => value + 2) : column));
+    const assessment = assessDrift({ reference, features }, rule);
+    expect(assessment.severity).toBe('HIGH');
+    expect(assessment.distributions.filter((entry) => entry.major).map((entry) => entry.name)).toEqual(['f0', 'f1']);
+  });
+
+  it('leaves independent rows at their own counts', () => {
+    const reference = referenceOf(featureColumns('train', 5000, 4));
+    const assessment = assessDrift({ reference, features: featureColumns('iid', 2000, 4) }, rule);
+    for (const entry of assessment.distributions) expect(entry).toMatchObject({ effectiveCount: 2000, referenceEffectiveCount: 2000 });
   });
 });
