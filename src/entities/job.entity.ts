@@ -1,6 +1,16 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export const JOB_KINDS = ['TRAIN', 'FULL', 'PARTIAL', 'INCREMENTAL', 'RL_MAINTENANCE', 'TUNING', 'DRIFT_CHECK', 'ARCHIVE'] as const;
+export const JOB_KINDS = [
+  'TRAIN',
+  'FULL',
+  'PARTIAL',
+  'INCREMENTAL',
+  'RL_MAINTENANCE',
+  'TUNING',
+  'DRIFT_CHECK',
+  'ARCHIVE',
+  'EVALUATE',
+] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;

@@ -35,7 +35,8 @@ export function mae(predicted: NumericArray, actual: NumericArray): number {
 /** Coefficient of determination 1 − SS_res/SS_tot; undefined when the outcomes are constant. */
 export function r2(predicted: NumericArray, actual: NumericArray): number | undefined {
   assertPaired(predicted, actual);
-  const mu = mean(Array.from(actual));
+  // simple-statistics reads only length and indices, so a typed array is passed as it is (no copy of a large one)
+  const mu = mean(actual as number[]);
   let residual = 0;
   let total = 0;
   for (let i = 0; i < actual.length; i++) {

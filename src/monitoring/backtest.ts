@@ -42,10 +42,10 @@ export type BacktestTask = 'regression' | 'binary';
 export const COVERAGE_LEVELS: readonly number[] = [0.5, 0.8, 0.95];
 /** Bins of the PIT histogram and of the reliability diagram (ECE). */
 export const CALIBRATION_BINS = 10;
-export const DEFAULT_RESAMPLES = 1000;
+export const DEFAULT_RESAMPLES = 500;
 
 export interface BacktestBootstrap {
-  /** Resamples per segment (default 1000). */
+  /** Resamples per segment (default 500). */
   resamples?: number;
   /** Coverage of the intervals (default 0.95). */
   confidence?: number;
@@ -281,6 +281,18 @@ function segmentOf(predictions: ArrayLike<number>, labels: ArrayLike<number>, ra
   return { predictions: gather(predictions, rows), labels: gather(labels, rows), unscored };
 }
 
+/** Each array's values at `indices` (null for a missing array), in one pass over the indices. */
+function gatherAll(indices: Uint32Array, arrays: (Float64Array | undefined)[]): (Float64Array | null)[] {
+  const present = arrays.filter((array): array is Float64Array => array !== undefined);
+  const out = present.map(() => new Float64Array(indices.length));
+  for (let i = 0; i < indices.length; i++) {
+    const row = indices[i];
+    for (let a = 0; a < present.length; a++) out[a][i] = present[a][row];
+  }
+  let next = 0;
+  return arrays.map((array) => (array === undefined ? null : out[next++]));
+}
+
 interface Resolved {
   task: BacktestTask;
   resamples: number;
@@ -350,13 +362,8 @@ function scoreSegment(settings: Resolved, segment: Segment): SegmentReport {
   const estimate = figuresOf(settings, segment.predictions, segment.labels, strategy?.returns ?? null, strategy?.positions ?? null);
   const samples = new Map<string, number[]>(Object.keys(estimate).map((name) => [name, []]));
   for (const indices of stationaryBootstrapIndices(n, { resamples: settings.resamples, meanBlockLength, seed: settings.seed })) {
-    const figures = figuresOf(
-      settings,
-      gather(segment.predictions, indices),
-      gather(segment.labels, indices),
-      strategy ? gather(strategy.returns, indices) : null,
-      strategy ? gather(strategy.positions, indices) : null,
-    );
+    const [p, y, returns, positions] = gatherAll(indices, [segment.predictions, segment.labels, strategy?.returns, strategy?.positions]);
+    const figures = figuresOf(settings, p!, y!, returns, positions);
     for (const [name, value] of Object.entries(figures)) {
       if (value !== null && value !== undefined && Number.isFinite(value)) samples.get(name)?.push(value);
     }

@@ -38,6 +38,7 @@ import { DriftService } from '../monitoring/drift.service';
 import { HealthService } from '../monitoring/health.service';
 import { OutcomeNotifications } from '../trading/outcome-notifications';
 import { ShadowService } from '../monitoring/shadow.service';
+import { EvaluationService } from '../monitoring/evaluation.service';
 import { ShadowScoringService } from '../monitoring/shadow-scoring.service';
 import { RlAgentsService } from '../rl/agents.service';
 import { RlDecisionAgents } from '../rl/decision-agents';
@@ -166,6 +167,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     jobs,
     training,
     comparison: new ComparisonService(registry, datasets, serving),
+    evaluation: new EvaluationService(registry, datasets, jobs, families),
     policy,
     retraining,
     tuning,
@@ -220,6 +222,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     worker.register('RL_MAINTENANCE', rlMaintenance.runMaintenanceJob);
     worker.register('ARCHIVE', archive.runArchiveJob);
     worker.register('DRIFT_CHECK', drift.runDriftCheckJob);
+    worker.register('EVALUATE', services.evaluation.runEvaluationJob);
     await worker.start(options.workerConcurrency ?? 1);
   }
   if (config.env.KYBERNET_SCHEDULER) await scheduler.start();

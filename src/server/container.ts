@@ -20,6 +20,7 @@ import type { Scheduler } from '../platform/schedules/scheduler';
 import type { DriftService } from '../monitoring/drift.service';
 import type { HealthService } from '../monitoring/health.service';
 import type { ShadowService } from '../monitoring/shadow.service';
+import type { EvaluationService } from '../monitoring/evaluation.service';
 import type { RlAgentsService } from '../rl/agents.service';
 import type { BarsService } from '../market/bars.service';
 import type { DecisionService } from '../trading/decision.service';
@@ -65,4 +66,6 @@ export interface Services {
   shadow: ShadowService;
   /** Model health: win rate, calibration, long/short balance, latency. */
   health: HealthService;
+  /** evaluateModel: backtests of a version on a labelled dataset (EVALUATE jobs). */
+  evaluation: EvaluationService;
 }

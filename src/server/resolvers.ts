@@ -19,6 +19,7 @@ import { TradeResolver } from '../trading/trade.resolver';
 import { DriftResolver } from '../monitoring/drift.resolver';
 import { HealthResolver } from '../monitoring/health.resolver';
 import { ShadowResolver } from '../monitoring/shadow.resolver';
+import { EvaluationResolver } from '../monitoring/evaluation.resolver';
 import { RlAgentResolver, RlSnapshotResolver } from '../rl/rl.resolver';
 
 export const resolvers = [
@@ -44,6 +45,7 @@ export const resolvers = [
   ShadowResolver,
   DriftResolver,
   HealthResolver,
+  EvaluationResolver,
   RlAgentResolver,
   RlSnapshotResolver,
 ] as const;

@@ -6,6 +6,7 @@
  *
  *   kind                          time limit                                    retries
  *   TRAIN, FULL, PARTIAL, TUNING  policy retraining.full_time_limit_seconds        policy retraining.retry_limit
+ *   EVALUATE (a backtest)         policy retraining.full_time_limit_seconds        policy retraining.retry_limit
  *   INCREMENTAL                   policy retraining.incremental_time_limit_seconds policy retraining.retry_limit
  *   DRIFT_CHECK                   900 s (SWEEP_TIME_LIMIT_SECONDS)                 policy retraining.retry_limit
  *   ARCHIVE                       3600 s (SWEEP_TIME_LIMIT_SECONDS)                policy retraining.retry_limit
@@ -39,6 +40,7 @@ export function jobLimits(kind: JobKind, policy: Pick<Policy, 'retraining'>): Jo
     PARTIAL: full,
     TUNING: full,
     INCREMENTAL: incremental,
+    EVALUATE: full,
     ...SWEEP_TIME_LIMIT_SECONDS,
   };
   return { timeLimitSeconds: timeLimitSeconds[kind], retryLimit };

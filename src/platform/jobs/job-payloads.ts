@@ -16,6 +16,8 @@
  */
 import { z } from 'zod';
 import type { JobEntity, JobKind } from '../../entities/job.entity';
+import { MAX_RESAMPLES } from '../../lib/stats/block-bootstrap';
+import { validationSchemeSchema } from '../../lib/validation-folds';
 
 /** Most trials of a TUNING search (the ACTIVE version's own hyperparameters included). */
 export const MAX_TUNING_TRIALS = 100;
@@ -65,6 +67,29 @@ const tuningPayload = z.object({
   seed: z.number().int().min(0),
 });
 
+/**
+ * EVALUATE (evaluateModel): backtest version `version` of `model` on dataset `datasetId` — its columns
+ * (the version's own unless overridden when queued), the validation scheme and the bootstrap settings.
+ */
+const evaluatePayload = z.object({
+  model: name,
+  version: z.number().int().min(1),
+  datasetId: name,
+  targetColumn: name,
+  /** In the order of the version's features. */
+  featureColumns: z.array(name).min(1),
+  orderColumn: name,
+  scheme: validationSchemeSchema,
+  bootstrap: z.object({
+    resamples: z.number().int().min(1).max(MAX_RESAMPLES),
+    confidence: z.number().gt(0).lt(1),
+    seed: z.string(),
+    meanBlockLength: z.number().min(1).optional(),
+  }),
+  threshold: z.number().min(0).default(0),
+  periodsPerYear: z.number().positive().default(252),
+});
+
 /** ARCHIVE (scheduled): archive the versions out of service for over `olderThanDays` days. */
 const archivePayload = z.object({
   olderThanDays: z.number().int().min(1),
@@ -83,6 +108,7 @@ export const JOB_PAYLOADS = {
   ARCHIVE: archivePayload,
   DRIFT_CHECK: noPayload,
   RL_MAINTENANCE: noPayload,
+  EVALUATE: evaluatePayload,
 } as const satisfies Record<JobKind, z.ZodObject>;
 
 /** A job's payload as its handler gets it (parsed). */
