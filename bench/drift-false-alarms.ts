@@ -5,8 +5,9 @@
  * day, and the drift check runs every day over the following stable years, as the service would (the
  * latest policy.drift_detection.window predictions, newest first, and their realised returns, at the
  * default policy) — once by the rule before (every row an independent observation, a feature without
- * values skipped: `assessDrift(…, { effectiveSampleSize: false, dataQuality: false })`) and once by
- * the rule now (effective sample sizes, data quality). Counted per calendar year: checks, and the
+ * values skipped, the validation figures taken as exact: `assessDrift(…, { effectiveSampleSize: false,
+ * dataQuality: false, validationSampleSize: false })`) and once by the rule now (effective sample
+ * sizes, data quality, the validation figures as estimates from their rows). Counted per calendar year: checks, and the
  * checks whose drift would be recorded as HIGH or CRITICAL (each would queue a FULL retraining).
  * The model is not retrained in between: each check judges the same version. The reference is what
  * the tabular base stores: the training rows without the validation tail (the last 20 %), whose
@@ -70,8 +71,11 @@ const SCENARIOS: Scenario[] = [
 ];
 
 const MODES: { label: string; options: DriftOptions }[] = [
-  { label: 'before (independent rows, missing skipped)', options: { effectiveSampleSize: false, dataQuality: false } },
-  { label: 'now (effective sample size, data quality)', options: {} },
+  {
+    label: 'before (independent rows, exact baselines)',
+    options: { effectiveSampleSize: false, dataQuality: false, validationSampleSize: false },
+  },
+  { label: 'now (effective sizes, data quality, validation size)', options: {} },
 ];
 
 const rule: DriftRule = { ...DEFAULT_POLICY.drift_detection, critical_win_rate: DEFAULT_POLICY.health.critical_win_rate };

@@ -5,11 +5,15 @@
  * Tests (one family, corrected together for multiple testing by Benjamini–Hochberg or Bonferroni):
  *   - each feature, the model's predictions and the realised outcomes: two-sample KS of the recent
  *     values against the stored sample, with PSI under the stored bins as the effect size;
- *   - the win rate (directions called right) against the validation hit rate: one-sided binomial test;
+ *   - the win rate (directions called right) against the validation hit rate: one-sided two-proportion
+ *     test against the validation rows (reference.outcomes.count), or a binomial test at the hit rate
+ *     where their number is unknown;
  *   - the mean loss (squared error, or log loss for binary models) against the validation loss:
- *     one-sided t-test. For a sequence model (task 'forecast') the loss of one forecast is its mean
- *     squared error over every horizon step and target, against the same figure on the validation
- *     windows (metrics.mse_original); it has no win rate (a forecast is not a directional call).
+ *     one-sided t-test, the recent losses at their effective sample size and the validation mean's
+ *     variance added (monitoring/drift-statistics `meanAboveBaseline`). For a sequence model (task
+ *     'forecast') the loss of one forecast is its mean squared error over every horizon step and
+ *     target, against the same figure on the validation windows (metrics.mse_original); it has no win
+ *     rate (a forecast is not a directional call).
  *
  * Autocorrelated rows (features of overlapping windows, bars features): the KS p-value counts the
  * recent values and the reference sample at their effective sample sizes (monitoring/drift-statistics:
@@ -51,11 +55,13 @@ import {
   featureQuality,
   type FeatureQuality,
   lag1Autocorrelation,
+  meanAboveBaseline,
   presentInOrder,
   subsampleEffectiveSize,
+  twoProportionGreater,
 } from './drift-statistics';
 import { benjaminiHochberg, bonferroni } from '../lib/stats/multiple-testing';
-import { binomialLowerTail, oneSampleTTestGreater } from '../lib/stats/window-tests';
+import { binomialLowerTail } from '../lib/stats/window-tests';
 
 export const DRIFT_SEVERITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 export type DriftSeverity = (typeof DRIFT_SEVERITIES)[number];
@@ -91,6 +97,11 @@ export interface DriftOptions {
    * values is skipped (the rule before).
    */
   dataQuality?: boolean;
+  /**
+   * The validation figures are estimates from the version's validation rows (reference.outcomes.count):
+   * two-sample performance tests (default true). false: each figure is taken as exact (the rule before).
+   */
+  validationSampleSize?: boolean;
 }
 
 export type DistributionKind = 'feature' | 'prediction' | 'outcome';
@@ -137,6 +148,10 @@ export interface PerformanceDrift {
   /** The same figure on the recent outcomes. */
   current: number;
   samples: number;
+  /** The recent samples the test counts: for the loss, samples (1 − ρ)/(1 + ρ) of its lag-1 autocorrelation. */
+  effectiveSamples: number;
+  /** The validation rows the reference figure comes from (null: unknown, or taken as exact). */
+  referenceSamples: number | null;
   pValue: number;
   adjustedPValue: number;
   drifted: boolean;
@@ -212,6 +227,8 @@ const NO_QUALITY = {
 export function assessDrift(input: DriftInput, rule: DriftRule, options: DriftOptions = {}): DriftAssessment {
   const useEffectiveSize = options.effectiveSampleSize ?? true;
   const checkQuality = options.dataQuality ?? true;
+  const validationRows =
+    (options.validationSampleSize ?? true) ? (input.reference.outcomes?.count ?? input.reference.predictions?.count ?? null) : null;
   const { reference } = input;
   if (input.features.length !== reference.features.length) {
     throw new InvalidInputError(
@@ -320,10 +337,21 @@ export function assessDrift(input: DriftInput, rule: DriftRule, options: DriftOp
     baseline: number,
     current: number,
     samples: number,
+    effectiveSamples: number,
     pValue: number,
     effectLargeEnough: boolean,
   ) => {
-    const entry: PerformanceDrift = { metric, reference: baseline, current, samples, pValue, adjustedPValue: pValue, drifted: false };
+    const entry: PerformanceDrift = {
+      metric,
+      reference: baseline,
+      current,
+      samples,
+      effectiveSamples,
+      referenceSamples: validationRows,
+      pValue,
+      adjustedPValue: pValue,
+      drifted: false,
+    };
     performance.push(entry);
     tests.push({
       pValue,
@@ -336,9 +364,10 @@ export function assessDrift(input: DriftInput, rule: DriftRule, options: DriftOp
   };
   const addLossTest = (metric: PerformanceMetric, losses: ArrayLike<number>, baseline: number | null) => {
     if (baseline === null || !(baseline > 0) || losses.length < 2) return;
-    const test = oneSampleTTestGreater(losses, baseline);
+    const rho = useEffectiveSize ? effectiveRho(lag1Autocorrelation(losses), losses.length) : 0;
+    const test = meanAboveBaseline(losses, baseline, rho, validationRows);
     const increasePct = (test.mean / baseline - 1) * 100;
-    addPerformance(metric, baseline, test.mean, losses.length, test.pValue, increasePct >= rule.min_error_increase_pct);
+    addPerformance(metric, baseline, test.mean, losses.length, test.effective, test.pValue, increasePct >= rule.min_error_increase_pct);
   };
   if (input.performance?.task === 'forecast') {
     addLossTest('squared_error', input.performance.losses, input.performance.validationLoss);
@@ -354,7 +383,10 @@ export function assessDrift(input: DriftInput, rule: DriftRule, options: DriftOp
         baseline.hitRate,
         winRate,
         moved.length,
-        binomialLowerTail(hits, moved.length, baseline.hitRate),
+        moved.length,
+        validationRows
+          ? twoProportionGreater(Math.round(baseline.hitRate * validationRows), validationRows, hits, moved.length)
+          : binomialLowerTail(hits, moved.length, baseline.hitRate),
         baseline.hitRate - winRate >= rule.min_win_rate_drop,
       );
     }

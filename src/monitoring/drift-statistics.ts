@@ -20,9 +20,16 @@
  * replacement from a series worth N_eff independent rows has 1/m_eff = 1/m − 1/N + 1/N_eff
  * (`subsampleEffectiveSize`): m_eff = m when the rows are independent, N_eff when the sample is the
  * whole series.
+ *
+ * The performance tests compare recent outcomes with a validation figure that is itself an estimate
+ * from the version's validation rows (reference.outcomes.count of them): the win rate by a
+ * two-proportion test against it rather than a binomial test at it; the mean loss by a t-test whose
+ * variance adds the validation mean's, s²/n_val (the recent losses' variance standing in for the
+ * validation losses', which are not stored), with the recent losses at their effective sample size.
  */
 import { jStat } from 'jstat';
-import { InvalidInputError } from '../lib/errors';
+import { InvalidInputError, requireFinite, requireFiniteEach } from '../lib/errors';
+import { studentTPValue } from '../lib/stats/student-t';
 
 /** Lag-1 autocorrelations above this are taken as this: n_eff stays at least n/199. */
 export const MAX_AUTOCORRELATION = 0.99;
@@ -105,9 +112,9 @@ export function subsampleEffectiveSize(m: number, total: number, rho: number): n
 }
 
 /**
- * One-sided two-proportion z-test that the recent share `recent / recentN` is above the reference's
- * `reference / referenceN` (pooled variance); 1 when neither side has any, or the recent share is not
- * above.
+ * One-sided two-proportion z-test that the share `recent / recentN` is above `reference / referenceN`
+ * (pooled variance); 1 when neither side has any, or the first share is not above. (The missing share
+ * tests a recent share above the training one; the win rate, the validation hit rate above the recent.)
  */
 export function twoProportionGreater(recent: number, recentN: number, reference: number, referenceN: number): number {
   for (const [field, count, n] of [
@@ -183,4 +190,39 @@ export function featureQuality(
     constant: present >= 2 && allEqual && summary.std > 0,
     outOfRangeShare: present === 0 ? 0 : outside / present,
   };
+}
+
+export interface MeanAboveResult {
+  mean: number;
+  statistic: number;
+  /** One-sided: the mean is above the baseline. */
+  pValue: number;
+  /** The recent sample size counted: n (1 − ρ)/(1 + ρ). */
+  effective: number;
+}
+
+/**
+ * t-test of mean(values) > baseline where the values count as `n (1 − rho)/(1 + rho)` observations and
+ * the baseline is the mean of `baselineRows` rows of the same spread (null: taken as exact):
+ * t = (x̄ − baseline)/√(s²/n_eff + s²/n_val), dof n_eff − 1 (at least 1). With rho 0 and no
+ * baselineRows it is Student's one-sample test (scipy `ttest_1samp`, alternative 'greater').
+ */
+export function meanAboveBaseline(values: ArrayLike<number>, baseline: number, rho: number, baselineRows: number | null): MeanAboveResult {
+  requireFiniteEach('values', values);
+  requireFinite('baseline', baseline);
+  const n = values.length;
+  if (n < 2) throw new InvalidInputError(`values expects at least 2 values, but got ${n}`, { field: 'values' });
+  if (!(rho >= 0 && rho < 1)) throw new InvalidInputError(`rho expects a number in [0, 1), but got ${rho}`, { field: 'rho' });
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i];
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[i] - mean) ** 2;
+  const variance = squares / (n - 1);
+  const effective = (n * (1 - rho)) / (1 + rho);
+  const dof = Math.max(1, effective - 1);
+  const standardError = Math.sqrt(variance / effective + (baselineRows && baselineRows > 0 ? variance / baselineRows : 0));
+  const statistic =
+    standardError === 0 ? (mean === baseline ? 0 : Math.sign(mean - baseline) * Infinity) : (mean - baseline) / standardError;
+  return { mean, statistic, pValue: studentTPValue(statistic, dof, 'greater'), effective };
 }

@@ -105,6 +105,18 @@ class PerformanceDrift {
   @Field(() => Int)
   samples!: number;
 
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The recent samples the test counts: for the loss, samples (1 − ρ)/(1 + ρ) of its lag-1 autocorrelation.',
+  })
+  effectiveSamples?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The validation rows the reference figure comes from; null where unknown (the figure is then taken as exact).',
+  })
+  referenceSamples?: number | null;
+
   @Field(() => Float)
   pValue!: number;
 

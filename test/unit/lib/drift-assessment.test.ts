@@ -148,6 +148,31 @@ describe('the severity rule', () => {
     expect(fine.severity).toBe('NONE');
   });
 
+  it('judges the win rate against a validation hit rate from its own rows, not as an exact figure', () => {
+    const stable = featureColumns('w6', 2000, 16);
+    const normal = normals('v');
+    // 100 validation rows: a hit rate of 0.6 there is 0.6 ± 0.05
+    const withValidation = referenceOf(trainColumns, {
+      predictions: Float64Array.from({ length: 100 }, () => normal()),
+      outcomes: Float64Array.from({ length: 100 }, () => normal()),
+    });
+    // a win rate of 0.53 realised over 600 recent outcomes
+    const performance = { task: 'regression' as const, outcomes: outcomes('o5', 600, 0.5), baseline: { hitRate: 0.6, meanLoss: null } };
+    const estimated = assessDrift({ reference: withValidation, features: stable, performance }, rule);
+    const winRate = estimated.performance[0];
+    expect(winRate).toMatchObject({ metric: 'win_rate', samples: 600, effectiveSamples: 600, referenceSamples: 100, drifted: false });
+    expect(winRate.current).toBeGreaterThan(0.5);
+    expect(winRate.current).toBeLessThan(0.55);
+    expect(winRate.pValue).toBeGreaterThan(0.05);
+    expect(estimated.severity).toBe('NONE');
+    const exact = assessDrift({ reference: withValidation, features: stable, performance }, rule, { validationSampleSize: false });
+    expect(exact.performance[0]).toMatchObject({ referenceSamples: null, drifted: true });
+    expect(exact.severity).toBe('HIGH');
+    // 0.25 over 600 is far below 0.6 over 100 either way
+    const failing = { ...performance, outcomes: outcomes('o6', 600, 0.25) };
+    expect(assessDrift({ reference: withValidation, features: stable, performance: failing }, rule).severity).toBe('CRITICAL');
+  });
+
   it('HIGH when the mean loss rises significantly by more than min_error_increase_pct', () => {
     const stable = featureColumns('w7', 2000, 16);
     const sample = outcomes('o4', 400, 0.6); // |actual| up to 0.025: mean squared error ≈ 3e-4 … 6e-4
@@ -179,7 +204,7 @@ describe('the severity rule', () => {
     );
   });
 
-  it('HIGH when a feature is missing in every recent row (skipped only by the old rule); refuses a column count that does not match the reference', () => {
+  it('HIGH when a feature is missing in every recent row (the old rule skipped it); refuses a column count unlike the reference', () => {
     const features = featureColumns('w9', 500, 16);
     features[3] = new Float64Array(500).fill(NaN);
     const assessment = assessDrift({ reference, features }, rule);

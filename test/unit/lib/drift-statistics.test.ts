@@ -5,11 +5,14 @@ import {
   featureQuality,
   lag1Autocorrelation,
   MAX_AUTOCORRELATION,
+  meanAboveBaseline,
   presentInOrder,
   subsampleEffectiveSize,
   twoProportionGreater,
 } from '../../../src/monitoring/drift-statistics';
 import { InvalidInputError } from '../../../src/lib/errors';
+import { studentTPValue } from '../../../src/lib/stats/student-t';
+import { oneSampleTTestGreater } from '../../../src/lib/stats/window-tests';
 
 const { sqrt, log, cos, PI } = Math;
 
@@ -122,5 +125,32 @@ describe('featureQuality', () => {
 
   it('keeps the values’ order when dropping the missing ones', () => {
     expect(Array.from(presentInOrder([3, NaN, 1, 2, NaN]))).toEqual([3, 1, 2]);
+  });
+});
+
+describe('meanAboveBaseline', () => {
+  const values = [1, 2, 3, 4, 5]; // mean 3, s² = 2.5
+
+  it('is Student’s one-sample test with independent rows and an exact baseline', () => {
+    const result = meanAboveBaseline(values, 2, 0, null);
+    const student = oneSampleTTestGreater(values, 2);
+    expect(result.statistic).toBeCloseTo(Math.SQRT2, 12); // 1/√(2.5/5)
+    expect(result.pValue).toBeCloseTo(student.pValue, 12);
+    expect(result).toMatchObject({ mean: 3, effective: 5 });
+  });
+
+  it('counts autocorrelated values at n (1 − ρ)/(1 + ρ) and adds the baseline mean’s variance', () => {
+    // ρ = 0.5: n_eff = 5 · 0.5/1.5 = 5/3, se = √(2.5 · 3/5) = √1.5, dof max(1, 2/3) = 1
+    const correlated = meanAboveBaseline(values, 2, 0.5, null);
+    expect(correlated.effective).toBeCloseTo(5 / 3, 12);
+    expect(correlated.statistic).toBeCloseTo(1 / Math.sqrt(1.5), 12);
+    expect(correlated.pValue).toBeCloseTo(studentTPValue(1 / Math.sqrt(1.5), 1, 'greater'), 12);
+    // 10 baseline rows: se = √(2.5/5 + 2.5/10) = √0.75, dof 4
+    const estimated = meanAboveBaseline(values, 2, 0, 10);
+    expect(estimated.statistic).toBeCloseTo(1 / Math.sqrt(0.75), 12);
+    expect(estimated.pValue).toBeCloseTo(studentTPValue(1 / Math.sqrt(0.75), 4, 'greater'), 12);
+    expect(estimated.pValue).toBeGreaterThan(meanAboveBaseline(values, 2, 0, null).pValue);
+    expect(meanAboveBaseline([2, 2, 2], 1, 0, null)).toMatchObject({ statistic: Infinity, pValue: 0 });
+    expect(() => meanAboveBaseline([1], 0, 0, null)).toThrow(InvalidInputError);
   });
 });
