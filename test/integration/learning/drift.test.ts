@@ -89,6 +89,18 @@ describe('checkDrift', () => {
     expect(result.distributions.map((entry) => entry.name)).toEqual(['f0', 'f1', 'f2', 'f3', 'prediction', 'outcome']);
     expect(result.distributions.every((entry) => !entry.drifted)).toBe(true);
     expect(result.performance.map((entry) => entry.metric)).toEqual(['win_rate', 'squared_error']);
+    // Data quality per feature; the performance tests know how many validation rows their baselines rest on.
+    for (const entry of result.distributions.slice(0, 4)) {
+      expect(entry).toMatchObject({ count: 400, missingShare: 0, referenceMissingShare: 0, missingRose: false, constant: false });
+      expect(entry.effectiveCount).toBeGreaterThan(0);
+      expect(entry.effectiveCount).toBeLessThanOrEqual(400);
+      expect(entry.outOfRange).toBe(false);
+    }
+    expect(result.distributions[4]).toMatchObject({ kind: 'prediction', missingShare: null, missingRose: null });
+    for (const entry of result.performance) {
+      expect(entry.referenceSamples).toBeGreaterThan(0);
+      expect(entry.effectiveSamples).toBeLessThanOrEqual(400);
+    }
     expect(await driftRows()).toBe(0);
   });
 
@@ -104,6 +116,8 @@ describe('checkDrift', () => {
     expect(first.reasons[0]).toMatch(/^2 of 4 features shifted, 2 by PSI ≥ 0\.25: f[23] \(PSI \d+\.\d+, KS 0\.\d+\), f[23]/);
     const shifted = first.distributions.filter((entry) => entry.drifted).map((entry) => entry.name);
     expect(shifted.sort()).toEqual(['f2', 'f3']);
+    // The recorded event keeps the data-quality fields of each feature.
+    expect(first.event!.distributions.find((entry) => entry.name === 'f2')).toMatchObject({ missingShare: 0, missingRose: false });
     expect(first.event).toMatchObject({
       severity: 'HIGH',
       trigger: 'MANUAL',
