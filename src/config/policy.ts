@@ -44,6 +44,12 @@ const policyShape = z.strictObject({
     .strictObject({
       /** Full retraining of every registered model (default Saturday 18:00). */
       full_retraining: cron.default('0 18 * * 6'),
+      /**
+       * Whether the full retraining schedule fires (default true). Off: it is not armed (`schedules`
+       * shows no next firing) and a firing run by hand queues nothing. Automatic learning, like
+       * learning.enabled and learning.triggers.
+       */
+      full_retraining_enabled: z.boolean().default(true),
       /** Archive of versions older than archive_after_days (default monthly, 1st at 03:00). */
       archive: cron.default('0 3 1 * *'),
       archive_after_days: z.number().int().min(1).max(36_500).default(90),
@@ -138,8 +144,37 @@ const policyShape = z.strictObject({
     .prefault({}),
   learning: z
     .strictObject({
+      /**
+       * The kill switch of automatic learning (default true). Off: no schedule, trade count, drift or
+       * health finding queues a retraining job, and the shadow tester only recommends a shadow it would
+       * promote (heldBy says learning is paused). Drift checks and health refreshes still run, and manual
+       * operations (trainModel, triggerRetraining, tuneModel, promoteModel, rollbackModel) still work.
+       * `pauseLearning` pauses the same way without changing the policy (learning/README.md).
+       */
+      enabled: z.boolean().default(true),
       /** Completed trades after which an incremental update is queued. */
       min_trades_for_update: z.number().int().min(1).default(10),
+      /** Each cause of automatic retraining on its own; off, that cause queues nothing (learning.enabled off stops all). */
+      triggers: z
+        .strictObject({
+          /** INCREMENTAL updates every min_trades_for_update closed trades (trading/learning-trigger.service.ts; default true). */
+          trades: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+          /** PARTIAL and FULL retraining answering a MEDIUM or worse drift (default true); drift checks still run and record. */
+          drift: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+          /** PARTIAL retraining answering a worsened health (default true); health is still assessed and reported. */
+          health: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  safety: z
+    .strictObject({
+      /**
+       * The circuit breaker: after this many FAILED retraining jobs (FULL, PARTIAL, INCREMENTAL) of one
+       * model in a row — a COMPLETED one resets the count — automatic learning of that model pauses by
+       * itself (`learning.paused`) until `resumeLearning(model)` (default 3).
+       */
+      max_consecutive_failures: z.number().int().min(1).max(1000).default(3),
     })
     .prefault({}),
   retraining: z

@@ -12,6 +12,8 @@ import { ForecastRequestEntity } from './forecast-request.entity';
 import { JobEntity } from './job.entity';
 import { LearningCounterEntity } from './learning-counter.entity';
 import { LearningEventEntity } from './learning-event.entity';
+import { LearningSwitchEntity } from './learning-switch.entity';
+import { ModelLearningStateEntity } from './model-learning-state.entity';
 import { ModelVersionEntity } from './model-version.entity';
 import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
@@ -46,4 +48,6 @@ export const entities = [
   ModelHealthStateEntity,
   ShadowScoringCursorEntity,
   ForecastRequestEntity,
+  LearningSwitchEntity,
+  ModelLearningStateEntity,
 ];

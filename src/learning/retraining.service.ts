@@ -43,6 +43,7 @@ import type { JobsService } from '../platform/jobs/jobs.service';
 import type { RegistryService } from '../registry/registry.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 import type { TrainedColumns, TrainingService } from './training.service';
+import type { LearningSwitchService } from './learning-switch.service';
 
 export type RetrainingKind = LearningKind;
 
@@ -125,6 +126,7 @@ export class RetrainingService {
     private readonly jobs: JobsService,
     private readonly training: TrainingService,
     private readonly families: FamilyRegistry,
+    private readonly learningSwitch: Pick<LearningSwitchService, 'heldFor' | 'pausedAmong'>,
   ) {}
 
   addMaterializer(materializer: DatasetMaterializer): void {
@@ -135,6 +137,8 @@ export class RetrainingService {
    * Validates the whole request first (nothing is queued when a named model cannot be retrained), then
    * queues a job per model. A named model that is not registered is listed under `skipped` while the
    * others are queued; when none of the names is registered the request is refused (NOT_FOUND).
+   * A request of any trigger but MANUAL is automatic learning: while it is held (learning-switch.service.ts)
+   * it queues nothing, and a model paused on its own is skipped — each listed under `skipped` with why.
    */
   async requestRetraining(request: RetrainingRequest): Promise<RetrainingPlan> {
     if (!(LEARNING_KINDS as readonly string[]).includes(request.kind)) {
@@ -170,7 +174,7 @@ export class RetrainingService {
         });
     }
     const jobs: JobEntity[] = [];
-    for (const model of planned) {
+    for (const model of await this.notHeld(request.trigger, planned, skipped)) {
       const queued = request.singletonKey || dataset ? undefined : await this.queuedJob(request.kind, model.id);
       jobs.push(
         queued ??
@@ -198,7 +202,7 @@ export class RetrainingService {
     return {
       name: 'full_retraining',
       description: 'Queues a FULL retraining of every model with a retrainable ACTIVE version.',
-      timing: (policy) => ({ cron: policy.schedule_interval.full_retraining }),
+      timing: (policy) => (policy.schedule_interval.full_retraining_enabled ? { cron: policy.schedule_interval.full_retraining } : null),
       run: (slot) =>
         this.requestRetraining({
           kind: 'FULL',
@@ -353,6 +357,18 @@ export class RetrainingService {
         return `dataset "${dataset.name}" lacks the columns ${missing.join(', ')} (the ACTIVE version's features, and the target and order columns)`;
     }
     return undefined;
+  }
+
+  /** Of `models`, those automatic learning by `trigger` may retrain now (all for MANUAL); each other joins `skipped` with why. */
+  private async notHeld(trigger: JobTrigger, models: RegisteredModelEntity[], skipped: RetrainingPlan['skipped']) {
+    if (trigger === 'MANUAL') return models;
+    const held = await this.learningSwitch.heldFor(trigger);
+    const paused = held ? new Map<string, string>() : await this.learningSwitch.pausedAmong(models.map((model) => model.id));
+    return models.filter((model) => {
+      const reason = held ?? paused.get(model.id);
+      if (reason) skipped.push({ model: model.name, reason });
+      return !reason;
+    });
   }
 
   /** A QUEUED job of `kind` for the model that reads the model's own data (no dataset named). */

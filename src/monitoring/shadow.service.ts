@@ -151,7 +151,8 @@ export class ShadowService {
 
   /** Event-stream listener: a new SHADOW, a new ACTIVE version or a new policy calls for fresh verdicts. */
   readonly onEvent = (event: KybernetEvent): void => {
-    if (event.type === 'policy.updated') {
+    // A resume may release a PROMOTE verdict that paused learning held.
+    if (event.type === 'policy.updated' || event.type === 'learning.resumed') {
       void this.modelsWithShadows().then(
         (ids) => ids.forEach((id) => this.coalescer.request(id)),
         (error) => this.log(`shadow tester: ${(error as Error).message}`),

@@ -33,6 +33,7 @@ import { TrainingService } from '../learning/training.service';
 import { ArchiveService } from '../registry/archive.service';
 import { JobReaper } from '../platform/jobs/job-reaper';
 import { RetrainingService } from '../learning/retraining.service';
+import { LearningSwitchService } from '../learning/learning-switch.service';
 import { Scheduler } from '../platform/schedules/scheduler';
 import { DriftService } from '../monitoring/drift.service';
 import { HealthService } from '../monitoring/health.service';
@@ -45,6 +46,8 @@ import { RlDecisionAgents } from '../rl/decision-agents';
 import { RlLiveAgents } from '../rl/live-agents';
 import { RlSnapshots } from '../rl/snapshots';
 import type { JobEntity } from '../entities/job.entity';
+import type { ModelVersionEntity } from '../entities/model-version.entity';
+import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { createArtifactStore } from '../storage/artifact-store';
 import type { ShutdownStep } from './shutdown';
 
@@ -103,7 +106,9 @@ export async function createApp(config: Config, dataSource: DataSource, database
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,
   });
-  const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families);
+  // The kill switch and circuit breaker of automatic learning: retraining requests, the trade trigger and the shadow tester ask it.
+  const learningSwitch = new LearningSwitchService(dataSource, registry, events, policy);
+  const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, learningSwitch);
   const tuning = new TuningService(registry, datasets, jobs, training, retraining, families);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
@@ -121,7 +126,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
         (error) => log(`forecast outcomes: filling from the ingested bars failed: ${(error as Error).message}`),
       ),
   });
-  const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy);
+  const learningTrigger = new LearningTriggerService(dataSource, events, jobs, policy, learningSwitch);
   const trades = new TradesService(dataSource, outcomes, learningTrigger, log);
   const decision = new DecisionService(registry, serving, features, policy, datasets);
   const rlSnapshots = new RlSnapshots(dataSource, registry, events, log);
@@ -145,7 +150,12 @@ export async function createApp(config: Config, dataSource: DataSource, database
   scheduler.register(archive.archiveTask());
   scheduler.register(rlMaintenance.maintenanceTask());
   const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
-  const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, drift, log);
+  // Automatic promotion is held while learning is paused (for every model, or for this one), and after a CRITICAL drift.
+  const promotionGate = {
+    automaticPromotionHold: async (model: RegisteredModelEntity, active: ModelVersionEntity) =>
+      (await learningSwitch.promotionHold(model.id)) ?? drift.automaticPromotionHold(model, active),
+  };
+  const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, promotionGate, log);
   const health = new HealthService(dataSource, registry, events, policy, retraining, log);
   const outcomeNotifications = new OutcomeNotifications(dataSource, listener, (error) =>
     log(`outcome notifications: ${(error as Error).message}`),
@@ -170,6 +180,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
     evaluation: new EvaluationService(registry, datasets, jobs, families),
     policy,
     retraining,
+    learningSwitch,
     tuning,
     archive,
     scheduler,
@@ -200,7 +211,11 @@ export async function createApp(config: Config, dataSource: DataSource, database
   );
   await listener.start();
 
-  const jobHooks = { jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job) };
+  const jobHooks = {
+    jobAttemptWasLost: (job: JobEntity) => training.failOrphanedVersions(job),
+    // The circuit breaker counts each model's failed retraining jobs in the transaction recording the end.
+    jobDidEnd: learningSwitch.recordJobEnd,
+  };
   const reaper = new JobReaper(dataSource, events, queue, jobHooks, {
     staleSeconds: config.env.KYBERNET_JOB_STALE_SECONDS,
     intervalSeconds: config.env.KYBERNET_JOB_REAPER_SECONDS,

@@ -16,6 +16,7 @@ import type { ServingService } from '../serving/serving.service';
 import type { TrainingService } from '../learning/training.service';
 import type { ArchiveService } from '../registry/archive.service';
 import type { RetrainingService } from '../learning/retraining.service';
+import type { LearningSwitchService } from '../learning/learning-switch.service';
 import type { Scheduler } from '../platform/schedules/scheduler';
 import type { DriftService } from '../monitoring/drift.service';
 import type { HealthService } from '../monitoring/health.service';
@@ -47,6 +48,8 @@ export interface Services {
   comparison: ComparisonService;
   policy: PolicyService;
   retraining: RetrainingService;
+  /** The kill switch and circuit breaker of automatic learning: pauseLearning, resumeLearning, learningStatus. */
+  learningSwitch: LearningSwitchService;
   tuning: TuningService;
   archive: ArchiveService;
   /** Register scheduled tasks here (see platform/schedules/scheduler.ts). */

@@ -12,6 +12,7 @@ import { PredictionResolver } from '../serving/prediction.resolver';
 import { ForecastResolver } from '../serving/forecast.resolver';
 import { MarketDataResolver } from '../market/market-data.resolver';
 import { RetrainingResolver } from '../learning/retraining.resolver';
+import { LearningSwitchResolver } from '../learning/learning-switch.resolver';
 import { TrainingResolver } from '../learning/training.resolver';
 import { DecisionResolver } from '../trading/decision.resolver';
 import { OutcomeResolver } from '../trading/outcome.resolver';
@@ -38,6 +39,7 @@ export const resolvers = [
   ComparisonResolver,
   MarketDataResolver,
   RetrainingResolver,
+  LearningSwitchResolver,
   TrainingResolver,
   TradeResolver,
   OutcomeResolver,

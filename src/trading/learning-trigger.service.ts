@@ -20,6 +20,11 @@
  * dataset rebuilt with the data stored now, whatever cycle queued it. The cycle (its number, trades,
  * time span and jobs) is recorded by `learning.triggered`. Trigger TRADES; singleton key
  * `incremental:trades:<cycle>:<model id>`, so a cycle queues each model once.
+ *
+ * While automatic learning is held (learning/learning-switch.service.ts: policy learning.enabled or
+ * learning.triggers.trades.enabled off, pauseLearning) the count goes on and cycles end as before, but
+ * no job is queued; a model paused on its own gets none either. `learning.triggered` lists them under
+ * `skipped`, with why.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JobEntity } from '../entities/job.entity';
@@ -27,6 +32,7 @@ import { LearningCounterEntity } from '../entities/learning-counter.entity';
 import type { EventsService } from '../platform/events/events.service';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { PolicyService } from '../platform/policy/policy.service';
+import type { LearningSwitchService } from '../learning/learning-switch.service';
 
 export interface LearningTriggerState {
   /** Whether the next completed trade will trigger (the count has reached the threshold already). */
@@ -71,6 +77,7 @@ export class LearningTriggerService {
     private readonly events: EventsService,
     private readonly jobs: JobsService,
     private readonly policy: PolicyService,
+    private readonly learningSwitch: Pick<LearningSwitchService, 'heldFor' | 'pausedAmong'>,
   ) {}
 
   async state(): Promise<LearningTriggerState> {
@@ -142,8 +149,21 @@ export class LearningTriggerService {
       [crossing.cycle],
     );
     const reason = `${crossing.count} completed trades since the last update (threshold ${crossing.threshold})`;
+    const held = await this.learningSwitch.heldFor('TRADES', tx);
+    const paused = held
+      ? new Map<string, string>()
+      : await this.learningSwitch.pausedAmong(
+          models.map((model) => model.id),
+          tx,
+        );
+    const skipped: { model: string; reason: string }[] = [];
     const jobs: JobEntity[] = [];
     for (const model of models) {
+      const why = held ?? paused.get(model.id);
+      if (why) {
+        skipped.push({ model: model.name, reason: why });
+        continue;
+      }
       jobs.push(
         await this.jobs.enqueue(
           {
@@ -170,6 +190,7 @@ export class LearningTriggerService {
         until: until.toISOString(),
         models: models.map((model) => model.name),
         jobIds: jobs.map((job) => job.id),
+        ...(skipped.length ? { skipped } : {}),
       },
     });
     return jobs;

@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
   'rl.snapshot',
   'rl.reset',
   'learning.triggered',
+  'learning.paused',
+  'learning.resumed',
   'policy.updated',
 ] as const;
 
@@ -141,6 +143,23 @@ export type EventPayloads = {
     until: string;
     models: string[];
     jobIds: string[];
+    /** Models of the cycle that got no job: automatic learning paused or the trade trigger off, and why. */
+    skipped?: { model: string; reason: string }[];
+  };
+  /**
+   * Automatic learning paused: of every model (`model` null: pauseLearning), or of one — by an operator
+   * (pauseLearning with a model) or by the circuit breaker (`pausedBy` 'circuit breaker') after the
+   * FAILED jobs `jobIds` in a row (policy.safety.max_consecutive_failures).
+   */
+  'learning.paused': { model: string | null; reason: string; pausedBy: string; jobIds: string[]; consecutiveFailures: number | null };
+  /** resumeLearning: automatic learning of every model (`model` null) or of one runs again; the pause it ended. */
+  'learning.resumed': {
+    model: string | null;
+    reason: string;
+    resumedBy: string;
+    pausedAt: string;
+    pausedBy: string | null;
+    pausedReason: string;
   };
   /** `patch` as sent to updatePolicy; `version` the policy version it made. */
   'policy.updated': { version: number; patch: Record<string, unknown> };

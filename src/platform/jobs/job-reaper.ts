@@ -89,6 +89,7 @@ export class JobReaper {
           type: 'job.cancelled',
           payload: { kind: job.kind, while: 'RUNNING', attempt: job.attempts, reason },
         });
+        await this.hooks.jobDidEnd?.(tx, job, { status: 'CANCELLED', error: reason });
       } else if (job.attempts <= job.retryLimit) {
         outcome = 'QUEUED';
         await handJobBack(tx, this, job, { firstAttempt: job.attempts + 1, reason: `retry after a lost attempt: ${reason}` });
@@ -101,6 +102,7 @@ export class JobReaper {
           type: 'job.failed',
           payload: { kind: job.kind, status: 'FAILED', attempt: job.attempts, error: reason },
         });
+        await this.hooks.jobDidEnd?.(tx, job, { status: 'FAILED', error: reason });
       }
       this.options.log(`job reaper: job ${jobId} (${job.kind}) ${reason} → ${outcome}`);
       return outcome;

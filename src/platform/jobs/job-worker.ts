@@ -48,6 +48,19 @@ export type JobHandler<K extends JobKind = JobKind> = (ctx: JobContext<K>) => Pr
  */
 export interface JobWorkerHooks {
   jobAttemptWasLost?(job: JobEntity): Promise<void>;
+  /**
+   * Runs inside the transaction that records the end of `job` — COMPLETED, FAILED or CANCELLED by its
+   * worker, FAILED or CANCELLED by the reaper — after its event is appended, so that what it writes
+   * commits with the end, exactly once (learning's circuit breaker counts failures here). A throw
+   * leaves the end unrecorded (the reaper finds the attempt later).
+   */
+  jobDidEnd?(tx: EntityManager, job: JobEntity, end: JobEnd): Promise<void>;
+}
+
+/** How a job ended, as `jobDidEnd` hears it. */
+export interface JobEnd {
+  status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  error?: string;
 }
 
 export interface JobWorkerOptions {
@@ -248,6 +261,7 @@ export class JobWorker {
           ...(fields.error ? { error: fields.error } : {}),
         },
       });
+      await this.hooks.jobDidEnd?.(tx, job, { status, error: fields.error });
     });
   }
 
