@@ -127,7 +127,7 @@ function foldsOf(rows: number, scheme: ValidationScheme) {
 const SCORING_CHUNK_ROWS = 100_000;
 
 /** `predictor`'s first output on every row of `set`, in order. */
-async function firstOutputs(predictor: Predictor, set: TabularTrainingSet, signal: AbortSignal): Promise<Float32Array> {
+export async function firstOutputs(predictor: Predictor, set: TabularTrainingSet, signal: AbortSignal): Promise<Float32Array> {
   const width = set.featureNames.length;
   const stride = predictor.signature.outputs.length;
   const out = new Float32Array(set.rows);
