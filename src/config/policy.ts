@@ -8,6 +8,7 @@
  */
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { validationSchemeSchema } from '../lib/validation-folds';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
@@ -183,6 +184,21 @@ const policyShape = z.strictObject({
       full_time_limit_seconds: timeLimitSeconds.default(2700),
       /** Further attempts after a failed or lost one. */
       retry_limit: z.number().int().min(0).max(10).default(1),
+      /**
+       * How a tuning trial is scored (tuneModel without a scheme, and a FULL retraining with tune_on_full):
+       * trained per fold on the fold's train rows, its loss on the fold's test rows averaged over the folds
+       * (lib/validation-folds; default an expanding walk-forward of 3 folds).
+       */
+      tuning_scheme: validationSchemeSchema.default({ kind: 'expanding', folds: 3, gap: 0, testFraction: 0.5 }),
+      /**
+       * A FULL retraining tunes first (tuning_trials trials within tuning_time_limit_seconds) and trains with the best
+       * trial's hyperparameters.
+       */
+      tune_on_full: z.boolean().default(false),
+      /** Trials of a search (the ACTIVE version's own hyperparameters first): tuneModel's default, a FULL retraining's budget. */
+      tuning_trials: z.number().int().min(2).max(100).default(8),
+      /** A search starts no trial training after this long and ranks what finished (default 1800). */
+      tuning_time_limit_seconds: timeLimitSeconds.default(1800),
     })
     .prefault({}),
   health: z

@@ -14,6 +14,7 @@ import { LearningCounterEntity } from './learning-counter.entity';
 import { LearningEventEntity } from './learning-event.entity';
 import { LearningSwitchEntity } from './learning-switch.entity';
 import { ModelLearningStateEntity } from './model-learning-state.entity';
+import { TuningTrialEntity } from './tuning-trial.entity';
 import { ModelVersionEntity } from './model-version.entity';
 import { PolicyEntity } from './policy.entity';
 import { PredictionEntity } from './prediction.entity';
@@ -50,4 +51,5 @@ export const entities = [
   ForecastRequestEntity,
   LearningSwitchEntity,
   ModelLearningStateEntity,
+  TuningTrialEntity,
 ];

@@ -4,6 +4,7 @@ import { PageInfo } from '../schema/common.types';
 import { RetrainingKindEnum } from '../schema/enums';
 import { Job } from '../platform/jobs/job.types';
 import { JSONObjectScalar, JSONScalar } from '../schema/scalars';
+import { TuningSchemeInput } from './tuning.types';
 
 @InputType()
 export class TriggerRetrainingInput {
@@ -41,11 +42,20 @@ export class TuneModelInput {
   @Field()
   model!: string;
 
-  @Field(() => Int, { nullable: true, description: "Trials, the ACTIVE version's own hyperparameters first; 2 to 100, default 12." })
+  @Field(() => Int, {
+    nullable: true,
+    description: "Trials, the ACTIVE version's own hyperparameters first; 2 to 100, default policy retraining.tuning_trials (8).",
+  })
   trials?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Seed of the search (the same seed samples the same trials); default 0.' })
   seed?: number | null;
+
+  @Field(() => TuningSchemeInput, {
+    nullable: true,
+    description: 'How each trial is scored (tabular families); default policy retraining.tuning_scheme. Refused for a sequence model.',
+  })
+  scheme?: TuningSchemeInput | null;
 }
 
 @ObjectType()

@@ -109,7 +109,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   // The kill switch and circuit breaker of automatic learning: retraining requests, the trade trigger and the shadow tester ask it.
   const learningSwitch = new LearningSwitchService(dataSource, registry, events, policy);
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, learningSwitch);
-  const tuning = new TuningService(registry, datasets, jobs, training, retraining, families);
+  const tuning = new TuningService(dataSource, registry, datasets, jobs, training, retraining, families, policy);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
   const bars = new BarsService(dataSource);

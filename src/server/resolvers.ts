@@ -14,6 +14,7 @@ import { MarketDataResolver } from '../market/market-data.resolver';
 import { RetrainingResolver } from '../learning/retraining.resolver';
 import { LearningSwitchResolver } from '../learning/learning-switch.resolver';
 import { TrainingResolver } from '../learning/training.resolver';
+import { TuningResolver } from '../learning/tuning.resolver';
 import { DecisionResolver } from '../trading/decision.resolver';
 import { OutcomeResolver } from '../trading/outcome.resolver';
 import { TradeResolver } from '../trading/trade.resolver';
@@ -41,6 +42,7 @@ export const resolvers = [
   RetrainingResolver,
   LearningSwitchResolver,
   TrainingResolver,
+  TuningResolver,
   TradeResolver,
   OutcomeResolver,
   DecisionResolver,

@@ -65,6 +65,10 @@ const tuningPayload = z.object({
   model: name,
   trials: z.number().int().min(2).max(MAX_TUNING_TRIALS),
   seed: z.number().int().min(0),
+  /** How each trial is scored (default: policy retraining.tuning_scheme when the job runs). */
+  scheme: validationSchemeSchema.optional(),
+  /** The search starts no trial training after this many seconds (default: policy retraining.tuning_time_limit_seconds). */
+  timeLimitSeconds: z.number().int().min(1).optional(),
 });
 
 /**

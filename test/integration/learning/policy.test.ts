@@ -41,7 +41,7 @@ const refusals: [string, Record<string, unknown>, string, string][] = [
     'an unknown key in a section',
     { retraining: { retry_limt: 2 } },
     'retraining.retry_limt',
-    'policy retraining.retry_limt: expects a setting of section retraining (incremental_time_limit_seconds, full_time_limit_seconds, retry_limit), but got the unknown key "retry_limt"',
+    'policy retraining.retry_limt: expects a setting of section retraining (incremental_time_limit_seconds, full_time_limit_seconds, retry_limit, tuning_scheme, tune_on_full, tuning_trials, tuning_time_limit_seconds), but got the unknown key "retry_limt"',
   ],
   ['an unknown section', { retrain: { retry_limit: 2 } }, 'retrain', 'expects a setting of the policy ('],
   ['a section that is not an object', { retraining: 5 }, 'retraining', 'policy retraining: expects an object, but got 5'],

@@ -1,7 +1,9 @@
 /**
  * tuneModel over HTTP: a TUNING job searches the family's hyperparameters around the ACTIVE version's
- * training, ranks the trials by validation loss, and registers the best as a SHADOW version whose
- * parent is the ACTIVE one. Bad requests are refused with nothing queued.
+ * training, scores each trial per fold of a walk-forward (policy retraining.tuning_scheme, or the
+ * request's scheme) and averages the folds' losses, prunes the worse half of each rung of the successive
+ * halving over num_boost_round, keeps every trial in tuning_trials (tuningTrials(jobId)), and registers the
+ * best as a SHADOW version whose parent is the ACTIVE one. Bad requests are refused with nothing queued.
  */
 import {
   CreateDatasetDocument,
@@ -11,6 +13,8 @@ import {
   ModelVersionDocument,
   TrainModelDocument,
   TuneModelDocument,
+  TuningTrialsDocument,
+  type TuningSchemeInput,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
@@ -51,14 +55,33 @@ afterAll(async () => {
   await t?.close();
 });
 
+interface ResultTrial {
+  trial: number;
+  sampled: Record<string, unknown>;
+  hyperparameters: Record<string, unknown>;
+  loss: number;
+  foldLosses: number[];
+  rung: number;
+  budget: number | null;
+  pruned: boolean;
+  durationMs: number;
+}
+
 interface TuningResult {
   metric: string;
   version: number;
+  scheme: Record<string, unknown>;
+  folds: number;
+  budgetParameter: string | null;
+  rungs: { rung: number; trials: number }[];
+  timedOut: boolean;
   best: { trial: number; loss: number; hyperparameters: Record<string, unknown> };
-  trials: { trial: number; sampled: Record<string, unknown>; loss: number; metrics: Record<string, number> }[];
+  trials: ResultTrial[];
 }
 
-it('searches around the ACTIVE version, ranks trials by validation loss, and registers the best as a SHADOW child', async () => {
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+it('searches around the ACTIVE version, ranks trials by their mean walk-forward loss, prunes by successive halving, and registers the best as a SHADOW child', async () => {
   const queued = dataOf(await t.as('operator')(TuneModelDocument, { input: { model: 'tuned', trials: 5, seed: 3 } })).tuneModel;
   expect(queued).toMatchObject({ kind: 'TUNING', status: 'QUEUED', trigger: 'MANUAL', reason: 'tune tuned over 5 trials (seed 3)' });
   const done = await waitForJob(t, queued.id, 120_000);
@@ -79,27 +102,90 @@ it('searches around the ACTIVE version, ranks trials by validation loss, and reg
       'min_child_weight',
       'subsample',
     ]);
-  for (const trial of result.trials) expect(trial.loss).toBe(trial.metrics.rmse);
-  const lowest = Math.min(...result.trials.map((trial) => trial.loss));
+  // Scored by the policy's default scheme, an expanding walk-forward of 3 folds: the loss is the folds' mean.
+  expect(result.scheme).toEqual({ kind: 'expanding', folds: 3, gap: 0, testFraction: 0.5 });
+  expect(result.folds).toBe(3);
+  for (const trial of result.trials) {
+    expect(trial.foldLosses).toHaveLength(3);
+    expect(trial.loss).toBeCloseTo(mean(trial.foldLosses), 12);
+  }
+  // Successive halving over num_boost_round (30): 5 trials at 8 rounds, the better 3 at 15, the better 2 at 30.
+  expect(result.budgetParameter).toBe('num_boost_round');
+  expect(result.rungs).toEqual([
+    { rung: 0, trials: 5 },
+    { rung: 1, trials: 3 },
+    { rung: 2, trials: 2 },
+  ]);
+  expect(result.trials.filter((trial) => trial.pruned)).toHaveLength(3);
+  for (const trial of result.trials) {
+    expect(trial.budget).toBe([8, 15, 30][trial.rung]);
+    expect(trial.pruned).toBe(trial.rung < 2);
+  }
+  const finalists = result.trials.filter((trial) => trial.rung === 2);
+  const lowest = Math.min(...finalists.map((trial) => trial.loss));
   expect(result.best.loss).toBe(lowest);
   expect(result.trials[result.best.trial - 1].loss).toBe(lowest);
+  expect(result.best.hyperparameters).toEqual(result.trials[result.best.trial - 1].hyperparameters);
   console.info(
-    `tuning: validation rmse by trial ${result.trials.map((trial) => trial.loss.toFixed(4)).join(', ')}; best trial ${result.best.trial}`,
+    `tuning: mean walk-forward rmse by trial ${result.trials.map((trial) => `${trial.loss.toFixed(4)}@${trial.rung}`).join(', ')}; best trial ${result.best.trial}`,
   );
 
   const version = dataOf(await t.as('viewer')(ModelVersionDocument, { id: done.modelVersion!.id })).modelVersion!;
   expect(version.parent).toMatchObject({ id: activeVersionId });
   expect(version.hyperparameters).toEqual(result.best.hyperparameters);
-  // Trained again with the best trial's hyperparameters on the same rows, it validates the same.
-  expect(version.metrics.rmse).toBeCloseTo(result.best.loss, 6);
+  // (Its validation rmse is no longer the trial's loss: a trial is scored by the walk-forward's folds, the version on its own tail.)
   const active = dataOf(await t.as('viewer')(ModelVersionDocument, { id: activeVersionId })).modelVersion!;
   expect(version.metrics.rmse).toBeLessThan(active.metrics.rmse as number); // the ACTIVE hyperparameters are deliberately weak
+});
+
+it('gives the same trials for the same seed and scheme, and keeps every trial in tuning_trials', async () => {
+  const scheme = { kind: 'expanding', folds: 2, gap: 1, testFraction: 0.4 };
+  const run = async () => {
+    const queued = dataOf(await t.as('operator')(TuneModelDocument, { input: { model: 'tuned', trials: 4, seed: 7, scheme } })).tuneModel;
+    const done = await waitForJob(t, queued.id, 120_000);
+    expect(done.status).toBe('COMPLETED');
+    return { id: queued.id, result: done.result as unknown as TuningResult };
+  };
+  const first = await run();
+  const second = await run();
+  expect(first.result.scheme).toEqual(scheme);
+  expect(first.result.rungs).toEqual([
+    { rung: 0, trials: 4 },
+    { rung: 1, trials: 2 },
+  ]);
+  const comparable = (result: TuningResult) =>
+    result.trials.map(({ trial, sampled, foldLosses, rung, budget, pruned }) => ({ trial, sampled, foldLosses, rung, budget, pruned }));
+  expect(comparable(second.result)).toEqual(comparable(first.result));
+  expect(second.result.best).toEqual(first.result.best);
+  expect(first.result.trials.filter((trial) => trial.pruned).map((trial) => trial.rung)).toEqual([0, 0]);
+
+  // The table, through tuningTrials(jobId), holds each trial as the job's result reports it.
+  const rows = dataOf(await t.as('viewer')(TuningTrialsDocument, { jobId: first.id })).tuningTrials;
+  expect(rows.map((row) => row.trial)).toEqual([1, 2, 3, 4]);
+  for (const row of rows) {
+    const reported = first.result.trials[row.trial - 1];
+    expect(row).toMatchObject({
+      jobId: first.id,
+      sampled: reported.sampled,
+      hyperparameters: reported.hyperparameters,
+      foldLosses: reported.foldLosses,
+      loss: reported.loss,
+      rung: reported.rung,
+      budget: reported.budget,
+      pruned: reported.pruned,
+      durationMs: reported.durationMs,
+    });
+    expect(row.foldLosses).toHaveLength(2);
+  }
+  expect(errorOf(await t.as('viewer')(TuningTrialsDocument, { jobId: '00000000-0000-0000-0000-000000000000' }))).toMatchObject({
+    code: 'NOT_FOUND',
+  });
 });
 
 it('refuses requests it cannot run, naming the field, and queues nothing', async () => {
   const tuningJobs = async () => dataOf(await t.as('viewer')(JobsDocument, { filter: { kind: ['TUNING'] } })).jobs.nodes.length;
   const before = await tuningJobs();
-  const refusal = async (input: { model: string; trials?: number; seed?: number }) =>
+  const refusal = async (input: { model: string; trials?: number; seed?: number; scheme?: TuningSchemeInput }) =>
     errorOf(await t.as('operator')(TuneModelDocument, { input }));
 
   expect(await refusal({ model: 'tuned', trials: 1 })).toMatchObject({
@@ -113,6 +199,24 @@ it('refuses requests it cannot run, naming the field, and queues nothing', async
   expect(await refusal({ model: 'tuned', seed: -1 })).toMatchObject({
     code: 'BAD_USER_INPUT',
     extensions: expect.objectContaining({ field: 'seed' }),
+  });
+  // A scheme whose folds are too small for the ACTIVE version's 3,000 rows, named by its field.
+  expect(await refusal({ model: 'tuned', scheme: { kind: 'expanding', folds: 100, testFraction: 0.05 } })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: expect.stringContaining('scheme.folds expects folds of at least 2 test rows, but 100 folds over the 150 test rows'),
+    extensions: expect.objectContaining({ field: 'scheme.folds' }),
+  });
+  expect(await refusal({ model: 'tuned', scheme: { kind: 'purged_kfold', folds: 2, purge: 2000 } })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    extensions: expect.objectContaining({ field: 'scheme.purge' }),
+  });
+  expect(await refusal({ model: 'tuned', scheme: { kind: 'holdout', folds: 3 } })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    message: expect.stringContaining('scheme.folds expects no folds for a holdout scheme'),
+  });
+  expect(await refusal({ model: 'tuned', scheme: { kind: 'walk' } })).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    extensions: expect.objectContaining({ field: 'scheme.kind' }),
   });
   expect(await refusal({ model: 'nope' })).toMatchObject({ code: 'NOT_FOUND' });
   expect(await refusal({ model: 'untrained' })).toMatchObject({

@@ -17,7 +17,9 @@ it('has a payload schema and limits for every job kind', () => {
 });
 
 it('takes the trainings’ time limits from the policy and gives the sweeps their own', () => {
-  const policy = { retraining: { full_time_limit_seconds: 5, incremental_time_limit_seconds: 2, retry_limit: 3 } };
+  const policy = {
+    retraining: { ...DEFAULT_POLICY.retraining, full_time_limit_seconds: 5, incremental_time_limit_seconds: 2, retry_limit: 3 },
+  };
   const limits = Object.fromEntries(JOB_KINDS.map((kind) => [kind, jobLimits(kind, policy).timeLimitSeconds]));
   expect(limits).toEqual({ TRAIN: 5, FULL: 5, PARTIAL: 5, TUNING: 5, EVALUATE: 5, INCREMENTAL: 2, ...SWEEP_TIME_LIMIT_SECONDS });
   expect(SWEEP_TIME_LIMIT_SECONDS).toEqual({ DRIFT_CHECK: 900, ARCHIVE: 3600, RL_MAINTENANCE: 300 });
