@@ -28,6 +28,8 @@
  * the same resamples (one set of stationary-bootstrap row indices per resample, applied to the
  * predictions, labels, strategy returns and positions together), so that autocorrelated rows keep
  * their dependence. A figure undefined on a resample (AUC of one class) is left out of that resample.
+ * `backtestWithPauses` computes the same report with a pause after each resample (the EVALUATE job yields
+ * its event loop there: a 1,000,000-row backtest takes minutes, longer than a job's heartbeat may stop).
  */
 import { linearQuantileSorted } from '../lib/stats/quantile-bins';
 import { defaultMeanBlockLength, gather, stationaryBootstrapIndices } from '../lib/stats/block-bootstrap';
@@ -341,7 +343,8 @@ function percentile(values: number[], p: number): number | null {
   return linearQuantileSorted(Float64Array.from(values).sort(), p);
 }
 
-function scoreSegment(settings: Resolved, segment: Segment): SegmentReport {
+/** A segment's report; yields after each bootstrap resample (see backtestInSteps). */
+function* scoreSegment(settings: Resolved, segment: Segment): Generator<void, SegmentReport> {
   const n = segment.labels.length;
   if (n < 2) {
     throw new InvalidInputError(`expects at least 2 scored test rows in every fold, but a fold has ${n}; use fewer folds or more rows`, {
@@ -367,6 +370,7 @@ function scoreSegment(settings: Resolved, segment: Segment): SegmentReport {
     for (const [name, value] of Object.entries(figures)) {
       if (value !== null && value !== undefined && Number.isFinite(value)) samples.get(name)?.push(value);
     }
+    yield;
   }
   const tail = (1 - settings.confidence) / 2;
   const named = (name: string): Estimate => {
@@ -402,8 +406,34 @@ function scoreSegment(settings: Resolved, segment: Segment): SegmentReport {
   };
 }
 
-/** The whole backtest report of `input` (the rules at the top of this file). */
+/** The whole backtest report of `input` (the rules at the top of this file), at once. */
 export function backtest(input: BacktestInput): BacktestReport {
+  const steps = backtestInSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same report, computed in steps: `pause(done, total)` is awaited after every bootstrap resample (done of
+ * total over every segment), so that a caller on a shared event loop can let timers (a job's heartbeat) run,
+ * report progress, or stop by throwing.
+ */
+export async function backtestWithPauses(
+  input: BacktestInput,
+  pause: (done: number, total: number) => Promise<void>,
+): Promise<BacktestReport> {
+  const total = (input.folds.length + 1) * (input.bootstrap?.resamples ?? DEFAULT_RESAMPLES);
+  const steps = backtestInSteps(input);
+  for (let done = 1; ; done++) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pause(done, total);
+  }
+}
+
+function* backtestInSteps(input: BacktestInput): Generator<void, BacktestReport> {
   const { task, predictions, labels, folds } = input;
   if (predictions.length !== labels.length) {
     throw new InvalidInputError(`predictions expects one value per label (${labels.length}), but got ${predictions.length}`, {
@@ -445,14 +475,17 @@ export function backtest(input: BacktestInput): BacktestReport {
     }));
   }
   const settings: Resolved = { task, resamples, confidence, seed, meanBlockLength, threshold, periodsPerYear, offsets, sortedResiduals };
-  const foldReports = folds.map((fold) => ({
-    fold: fold.fold,
-    trainRows: fold.train.reduce((sum, [start, end]) => sum + end - start, 0),
-    testStart: fold.test[0],
-    testEnd: fold.test[1],
-    ...scoreSegment(settings, segmentOf(predictions, labels, [fold.test])),
-  }));
-  const pooled = scoreSegment(
+  const foldReports: FoldReport[] = [];
+  for (const fold of folds) {
+    foldReports.push({
+      fold: fold.fold,
+      trainRows: fold.train.reduce((sum, [start, end]) => sum + end - start, 0),
+      testStart: fold.test[0],
+      testEnd: fold.test[1],
+      ...(yield* scoreSegment(settings, segmentOf(predictions, labels, [fold.test]))),
+    });
+  }
+  const pooled = yield* scoreSegment(
     settings,
     segmentOf(
       predictions,

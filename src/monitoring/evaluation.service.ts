@@ -20,7 +20,8 @@ import type { JobPayload } from '../platform/jobs/job-payloads';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { DatasetsService } from '../registry/datasets.service';
 import type { RegistryService } from '../registry/registry.service';
-import { backtest, DEFAULT_RESAMPLES, type BacktestReport, type BacktestTask } from './backtest';
+import { setImmediate } from 'node:timers/promises';
+import { backtestWithPauses, DEFAULT_RESAMPLES, type BacktestReport, type BacktestTask } from './backtest';
 
 /** The fewest test rows a fold may have (its figures and their intervals need some), and train rows. */
 export const EVALUATION_MINIMUM_ROWS: Required<MinimumRows> = { train: 1, test: 10 };
@@ -215,15 +216,28 @@ export class EvaluationService {
       await predictor.dispose();
     }
     ctx.progress(0.4, `${folds.length} folds: metrics and ${payload.bootstrap.resamples} bootstrap resamples`);
-    const report = backtest({
-      task,
-      predictions,
-      labels: set.target,
-      folds,
-      bootstrap: payload.bootstrap,
-      threshold: payload.threshold,
-      periodsPerYear: payload.periodsPerYear,
-    });
+    // A large backtest runs for minutes: it gives the event loop back after every resample, so that the
+    // heartbeat keeps the job alive, progress is reported and a cancellation stops it.
+    let reported = 0;
+    const report = await backtestWithPauses(
+      {
+        task,
+        predictions,
+        labels: set.target,
+        folds,
+        bootstrap: payload.bootstrap,
+        threshold: payload.threshold,
+        periodsPerYear: payload.periodsPerYear,
+      },
+      async (done, total) => {
+        ctx.signal.throwIfAborted();
+        if (done - reported >= total / 50) {
+          reported = done;
+          ctx.progress(0.4 + (0.6 * done) / total, `bootstrap ${done} of ${total} resamples`);
+        }
+        await setImmediate();
+      },
+    );
     ctx.log(`evaluated ${model.name} v${version.version} on ${set.rows} rows (${droppedRows} without a label left out)`);
     const result: EvaluationResult = { model: model.name, version: version.version, dataset: dataset.name, report };
     return { ...result, droppedRows };

@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import {
   backtest,
+  backtestWithPauses,
   classificationCounts,
   expectedCalibrationError,
   intervalCoverage,
@@ -100,6 +101,23 @@ describe('backtest', () => {
     expect(rm.upper!).toBeGreaterThan(rm.value!);
     const again = backtest({ task: 'regression', predictions, labels, folds, bootstrap: { resamples: 200, seed: 's' } });
     expect(again).toEqual(report);
+  });
+
+  it('computes the same report in steps, pausing after every resample, and stops when a pause throws', async () => {
+    const pauses: number[] = [];
+    const stepped = await backtestWithPauses(
+      { task: 'regression', predictions, labels, folds, bootstrap: { resamples: 200, seed: 's' } },
+      async (done, total) => {
+        pauses.push(done);
+        expect(total).toBe(4 * 200);
+      },
+    );
+    expect(stepped).toEqual(report);
+    expect(pauses).toHaveLength(4 * 200);
+    const stopped = backtestWithPauses({ task: 'regression', predictions, labels, folds, bootstrap: { resamples: 10 } }, async (done) => {
+      if (done === 3) throw new Error('cancelled');
+    });
+    await expect(stopped).rejects.toThrow('cancelled');
   });
 
   it('takes the regression intervals from the first fold’s train residuals', () => {
