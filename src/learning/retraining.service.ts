@@ -44,6 +44,7 @@ import type { RegistryService } from '../registry/registry.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 import type { TrainedColumns, TrainingService } from './training.service';
 import type { LearningSwitchService } from './learning-switch.service';
+import type { TuningService } from './tuning.service';
 
 export type RetrainingKind = LearningKind;
 
@@ -118,6 +119,8 @@ function trainingColumns(version: ModelVersionEntity): TrainingColumns | string 
 
 export class RetrainingService {
   private readonly materializers: DatasetMaterializer[] = [];
+  /** Tunes a FULL job first when policy retraining.tune_on_full is on (tuning.service.ts `tuneForFull`; plugged in from server/app.ts). */
+  private fullTuner?: Pick<TuningService, 'tuneForFull'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -131,6 +134,10 @@ export class RetrainingService {
 
   addMaterializer(materializer: DatasetMaterializer): void {
     this.materializers.push(materializer);
+  }
+
+  setFullTuner(tuner: Pick<TuningService, 'tuneForFull'>): void {
+    this.fullTuner = tuner;
   }
 
   /**
@@ -244,12 +251,18 @@ export class RetrainingService {
       }
       previous = await this.registry.loadArtifact(active);
     }
-    const trained = await this.training.trainVersion(ctx, {
+    // policy retraining.tune_on_full: a FULL job searches first (its trials in tuning_trials), then trains with the best trial's
+    // hyperparameters.
+    const tuned =
+      kind === 'FULL'
+        ? await this.fullTuner?.tuneForFull(ctx, { model, table, columns, hyperparameters, task: active.signature?.task })
+        : null;
+    const trained = await this.training.trainVersion(tuned?.ctx ?? ctx, {
       model,
       dataset: source,
       table,
       columns,
-      hyperparameters,
+      hyperparameters: tuned?.hyperparameters ?? hyperparameters,
       source: kind === 'INCREMENTAL' ? 'UPDATED' : 'TRAINED',
       parentVersionId: active.id,
       previous,
@@ -288,6 +301,7 @@ export class RetrainingService {
       rows: trained.rows,
       droppedRows: trained.droppedRows,
       metrics: version.metrics,
+      ...(tuned ? { tuning: tuned.summary } : {}),
     };
   };
 

@@ -110,6 +110,7 @@ export async function createApp(config: Config, dataSource: DataSource, database
   const learningSwitch = new LearningSwitchService(dataSource, registry, events, policy);
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, learningSwitch);
   const tuning = new TuningService(dataSource, registry, datasets, jobs, training, retraining, families, policy);
+  retraining.setFullTuner(tuning);
   const archive = new ArchiveService(dataSource, store, events, jobs);
   const scheduler = new Scheduler(policy, log);
   const bars = new BarsService(dataSource);

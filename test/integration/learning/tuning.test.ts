@@ -14,6 +14,8 @@ import {
   TrainModelDocument,
   TuneModelDocument,
   TuningTrialsDocument,
+  TriggerRetrainingDocument,
+  UpdatePolicyPatchDocument,
   type TuningSchemeInput,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
@@ -233,4 +235,33 @@ it('refuses requests it cannot run, naming the field, and queues nothing', async
   });
   expect(errorOf(await t.as('trader')(TuneModelDocument, { input: { model: 'tuned' } }))).toMatchObject({ code: 'FORBIDDEN' });
   expect(await tuningJobs()).toBe(before);
+});
+
+it('tunes a FULL retraining first when policy retraining.tune_on_full is on, and trains the candidate with the best trial', async () => {
+  dataOf(
+    await t.as('operator')(UpdatePolicyPatchDocument, {
+      patch: {
+        retraining: { tune_on_full: true, tuning_trials: 3, tuning_scheme: { kind: 'purged_kfold', folds: 3, purge: 1, embargo: 1 } },
+      },
+    }),
+  );
+  try {
+    const plan = dataOf(
+      await t.as('operator')(TriggerRetrainingDocument, { input: { kind: 'FULL', models: ['tuned'], reason: 'weekly, tuned' } }),
+    ).triggerRetraining;
+    const done = await waitForJob(t, plan.jobs[0].id, 120_000);
+    expect(done.status).toBe('COMPLETED');
+    const result = done.result as unknown as {
+      tuning: { scheme: Record<string, unknown>; trials: number; pruned: number; best: TuningResult['best'] };
+    };
+    expect(result.tuning).toMatchObject({ scheme: { kind: 'purged_kfold', folds: 3, purge: 1, embargo: 1 }, trials: 3, pruned: 1 });
+    const rows = dataOf(await t.as('viewer')(TuningTrialsDocument, { jobId: plan.jobs[0].id })).tuningTrials;
+    expect(rows.map((row) => row.trial)).toEqual([1, 2, 3]);
+    expect(rows.every((row) => row.foldLosses.length === 3)).toBe(true);
+    const version = dataOf(await t.as('viewer')(ModelVersionDocument, { id: done.modelVersion!.id })).modelVersion!;
+    expect(version.hyperparameters).toEqual(result.tuning.best.hyperparameters);
+    expect(rows[result.tuning.best.trial - 1].hyperparameters).toEqual(result.tuning.best.hyperparameters);
+  } finally {
+    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { tune_on_full: false } } }));
+  }
 });
