@@ -237,6 +237,27 @@ it('refuses requests it cannot run, naming the field, and queues nothing', async
   expect(await tuningJobs()).toBe(before);
 });
 
+it('starts no training after the time limit and ranks the trials it scored', async () => {
+  dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { tuning_time_limit_seconds: 1 } } }));
+  try {
+    // 20 trials × 3 folds at the first rung take well over a second: the search stops inside the first rung.
+    const queued = dataOf(await t.as('operator')(TuneModelDocument, { input: { model: 'tuned', trials: 20, seed: 11 } })).tuneModel;
+    const done = await waitForJob(t, queued.id, 120_000);
+    expect(done.status).toBe('COMPLETED');
+    const result = done.result as unknown as TuningResult;
+    expect(result.timedOut).toBe(true);
+    expect(result.trials.length).toBeGreaterThan(0);
+    expect(result.trials.length).toBeLessThan(20);
+    expect(result.trials.every((trial) => trial.pruned && trial.rung === 0)).toBe(true);
+    expect(result.best.loss).toBe(Math.min(...result.trials.map((trial) => trial.loss)));
+    const rows = dataOf(await t.as('viewer')(TuningTrialsDocument, { jobId: queued.id })).tuningTrials;
+    expect(rows.map((row) => row.trial)).toEqual(result.trials.map((trial) => trial.trial));
+    expect(done.modelVersion).toBeTruthy();
+  } finally {
+    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { retraining: { tuning_time_limit_seconds: 1800 } } }));
+  }
+});
+
 it('tunes a FULL retraining first when policy retraining.tune_on_full is on, and trains the candidate with the best trial', async () => {
   dataOf(
     await t.as('operator')(UpdatePolicyPatchDocument, {
