@@ -71,6 +71,43 @@ const policyShape = z.strictObject({
       max_samples: z.number().int().min(1).default(2000),
     })
     .prefault({}),
+  promotion_gate: z
+    .strictObject({
+      /**
+       * The gate before SHADOW: every trained, retrained or tuned candidate is scored beside the model's
+       * ACTIVE version on the candidate's held-out validation rows (the same rows for both), split into
+       * `folds` contiguous periods. It passes when its loss is lower by min_improvement_pct overall and in
+       * at least min_folds_improved folds, and its sign-trading max drawdown and 95 % expected shortfall
+       * are no worse than the ACTIVE's by more than their margins. A candidate that fails is REJECTED
+       * (never scores live traffic) with the figures and reasons in its `gate`. Off: every candidate
+       * becomes SHADOW as before and the shadow tester alone judges it.
+       */
+      enabled: z.boolean().default(true),
+      /** Lower loss improvement over the ACTIVE version, in percent, that passes (seed 000: 2 %). */
+      min_improvement_pct: z.number().min(0).max(100).default(2),
+      /** Contiguous periods the held-out rows are split into for the stability check. */
+      folds: z.number().int().min(1).max(20).default(3),
+      /** Folds in which the candidate's loss must be below the ACTIVE's. */
+      min_folds_improved: z.number().int().min(1).max(20).default(2),
+      /** How much deeper (percentage points) the candidate's sign-trading drawdown may be than the ACTIVE's. */
+      max_drawdown_margin_pct: z.number().min(0).max(100).default(5),
+      /** How much larger (percent of the ACTIVE's) the candidate's 95 % expected shortfall may be. */
+      max_shortfall_margin_pct: z.number().min(0).max(1000).default(25),
+      /** Fewest held-out rows a comparison needs; with fewer the candidate is REJECTED as unjudgeable. */
+      min_rows: z.number().int().min(1).max(MAX_WINDOW_ROWS).default(30),
+    })
+    .prefault({}),
+  shadow_testing: z
+    .strictObject({
+      /**
+       * SHADOW versions a model may have at once (each scores every request the ACTIVE version answers).
+       * Registering one more supersedes the oldest: status SUPERSEDED, with the reason. A new candidate of
+       * an automatic retraining (FULL, PARTIAL, INCREMENTAL, TUNING) also supersedes the unjudged SHADOW
+       * of the same kind, so that repeated triggers replace their shadow instead of piling up shadows.
+       */
+      max_shadows: z.number().int().min(1).max(20).default(3),
+    })
+    .prefault({}),
   serving: z
     .strictObject({
       /**
@@ -176,6 +213,13 @@ const policyShape = z.strictObject({
        * itself (`learning.paused`) until `resumeLearning(model)` (default 3).
        */
       max_consecutive_failures: z.number().int().min(1).max(1000).default(3),
+      /**
+       * When the ACTIVE version turns CRITICAL (health), the loop rolls back by itself to the version it
+       * replaced — if that one was HEALTHY over the end of its last period of service and passes the gate
+       * before SHADOW against the CRITICAL one on the recent requests with outcomes (`model.rolled_back`
+       * with automatic: true and the reason); a retraining is asked for as before. Off: it only retrains.
+       */
+      automatic_rollback: z.boolean().default(true),
     })
     .prefault({}),
   retraining: z
@@ -268,6 +312,12 @@ const ORDERED_SETTINGS: readonly [string, string, string, string][] = [
     'min_samples',
     'max_samples',
     'a shadow is rejected at max_samples outcomes, before it could reach min_samples for a verdict',
+  ],
+  [
+    'promotion_gate',
+    'min_folds_improved',
+    'folds',
+    'the held-out rows are split into that many folds, so the improvement could never hold in more',
   ],
   ['drift_detection', 'min_samples', 'window', 'a check reads at most window recent predictions, so it could never have min_samples'],
   ['drift_detection', 'psi_threshold', 'major_psi', 'a major shift is a shift that matters (PSI ≥ psi_threshold) of at least major_psi'],

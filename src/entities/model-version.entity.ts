@@ -1,11 +1,66 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import type { ModelSignature, ReferenceSummary } from '../plugins/contract';
 
-export const MODEL_VERSION_STATUSES = ['TRAINING', 'SHADOW', 'ACTIVE', 'RETIRED', 'REJECTED', 'FAILED', 'ARCHIVED'] as const;
+/**
+ * SUPERSEDED: a SHADOW version replaced by a newer candidate before it was judged (policy shadow_testing).
+ * SNAPSHOT: a copy of an RL agent's live Q-table (rl/snapshots.ts): kept and promotable by hand (to go
+ * back to it), never scoring requests as a shadow.
+ */
+export const MODEL_VERSION_STATUSES = [
+  'TRAINING',
+  'SHADOW',
+  'SNAPSHOT',
+  'ACTIVE',
+  'RETIRED',
+  'REJECTED',
+  'SUPERSEDED',
+  'FAILED',
+  'ARCHIVED',
+] as const;
 export type ModelVersionStatus = (typeof MODEL_VERSION_STATUSES)[number];
 
 export const MODEL_VERSION_SOURCES = ['TRAINED', 'UPDATED', 'IMPORTED'] as const;
 export type ModelVersionSource = (typeof MODEL_VERSION_SOURCES)[number];
+
+/** One arm (the candidate or the ACTIVE version) of the gate before SHADOW, on the candidate's held-out rows. */
+export interface GateArmFigures {
+  /** Mean per-row loss: squared error (regression) or log loss (binary). */
+  meanLoss: number;
+  /** Sign-trading figures on the held-out labels (null where the labels are not simple returns). */
+  maxDrawdownPct: number | null;
+  /** 95 % historical expected shortfall of the sign-trading returns, a loss as a positive fraction. */
+  expectedShortfall95: number | null;
+  sharpe: number | null;
+}
+
+/** One contiguous period of the held-out rows, oldest first. */
+export interface GateFoldFigures {
+  rows: number;
+  candidateLoss: number;
+  activeLoss: number;
+}
+
+/**
+ * What the gate before SHADOW found (monitoring/promotion-gate.ts). `compared` is false when there was
+ * nothing to compare against (no ACTIVE version, another task or other features) or the gate is off;
+ * `passed` says whether the candidate went on to SHADOW.
+ */
+export type PromotionGateFigures = {
+  passed: boolean;
+  compared: boolean;
+  againstVersion: number | null;
+  lossName: 'squared_error' | 'log_loss' | null;
+  /** Held-out rows both versions were scored on. */
+  rows: number;
+  /** (ACTIVE loss − candidate loss) / ACTIVE loss · 100 over all the rows. */
+  improvementPct: number | null;
+  foldsImproved: number | null;
+  folds: GateFoldFigures[];
+  candidate: GateArmFigures | null;
+  active: GateArmFigures | null;
+  /** Why it passed or, every one of them, why it failed. */
+  reasons: string[];
+};
 
 export interface StoredArtifactFile {
   path: string;
@@ -76,6 +131,10 @@ export class ModelVersionEntity {
 
   @Column({ type: 'text', nullable: true })
   error!: string | null;
+
+  /** What the gate before SHADOW found when this version was registered (null: not gated). */
+  @Column({ type: 'jsonb', nullable: true })
+  gate!: PromotionGateFigures | null;
 
   @Column({ type: 'text', default: '' })
   description!: string;

@@ -35,6 +35,7 @@ import { InvalidInputError, NotFoundError, quote } from '../lib/errors';
 import { taskMetrics } from '../lib/metrics';
 import { isScoredTask } from '../lib/scored-task';
 import { rowsAfter } from './table-window';
+import { heldOutRows, heldOutTargets, predictHeldOut } from './validation-tail';
 import type { ModelArtifact, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { FamilyRegistry } from '../plugins';
 import type { DatasetsService } from '../registry/datasets.service';
@@ -240,8 +241,10 @@ export class RetrainingService {
     const source = given ?? (await this.freshDataset(await this.datasets.getDataset(active.datasetId!)));
     let table = await this.datasets.loadTable(source);
     let previous: ModelArtifact | undefined;
+    // An INCREMENTAL update continues the newest candidate that passed its gate, else the ACTIVE version.
+    const base = kind === 'INCREMENTAL' ? ((await this.passedIncrementalCandidate(active)) ?? active) : active;
     if (kind === 'INCREMENTAL') {
-      const after = payload.after ?? (active.trainingSpec?.dataEnd as CellValue | undefined);
+      const after = payload.after ?? (base.trainingSpec?.dataEnd as CellValue | undefined);
       // A sequence model's first new window reads the rows before the new ones as its input.
       const context = this.families.get(model.family).kind === 'sequence' ? Number(hyperparameters.input_length) : 0;
       if (after != null) table = rowsAfter(table, columns.orderColumn, after, context);
@@ -249,7 +252,7 @@ export class RetrainingService {
         ctx.log(`no rows after ${after} in dataset ${source.name}; nothing to learn`);
         return { skipped: true, reason: `no rows after ${after} in dataset ${source.name}`, datasetId: source.id, rows: 0 };
       }
-      previous = await this.registry.loadArtifact(active);
+      previous = await this.registry.loadArtifact(base);
     }
     // policy retraining.tune_on_full: a FULL job searches first (its trials in tuning_trials), then trains with the best trial's
     // hyperparameters.
@@ -264,11 +267,11 @@ export class RetrainingService {
       columns,
       hyperparameters: tuned?.hyperparameters ?? hyperparameters,
       source: kind === 'INCREMENTAL' ? 'UPDATED' : 'TRAINED',
-      parentVersionId: active.id,
+      parentVersionId: base.id,
       previous,
-      description: `${kind} retraining from version ${active.version}: ${ctx.job.reason}`,
+      description: `${kind} retraining from version ${base.version}: ${ctx.job.reason}`,
       willRegister: async (trainedModel, set) => {
-        const before = await this.scoreOnValidationTail(active, previous, trainedModel, set);
+        const before = await this.scoreOnValidationTail(active, base === active ? previous : undefined, trainedModel, set);
         return async (tx, version) => {
           await tx.save(
             tx.create(LearningEventEntity, {
@@ -296,7 +299,8 @@ export class RetrainingService {
       modelVersionId: version.id,
       version: version.version,
       status: version.status,
-      parentVersionId: active.id,
+      gate: version.gate,
+      parentVersionId: base.id,
       datasetId: source.id,
       rows: trained.rows,
       droppedRows: trained.droppedRows,
@@ -398,6 +402,22 @@ export class RetrainingService {
       .getOne();
   }
 
+  /**
+   * The newest SHADOW version an INCREMENTAL job registered for `active`'s model since `active` was
+   * activated, when the gate before SHADOW passed it against the ACTIVE version: the next update chains on
+   * it (learning only the rows after its data) instead of forking another sibling from the ACTIVE one.
+   */
+  private async passedIncrementalCandidate(active: ModelVersionEntity): Promise<ModelVersionEntity | null> {
+    const [row]: { id: string }[] = await this.dataSource.query(
+      `SELECT v.id FROM model_versions v JOIN jobs j ON j.id = v.job_id
+        WHERE v.registered_model_id = $1 AND v.status = 'SHADOW' AND j.kind = 'INCREMENTAL'
+          AND (v.gate->>'passed')::boolean AND v.gate->>'compared' = 'true' AND v.created_at >= $2
+        ORDER BY v.version DESC LIMIT 1`,
+      [active.registeredModelId, active.activatedAt ?? active.createdAt],
+    );
+    return row ? this.registry.getModelVersion(row.id) : null;
+  }
+
   /** `dataset` rebuilt with the latest data by the first materializer that knows its spec; else `dataset` itself. */
   private async freshDataset(dataset: DatasetEntity): Promise<DatasetEntity> {
     if (!dataset.spec) return dataset;
@@ -419,19 +439,14 @@ export class RetrainingService {
     trained: TrainedModel,
     set: TabularTrainingSet | SequenceTrainingSet,
   ): Promise<Record<string, number>> {
-    const tail = trained.reference?.outcomes?.count ?? 0;
+    const tail = heldOutRows(trained);
     const task = before.signature?.task;
     // A sequence version's own metrics are per window; the version before is not rescored on them.
     if (tail === 0 || !isScoredTask(task) || set.kind !== 'tabular') return {};
     if (before.featureNames.join('\u0000') !== set.featureNames.join('\u0000')) return {};
     const predictor = await this.families.get(before.family).load(artifact ?? (await this.registry.loadArtifact(before)));
     try {
-      const width = set.featureNames.length;
-      const from = set.rows - tail;
-      const outputs = await predictor.predict(set.features.slice(from * width), tail);
-      const stride = predictor.signature.outputs.length;
-      const predicted = Float32Array.from({ length: tail }, (_, r) => outputs[r * stride]);
-      return taskMetrics(task, predicted, set.target.subarray(from));
+      return taskMetrics(task, await predictHeldOut(predictor, set, tail), heldOutTargets(set, tail));
     } finally {
       await predictor.dispose();
     }

@@ -1,10 +1,10 @@
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import type { LearningKind } from '../entities/learning-event.entity';
 import { PageInfo } from '../schema/common.types';
 import { RetrainingKindEnum } from '../schema/enums';
 import { Job } from '../platform/jobs/job.types';
 import { JSONObjectScalar, JSONScalar } from '../schema/scalars';
-import { TuningSchemeInput } from './tuning.types';
+import { FoldSchemeInput } from '../schema/validation-scheme.types';
 
 @InputType()
 export class TriggerRetrainingInput {
@@ -51,11 +51,11 @@ export class TuneModelInput {
   @Field(() => Int, { nullable: true, description: 'Seed of the search (the same seed samples the same trials); default 0.' })
   seed?: number | null;
 
-  @Field(() => TuningSchemeInput, {
+  @Field(() => FoldSchemeInput, {
     nullable: true,
     description: 'How each trial is scored (tabular families); default policy retraining.tuning_scheme. Refused for a sequence model.',
   })
-  scheme?: TuningSchemeInput | null;
+  scheme?: FoldSchemeInput | null;
 }
 
 @ObjectType()

@@ -18,7 +18,7 @@ import type { DatasetsService } from '../registry/datasets.service';
 import type { JobContext } from '../platform/jobs/job-worker';
 import type { JobsService } from '../platform/jobs/jobs.service';
 import type { LifecycleService } from '../registry/lifecycle.service';
-import type { RegistryService } from '../registry/registry.service';
+import type { CandidateAdmission, RegistryService } from '../registry/registry.service';
 import { runTraining, type TrainingCallbacks } from './training-runner';
 
 export interface TrainModelRequest {
@@ -79,6 +79,20 @@ export interface TrainedVersion {
   dataEnd: CellValue;
   /** Registered by an earlier attempt of the job. */
   reused: boolean;
+}
+
+/**
+ * Extension points of a training. `candidateWillRegister` runs after training, before registration, with
+ * the candidate and the rows it was trained on: monitoring's gate before SHADOW (monitoring/gate.service.ts)
+ * answers whether it may become SHADOW or is registered REJECTED, and how many shadows the model may keep.
+ * Without it every candidate becomes SHADOW and none is superseded.
+ */
+export interface TrainingHooks {
+  candidateWillRegister?(candidate: {
+    model: RegisteredModelEntity;
+    trained: TrainedModel;
+    set: TabularTrainingSet | SequenceTrainingSet;
+  }): Promise<Omit<CandidateAdmission, 'kind'>>;
 }
 
 export interface TrainingOptions {
@@ -170,6 +184,8 @@ function checkColumns(dataset: DatasetEntity, request: TrainModelRequest & { tar
 }
 
 export class TrainingService {
+  private hooks: TrainingHooks = {};
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly registry: RegistryService,
@@ -179,6 +195,10 @@ export class TrainingService {
     private readonly families: FamilyRegistry,
     private readonly options: TrainingOptions,
   ) {}
+
+  setHooks(hooks: TrainingHooks): void {
+    this.hooks = hooks;
+  }
 
   /** Queues a TRAIN job for a registered model; an unregistered name is refused, saying how to register it. */
   async trainModel(request: TrainModelRequest): Promise<JobEntity> {
@@ -261,6 +281,7 @@ export class TrainingService {
       version: final.version,
       status: final.status,
       metrics: final.metrics,
+      gate: trained.version.gate,
       rows: trained.rows,
       droppedRows: trained.droppedRows,
     };
@@ -322,9 +343,18 @@ export class TrainingService {
         },
         { signal: ctx.signal, onProgress: ctx.progress, onLog: ctx.log },
       );
-      // The training thread took the set's buffers; the hook gets the same rows built again.
-      const inTransaction = input.willRegister ? await input.willRegister(trained, buildSet().set) : undefined;
-      const completed = await this.registry.completeVersion(version.id, trained, inTransaction);
+      // The training thread took the set's buffers; the hooks get the same rows built again.
+      const trainedOn = buildSet().set;
+      const admission: CandidateAdmission = {
+        gate: null,
+        maxShadows: Infinity,
+        ...(await this.hooks.candidateWillRegister?.({ model: input.model, trained, set: trainedOn })),
+        kind: ctx.job.kind,
+      };
+      const { gate } = admission;
+      if (gate) ctx.log(`gate before SHADOW: ${gate.passed ? 'passed' : 'failed'}: ${gate.reasons.join('; ')}`);
+      const inTransaction = input.willRegister ? await input.willRegister(trained, trainedOn) : undefined;
+      const completed = await this.registry.completeVersion(version.id, trained, inTransaction, admission);
       return {
         version: completed,
         rows,

@@ -31,11 +31,12 @@ import { toTrainingSet, type DatasetTable } from '../lib/dataset-table';
 import { InvalidInputError, KybernetError } from '../lib/errors';
 import { logloss, rmse } from '../lib/metrics';
 import {
+  parseValidationSchemeRequest,
   validationFolds,
-  validationSchemeSchema,
   type RowRange,
   type ValidationFold,
   type ValidationScheme,
+  type ValidationSchemeRequest,
 } from '../lib/validation-folds';
 import { sampleHyperparameters } from '../plugins/base/search-space';
 import type { TabularTrainingSet } from '../plugins/contract';
@@ -53,17 +54,6 @@ const MAX_RUNGS = 4;
 /** The fewest train and test rows a fold of a tuning scheme may have. */
 export const TUNING_MINIMUM_ROWS = { train: 20, test: 2 };
 
-/** A validation scheme as a request gives it (GraphQL TuningSchemeInput): unset fields take their defaults. */
-export interface TuningSchemeRequest {
-  kind: string;
-  folds?: number | null;
-  gap?: number | null;
-  testFraction?: number | null;
-  trainRows?: number | null;
-  purge?: number | null;
-  embargo?: number | null;
-}
-
 export interface TuneModelRequest {
   model: string;
   /** Trials including the ACTIVE version's own hyperparameters; default policy retraining.tuning_trials. */
@@ -71,7 +61,7 @@ export interface TuneModelRequest {
   /** Seed of the search; default 0. */
   seed?: number | null;
   /** How a trial is scored; default policy retraining.tuning_scheme. */
-  scheme?: TuningSchemeRequest | null;
+  scheme?: ValidationSchemeRequest | null;
 }
 
 export interface TuningTrial {
@@ -116,26 +106,6 @@ export interface SearchInput {
 /** The validation loss a trial is ranked by: lower is better. */
 function lossMetric(task: string | undefined): 'rmse' | 'logloss' {
   return task === 'binary' ? 'logloss' : 'rmse';
-}
-
-const SCHEME_FIELDS = ['folds', 'gap', 'testFraction', 'trainRows', 'purge', 'embargo'] as const;
-
-/** The scheme of a request, parsed by lib/validation-folds' schema; its first problem refused with `scheme.<field>`. */
-function parseScheme(request: TuningSchemeRequest): ValidationScheme {
-  const given: Record<string, unknown> = { kind: request.kind };
-  for (const field of SCHEME_FIELDS) if (request[field] !== null && request[field] !== undefined) given[field] = request[field];
-  const parsed = validationSchemeSchema.safeParse(given);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.map(String).join('.') || 'kind';
-  const field = `scheme.${path}`;
-  const message =
-    issue.code === 'unrecognized_keys'
-      ? `expects no ${path} for a ${request.kind} scheme (it does not use one), but got ${String(given[path])}`
-      : path === 'kind'
-        ? `expects holdout, expanding, rolling or purged_kfold, but got ${JSON.stringify(request.kind)}`
-        : `expects ${issue.message.toLowerCase()}`;
-  throw new InvalidInputError(`${field} ${message}`, { field });
 }
 
 /** The folds of `scheme` over `rows` rows; a scheme that does not fit is refused naming `<prefix>.<field>`. */
@@ -201,7 +171,7 @@ export class TuningService {
     const seed = request.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0)
       throw new InvalidInputError(`expects seed to be a whole number ≥ 0, but got ${seed}`, { field: 'seed' });
-    const given = request.scheme ? parseScheme(request.scheme) : undefined;
+    const given = request.scheme ? parseValidationSchemeRequest(request.scheme) : undefined;
     const model = await this.registry.getRegisteredModel(request.model);
     const family = this.families.get(model.family);
     if (family.kind === 'policy' || !family.searchSpace) {
@@ -281,6 +251,7 @@ export class TuningService {
       modelVersionId: trained.version.id,
       version: trained.version.version,
       status: trained.version.status,
+      gate: trained.version.gate,
       datasetId: basis.dataset.id,
       ...search,
     };

@@ -1,32 +1,5 @@
-import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { JSONObjectScalar } from '../schema/scalars';
-
-@InputType({
-  description:
-    'How tuneModel scores a trial: the rows (in time order) cut into folds, each trial trained on a fold\'s train rows and scored on its test rows, the loss averaged over the folds. kind: "holdout", "expanding", "rolling" or "purged_kfold" (as policy retraining.tuning_scheme). Unset fields take their defaults; a field the kind does not use is refused.',
-})
-export class TuningSchemeInput {
-  @Field()
-  kind!: string;
-
-  @Field(() => Int, { nullable: true, description: 'Test blocks (default 5).' })
-  folds?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Walk-forward: rows left out before each test block (default 0).' })
-  gap?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Share of the latest rows that test (holdout 0.2, walk-forward 0.5 by default).' })
-  testFraction?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Rolling: rows of the train window.' })
-  trainRows?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Purged k-fold: rows dropped just before each test block (default 0).' })
-  purge?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Purged k-fold: rows dropped just after each test block (default 0).' })
-  embargo?: number | null;
-}
 
 @ObjectType({ description: 'One trial of a TUNING search (or of a FULL retraining that tuned first), after the last rung it reached.' })
 export class TuningTrial {

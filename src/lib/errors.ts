@@ -183,6 +183,13 @@ export class ModelNotReadyError extends KybernetError {
   }
 }
 
+/** A version the gate before SHADOW REJECTED was asked to go live without `force: true` and a reason. */
+export class GateFailedError extends KybernetError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('CONFLICT', message, details, 'GATE_FAILED');
+  }
+}
+
 export class InferenceError extends KybernetError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('INTERNAL_SERVER_ERROR', message, details, 'INFERENCE_FAILED');

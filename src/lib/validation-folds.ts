@@ -104,8 +104,8 @@ function requireFolds(value: number): void {
   }
 }
 
-/** [start, end) of each of `k` consecutive blocks over the rows [from, to). */
-function blocks(from: number, to: number, k: number): RowRange[] {
+/** [start, end) of each of `k` consecutive blocks over the rows [from, to) (the first (to − from) mod k one row longer). */
+export function contiguousBlocks(from: number, to: number, k: number): RowRange[] {
   const size = Math.floor((to - from) / k);
   const larger = (to - from) % k;
   const ranges: RowRange[] = [];
@@ -170,7 +170,7 @@ function walkForward(
   }
   const testTotal = Math.round(rows * testFraction);
   const testStart = rows - testTotal;
-  const tests = blocks(testStart, rows, k);
+  const tests = contiguousBlocks(testStart, rows, k);
   const smallestTest = Math.floor(testTotal / k);
   if (smallestTest < minimum.test) {
     refuse(
@@ -219,7 +219,7 @@ function purgedKFold(
       `expects folds of at least ${countOf(minimum.test, 'test row')}, but ${k} folds over ${rows} rows give ${smallestTest}; use fewer folds or more rows`,
     );
   }
-  return blocks(0, rows, k).map((test, i) => {
+  return contiguousBlocks(0, rows, k).map((test, i) => {
     const [start, end] = test;
     const train: RowRange[] = [];
     if (start - purge > 0) train.push([0, start - purge]);
@@ -235,4 +235,34 @@ function purgedKFold(
     }
     return { fold: i + 1, train, test };
   });
+}
+
+/** A scheme as a request gives it (GraphQL FoldSchemeInput): fields left null or absent take their defaults. */
+export interface ValidationSchemeRequest {
+  kind: string;
+  folds?: number | null;
+  gap?: number | null;
+  testFraction?: number | null;
+  trainRows?: number | null;
+  purge?: number | null;
+  embargo?: number | null;
+}
+
+const SCHEME_FIELDS = ['folds', 'gap', 'testFraction', 'trainRows', 'purge', 'embargo'] as const;
+
+/** The scheme of a request (tuneModel, evaluateModel) by validationSchemeSchema; its first problem refused naming `scheme.<field>`. */
+export function parseValidationSchemeRequest(request: ValidationSchemeRequest): ValidationScheme {
+  const given: Record<string, unknown> = { kind: request.kind };
+  for (const field of SCHEME_FIELDS) if (request[field] !== null && request[field] !== undefined) given[field] = request[field];
+  const parsed = validationSchemeSchema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.map(String).join('.') || 'kind';
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `expects no ${path} for a ${request.kind} scheme (it does not use one), but got ${String(given[path])}`
+      : path === 'kind'
+        ? `expects holdout, expanding, rolling or purged_kfold, but got ${JSON.stringify(request.kind)}`
+        : `expects ${issue.message.toLowerCase()}`;
+  return refuse(`scheme.${path}`, message);
 }

@@ -116,7 +116,17 @@ function filtered<T>(source: AsyncIterableIterator<T>, keep: (item: T) => boolea
   };
 }
 
+/**
+ * Extension point: `activeIsCritical` runs when a check grades the ACTIVE version CRITICAL, before the
+ * retraining is asked for (the automatic rollback, automatic-rollback.ts).
+ */
+export interface DriftHooks {
+  activeIsCritical?(model: RegisteredModelEntity, active: ModelVersionEntity, cause: string): Promise<unknown>;
+}
+
 export class DriftService {
+  private hooks: DriftHooks = {};
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly registry: RegistryService,
@@ -127,6 +137,10 @@ export class DriftService {
     private readonly retraining: Pick<RetrainingService, 'requestRetraining'>,
     private readonly log: (message: string) => void,
   ) {}
+
+  setHooks(hooks: DriftHooks): void {
+    this.hooks = hooks;
+  }
 
   /** Checks the ACTIVE version of `modelName` now, records drift it finds and answers it. */
   async checkDrift(
@@ -410,6 +424,8 @@ export class DriftService {
     checkKey: string,
   ): Promise<DriftEventEntity> {
     const reason = `drift ${event.severity} on "${model.name}" v${version.version}: ${event.reasons[0] ?? ''}`.slice(0, 500);
+    if (event.severity === 'CRITICAL')
+      await this.hooks.activeIsCritical?.(model, version, `drift event ${event.id}: ${event.reasons[0] ?? ''}`);
     let jobIds: string[] = [];
     let note: string | null = null;
     try {

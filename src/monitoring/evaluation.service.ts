@@ -11,7 +11,13 @@ import type { ModelVersionEntity } from '../entities/model-version.entity';
 import { toTrainingSet } from '../lib/dataset-table';
 import { InvalidInputError, KybernetError, NotFoundError, quote } from '../lib/errors';
 import { MAX_RESAMPLES } from '../lib/stats/block-bootstrap';
-import { validationFolds, validationSchemeSchema, type MinimumRows, type ValidationScheme } from '../lib/validation-folds';
+import {
+  parseValidationSchemeRequest,
+  validationFolds,
+  type MinimumRows,
+  type ValidationScheme,
+  type ValidationSchemeRequest,
+} from '../lib/validation-folds';
 import { TRADING_DAYS_PER_YEAR } from '../lib/trading-metrics';
 import type { FamilyRegistry } from '../plugins';
 import type { Predictor, TabularTrainingSet } from '../plugins/contract';
@@ -28,14 +34,8 @@ export const EVALUATION_MINIMUM_ROWS: Required<MinimumRows> = { train: 1, test: 
 /** The most resamples one evaluation may ask for per segment. */
 export const MAX_EVALUATION_RESAMPLES = Math.min(MAX_RESAMPLES, 10_000);
 
-export interface EvaluationSchemeRequest {
-  kind: string;
-  folds?: number | null;
-  gap?: number | null;
-  testFraction?: number | null;
-  trainRows?: number | null;
-  purge?: number | null;
-  embargo?: number | null;
+/** The scheme of an evaluateModel request: its folds, and the bootstrap of its intervals. */
+export interface EvaluationSchemeRequest extends ValidationSchemeRequest {
   resamples?: number | null;
   confidence?: number | null;
   seed?: string | null;
@@ -63,24 +63,6 @@ export interface EvaluationResult {
   version: number;
   dataset: string;
   report: BacktestReport;
-}
-
-const SCHEME_FIELDS = ['folds', 'gap', 'testFraction', 'trainRows', 'purge', 'embargo'] as const;
-
-/** The validation scheme of the request, parsed by lib/validation-folds' schema; its first problem refused with `scheme.<field>`. */
-function parseScheme(request: EvaluationSchemeRequest): ValidationScheme {
-  const given: Record<string, unknown> = { kind: request.kind };
-  for (const field of SCHEME_FIELDS) if (request[field] !== null && request[field] !== undefined) given[field] = request[field];
-  const parsed = validationSchemeSchema.safeParse(given);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.map(String).join('.');
-  const field = `scheme.${path}`;
-  const message =
-    issue.code === 'unrecognized_keys'
-      ? `expects no ${path} for a ${request.kind} scheme (it does not use one), but got ${String(given[path])}`
-      : `expects ${issue.message.toLowerCase()}`;
-  throw new InvalidInputError(`${field} ${message}`, { field });
 }
 
 function parseBootstrap(request: EvaluationSchemeRequest): JobPayload<'EVALUATE'>['bootstrap'] {
@@ -161,7 +143,7 @@ export class EvaluationService {
     const task = this.scoredTask(model.name, version);
     const dataset = await this.datasets.getDataset(request.dataset);
     const columns = this.columnsOf(model.name, version, dataset, request);
-    const scheme = parseScheme(request.scheme);
+    const scheme = parseValidationSchemeRequest(request.scheme);
     const bootstrap = parseBootstrap(request.scheme);
     const threshold = request.threshold ?? 0;
     if (!(threshold >= 0 && Number.isFinite(threshold))) {

@@ -1,40 +1,12 @@
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Job } from '../platform/jobs/job.types';
-import { enumOf } from '../schema/enums';
-
-export const VALIDATION_SCHEME_KINDS = ['holdout', 'expanding', 'rolling', 'purged_kfold'] as const;
-export const ValidationSchemeKindEnum = enumOf(
-  VALIDATION_SCHEME_KINDS,
-  'ValidationSchemeKind',
-  'HOLDOUT: the latest testFraction of the rows; EXPANDING / ROLLING: walk-forward over `folds` consecutive test blocks in the latest testFraction, a `gap` before each; PURGED_KFOLD: `folds` blocks over all rows, `purge` rows before and `embargo` rows after each left out of its train (López de Prado).',
-);
+import { FoldSchemeInput } from '../schema/validation-scheme.types';
 
 @InputType({
   description:
     'How evaluateModel cuts the rows (in time order) into folds, and the bootstrap of its intervals. Unset fields take their defaults; a field the kind does not use is refused.',
 })
-export class ValidationSchemeInput {
-  @Field(() => ValidationSchemeKindEnum)
-  kind!: (typeof VALIDATION_SCHEME_KINDS)[number];
-
-  @Field(() => Int, { nullable: true, description: 'Test blocks (default 5).' })
-  folds?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Walk-forward: rows left out before each test block (default 0).' })
-  gap?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Share of the latest rows that test (holdout 0.2, walk-forward 0.5 by default).' })
-  testFraction?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Rolling: rows of the train window.' })
-  trainRows?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Purged k-fold: rows dropped just before each test block (default 0).' })
-  purge?: number | null;
-
-  @Field(() => Int, { nullable: true, description: 'Purged k-fold: rows dropped just after each test block (default 0).' })
-  embargo?: number | null;
-
+export class ValidationSchemeInput extends FoldSchemeInput {
   @Field(() => Int, { nullable: true, description: 'Bootstrap resamples per fold and for the pooled rows (default 500).' })
   resamples?: number | null;
 

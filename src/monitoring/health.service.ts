@@ -5,7 +5,9 @@
  * appends model.performance.degraded in the same transaction — under the row's lock, so it is reported
  * once however many processes refresh — and then the process that appended it asks for a PARTIAL
  * retraining of the model (a PARTIAL job of the model still QUEUED is reused, so a further worsening
- * before it starts queues nothing more). A new ACTIVE version starts again from HEALTHY.
+ * before it starts queues nothing more). While CRITICAL, each refresh first lets the automatic rollback
+ * (automatic-rollback.ts, the `activeIsCritical` hook) go back to the version before, once it earns it.
+ * A new ACTIVE version starts again from HEALTHY.
  *
  * A sequence model (task 'forecast') is judged on its forecasts' loss over the horizon against its
  * validation loss, and its latency (monitoring/model-health `assessForecastHealth`).
@@ -46,8 +48,18 @@ const COALESCE_MS = 100;
 /** How bad a status is: a rise is a worsening. INSUFFICIENT_DATA (too few outcomes to judge) is no worse than HEALTHY. */
 const RANK: Record<HealthStatus, number> = { HEALTHY: 0, INSUFFICIENT_DATA: 0, DEGRADED: 1, CRITICAL: 2 };
 
+/**
+ * Extension points of a health refresh. `activeIsCritical` runs after each refresh that finds the ACTIVE
+ * version CRITICAL (recorded first), before a worsening's retraining is asked for: the automatic
+ * rollback (automatic-rollback.ts).
+ */
+export interface HealthHooks {
+  activeIsCritical?(model: RegisteredModelEntity, active: ModelVersionEntity, cause: string): Promise<unknown>;
+}
+
 export class HealthService {
   private readonly coalescer: KeyedCoalescer<string>;
+  private hooks: HealthHooks = {};
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,6 +75,10 @@ export class HealthService {
     });
   }
 
+  setHooks(hooks: HealthHooks): void {
+    this.hooks = hooks;
+  }
+
   /** The health of the model's ACTIVE version now. */
   async modelHealth(name: string): Promise<ModelHealth> {
     const model = await this.registry.getRegisteredModel(name);
@@ -75,6 +91,18 @@ export class HealthService {
         `expects a regression, binary or forecast model, but the ACTIVE version ${active.version} of "${model.name}" is a ${task ?? 'signature-less'} model`,
         { field: 'name' },
       );
+    }
+    return this.versionHealth(model, active);
+  }
+
+  /**
+   * The health of `version` of `model` on its latest ACTIVE predictions — for the ACTIVE version its
+   * health now; for a version ACTIVE before, its health over the end of its last period of service.
+   */
+  async versionHealth(model: RegisteredModelEntity, active: ModelVersionEntity): Promise<ModelHealth> {
+    const task = active.signature?.task;
+    if (!isScoredTask(task) && task !== 'forecast') {
+      throw new InvalidInputError(`expects a regression, binary or forecast version, but version ${active.version} is a ${task} model`);
     }
     const policy = await this.policy.document();
     const thresholds = policy.health;
@@ -175,6 +203,10 @@ export class HealthService {
       });
       return event.id;
     });
+    // On every refresh while CRITICAL, not only the turn: the rollback may need more recent outcomes to decide.
+    if (health.status === 'CRITICAL') {
+      await this.hooks.activeIsCritical?.(model, active, `health: ${health.reasons.join('; ')}`.slice(0, 500));
+    }
     if (degradedEventId) await this.retrain(model, active, health, degradedEventId);
     return health;
   }

@@ -69,9 +69,12 @@ export interface ShadowEvaluation {
   evaluatedAt: Date;
 }
 
-/** Says whether automatic promotion of `model` is stopped now, and why (DriftService: a CRITICAL drift). */
+/**
+ * Says whether automatic promotion of `shadow` over `active` is stopped now, and why (learning paused; a
+ * CRITICAL drift, unless the gate before SHADOW showed `shadow` better than this ACTIVE version).
+ */
 export interface PromotionGate {
-  automaticPromotionHold(model: RegisteredModelEntity, active: ModelVersionEntity): Promise<string | null>;
+  automaticPromotionHold(model: RegisteredModelEntity, active: ModelVersionEntity, shadow: ModelVersionEntity): Promise<string | null>;
 }
 
 /**
@@ -232,7 +235,7 @@ export class ShadowService {
       thresholds,
       test,
       evaluatedAt: new Date(),
-      promotionHold: await this.promotionHold(model, active, policy),
+      promotionHold: await this.promotionHold(model, active, shadow, policy),
     };
     if (!task || task !== taskOf(active)) {
       const reason = `version ${shadow.version} (${shadow.signature?.task ?? 'no signature'}) cannot be compared with the ACTIVE version ${active.version} (${active.signature?.task ?? 'no signature'}) on outcomes`;
@@ -305,9 +308,14 @@ export class ShadowService {
     }));
   }
 
-  private async promotionHold(model: RegisteredModelEntity, active: ModelVersionEntity, policy: Policy): Promise<string | null> {
+  private async promotionHold(
+    model: RegisteredModelEntity,
+    active: ModelVersionEntity,
+    shadow: ModelVersionEntity,
+    policy: Policy,
+  ): Promise<string | null> {
     if (!policy.auto_promote_threshold.enabled) return 'automatic promotion is off (policy auto_promote_threshold.enabled)';
-    return this.gate.automaticPromotionHold(model, active);
+    return this.gate.automaticPromotionHold(model, active, shadow);
   }
 
   /** Records the test against this ACTIVE version (shadow.testing.started) the first time; a new ACTIVE version restarts it. */

@@ -1,6 +1,6 @@
 /**
  * The archive: versions out of service for longer than the policy's `archive_after_days` (SHADOW,
- * RETIRED, REJECTED or FAILED, untouched since — by `status_changed_at`) become ARCHIVED and their
+ * SNAPSHOT, RETIRED, REJECTED, SUPERSEDED or FAILED, untouched since — by `status_changed_at`) become ARCHIVED and their
  * artifact files move under `archive/` (`archive/models/{name}/v{version}/{file}`; bytes and SHA-256
  * unchanged, so an archived version can still be audited and loaded). Each version is one transaction
  * that locks its row, moves its files, records the new keys with the status and appends
@@ -18,7 +18,7 @@ import type { JobsService } from '../platform/jobs/jobs.service';
 import type { ScheduledTask } from '../platform/schedules/scheduler';
 
 const ARCHIVE_PREFIX = 'archive';
-const ARCHIVABLE: ModelVersionStatus[] = ['SHADOW', 'RETIRED', 'REJECTED', 'FAILED'];
+const ARCHIVABLE: ModelVersionStatus[] = ['SHADOW', 'SNAPSHOT', 'RETIRED', 'REJECTED', 'SUPERSEDED', 'FAILED'];
 
 export interface ArchivedVersion {
   model: string;

@@ -8,7 +8,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { ModelVersionEntity, type ModelVersionStatus } from '../entities/model-version.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
-import { ConflictError } from '../lib/errors';
+import { ConflictError, GateFailedError, InvalidInputError } from '../lib/errors';
 import { PG_LOCK_NOT_AVAILABLE, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from '../platform/events/events.service';
 import type { ImportRequest, RegistryService } from './registry.service';
@@ -28,7 +28,7 @@ export interface LifecycleHooks {
   versionsDidChange?(modelName: string): Promise<void>;
 }
 
-const PROMOTABLE: ModelVersionStatus[] = ['SHADOW', 'RETIRED'];
+const PROMOTABLE: ModelVersionStatus[] = ['SHADOW', 'SNAPSHOT', 'RETIRED'];
 const LOCK_TIMEOUT = '10s';
 
 export class LifecycleService {
@@ -44,17 +44,40 @@ export class LifecycleService {
     this.hooks = hooks;
   }
 
-  /** Makes `version` ACTIVE, retiring the current ACTIVE one. */
-  async promoteModel(input: { model: string; version: number; reason?: string }): Promise<ModelVersionEntity> {
+  /**
+   * Makes `version` ACTIVE, retiring the current ACTIVE one. A version the gate before SHADOW REJECTED
+   * goes live only with `force: true` and a reason (the mutation is audited; the event's reason says it
+   * was forced past the gate).
+   */
+  async promoteModel(input: {
+    model: string;
+    version: number;
+    reason?: string | null;
+    force?: boolean | null;
+  }): Promise<ModelVersionEntity> {
     const model = await this.registry.getRegisteredModel(input.model);
     const target = await this.registry.findVersion(model, input.version);
+    if (input.force && !input.reason?.trim()) {
+      throw new InvalidInputError('expects a reason with force: true (it is kept in the audit log and the model.promoted event)', {
+        field: 'reason',
+      });
+    }
     if (target.status === 'ACTIVE') throw new ConflictError(`version ${target.version} of "${model.name}" is already ACTIVE`);
-    if (!PROMOTABLE.includes(target.status)) {
-      throw new ConflictError(
-        `expects a SHADOW or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`,
+    const gateFailed = target.status === 'REJECTED' && target.gate !== null && !target.gate.passed;
+    if (gateFailed && !input.force) {
+      throw new GateFailedError(
+        `version ${target.version} of "${model.name}" failed the gate before SHADOW against version ${target.gate!.againstVersion}: ` +
+          `${target.gate!.reasons.join('; ')}. Promote it anyway with force: true and a reason`,
+        { field: 'force', gate: target.gate },
       );
     }
-    return this.activate(model, target, 'model.promoted', input.reason);
+    if (!gateFailed && !PROMOTABLE.includes(target.status)) {
+      throw new ConflictError(
+        `expects a SHADOW, SNAPSHOT or RETIRED version to promote, but version ${target.version} of "${model.name}" is ${target.status}`,
+      );
+    }
+    const reason = gateFailed ? `forced past the gate before SHADOW: ${input.reason!.trim()}` : (input.reason ?? undefined);
+    return this.activate(model, target, 'model.promoted', reason);
   }
 
   /** Registers a model trained elsewhere (see RegistryService.importVersion), activating it in the same transaction when asked. */
@@ -74,7 +97,13 @@ export class LifecycleService {
    * by a rollback. So a second rollback in a row goes further back (v3 → v2 → v1) instead of
    * re-activating the version the first one rolled back from; with nothing left, it refuses.
    */
-  async rollbackModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
+  async rollbackModel(input: {
+    model: string;
+    version?: number | null;
+    reason?: string;
+    /** The loop's own rollback (monitoring/automatic-rollback.ts), recorded in the event. */
+    automatic?: boolean;
+  }): Promise<ModelVersionEntity> {
     const model = await this.registry.getRegisteredModel(input.model);
     let target: ModelVersionEntity;
     if (input.version != null) {
@@ -88,19 +117,24 @@ export class LifecycleService {
     } else {
       target = await this.previouslyActive(model);
     }
-    return this.activate(model, target, 'model.rolled_back', input.reason);
+    return this.activate(model, target, 'model.rolled_back', input.reason, input.automatic);
   }
-  /** Takes the ACTIVE version (or the named one, which must be ACTIVE) out of service. */
+  /**
+   * Takes the ACTIVE version (or the named one, ACTIVE or SHADOW) out of service. A retired SHADOW stops
+   * scoring requests and is never judged; it stays promotable by hand.
+   */
   async retireModel(input: { model: string; version?: number | null; reason?: string }): Promise<ModelVersionEntity> {
     const model = await this.registry.getRegisteredModel(input.model);
     const target =
       input.version != null ? await this.registry.findVersion(model, input.version) : await this.registry.activeVersion(model.id);
     if (!target) throw new ConflictError(`model "${model.name}" has no ACTIVE version to retire`);
-    if (target.status !== 'ACTIVE') {
-      throw new ConflictError(`expects the ACTIVE version to retire, but version ${target.version} of "${model.name}" is ${target.status}`);
+    if (target.status !== 'ACTIVE' && target.status !== 'SHADOW') {
+      throw new ConflictError(
+        `expects the ACTIVE version or a SHADOW one to retire, but version ${target.version} of "${model.name}" is ${target.status}`,
+      );
     }
     const retired = await this.change(model, async (tx) => {
-      await this.setStatus(tx, target, 'ACTIVE', 'RETIRED');
+      await this.setStatus(tx, target, target.status, 'RETIRED');
       await this.events.append(tx, {
         type: 'model.retired',
         modelName: model.name,
@@ -111,6 +145,24 @@ export class LifecycleService {
     });
     await this.hooks.versionsDidChange?.(model.name);
     return retired;
+  }
+
+  /** An operator's verdict on a SHADOW version: REJECTED for `reason` (required), as the shadow tester rejects. */
+  async rejectShadowVersion(input: { model: string; version: number; reason: string }): Promise<ModelVersionEntity> {
+    const reason = input.reason.trim();
+    if (!reason)
+      throw new InvalidInputError('expects a reason for rejecting a shadow (it is kept in the shadow.rejected event)', { field: 'reason' });
+    const model = await this.registry.getRegisteredModel(input.model);
+    const target = await this.registry.findVersion(model, input.version);
+    if (target.status !== 'SHADOW') {
+      throw new ConflictError(`expects a SHADOW version to reject, but version ${target.version} of "${model.name}" is ${target.status}`);
+    }
+    const rejected = await this.change(model, async (tx) => {
+      await this.rejectShadow(tx, model, target, `rejected by hand: ${reason}`);
+      return tx.findOneByOrFail(ModelVersionEntity, { id: target.id });
+    });
+    await this.hooks.versionsDidChange?.(model.name);
+    return rejected;
   }
 
   /**
@@ -129,7 +181,7 @@ export class LifecycleService {
       throw new ConflictError(`expects a SHADOW version to promote, but version ${shadow.version} of "${model.name}" is ${shadow.status}`);
     await this.hooks.versionWillActivate?.(shadow);
     const promoted = await this.change(model, async (tx) => {
-      const activated = await this.activateIn(tx, model, shadow, 'model.promoted', reason);
+      const activated = await this.activateIn(tx, model, shadow, 'model.promoted', reason, true);
       await within(tx, activated);
       return activated;
     });
@@ -159,7 +211,13 @@ export class LifecycleService {
    * version whose latest activation (model.promoted or model.rolled_back naming it) was followed by a
    * model.rolled_back away from it (its payload's previousVersionId) — those were rolled back from.
    */
-  private async previouslyActive(model: RegisteredModelEntity): Promise<ModelVersionEntity> {
+  /** The version rollbackModel goes back to by default (previouslyActive), or null when there is none. */
+  async rollbackTarget(model: RegisteredModelEntity): Promise<ModelVersionEntity | null> {
+    const { candidate } = await this.rollbackCandidates(model);
+    return candidate ? this.dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ id: candidate.id }) : null;
+  }
+
+  private async rollbackCandidates(model: RegisteredModelEntity) {
     const rows: { id: string; rolled_back_from: boolean }[] = await this.dataSource.query(
       `SELECT v.id, EXISTS (
            SELECT 1 FROM events r
@@ -172,7 +230,11 @@ export class LifecycleService {
        ORDER BY v.activated_at DESC`,
       [model.id, model.name],
     );
-    const candidate = rows.find((row) => !row.rolled_back_from);
+    return { rows, candidate: rows.find((row) => !row.rolled_back_from) };
+  }
+
+  private async previouslyActive(model: RegisteredModelEntity): Promise<ModelVersionEntity> {
+    const { rows, candidate } = await this.rollbackCandidates(model);
     if (candidate) return this.dataSource.getRepository(ModelVersionEntity).findOneByOrFail({ id: candidate.id });
     if (rows.length === 0) throw new ConflictError(`model "${model.name}" has no previously ACTIVE version to roll back to`);
     const versions = await this.dataSource.getRepository(ModelVersionEntity).findBy(rows.map((row) => ({ id: row.id })));
@@ -190,9 +252,10 @@ export class LifecycleService {
     target: ModelVersionEntity,
     eventType: ActivationEvent,
     reason?: string,
+    automatic?: boolean,
   ): Promise<ModelVersionEntity> {
     await this.hooks.versionWillActivate?.(target);
-    const activated = await this.change(model, (tx) => this.activateIn(tx, model, target, eventType, reason));
+    const activated = await this.change(model, (tx) => this.activateIn(tx, model, target, eventType, reason, automatic));
     await this.hooks.versionsDidChange?.(model.name);
     return activated;
   }
@@ -204,6 +267,7 @@ export class LifecycleService {
     target: ModelVersionEntity,
     eventType: ActivationEvent,
     reason?: string,
+    automatic = false,
   ): Promise<ModelVersionEntity> {
     const previous = await tx.findOneBy(ModelVersionEntity, { registeredModelId: model.id, status: 'ACTIVE' });
     if (previous) {
@@ -227,6 +291,7 @@ export class LifecycleService {
         previousVersion: previous?.version ?? null,
         previousVersionId: previous?.id ?? null,
         reason: reason ?? null,
+        automatic,
       },
     });
     return tx.findOneByOrFail(ModelVersionEntity, { id: target.id });

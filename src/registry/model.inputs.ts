@@ -122,8 +122,26 @@ export class PromoteModelInput {
   @Field(() => Int)
   version!: number;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: 'Kept in the model.promoted event and the audit log; required with force.' })
   reason?: string;
+
+  @Field({
+    nullable: true,
+    description: 'Promote a version the gate before SHADOW REJECTED (see ModelVersion.gate); needs a reason. Default false.',
+  })
+  force?: boolean;
+}
+
+@InputType()
+export class RejectShadowInput {
+  @Field()
+  model!: string;
+
+  @Field(() => Int, { description: 'A SHADOW version.' })
+  version!: number;
+
+  @Field({ description: 'Why (required): kept in the shadow.rejected event and the audit log.' })
+  reason!: string;
 }
 
 @InputType()
@@ -147,7 +165,7 @@ export class RetireModelInput {
   @Field()
   model!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Must be the ACTIVE version; by default it is.' })
+  @Field(() => Int, { nullable: true, description: 'The ACTIVE version (the default) or a SHADOW one.' })
   version?: number;
 
   @Field({ nullable: true })

@@ -16,6 +16,7 @@ import {
   ModelVersionFilter,
   PromoteModelInput,
   RetireModelInput,
+  RejectShadowInput,
   RollbackModelInput,
 } from './model.inputs';
 import { Dataset } from './dataset.types';
@@ -142,6 +143,14 @@ export class ModelVersionResolver {
   @Mutation(() => ModelVersion)
   rollbackModel(@Arg('input') input: RollbackModelInput, @Ctx() { services }: Context) {
     return services.lifecycle.rollbackModel(input);
+  }
+
+  @Authorized('operator')
+  @Mutation(() => ModelVersion, {
+    description: 'Rejects a SHADOW version by hand: it stops scoring requests and is never promoted automatically.',
+  })
+  rejectShadow(@Arg('input') input: RejectShadowInput, @Ctx() { services }: Context) {
+    return services.lifecycle.rejectShadowVersion(input);
   }
 
   @Authorized('operator')

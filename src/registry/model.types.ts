@@ -113,6 +113,72 @@ export class FeatureImportance {
   importance!: number;
 }
 
+@ObjectType({ description: 'One arm of the gate before SHADOW (the candidate or the ACTIVE version) on the held-out rows.' })
+export class GateArm {
+  @Field(() => Float, { description: 'Mean per-row loss: squared error (regression) or log loss (binary).' })
+  meanLoss!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Sign-trading max drawdown, percent (null where the labels are not returns).' })
+  maxDrawdownPct!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Sign-trading 95% expected shortfall, a loss as a positive fraction.' })
+  expectedShortfall95!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  sharpe!: number | null;
+}
+
+@ObjectType({ description: 'One contiguous period of the held-out rows, oldest first.' })
+export class GateFold {
+  @Field(() => Int)
+  rows!: number;
+
+  @Field(() => Float)
+  candidateLoss!: number;
+
+  @Field(() => Float)
+  activeLoss!: number;
+}
+
+@ObjectType({
+  description:
+    "What the gate before SHADOW found when the version was registered: the candidate and the ACTIVE version scored on the candidate's held-out rows by the policy's promotion_gate.",
+})
+export class PromotionGateResult {
+  @Field({ description: 'Whether the candidate went on to SHADOW (false: registered REJECTED).' })
+  passed!: boolean;
+
+  @Field({ description: 'False when nothing was compared (no ACTIVE version, another task or other features, the gate off).' })
+  compared!: boolean;
+
+  @Field(() => Int, { nullable: true })
+  againstVersion!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'squared_error or log_loss.' })
+  lossName!: string | null;
+
+  @Field(() => Int)
+  rows!: number;
+
+  @Field(() => Float, { nullable: true, description: '(ACTIVE loss − candidate loss) / ACTIVE loss · 100.' })
+  improvementPct!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  foldsImproved!: number | null;
+
+  @Field(() => [GateFold])
+  folds!: GateFold[];
+
+  @Field(() => GateArm, { nullable: true })
+  candidate!: GateArm | null;
+
+  @Field(() => GateArm, { nullable: true })
+  active!: GateArm | null;
+
+  @Field(() => [String], { description: 'Why it passed, or every check that failed.' })
+  reasons!: string[];
+}
+
 @ObjectType()
 export class ModelVersion {
   @Field(() => ID)
@@ -148,8 +214,14 @@ export class ModelVersion {
   @Field(() => JSONObjectScalar, { nullable: true, description: 'What training saw: target, feature and order columns.' })
   trainingSpec!: Record<string, unknown> | null;
 
-  @Field(() => String, { nullable: true, description: 'Why a FAILED version failed.' })
+  @Field(() => String, { nullable: true, description: 'Why a FAILED version failed, or why a SUPERSEDED one was replaced.' })
   error!: string | null;
+
+  @Field(() => PromotionGateResult, {
+    nullable: true,
+    description: 'The gate before SHADOW (null: not gated — imported, an RL snapshot, or registered before the gate).',
+  })
+  gate!: PromotionGateResult | null;
 
   @Field()
   description!: string;

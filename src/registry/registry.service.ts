@@ -10,8 +10,10 @@ import {
   ModelVersionEntity,
   type ModelVersionSource,
   type ModelVersionStatus,
+  type PromotionGateFigures,
   type StoredArtifactFile,
 } from '../entities/model-version.entity';
+import type { JobKind } from '../entities/job.entity';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { KeysetPage, type Page } from '../lib/cursor';
 import { ConflictError, InvalidInputError, NotFoundError, quote } from '../lib/errors';
@@ -77,6 +79,21 @@ function trainedColumns(trained: TrainedModel, files: ModelVersionEntity['artifa
     artifactFiles: files,
   };
 }
+
+/**
+ * What decides a trained candidate's status as it is registered: the gate before SHADOW's verdict (null:
+ * not gated), how many SHADOW versions the model may keep, and the kind of job that trained it.
+ */
+export interface CandidateAdmission {
+  gate: PromotionGateFigures | null;
+  maxShadows: number;
+  kind: JobKind | null;
+  /** An RL snapshot: registered SNAPSHOT (kept, promotable by hand), not a SHADOW. */
+  snapshot?: boolean;
+}
+
+/** Jobs whose candidates replace the unjudged SHADOW an earlier job of their kind registered. */
+const AUTOMATIC_CANDIDATE_KINDS: JobKind[] = ['FULL', 'PARTIAL', 'INCREMENTAL', 'TUNING'];
 
 export class RegistryService {
   constructor(
@@ -183,8 +200,10 @@ export class RegistryService {
   }
 
   /**
-   * Stores a trained model's artifacts and turns its TRAINING version into a SHADOW one, appending
-   * `model.registered` in the same transaction. Refuses if the version is no longer TRAINING (e.g. its
+   * Stores a trained model's artifacts and turns its TRAINING version into a SHADOW one — REJECTED when
+   * the admission's `gate` (the gate before SHADOW's verdict, kept on the version) failed it, with
+   * `model.gate.failed` — appending `model.registered` in the same transaction. A new SHADOW supersedes
+   * older ones by the admission's rule (supersedeShadows). Refuses if the version is no longer TRAINING (e.g. its
    * job was cancelled meanwhile). `inTransaction` runs inside that transaction with the completed
    * version (the retraining orchestrator records its learning event there).
    */
@@ -192,7 +211,9 @@ export class RegistryService {
     versionId: string,
     trained: TrainedModel,
     inTransaction?: (tx: EntityManager, completed: ModelVersionEntity) => Promise<void>,
+    admission: CandidateAdmission = { gate: null, maxShadows: Infinity, kind: null },
   ): Promise<ModelVersionEntity> {
+    const { gate } = admission;
     const version = await this.getModelVersion(versionId);
     const model = await this.dataSource.getRepository(RegisteredModelEntity).findOneByOrFail({ id: version.registeredModelId });
     const files = await this.writeArtifacts(model.name, version.version, trained.artifact.files);
@@ -202,8 +223,9 @@ export class RegistryService {
           .createQueryBuilder()
           .update(ModelVersionEntity)
           .set({
-            status: 'SHADOW',
+            status: gate && !gate.passed ? 'REJECTED' : admission.snapshot ? 'SNAPSHOT' : 'SHADOW',
             ...trainedColumns(trained, files),
+            gate,
             statusChangedAt: () => 'now()',
           })
           .where('id = :id AND status = :status', { id: versionId, status: 'TRAINING' })
@@ -224,12 +246,64 @@ export class RegistryService {
             metrics: completed.metrics,
           },
         });
+        if (completed.status === 'SHADOW') await this.supersedeShadows(tx, model, completed, admission);
+        if (gate && !gate.passed) {
+          await this.events.append(tx, {
+            type: 'model.gate.failed',
+            modelName: model.name,
+            modelVersionId: versionId,
+            jobId: completed.jobId,
+            payload: { model: model.name, version: completed.version, ...gate },
+          });
+        }
         if (inTransaction) await inTransaction(tx, completed);
         return completed;
       });
     } catch (error) {
       await this.deleteArtifacts(files);
       throw error;
+    }
+  }
+
+  /**
+   * Keeps the shadows of `model` few and fresh as `fresh` becomes SHADOW, in the registration's
+   * transaction: a candidate of an automatic retraining (FULL, PARTIAL, INCREMENTAL, TUNING) replaces the
+   * oldest SHADOW of the same job kind, then the oldest SHADOWs go until at most `maxShadows` remain.
+   * Manual trainings (TRAIN) supersede no sibling of their own kind, only by the limit. Each replaced
+   * version becomes SUPERSEDED with `model.superseded`.
+   */
+  private async supersedeShadows(
+    tx: EntityManager,
+    model: RegisteredModelEntity,
+    fresh: ModelVersionEntity,
+    { maxShadows, kind }: CandidateAdmission,
+  ): Promise<void> {
+    const others: { id: string; version: number; kind: string | null }[] = await tx.query(
+      `SELECT v.id, v.version, j.kind FROM model_versions v LEFT JOIN jobs j ON j.id = v.job_id
+        WHERE v.registered_model_id = $1 AND v.status = 'SHADOW' AND v.id <> $2
+        ORDER BY v.version
+        FOR UPDATE OF v`,
+      [model.id, fresh.id],
+    );
+    const replaced: { id: string; version: number; reason: string }[] = [];
+    const sameKind = kind && AUTOMATIC_CANDIDATE_KINDS.includes(kind) ? others.find((other) => other.kind === kind) : undefined;
+    if (sameKind)
+      replaced.push({ ...sameKind, reason: `replaced by version ${fresh.version}, a newer ${kind} candidate, before its verdict` });
+    const remaining = others.filter((other) => other !== sameKind);
+    for (const other of remaining.slice(0, Math.max(0, remaining.length + 1 - maxShadows))) {
+      replaced.push({
+        ...other,
+        reason: `replaced by version ${fresh.version}: at most shadow_testing.max_shadows (${maxShadows}) SHADOW versions, the oldest go first`,
+      });
+    }
+    for (const { id, version, reason } of replaced) {
+      await tx.update(ModelVersionEntity, { id }, { status: 'SUPERSEDED', error: reason, statusChangedAt: () => 'now()' });
+      await this.events.append(tx, {
+        type: 'model.superseded',
+        modelName: model.name,
+        modelVersionId: id,
+        payload: { model: model.name, version, by: fresh.version, reason },
+      });
     }
   }
 

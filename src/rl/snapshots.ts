@@ -2,10 +2,10 @@
  * Snapshots of live Q-tables as registry versions. `take` copies the table into rl_snapshots inside
  * the transaction of the change that calls for it (the N-th learned trade, a reset), so a snapshot
  * exists exactly when that change committed. `registerPending` then registers each pending copy as a
- * SHADOW version (source UPDATED, parent = the version the live table descends from) and, in the
- * same transaction, marks the snapshot registered and appends `rl.snapshot`. A copy whose
- * registration failed or whose process died stays pending and is claimed again after a while, by
- * any process.
+ * SNAPSHOT version (source UPDATED, parent = the version the live table descends from; promotable by
+ * hand, never scoring requests as a shadow) and, in the same transaction, marks the snapshot
+ * registered and appends `rl.snapshot`. A copy whose registration failed or whose process died stays
+ * pending and is claimed again after a while, by any process.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { RegisteredModelEntity } from '../entities/registered-model.entity';
@@ -107,24 +107,30 @@ export class RlSnapshots {
     table: QTable,
     metrics: Record<string, number>,
   ): Promise<void> {
-    await this.registry.completeVersion(versionId, { artifact: tableToArtifact(table), metrics }, async (tx, completed) => {
-      await tx.query(`UPDATE rl_snapshots SET model_version_id = $2, pending_q_table = NULL, registered_at = now() WHERE id = $1`, [
-        snapshot.id,
-        completed.id,
-      ]);
-      await this.events.append(tx, {
-        type: 'rl.snapshot',
-        modelName: model.name,
-        modelVersionId: completed.id,
-        payload: {
-          model: model.name,
-          version: completed.version,
-          snapshotId: snapshot.id,
-          reason: snapshot.reason,
-          epoch: snapshot.epoch,
-          tradesSeen: snapshot.trades_seen,
-        },
-      });
-    });
+    const asSnapshot = { gate: null, maxShadows: Infinity, kind: null, snapshot: true };
+    await this.registry.completeVersion(
+      versionId,
+      { artifact: tableToArtifact(table), metrics },
+      async (tx, completed) => {
+        await tx.query(`UPDATE rl_snapshots SET model_version_id = $2, pending_q_table = NULL, registered_at = now() WHERE id = $1`, [
+          snapshot.id,
+          completed.id,
+        ]);
+        await this.events.append(tx, {
+          type: 'rl.snapshot',
+          modelName: model.name,
+          modelVersionId: completed.id,
+          payload: {
+            model: model.name,
+            version: completed.version,
+            snapshotId: snapshot.id,
+            reason: snapshot.reason,
+            epoch: snapshot.epoch,
+            tradesSeen: snapshot.trades_seen,
+          },
+        });
+      },
+      asSnapshot,
+    );
   }
 }

@@ -40,6 +40,9 @@ import { HealthService } from '../monitoring/health.service';
 import { OutcomeNotifications } from '../trading/outcome-notifications';
 import { ShadowService } from '../monitoring/shadow.service';
 import { EvaluationService } from '../monitoring/evaluation.service';
+import { GateService } from '../monitoring/gate.service';
+import { AutomaticRollback } from '../monitoring/automatic-rollback';
+import { passedGateAgainst } from '../monitoring/promotion-gate';
 import { ShadowScoringService } from '../monitoring/shadow-scoring.service';
 import { RlAgentsService } from '../rl/agents.service';
 import { RlDecisionAgents } from '../rl/decision-agents';
@@ -106,6 +109,10 @@ export async function createApp(config: Config, dataSource: DataSource, database
     threads: config.env.KYBERNET_TRAIN_THREADS,
     plugins: config.plugins,
   });
+  // The gate before SHADOW: a candidate that is not better than the ACTIVE version on its held-out rows is REJECTED;
+  // one that passes may supersede older shadows (policy shadow_testing).
+  const gate = new GateService(registry, families, policy);
+  training.setHooks({ candidateWillRegister: (candidate) => gate.admit(candidate) });
   // The kill switch and circuit breaker of automatic learning: retraining requests, the trade trigger and the shadow tester ask it.
   const learningSwitch = new LearningSwitchService(dataSource, registry, events, policy);
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, learningSwitch);
@@ -151,13 +158,18 @@ export async function createApp(config: Config, dataSource: DataSource, database
   scheduler.register(archive.archiveTask());
   scheduler.register(rlMaintenance.maintenanceTask());
   const drift = new DriftService(dataSource, registry, events, eventStream, policy, jobs, retraining, log);
-  // Automatic promotion is held while learning is paused (for every model, or for this one), and after a CRITICAL drift.
+  // Automatic promotion is held while learning is paused (for every model, or for this one), and after a
+  // CRITICAL drift — except for a shadow the gate before SHADOW showed better than this ACTIVE version.
   const promotionGate = {
-    automaticPromotionHold: async (model: RegisteredModelEntity, active: ModelVersionEntity) =>
-      (await learningSwitch.promotionHold(model.id)) ?? drift.automaticPromotionHold(model, active),
+    automaticPromotionHold: async (model: RegisteredModelEntity, active: ModelVersionEntity, shadow: ModelVersionEntity) =>
+      (await learningSwitch.promotionHold(model.id)) ??
+      (passedGateAgainst(shadow, active) ? null : drift.automaticPromotionHold(model, active)),
   };
   const shadow = new ShadowService(dataSource, registry, lifecycle, events, policy, promotionGate, log);
   const health = new HealthService(dataSource, registry, events, policy, retraining, log);
+  const rollback = new AutomaticRollback(dataSource, registry, lifecycle, families, policy, health, learningSwitch, log);
+  health.setHooks({ activeIsCritical: (model, active, cause) => rollback.afterCritical(model, active, cause) });
+  drift.setHooks({ activeIsCritical: (model, active, cause) => rollback.afterCritical(model, active, cause) });
   const outcomeNotifications = new OutcomeNotifications(dataSource, listener, (error) =>
     log(`outcome notifications: ${(error as Error).message}`),
   );

@@ -37,7 +37,16 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Reuse another test app's database instead of a fresh one (a second replica). */
   database?: TestDatabase;
+  /** A policy patch (updatePolicy) applied before the test begins. */
+  policy?: Record<string, unknown>;
 }
+
+/**
+ * For tests of the loop's mechanics (retraining, lifecycle, scheduling) whose candidates are trained on
+ * data no better than the ACTIVE version's: without it the gate before SHADOW would REJECT them. The gate
+ * has tests of its own (test/unit/lib/promotion-gate.test.ts, test/integration/learning/promotion-gate.test.ts).
+ */
+export const GATE_OFF = { promotion_gate: { enabled: false } };
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.database ?? (await createTestDatabase());
@@ -54,6 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logs: string[] = [];
   const app = await createApp(config, dataSource, db.url, { worker: options.worker ?? true, log: (message) => logs.push(message) });
   const http = await startHttpServer(app.services, { port: 0, host: '127.0.0.1', log: (message) => logs.push(message), env: config.env });
+  if (options.policy) await app.services.policy.updatePolicy(options.policy, null);
   const keys = {} as Record<Role, string>;
   for (const role of ['viewer', 'trader', 'operator', 'admin'] as const)
     keys[role] = (await app.services.apiKeys.createKey(role, `test ${role}`)).key;

@@ -49,8 +49,13 @@ export function liveRequests(
   });
 }
 
-/** Trains a version of `model` on `dataset` (columns of `trainingRows`) and waits for it. */
-export async function trainVersion(t: TestApp, model: string, dataset: string, options: { activate: boolean; seed: number }) {
+/** Trains a version of `model` on `dataset` (columns of `trainingRows`; XGBOOST_PARAMS unless given) and waits for it. */
+export async function trainVersion(
+  t: TestApp,
+  model: string,
+  dataset: string,
+  options: { activate: boolean; seed: number; hyperparameters?: Record<string, unknown> },
+) {
   const job = dataOf(
     await t.as('operator')(TrainModelDocument, {
       input: {
@@ -59,7 +64,7 @@ export async function trainVersion(t: TestApp, model: string, dataset: string, o
         targetColumn: 'y',
         featureColumns: FEATURES,
         orderColumn: 't',
-        hyperparameters: { ...XGBOOST_PARAMS, seed: options.seed },
+        hyperparameters: { ...(options.hyperparameters ?? XGBOOST_PARAMS), seed: options.seed },
         activate: options.activate,
       },
     }),

@@ -9,7 +9,7 @@ import type { DriftEventEntity } from '../../entities/drift-event.entity';
 import type { EventEntity } from '../../entities/event.entity';
 import type { JobKind, JobStatus, JobTrigger } from '../../entities/job.entity';
 import type { ModelHealthStateEntity } from '../../entities/model-health-state.entity';
-import type { ModelVersionSource, ModelVersionStatus } from '../../entities/model-version.entity';
+import type { ModelVersionSource, ModelVersionStatus, PromotionGateFigures } from '../../entities/model-version.entity';
 import type { RlSnapshotReason } from '../../entities/rl-snapshot.entity';
 import type { MarketRegime } from '../../lib/market-vocabulary';
 
@@ -20,6 +20,8 @@ export const EVENT_TYPES = [
   'model.retired',
   'model.rolled_back',
   'model.archived',
+  'model.gate.failed',
+  'model.superseded',
   'shadow.testing.started',
   'shadow.promotion.recommended',
   'shadow.promoted',
@@ -46,7 +48,13 @@ export type EventType = (typeof EVENT_TYPES)[number];
 type VersionRef = { model: string; version: number };
 
 /** promoteModel, the shadow tester's promotion and rollbackModel: `version` became ACTIVE, replacing `previousVersion`. */
-type Activation = VersionRef & { previousVersion: number | null; previousVersionId: string | null; reason: string | null };
+type Activation = VersionRef & {
+  previousVersion: number | null;
+  previousVersionId: string | null;
+  reason: string | null;
+  /** Done by the loop itself (the shadow tester's promotion, the automatic rollback) rather than by a request. */
+  automatic?: boolean;
+};
 
 /** One arm (the SHADOW or the ACTIVE version) of a shadow comparison, as monitoring/shadow-verdict.ts computes it. */
 export interface ShadowArmFigures {
@@ -101,6 +109,10 @@ export type EventPayloads = {
   'model.retired': VersionRef & { reason?: string; replacedBy?: number };
   'model.rolled_back': Activation;
   'model.archived': VersionRef & { previousStatus: ModelVersionStatus; files: string[] };
+  /** A candidate the gate before SHADOW refused: registered REJECTED with the gate's figures. */
+  'model.gate.failed': VersionRef & PromotionGateFigures;
+  /** A SHADOW version replaced, before its verdict, by the newer candidate `by` (policy shadow_testing). */
+  'model.superseded': VersionRef & { by: number; reason: string };
   'shadow.testing.started': VersionRef & { againstVersion: number; thresholds: Policy['auto_promote_threshold'] };
   /** `automatic`: the tester promotes it at once; otherwise `heldBy` says what holds automatic promotion. */
   'shadow.promotion.recommended': VersionRef & ShadowFigures & { automatic: boolean; heldBy: string | null };
@@ -185,6 +197,8 @@ export type NewEvent = {
 /** The events `promotionAlerts` carries. */
 export const PROMOTION_EVENT_TYPES: EventType[] = [
   'model.promoted',
+  'model.gate.failed',
+  'model.superseded',
   'model.rolled_back',
   'model.retired',
   'shadow.promotion.recommended',
@@ -195,6 +209,7 @@ export const PROMOTION_EVENT_TYPES: EventType[] = [
 /** Events after which serving must reload a model's ACTIVE and SHADOW versions. */
 export const SERVING_EVENT_TYPES: EventType[] = [
   'model.registered',
+  'model.superseded',
   'model.promoted',
   'model.retired',
   'model.rolled_back',

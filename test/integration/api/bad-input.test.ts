@@ -249,7 +249,7 @@ describe('training refuses bad requests before anything is written', () => {
     );
     expect(error).toMatchObject({
       code: 'CONFLICT',
-      message: `expects a SHADOW or RETIRED version to promote, but version ${finished.modelVersion!.version} of "picky" is FAILED`,
+      message: `expects a SHADOW, SNAPSHOT or RETIRED version to promote, but version ${finished.modelVersion!.version} of "picky" is FAILED`,
     });
     expect(await snapshot()).toEqual(before);
   });

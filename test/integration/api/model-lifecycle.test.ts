@@ -20,7 +20,7 @@ import {
   RollbackModelDocument,
   TrainModelDocument,
 } from '../../generated/graphql';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import { GATE_OFF, startTestApp, type TestApp } from '../../helpers/app';
 import { collect, dataOf, errorOf } from '../../helpers/graphql';
 import { describeWithShared, readSharedJson, readSharedText } from '../../helpers/shared';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
@@ -34,7 +34,7 @@ interface ExpectedOutputs {
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ policy: GATE_OFF });
 });
 afterAll(async () => {
   await t?.close();

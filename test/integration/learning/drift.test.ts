@@ -186,8 +186,11 @@ describe('checkDrift', () => {
 
   it('grades a model that has started losing CRITICAL, stopping its automatic promotion until an operator promotes', async () => {
     await activeModel('losing', 4);
-    // A candidate trained on the turned market: it will beat the ACTIVE version on live outcomes.
+    // A candidate trained on the turned market: it will beat the ACTIVE version on live outcomes. Registered
+    // without the gate before SHADOW, so that nothing but live outcomes shows it better: the stop holds it.
+    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { promotion_gate: { enabled: false } } }));
     const shadow = await trainOnReplica(t, 'losing', 'turned', { activate: false, seed: 5 });
+    dataOf(await t.as('operator')(UpdatePolicyPatchDocument, { patch: { promotion_gate: { enabled: true } } }));
     // The market turned: what used to go up goes down. Features are as before.
     const requests = liveRequests(300, 'losing-live', { outcome: (f, noise) => -signal(f) + noise });
     // Outcomes arrive while a verdict needs more of them than there are.
@@ -218,6 +221,15 @@ describe('checkDrift', () => {
       await t.as('viewer')(EventsDocument, { model: 'losing', types: ['shadow.promotion.recommended', 'shadow.promoted'] }),
     ).events;
     expect(recommended.map((event) => [event.type, event.payload.automatic])).toEqual([['shadow.promotion.recommended', false]]);
+
+    // The stop holds only candidates not shown better: one the gate before SHADOW passed against version 1 is not held.
+    const gated = await trainOnReplica(t, 'losing', 'turned', { activate: false, seed: 7 });
+    expect(gated.status).toBe('SHADOW');
+    const unheld = dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: gated.id })).shadowEvaluation;
+    expect(unheld.promotionHold).toBeNull();
+    expect(dataOf(await t.as('viewer')(ShadowEvaluationDocument, { modelVersionId: shadow.id })).shadowEvaluation.promotionHold).toMatch(
+      /stopped by CRITICAL drift/,
+    );
 
     // An operator's promotion changes the ACTIVE version, which lifts the stop.
     dataOf(await t.as('operator')(PromoteModelDocument, { input: { model: 'losing', version: 2, reason: 'reviewed the CRITICAL drift' } }));

@@ -18,7 +18,7 @@ import {
   TriggerRetrainingDocument,
   type TriggerRetrainingInput,
 } from '../../generated/graphql';
-import { startTestApp, type TestApp } from '../../helpers/app';
+import { GATE_OFF, startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
 import { dataOf, errorOf } from '../../helpers/graphql';
 
@@ -86,7 +86,7 @@ async function jobCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ policy: GATE_OFF });
   t.app.services.retraining.addMaterializer(syntheticMaterializer(t));
   dataOf(await t.as('operator')(CreateDatasetDocument, { input: { name: 'alpha-rows', rows: syntheticRows(600, 21) } }));
   await trainActive('alpha', 'alpha-rows');

@@ -192,7 +192,7 @@ describe('the meta-strategy agent', () => {
       reason: 'INTERVAL',
       epoch: 1,
       tradesSeen: 4,
-      modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } },
+      modelVersion: { version: 2, status: 'SNAPSHOT', source: 'UPDATED', parent: { version: 1 } },
     });
     const events = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.snapshot'], model: 'meta' })).events;
     expect(events.map((event) => event.payload)).toEqual([expect.objectContaining({ version: 2, reason: 'INTERVAL', tradesSeen: 4 })]);
@@ -239,7 +239,7 @@ describe('the meta-strategy agent', () => {
       id: changed[0].snapshotId,
       reason: 'REGIME_CHANGE',
       tradesSeen: 6,
-      modelVersion: { version: 3, status: 'SHADOW' },
+      modelVersion: { version: 3, status: 'SNAPSHOT' },
     });
     const [reset] = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.reset'], model: 'meta' })).events;
     expect(reset.payload).toMatchObject({

@@ -57,7 +57,7 @@ it('registers a snapshot its process left pending, once, when the schedule fires
   expect(snapshot).toMatchObject({
     reason: 'INTERVAL',
     registeredAt: expect.any(String),
-    modelVersion: { version: 2, status: 'SHADOW', source: 'UPDATED', parent: { version: 1 } },
+    modelVersion: { version: 2, status: 'SNAPSHOT', source: 'UPDATED', parent: { version: 1 } },
   });
   const events = dataOf(await t.as('viewer')(EventsDocument, { types: ['rl.snapshot'], model: 'sweeper' })).events;
   expect(events).toHaveLength(1);

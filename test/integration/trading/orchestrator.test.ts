@@ -197,18 +197,18 @@ describeWithShared('an orchestrator on SPY daily bars', () => {
       dataOf(await t.as('viewer')(TradesDocument, { filter: { symbol: 'SPY', status: 'CLOSED', first: 50 } })).trades.nodes,
     ).toHaveLength(10);
 
-    // 6. The INCREMENTAL jobs update each model from its dataset rebuilt with the bars stored now.
+    // 6. The INCREMENTAL jobs update each model from its dataset rebuilt with the bars stored now, and the
+    // gate before SHADOW judges each update against its ACTIVE version on the update's held-out rows: it
+    // scores live traffic (SHADOW) only if it passed, else it is REJECTED with the gate's reasons.
     for (const id of incremental) {
       const job = await waitForJob(t, id, 180_000);
-      expect(job).toMatchObject({
-        kind: 'INCREMENTAL',
-        trigger: 'TRADES',
-        status: 'COMPLETED',
-        modelVersion: { version: 2, status: 'SHADOW' },
-      });
+      expect(job).toMatchObject({ kind: 'INCREMENTAL', trigger: 'TRADES', status: 'COMPLETED', modelVersion: { version: 2 } });
       const version = dataOf(await t.as('viewer')(ModelVersionDocument, { id: job.modelVersion!.id })).modelVersion;
       expect(version.source).toBe('UPDATED');
       expect(version.dataset!.name).toMatch(/^spy-returns-\d+d\.rebuilt-/);
+      expect(version.gate).toMatchObject({ compared: true, againstVersion: 1 });
+      expect(version.status).toBe(version.gate!.passed ? 'SHADOW' : 'REJECTED');
+      expect(version.gate!.reasons.length).toBeGreaterThan(0);
     }
   }, 600_000);
 });
