@@ -75,7 +75,8 @@ const policyShape = z.strictObject({
     .strictObject({
       /**
        * The gate before SHADOW: every trained, retrained or tuned candidate is scored beside the model's
-       * ACTIVE version on the candidate's held-out validation rows (the same rows for both), split into
+       * ACTIVE version on the candidate's held-out validation rows (the same rows for both; a sequence
+       * model's validation windows, by their horizon loss, with no risk checks), split into
        * `folds` contiguous periods. It passes when its loss is lower by min_improvement_pct overall and in
        * at least min_folds_improved folds, and its sign-trading max drawdown and 95 % expected shortfall
        * are no worse than the ACTIVE's by more than their margins. A candidate that fails is REJECTED

@@ -1,9 +1,11 @@
 /**
- * The held-out rows of a tabular training: the latest `reference.outcomes.count` rows of its training
- * set, which the version was validated on and did not train on. Retraining's learning event and the
- * gate before SHADOW score other versions on these same rows.
+ * The held-out rows of a training, which the version was validated on and did not train on: for a
+ * tabular one the latest `reference.outcomes.count` rows of its training set, for a sequence one its
+ * validation windows. Retraining's learning event and the gate before SHADOW score other versions on
+ * these same rows.
  */
-import type { Predictor, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import { gatherWindows, sequenceSplits, windowCount, windowTargets } from '../plugins/base/sequence/windows';
+import type { Predictor, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 
 /** Rows at the end of the training set that `trained` held out (0 when it held out none). */
 export function heldOutRows(trained: TrainedModel): number {
@@ -22,4 +24,35 @@ export async function predictHeldOut(predictor: Predictor, set: TabularTrainingS
 /** The realised values of the last `rows` rows of `set`. */
 export function heldOutTargets(set: TabularTrainingSet, rows: number): Float32Array {
   return set.target.subarray(set.rows - rows);
+}
+
+/** The validation windows of a sequence training (they forecast only validation rows, which it did not train on). */
+export interface HeldOutWindows {
+  windows: number;
+  /** windows × inputLength × input channels, time-major: what a sequence predictor scores. */
+  inputs: Float32Array;
+  /** windows × horizon × targets: the realised rows. */
+  actuals: Float32Array;
+}
+
+export function heldOutWindows(set: SequenceTrainingSet): HeldOutWindows {
+  const { validation } = sequenceSplits(set);
+  const starts = Array.from({ length: windowCount(validation) }, (_, i) => validation[0] + i);
+  const index = (names: string[]) => names.map((name) => set.channels.indexOf(name));
+  return {
+    windows: starts.length,
+    inputs: gatherWindows(set, starts, index(set.inputChannels)),
+    actuals: windowTargets(set, validation, index(set.targets)),
+  };
+}
+
+/** Per window, the mean squared error of `predictor`'s forecast over every horizon step and target. */
+export async function forecastLossesHeldOut(predictor: Predictor, held: HeldOutWindows): Promise<Float64Array> {
+  const forecast = await predictor.predict(held.inputs, held.windows);
+  const cells = held.actuals.length / held.windows;
+  return Float64Array.from({ length: held.windows }, (_, w) => {
+    let squared = 0;
+    for (let i = w * cells; i < (w + 1) * cells; i++) squared += (forecast[i] - held.actuals[i]) ** 2;
+    return squared / cells;
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * The gate before SHADOW: before a trained, retrained or tuned candidate is registered, it and the
- * model's ACTIVE version score the candidate's held-out rows (learning/validation-tail), and
+ * model's ACTIVE version score the candidate's held-out rows (learning/validation-tail: a tabular
+ * candidate's validation tail, a sequence candidate's validation windows by their horizon loss), and
  * promotion-gate.ts decides by the policy's `promotion_gate` whether the candidate may score live
  * traffic (SHADOW) or is REJECTED. Wired into TrainingService as its `candidateWillRegister` hook (`admit`),
  * with the policy's limit of shadows per model.
@@ -8,13 +9,14 @@
 import type { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { isScoredTask } from '../lib/scored-task';
 import type { FamilyRegistry } from '../plugins';
-import type { SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
-import type { PromotionGateFigures } from '../entities/model-version.entity';
+import type { Predictor, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
+import type { ModelVersionEntity, PromotionGateFigures } from '../entities/model-version.entity';
 import type { PolicyService } from '../platform/policy/policy.service';
 import type { CandidateAdmission, RegistryService } from '../registry/registry.service';
 import type { Policy } from '../config/policy';
-import { heldOutRows, heldOutTargets, predictHeldOut } from '../learning/validation-tail';
-import { judgeCandidate, tooFewRowsGate, uncomparedGate } from './promotion-gate';
+import { forecastLossesHeldOut, heldOutRows, heldOutTargets, heldOutWindows, predictHeldOut } from '../learning/validation-tail';
+import { judgeCandidate, judgeForecastCandidate, tooFewRowsGate, uncomparedGate, type GateSettings } from './promotion-gate';
+import { lossName } from './outcome-scoring';
 
 export interface GateCandidate {
   model: RegisteredModelEntity;
@@ -22,6 +24,13 @@ export interface GateCandidate {
   /** The rows the candidate was trained and validated on. */
   set: TabularTrainingSet | SequenceTrainingSet;
 }
+
+const notComparable = (active: ModelVersionEntity) =>
+  uncomparedGate(
+    true,
+    `not comparable with version ${active.version} (another task, other features or another window shape): the shadow tester judges it live`,
+    active.version,
+  );
 
 export class GateService {
   constructor(
@@ -41,35 +50,77 @@ export class GateService {
     if (!settings.enabled) return uncomparedGate(true, 'not judged: promotion_gate.enabled is off');
     const active = await this.registry.activeVersion(model.id);
     if (!active) return uncomparedGate(true, 'no ACTIVE version to compare against: the first version goes to SHADOW');
-    const task = trained.artifact.signature.task;
-    // Sequence candidates are judged on their horizon loss by the shadow tester; policies by their agents.
+    const signature = trained.artifact.signature;
+    if (set.kind === 'sequence' && signature.task === 'forecast') return this.judgeForecaster(model, trained, set, active, settings);
+    const task = signature.task;
+    // A policy (RL) candidate is judged by its own agent's replay evaluation, not here.
     if (set.kind !== 'tabular' || !isScoredTask(task)) {
-      return uncomparedGate(true, `not judged before SHADOW: a ${task} candidate is judged by the shadow tester only`, active.version);
+      return uncomparedGate(true, `not judged before SHADOW: a ${task} candidate is not compared on held-out rows`, active.version);
     }
     if (active.signature?.task !== task || active.featureNames.join('\u0000') !== set.featureNames.join('\u0000')) {
-      return uncomparedGate(
-        true,
-        `not comparable with version ${active.version} (another task or other features): the shadow tester judges it live`,
-        active.version,
-      );
+      return notComparable(active);
     }
     const rows = heldOutRows(trained);
-    if (rows < settings.min_rows) return tooFewRowsGate(task, rows, active.version, settings);
+    if (rows < settings.min_rows) return tooFewRowsGate(lossName(task), rows, active.version, settings);
+    return this.withPredictors(model, trained, active, async (candidate, current) =>
+      judgeCandidate(
+        {
+          task,
+          againstVersion: active.version,
+          actuals: heldOutTargets(set, rows),
+          candidate: await predictHeldOut(candidate, set, rows),
+          active: await predictHeldOut(current, set, rows),
+        },
+        settings,
+      ),
+    );
+  }
+
+  /** A sequence candidate and the ACTIVE version forecast the candidate's validation windows; the horizon losses decide. */
+  private async judgeForecaster(
+    model: RegisteredModelEntity,
+    trained: TrainedModel,
+    set: SequenceTrainingSet,
+    active: ModelVersionEntity,
+    settings: GateSettings,
+  ): Promise<PromotionGateFigures> {
+    const shape = trained.artifact.signature.sequence;
+    const current = active.signature?.sequence;
+    const sameShape =
+      shape &&
+      current &&
+      shape.inputLength === current.inputLength &&
+      shape.horizon === current.horizon &&
+      shape.inputChannels.join('\u0000') === current.inputChannels.join('\u0000') &&
+      shape.targets.join('\u0000') === current.targets.join('\u0000');
+    if (active.signature?.task !== 'forecast' || !sameShape) return notComparable(active);
+    const held = heldOutWindows(set);
+    if (held.windows < settings.min_rows) return tooFewRowsGate('squared_error', held.windows, active.version, settings);
+    return this.withPredictors(model, trained, active, async (candidate, currentPredictor) =>
+      judgeForecastCandidate(
+        {
+          againstVersion: active.version,
+          candidateLosses: await forecastLossesHeldOut(candidate, held),
+          activeLosses: await forecastLossesHeldOut(currentPredictor, held),
+        },
+        settings,
+      ),
+    );
+  }
+
+  /** Runs `work` with the candidate's and the ACTIVE version's predictors loaded, disposing both after. */
+  private async withPredictors<T>(
+    model: RegisteredModelEntity,
+    trained: TrainedModel,
+    active: ModelVersionEntity,
+    work: (candidate: Predictor, active: Predictor) => Promise<T>,
+  ): Promise<T> {
     const family = this.families.get(model.family);
     const candidatePredictor = await family.load(trained.artifact);
     try {
       const activePredictor = await family.load(await this.registry.loadArtifact(active));
       try {
-        return judgeCandidate(
-          {
-            task,
-            againstVersion: active.version,
-            actuals: heldOutTargets(set, rows),
-            candidate: await predictHeldOut(candidatePredictor, set, rows),
-            active: await predictHeldOut(activePredictor, set, rows),
-          },
-          settings,
-        );
+        return await work(candidatePredictor, activePredictor);
       } finally {
         await activePredictor.dispose();
       }

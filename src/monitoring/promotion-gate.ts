@@ -12,7 +12,9 @@
  *   drawdown      its sign-trading max drawdown (percent) ≤ the ACTIVE's + max_drawdown_margin_pct
  *   shortfall     its 95 % expected shortfall ≤ the ACTIVE's + |the ACTIVE's| · max_shortfall_margin_pct / 100
  * The risk checks apply where the labels are simple returns (not for 0/1 labels or price levels); a failed
- * gate lists every check that failed.
+ * gate lists every check that failed. A sequence candidate (judgeForecastCandidate) is judged the same way
+ * on its validation windows, each window's loss the mean squared error over the horizon and targets, with
+ * no risk checks.
  */
 import type { GateArmFigures, GateFoldFigures, ModelVersionEntity, PromotionGateFigures } from '../entities/model-version.entity';
 import type { Policy } from '../config/policy';
@@ -59,13 +61,15 @@ export function uncomparedGate(passed: boolean, reason: string, againstVersion: 
   };
 }
 
+type LossName = NonNullable<PromotionGateFigures['lossName']>;
+
 /** The gate's record of a candidate with fewer than min_rows held-out rows: REJECTED, as unjudgeable. */
-export function tooFewRowsGate(task: ScoredTask, rows: number, againstVersion: number, settings: GateSettings): PromotionGateFigures {
+export function tooFewRowsGate(loss: LossName, rows: number, againstVersion: number, settings: GateSettings): PromotionGateFigures {
   return {
     passed: false,
     compared: true,
     againstVersion,
-    lossName: lossName(task),
+    lossName: loss,
     rows,
     improvementPct: null,
     foldsImproved: null,
@@ -76,7 +80,7 @@ export function tooFewRowsGate(task: ScoredTask, rows: number, againstVersion: n
   };
 }
 
-const meanOf = (values: Float64Array, from = 0, to = values.length) => {
+const meanOf = (values: ArrayLike<number>, from = 0, to = values.length) => {
   let sum = 0;
   for (let i = from; i < to; i++) sum += values[i];
   return sum / (to - from);
@@ -102,8 +106,7 @@ export function judgeCandidate(comparison: GateComparison, settings: GateSetting
   if (comparison.candidate.length !== rows || comparison.active.length !== rows) {
     throw new InvalidInputError(`expects one candidate and one ACTIVE prediction per held-out row (${rows})`, { field: 'predictions' });
   }
-  if (rows < settings.min_rows) return tooFewRowsGate(task, rows, comparison.againstVersion, settings);
-  const base = { passed: false, compared: true, againstVersion: comparison.againstVersion, lossName: lossName(task), rows };
+  if (rows < settings.min_rows) return tooFewRowsGate(lossName(task), rows, comparison.againstVersion, settings);
   const score = (predictions: ArrayLike<number>) =>
     scoreOutcomes(
       task,
@@ -111,22 +114,72 @@ export function judgeCandidate(comparison: GateComparison, settings: GateSetting
     );
   const candidateScored = score(comparison.candidate);
   const activeScored = score(comparison.active);
-  const candidate = armFigures(candidateScored);
-  const active = armFigures(activeScored);
+  return judgeLosses(
+    {
+      lossName: lossName(task),
+      againstVersion: comparison.againstVersion,
+      candidateLosses: candidateScored.losses,
+      activeLosses: activeScored.losses,
+      candidate: armFigures(candidateScored),
+      active: armFigures(activeScored),
+    },
+    settings,
+  );
+}
+
+/**
+ * The gate's verdict on two sequence versions by their per-window losses on the candidate's validation
+ * windows (the mean squared error over every horizon step and target, as the shadow tester's forecast
+ * loss): the same rule, without the risk checks (a forecast takes no position).
+ */
+export function judgeForecastCandidate(
+  comparison: { againstVersion: number; candidateLosses: ArrayLike<number>; activeLosses: ArrayLike<number> },
+  settings: GateSettings,
+): PromotionGateFigures {
+  const rows = comparison.candidateLosses.length;
+  if (comparison.activeLosses.length !== rows) {
+    throw new InvalidInputError(`expects one candidate and one ACTIVE loss per held-out window (${rows})`, { field: 'losses' });
+  }
+  if (rows < settings.min_rows) return tooFewRowsGate('squared_error', rows, comparison.againstVersion, settings);
+  const arm = (losses: ArrayLike<number>): GateArmFigures => ({
+    meanLoss: meanOf(losses),
+    maxDrawdownPct: null,
+    expectedShortfall95: null,
+    sharpe: null,
+  });
+  return judgeLosses(
+    { ...comparison, lossName: 'squared_error', candidate: arm(comparison.candidateLosses), active: arm(comparison.activeLosses) },
+    settings,
+  );
+}
+
+/** The checks of the rule at the top of this file on per-row losses and the arms' figures (at least min_rows rows). */
+function judgeLosses(
+  input: {
+    lossName: LossName;
+    againstVersion: number;
+    candidateLosses: ArrayLike<number>;
+    activeLosses: ArrayLike<number>;
+    candidate: GateArmFigures;
+    active: GateArmFigures;
+  },
+  settings: GateSettings,
+): PromotionGateFigures {
+  const { lossName: loss, againstVersion, candidate, active } = input;
+  const rows = input.candidateLosses.length;
   const folds: GateFoldFigures[] = contiguousBlocks(0, rows, Math.min(settings.folds, rows)).map(([from, to]) => ({
     rows: to - from,
-    candidateLoss: meanOf(candidateScored.losses, from, to),
-    activeLoss: meanOf(activeScored.losses, from, to),
+    candidateLoss: meanOf(input.candidateLosses, from, to),
+    activeLoss: meanOf(input.activeLosses, from, to),
   }));
   const foldsImproved = folds.filter((fold) => fold.candidateLoss < fold.activeLoss).length;
   const improvementPct = active.meanLoss > 0 ? ((active.meanLoss - candidate.meanLoss) / active.meanLoss) * 100 : null;
 
   const failures: string[] = [];
-  const loss = lossName(task);
   if (improvementPct === null) failures.push(`the ACTIVE version's ${loss} on the held-out rows is 0: there is nothing to improve on`);
   else if (improvementPct < settings.min_improvement_pct) {
     failures.push(
-      `${loss} ${pct(improvementPct)} lower than version ${comparison.againstVersion}'s, below promotion_gate.min_improvement_pct (${pct(settings.min_improvement_pct)})`,
+      `${loss} ${pct(improvementPct)} lower than version ${againstVersion}'s, below promotion_gate.min_improvement_pct (${pct(settings.min_improvement_pct)})`,
     );
   }
   const needed = Math.min(settings.min_folds_improved, folds.length);
@@ -153,7 +206,19 @@ export function judgeCandidate(comparison: GateComparison, settings: GateSetting
     failures.length > 0
       ? failures
       : [
-          `${loss} ${pct(improvementPct!)} lower than version ${comparison.againstVersion}'s on ${rows} held-out rows, lower in ${foldsImproved} of ${folds.length} periods`,
+          `${loss} ${pct(improvementPct!)} lower than version ${againstVersion}'s on ${rows} held-out rows, lower in ${foldsImproved} of ${folds.length} periods`,
         ];
-  return { ...base, passed: failures.length === 0, improvementPct, foldsImproved, folds, candidate, active, reasons };
+  return {
+    passed: failures.length === 0,
+    compared: true,
+    againstVersion,
+    lossName: loss,
+    rows,
+    improvementPct,
+    foldsImproved,
+    folds,
+    candidate,
+    active,
+    reasons,
+  };
 }

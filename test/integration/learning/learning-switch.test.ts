@@ -184,7 +184,7 @@ describe('the policy', () => {
       triggers: { trades: { enabled: true }, drift: { enabled: true }, health: { enabled: true } },
     });
     expect(document.schedule_interval.full_retraining_enabled).toBe(true);
-    expect(document.safety).toEqual({ max_consecutive_failures: 3 });
+    expect(document.safety).toEqual({ max_consecutive_failures: 3, automatic_rollback: true });
   });
 });
 

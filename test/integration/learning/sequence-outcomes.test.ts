@@ -112,6 +112,8 @@ beforeAll(async () => {
       patch: {
         auto_promote_threshold: { min_samples: 1000, max_samples: 2000 },
         health: { max_latency_p99_ms: 1e6 },
+        // The SHADOW is a second seed of the same model, no better on validation: the shadow tester judges it here.
+        promotion_gate: { enabled: false },
       },
     }),
   );

@@ -2,7 +2,13 @@ import seedrandom from 'seedrandom';
 import { DEFAULT_POLICY, policySchema } from '../../../src/config/policy';
 import { InvalidInputError } from '../../../src/lib/errors';
 import { maxDrawdown, tradingMetrics } from '../../../src/lib/trading-metrics';
-import { judgeCandidate, tooFewRowsGate, uncomparedGate, type GateSettings } from '../../../src/monitoring/promotion-gate';
+import {
+  judgeCandidate,
+  judgeForecastCandidate,
+  tooFewRowsGate,
+  uncomparedGate,
+  type GateSettings,
+} from '../../../src/monitoring/promotion-gate';
 
 const settings: GateSettings = (({ enabled: _enabled, ...rest }) => rest)(DEFAULT_POLICY.promotion_gate);
 
@@ -103,7 +109,7 @@ describe('judgeCandidate', () => {
   it('rejects a candidate with fewer held-out rows than min_rows, and uses fewer periods than folds when rows are fewer', () => {
     const { actuals, predict } = market(20, 4);
     const gate = judgeCandidate({ task: 'regression', againstVersion: 1, actuals, candidate: predict(0.5), active: predict(0) }, settings);
-    expect(gate).toEqual(tooFewRowsGate('regression', 20, 1, settings));
+    expect(gate).toEqual(tooFewRowsGate('squared_error', 20, 1, settings));
     expect(gate.passed).toBe(false);
     expect(gate.reasons).toEqual(['only 20 held-out rows to compare on, below promotion_gate.min_rows (30)']);
 
@@ -118,6 +124,27 @@ describe('judgeCandidate', () => {
     expect(() =>
       judgeCandidate({ task: 'regression', againstVersion: 1, actuals: [0, 1], candidate: [0], active: [0, 1] }, settings),
     ).toThrow(InvalidInputError);
+  });
+});
+
+describe('judgeForecastCandidate', () => {
+  it('judges per-window horizon losses by the same rule, without risk figures', () => {
+    const active = Array.from({ length: 60 }, (_, i) => 1 + (i % 5) * 0.1);
+    const better = active.map((loss) => loss * 0.8);
+    const gate = judgeForecastCandidate({ againstVersion: 4, candidateLosses: better, activeLosses: active }, settings);
+    expect(gate).toMatchObject({ passed: true, compared: true, againstVersion: 4, lossName: 'squared_error', rows: 60, foldsImproved: 3 });
+    expect(gate.improvementPct).toBeCloseTo(20, 10);
+    expect(gate.candidate).toEqual({ meanLoss: expect.any(Number), maxDrawdownPct: null, expectedShortfall95: null, sharpe: null });
+
+    const same = judgeForecastCandidate({ againstVersion: 4, candidateLosses: active, activeLosses: active }, settings);
+    expect(same.passed).toBe(false);
+    expect(same.reasons).toEqual([
+      expect.stringMatching(/squared_error 0.00% lower than version 4's, below promotion_gate.min_improvement_pct/),
+      'lower loss in 0 of 3 periods, below promotion_gate.min_folds_improved (2)',
+    ]);
+    expect(judgeForecastCandidate({ againstVersion: 4, candidateLosses: [1], activeLosses: [2] }, settings).reasons).toEqual([
+      'only 1 held-out rows to compare on, below promotion_gate.min_rows (30)',
+    ]);
   });
 });
 
@@ -143,6 +170,8 @@ describe('policy promotion_gate', () => {
       max_shortfall_margin_pct: 25,
       min_rows: 30,
     });
+    expect(DEFAULT_POLICY.shadow_testing).toEqual({ max_shadows: 3 });
+    expect(DEFAULT_POLICY.safety.automatic_rollback).toBe(true);
   });
 
   it('refuses a gate that can never pass: more folds improved than folds, naming the field', () => {
