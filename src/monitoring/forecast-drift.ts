@@ -14,7 +14,8 @@ import { InvalidInputError } from '../lib/errors';
 /**
  * Each request's newest observation of each of `referenceNames`, in that order: column j holds, per
  * window, the value of channel `channels.indexOf(referenceNames[j])` in the window's last row. A name
- * that is not one of `channels` gets a column of NaN (missing), which the drift check leaves out.
+ * that is not one of `channels` gets a column of NaN (missing), which the drift check reports as a
+ * feature that stopped arriving.
  */
 export function latestObservations(
   windows: readonly ArrayLike<number>[],

@@ -51,12 +51,14 @@ describe('latestObservations', () => {
     });
   });
 
-  it('gives a reference channel the windows do not have a column of missing values, which the check leaves out', () => {
+  it('gives a reference channel the windows do not have a column of missing values, which the check reports as stopped arriving', () => {
     const windows = slidingWindows(series('missing', 40), 16);
     const [gone] = latestObservations(windows, CHANNELS, ['d']);
     expect(gone.every(Number.isNaN)).toBe(true);
     const reference = summarizeReference({ featureNames: ['d'], features: Float32Array.of(1, 2, 3), rows: 3 });
-    expect(assessDrift({ reference, features: [gone] }, rule).distributions).toEqual([]);
+    const assessment = assessDrift({ reference, features: [gone] }, rule);
+    expect(assessment.distributions).toEqual([expect.objectContaining({ name: 'd', count: 0, missingShare: 1, missingRose: true })]);
+    expect(assessment.severity).toBe('HIGH');
   });
 
   it('refuses a window that is not whole rows of the channels, naming it', () => {
