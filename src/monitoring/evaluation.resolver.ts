@@ -8,7 +8,7 @@ export class EvaluationResolver {
   @Authorized('operator')
   @Mutation(() => Job, {
     description:
-      'Queues a backtest of a tabular version on a labelled dataset (an EVALUATE job): the version, not retrained, is scored on each fold of the scheme and on all of them pooled; read the report with evaluation(jobId).',
+      'Queues a backtest of a version on a labelled dataset (an EVALUATE job): the version, not retrained, is scored on each fold of the scheme and on all of them pooled (a sequence version on its forecast windows, MSE and MAE per horizon step); read the report with evaluation(jobId).',
   })
   evaluateModel(@Arg('input') input: EvaluateModelInput, @Ctx() { services }: Context) {
     return services.evaluation.evaluateModel(input);

@@ -34,12 +34,17 @@ export class EvaluateModelInput {
   @Field(() => ValidationSchemeInput)
   scheme!: ValidationSchemeInput;
 
-  @Field(() => String, { nullable: true, description: 'The label column (default: the one the version was trained on).' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The label column (default: the one the version was trained on); refused for a sequence version, whose targets are input channels.',
+  })
   targetColumn?: string | null;
 
   @Field(() => [String], {
     nullable: true,
-    description: "One column per feature of the version, in its order (default: the version's feature names).",
+    description:
+      "One column per feature of the version, in its order (default: the version's feature names); a sequence version: one per input channel (default: its trainingSpec featureColumns), its targets mapped alike.",
   })
   featureColumns?: string[] | null;
 
@@ -162,9 +167,87 @@ export class BacktestFold extends BacktestSegment {
   testEnd!: number;
 }
 
+@ObjectType({ description: "A sequence version's MSE and MAE at one horizon step (standardised by targetStd)." })
+export class ForecastStepFigures {
+  @Field(() => Int, { description: '1 … horizon.' })
+  step!: number;
+
+  @Field(() => Float)
+  mse!: number;
+
+  @Field(() => Float)
+  mae!: number;
+}
+
+@ObjectType({
+  description:
+    'Forecast figures of a set of windows (forecastMetrics): mse and mae standardised by targetStd, the original-scale ones, per step.',
+})
+export class ForecastFigures {
+  @Field(() => Int, { description: 'Windows (window starts) scored.' })
+  windows!: number;
+
+  @Field(() => Float)
+  mse!: number;
+
+  @Field(() => Float)
+  mae!: number;
+
+  @Field(() => Float)
+  mseOriginal!: number;
+
+  @Field(() => Float)
+  maeOriginal!: number;
+
+  @Field(() => Float, { description: 'Root of mseOriginal.' })
+  rmse!: number;
+
+  @Field(() => [ForecastStepFigures])
+  steps!: ForecastStepFigures[];
+}
+
+@ObjectType({ description: "One fold's test block of window starts, forecast by the fixed version." })
+export class ForecastFoldFigures extends ForecastFigures {
+  @Field(() => Int)
+  fold!: number;
+
+  @Field(() => Int, { description: 'First window start of the test block (0-based, rows in time order).' })
+  testStart!: number;
+
+  @Field(() => Int, { description: 'One past the last window start.' })
+  testEnd!: number;
+}
+
+@ObjectType({
+  description:
+    'The forecast backtest of a sequence version: a window start s (rows [s, s + inputLength) shown, the next horizon rows forecast) is one row of the scheme.',
+})
+export class ForecastBacktest {
+  @Field(() => Int)
+  inputLength!: number;
+
+  @Field(() => Int)
+  horizon!: number;
+
+  @Field(() => [String], { description: 'The forecast channels (dataset columns).' })
+  targets!: string[];
+
+  @Field(() => [Float], { description: 'The standard deviation each target is divided by in mse, mae and the steps.' })
+  targetStd!: number[];
+
+  @Field({ description: "training (the version's scaling.json) or dataset (the dataset's own std, when the version keeps no scaling)." })
+  targetStdSource!: string;
+
+  @Field(() => [ForecastFoldFigures])
+  folds!: ForecastFoldFigures[];
+
+  @Field(() => ForecastFigures, { description: "Every fold's test windows together." })
+  pooled!: ForecastFigures;
+}
+
 @ObjectType({ description: 'The backtest of one version: per fold, pooled over every fold, each figure with a bootstrap interval.' })
 export class BacktestReport {
-  @Field({ description: 'regression or binary.' })
+  @Field({ description: 'regression, binary or forecast (a sequence version: rows are window starts, see forecast).' })
   task!: string;
 
   @Field(() => Int, { description: 'Rows of the dataset with a label.' })
@@ -193,6 +276,12 @@ export class BacktestReport {
 
   @Field(() => Float)
   periodsPerYear!: number;
+
+  @Field(() => ForecastBacktest, {
+    nullable: true,
+    description: 'A sequence version: its forecast figures per fold and pooled; null for tabular versions.',
+  })
+  forecast?: ForecastBacktest | null;
 }
 
 @ObjectType({ description: 'An evaluateModel job and, once it COMPLETED, its report.' })

@@ -12,7 +12,10 @@ import type { FamilyRegistry } from '../plugins';
 import type { Predictor, SequenceTrainingSet, TabularTrainingSet, TrainedModel } from '../plugins/contract';
 import type { ModelVersionEntity, PromotionGateFigures } from '../entities/model-version.entity';
 import type { PolicyService } from '../platform/policy/policy.service';
-import type { CandidateAdmission, RegistryService } from '../registry/registry.service';
+import type { DatasetsService } from '../registry/datasets.service';
+import type { CandidateAdmission, ImportJudge, RegistryService } from '../registry/registry.service';
+import { toTrainingSet } from '../lib/dataset-table';
+import { InvalidInputError, NotFoundError } from '../lib/errors';
 import type { Policy } from '../config/policy';
 import { forecastLossesHeldOut, heldOutRows, heldOutTargets, heldOutWindows, predictHeldOut } from '../learning/validation-tail';
 import { judgeCandidate, judgeForecastCandidate, tooFewRowsGate, uncomparedGate, type GateSettings } from './promotion-gate';
@@ -23,6 +26,8 @@ export interface GateCandidate {
   trained: TrainedModel;
   /** The rows the candidate was trained and validated on. */
   set: TabularTrainingSet | SequenceTrainingSet;
+  /** Rows at the end of a tabular `set` held out (default: the training's validation tail). */
+  heldOutRows?: number;
 }
 
 const notComparable = (active: ModelVersionEntity) =>
@@ -35,9 +40,45 @@ const notComparable = (active: ModelVersionEntity) =>
 export class GateService {
   constructor(
     private readonly registry: RegistryService,
+    private readonly datasets: DatasetsService,
     private readonly families: FamilyRegistry,
     private readonly policy: PolicyService,
   ) {}
+
+  /**
+   * The gate's verdict on an import (LifecycleService's `importWillRegister` hook): the imported model and
+   * the ACTIVE version score every row of the `validation` dataset, which the import did not train on.
+   * A dataset without the import's features, target or order column is refused, naming what it lacks.
+   */
+  async judgeImport({ modelName, trained, validation }: Parameters<ImportJudge>[0]): Promise<PromotionGateFigures> {
+    const settings = (await this.policy.document()).promotion_gate;
+    const dataset = await this.datasets.getDataset(validation.dataset);
+    const known = new Set(dataset.columns.map((column) => column.name));
+    const needed = [...trained.artifact.featureNames, validation.targetColumn, validation.orderColumn];
+    const missing = needed.filter((name) => !known.has(name));
+    if (missing.length > 0) {
+      throw new InvalidInputError(
+        `expects validation.dataset "${dataset.name}" to hold the import's features, target and order column, but it lacks ${missing.join(', ')}`,
+        { field: 'validation.dataset', missing },
+      );
+    }
+    if (!settings.enabled) return uncomparedGate(true, 'not judged: promotion_gate.enabled is off');
+    if (trained.artifact.signature.task === 'forecast') {
+      return uncomparedGate(true, 'not judged before SHADOW: an imported sequence model is judged by the shadow tester only');
+    }
+    const model = await this.registry.getRegisteredModel(modelName).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    });
+    if (!model) return uncomparedGate(true, 'no ACTIVE version to compare against: the first version goes to SHADOW');
+    const { set } = toTrainingSet(await this.datasets.loadTable(dataset), {
+      target: validation.targetColumn,
+      features: trained.artifact.featureNames,
+      orderBy: validation.orderColumn,
+    });
+    // Every labelled row is held out: the import names rows it did not train on.
+    return this.judge({ model, trained, set, heldOutRows: set.rows }, settings);
+  }
 
   /** How `candidate` is admitted: the gate's verdict and the policy's limit of shadows (the training hook). */
   async admit(candidate: GateCandidate): Promise<Omit<CandidateAdmission, 'kind'>> {
@@ -46,7 +87,8 @@ export class GateService {
   }
 
   /** The gate's verdict on `candidate` against its model's ACTIVE version now. */
-  async judge({ model, trained, set }: GateCandidate, settings: Policy['promotion_gate']): Promise<PromotionGateFigures> {
+  async judge(candidate: GateCandidate, settings: Policy['promotion_gate']): Promise<PromotionGateFigures> {
+    const { model, trained, set } = candidate;
     if (!settings.enabled) return uncomparedGate(true, 'not judged: promotion_gate.enabled is off');
     const active = await this.registry.activeVersion(model.id);
     if (!active) return uncomparedGate(true, 'no ACTIVE version to compare against: the first version goes to SHADOW');
@@ -60,7 +102,14 @@ export class GateService {
     if (active.signature?.task !== task || active.featureNames.join('\u0000') !== set.featureNames.join('\u0000')) {
       return notComparable(active);
     }
-    const rows = heldOutRows(trained);
+    if (candidate.heldOutRows === undefined && trained.learnedHeldOutRows) {
+      return uncomparedGate(
+        true,
+        `not judged before SHADOW: refit on all rows (refit_on_all_rows), it has learned its held-out rows; the shadow tester judges it live`,
+        active.version,
+      );
+    }
+    const rows = candidate.heldOutRows ?? heldOutRows(trained);
     if (rows < settings.min_rows) return tooFewRowsGate(lossName(task), rows, active.version, settings);
     return this.withPredictors(model, trained, active, async (candidate, current) =>
       judgeCandidate(

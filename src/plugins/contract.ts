@@ -184,6 +184,11 @@ export interface TrainedModel {
   /** Gain importance by feature name, where the family has it. */
   featureImportance?: Record<string, number>;
   reference?: ReferenceSummary;
+  /**
+   * The artifact was refit on every row, the held-out ones too (refit_on_all_rows): no row is left that
+   * it did not learn, so the gate before SHADOW cannot judge it and the shadow tester judges it live.
+   */
+  learnedHeldOutRows?: boolean;
 }
 
 export interface ImportMeta {

@@ -11,7 +11,7 @@ import { RegisteredModelEntity } from '../entities/registered-model.entity';
 import { ConflictError, GateFailedError, InvalidInputError } from '../lib/errors';
 import { PG_LOCK_NOT_AVAILABLE, PG_UNIQUE_VIOLATION, pgErrorCode } from '../db/postgres-errors';
 import type { EventsService } from '../platform/events/events.service';
-import type { ImportRequest, RegistryService } from './registry.service';
+import type { ImportJudge, ImportRequest, RegistryService } from './registry.service';
 import type { EventType, ShadowFigures } from '../platform/events/event-types';
 
 /** The events an activation appends for the version it activates. */
@@ -26,6 +26,8 @@ type ActivationEvent = Extract<EventType, 'model.promoted' | 'model.rolled_back'
 export interface LifecycleHooks {
   versionWillActivate?(version: ModelVersionEntity): Promise<void>;
   versionsDidChange?(modelName: string): Promise<void>;
+  /** The gate before SHADOW on an import with `validation` rows (monitoring/gate.service.ts `judgeImport`). */
+  importWillRegister?: ImportJudge;
 }
 
 const PROMOTABLE: ModelVersionStatus[] = ['SHADOW', 'SNAPSHOT', 'RETIRED'];
@@ -86,8 +88,8 @@ export class LifecycleService {
       await this.activateIn(tx, model, version, 'model.promoted', 'imported with activate');
       await tx.increment(RegisteredModelEntity, { id: model.id }, 'revision', 1);
     };
-    const version = await this.registry.importVersion(input, input.activate ? activate : undefined);
-    if (input.activate) await this.hooks.versionsDidChange?.(input.model);
+    const version = await this.registry.importVersion(input, input.activate ? activate : undefined, this.hooks.importWillRegister);
+    if (input.activate && version.status === 'ACTIVE') await this.hooks.versionsDidChange?.(input.model);
     return version;
   }
 

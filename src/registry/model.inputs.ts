@@ -82,6 +82,21 @@ export class SequenceImportInput {
   targets!: string[];
 }
 
+@InputType({
+  description:
+    'Labelled rows an imported tabular model did not train on: it and the ACTIVE version score them, and the gate before SHADOW decides.',
+})
+export class ImportValidationInput {
+  @Field({ description: 'A dataset (name or id).' })
+  dataset!: string;
+
+  @Field({ description: 'Its column of realised values.' })
+  targetColumn!: string;
+
+  @Field({ description: 'Its time column: the rows in time order, for the gate’s periods.' })
+  orderColumn!: string;
+}
+
 @InputType()
 export class ImportModelInput {
   @Field({ description: 'Registered model name; created when new.' })
@@ -109,6 +124,13 @@ export class ImportModelInput {
 
   @Field({ nullable: true, defaultValue: false })
   activate!: boolean;
+
+  @Field(() => ImportValidationInput, {
+    nullable: true,
+    description:
+      'Judge the import against the ACTIVE version on these rows before it may score live traffic (REJECTED if the gate fails, and then not activated). Without it an import is not compared (ModelVersion.gate.compared false).',
+  })
+  validation?: ImportValidationInput;
 
   @Field({ nullable: true })
   description?: string;

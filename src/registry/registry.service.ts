@@ -54,7 +54,22 @@ export interface ImportRequest {
   /** A sequence model's declared shape; its input channels must be featureNames. */
   sequence?: ImportMeta['sequence'] | null;
   description?: string | null;
+  /** Labelled rows to judge a tabular import on before it may score live traffic (the gate before SHADOW). */
+  validation?: ImportValidation | null;
 }
+
+export interface ImportValidation {
+  dataset: string;
+  targetColumn: string;
+  orderColumn: string;
+}
+
+/** The gate's verdict on an import about to be registered (LifecycleService's `importWillRegister` hook). */
+export type ImportJudge = (candidate: {
+  modelName: string;
+  trained: TrainedModel;
+  validation: ImportValidation;
+}) => Promise<PromotionGateFigures>;
 
 export interface NewVersion {
   registeredModel: RegisteredModelEntity;
@@ -324,6 +339,7 @@ export class RegistryService {
   async importVersion(
     input: ImportRequest,
     afterInsert?: (tx: EntityManager, version: ModelVersionEntity, model: RegisteredModelEntity) => Promise<void>,
+    judge?: ImportJudge,
   ): Promise<ModelVersionEntity> {
     checkModelName(input.model, 'name');
     const family = this.families.get(input.family);
@@ -347,6 +363,8 @@ export class RegistryService {
     const trained = await family.importArtifact(input.files, input.format, { featureNames: input.featureNames, sequence });
     // Refuse now what serving could not load later.
     await (await family.load(trained.artifact)).dispose();
+    const gate = input.validation && judge ? await judge({ modelName: input.model, trained, validation: input.validation }) : null;
+    const status = gate && !gate.passed ? 'REJECTED' : 'SHADOW';
 
     let files: StoredArtifactFile[] = [];
     try {
@@ -365,11 +383,12 @@ export class RegistryService {
           tx.create(ModelVersionEntity, {
             registeredModelId: model.id,
             version: number,
-            status: 'SHADOW',
+            status,
             source: 'IMPORTED',
             family: family.id,
             ...trainedColumns(trained, files),
-            trainingSpec: { importedFormat: input.format },
+            gate,
+            trainingSpec: { importedFormat: input.format, ...(input.validation ? { validation: input.validation } : {}) },
             description: input.description ?? '',
           }),
         );
@@ -377,9 +396,16 @@ export class RegistryService {
           type: 'model.registered',
           modelName: model.name,
           modelVersionId: version.id,
-          payload: { model: model.name, version: version.version, status: 'SHADOW', source: 'IMPORTED', format: input.format },
+          payload: { model: model.name, version: version.version, status, source: 'IMPORTED', format: input.format },
         });
-        if (afterInsert) await afterInsert(tx, version, model);
+        if (gate && !gate.passed) {
+          await this.events.append(tx, {
+            type: 'model.gate.failed',
+            modelName: model.name,
+            modelVersionId: version.id,
+            payload: { model: model.name, version: version.version, ...gate },
+          });
+        } else if (afterInsert) await afterInsert(tx, version, model);
         return tx.findOneByOrFail(ModelVersionEntity, { id: version.id });
       });
     } catch (error) {

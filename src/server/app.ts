@@ -94,14 +94,6 @@ export async function createApp(config: Config, dataSource: DataSource, database
     policy: () => policy.document(),
     log,
   });
-  lifecycle.setHooks({
-    versionWillActivate: async (version) => {
-      // Re-read and check every file even when serving already holds a session for this version.
-      await registry.loadArtifact(version);
-      await serving.prepareVersion(version);
-    },
-    versionsDidChange: (modelName) => serving.refresh(modelName),
-  });
   const datasets = new DatasetsService(dataSource, store);
   const queue = await createJobQueue(databaseUrl, (error) => log(`queue: ${error.message}`));
   const jobs = new JobsService(dataSource, events, queue, policy);
@@ -111,8 +103,18 @@ export async function createApp(config: Config, dataSource: DataSource, database
   });
   // The gate before SHADOW: a candidate that is not better than the ACTIVE version on its held-out rows is REJECTED;
   // one that passes may supersede older shadows (policy shadow_testing).
-  const gate = new GateService(registry, families, policy);
+  const gate = new GateService(registry, datasets, families, policy);
   training.setHooks({ candidateWillRegister: (candidate) => gate.admit(candidate) });
+  lifecycle.setHooks({
+    versionWillActivate: async (version) => {
+      // Re-read and check every file even when serving already holds a session for this version.
+      await registry.loadArtifact(version);
+      await serving.prepareVersion(version);
+    },
+    versionsDidChange: (modelName) => serving.refresh(modelName),
+    importWillRegister: (candidate) => gate.judgeImport(candidate),
+  });
+
   // The kill switch and circuit breaker of automatic learning: retraining requests, the trade trigger and the shadow tester ask it.
   const learningSwitch = new LearningSwitchService(dataSource, registry, events, policy);
   const retraining = new RetrainingService(dataSource, registry, datasets, jobs, training, families, learningSwitch);

@@ -15,7 +15,8 @@
  *     6. with refitOnAllRows: leaf.fit again on every row, validation tail included, with the capacity
  *        the first fit chose (e.g. the rounds early stopping kept). The latest rows are the ones that
  *        matter most after a regime change, and the held-out fit never learned them; the refit does.
- *        Its metrics stay the held-out fit's: an honest estimate, as no rows are left to judge it on.
+ *        Its metrics stay the held-out fit's: an honest estimate, as no rows are left to judge it on
+ *        (`learnedHeldOutRows`: the gate before SHADOW leaves such a candidate to the shadow tester).
  */
 import { InvalidInputError } from '../../lib/errors';
 import { taskMetrics } from '../../lib/metrics';
@@ -194,6 +195,7 @@ export async function trainTabular(data: TrainingSet, options: TabularOptions, l
     artifact: final.artifact,
     metrics: taskMetrics(options.task, predictions, split.validation.target),
     featureImportance: final.featureImportance,
+    ...(refit ? { learnedHeldOutRows: true } : {}),
     reference: summarizeReference(
       { featureNames: split.featureNames, features: trained.features, rows: trained.rows },
       { predictions, outcomes: split.validation.target },

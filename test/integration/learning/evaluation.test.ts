@@ -66,7 +66,7 @@ beforeAll(async () => {
     }),
   ).trainModel;
   expect((await waitForJob(t, job.id, 120_000)).status).toBe('COMPLETED');
-  // A sequence version, as its row reads (evaluateModel refuses it before it would load anything).
+  // A sequence version without its sequence shape, as its row reads (evaluateModel refuses it before it would load anything).
   const [model] = await t.dataSource.query(`INSERT INTO registered_models (name, family) VALUES ('forecaster', 'nhits') RETURNING id`);
   await t.dataSource.query(
     `INSERT INTO model_versions (registered_model_id, version, status, source, family, feature_names, signature)
@@ -191,11 +191,11 @@ describe('evaluateModel', () => {
     expect(await evaluateJobs()).toBe(before);
   });
 
-  it('refuses a sequence version: evaluateModel scores tabular versions', async () => {
+  it('refuses a sequence version without a sequence shape (forecast-evaluation.test.ts backtests a trained one)', async () => {
     const before = await evaluateJobs();
     const error = errorOf(await t.as('operator')(EvaluateModelDocument, { input: input({ model: 'forecaster' }) }));
     expect(error).toMatchObject({ code: 'BAD_USER_INPUT', extensions: expect.objectContaining({ field: 'version' }) });
-    expect(error.message).toMatch(/evaluateModel scores tabular versions \(regression, binary\).*sequence \(forecast\)/);
+    expect(error.message).toMatch(/expects a sequence shape \(input length, horizon, channels\), but version 1 of "forecaster" keeps none/);
     expect(await evaluateJobs()).toBe(before);
   });
 

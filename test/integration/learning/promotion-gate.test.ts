@@ -8,6 +8,7 @@ import seedrandom from 'seedrandom';
 import {
   CreateDatasetDocument,
   CreateRegisteredModelDocument,
+  ImportGatedDocument,
   PredictDocument,
   PromotePastGateDocument,
   PromotionAlertsDocument,
@@ -41,6 +42,11 @@ function withShuffledTargets(rows: Record<string, number | null>[]): Record<stri
 async function train(dataset: string, hyperparameters: Record<string, unknown>, activate = false) {
   const version = await trainVersion(t, MODEL, dataset, { activate, seed: Number(hyperparameters.seed), hyperparameters });
   return dataOf(await t.as('viewer')(VersionGateDocument, { id: version.id })).modelVersion;
+}
+
+async function versionCount(): Promise<number> {
+  const [row] = await t.dataSource.query(`SELECT count(*)::int AS n FROM model_versions`);
+  return row.n;
 }
 
 async function predictionsOf(versionId: string): Promise<number> {
@@ -108,6 +114,43 @@ describe('the gate before SHADOW', () => {
     while ((await predictionsOf(better.id)) < 20 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await predictionsOf(better.id)).toBe(20);
     expect(await predictionsOf(rejected.id)).toBe(0);
+  });
+
+  it('judges an import with validation rows the same way: a worse one is REJECTED and not activated', async () => {
+    // The artifact files of two versions trained here, imported as a model trained elsewhere would be.
+    const filesOf = async (id: string) => {
+      const artifact = await t.app.services.registry.loadArtifact(await t.app.services.registry.getModelVersion(id));
+      return Object.entries(artifact.files).map(([path, bytes]) => ({ path, contentBase64: Buffer.from(bytes).toString('base64') }));
+    };
+    const importing = async (id: string, validation: { dataset: string; targetColumn: string; orderColumn: string }) =>
+      t.as('operator')(ImportGatedDocument, {
+        input: {
+          name: MODEL,
+          family: 'xgboost',
+          format: 'xgboost-json',
+          files: await filesOf(id),
+          featureNames: FEATURES,
+          activate: true,
+          validation,
+        },
+      });
+    const versionsBefore = await versionCount();
+    const lacking = errorOf(await importing(rejected.id, { dataset: 'gate-rows', targetColumn: 'y', orderColumn: 'when' }));
+    expect(lacking.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'validation.dataset', missing: ['when'] });
+    expect(await versionCount()).toBe(versionsBefore);
+
+    const worse = dataOf(await importing(rejected.id, { dataset: 'gate-rows', targetColumn: 'y', orderColumn: 't' })).importModel;
+    expect(worse).toMatchObject({
+      source: 'IMPORTED',
+      status: 'REJECTED',
+      gate: { passed: false, compared: true, rows: ROWS, againstVersion: active.version },
+    });
+    const activeNow = dataOf(await t.as('viewer')(VersionGateDocument, { id: active.id })).modelVersion;
+    expect(activeNow.status).toBe('ACTIVE');
+    const [failed] = await t.dataSource.query(`SELECT payload FROM events WHERE type = 'model.gate.failed' AND model_version_id = $1`, [
+      worse.id,
+    ]);
+    expect(failed.payload).toMatchObject({ version: worse.version, passed: false });
   });
 
   it('promotes a REJECTED candidate by hand only with force: true and a reason', async () => {

@@ -146,6 +146,8 @@ describe('xgboost family', () => {
     expect(refit.metrics).toEqual(held.metrics);
     expect(refit.reference?.outcomes).toEqual(held.reference?.outcomes);
     expect(refit.reference?.rows).toBe(noisy.rows);
+    // It says it has learned the held-out rows (no row is left to judge it on); the held-out fit does not.
+    expect([refit.learnedHeldOutRows, held.learnedHeldOutRows]).toEqual([true, undefined]);
     // The model is the one trained on all 600 rows for the kept rounds, not the held-out one.
     const allRows = await xgboostFamily.train(
       noisy,
