@@ -248,17 +248,10 @@ export class LearningSwitchService {
             updatedAt: () => 'now()',
           },
         );
-        await this.events.append(tx, {
-          type: 'learning.resumed',
-          modelName: model.name,
-          payload: {
-            model: model.name,
-            reason,
-            resumedBy: actor.name,
-            pausedAt: state.pausedAt.toISOString(),
-            pausedBy: state.pausedBy,
-            pausedReason: state.pausedReason ?? '',
-          },
+        await this.appendResumed(tx, model.name, reason, actor, {
+          at: state.pausedAt,
+          by: state.pausedBy,
+          reason: state.pausedReason,
         });
       });
       return this.status();
@@ -279,19 +272,31 @@ export class LearningSwitchService {
         );
       }
       await tx.update(LearningSwitchEntity, { id: true }, { pausedAt: null, pausedBy: null, reason: null, updatedAt: () => 'now()' });
-      await this.events.append(tx, {
-        type: 'learning.resumed',
-        payload: {
-          model: null,
-          reason,
-          resumedBy: actor.name,
-          pausedAt: row.pausedAt.toISOString(),
-          pausedBy: row.pausedBy,
-          pausedReason: row.reason ?? '',
-        },
-      });
+      await this.appendResumed(tx, null, reason, actor, { at: row.pausedAt, by: row.pausedBy, reason: row.reason });
     });
     return this.status();
+  }
+
+  /** `learning.resumed` for every model (`model` null) or one, with the pause it ended. */
+  private async appendResumed(
+    tx: EntityManager,
+    model: string | null,
+    reason: string,
+    actor: Actor,
+    pause: { at: Date; by: string | null; reason: string | null },
+  ): Promise<void> {
+    await this.events.append(tx, {
+      type: 'learning.resumed',
+      ...(model ? { modelName: model } : {}),
+      payload: {
+        model,
+        reason,
+        resumedBy: actor.name,
+        pausedAt: pause.at.toISOString(),
+        pausedBy: pause.by,
+        pausedReason: pause.reason ?? '',
+      },
+    });
   }
 
   /**

@@ -195,6 +195,17 @@ const specColumn = (version: ModelVersionEntity, key: string): string | null => 
   return typeof value === 'string' && value.length > 0 ? value : null;
 };
 
+/** The request's order column, else the version's training one; refused when neither names one. */
+function orderColumnOf(version: ModelVersionEntity, request: EvaluateModelRequest, label: string): string {
+  const orderColumn = request.orderColumn ?? specColumn(version, 'orderColumn');
+  if (!orderColumn) {
+    throw new InvalidInputError(`expects orderColumn: ${label} keeps no training order column (it was imported); name the time column`, {
+      field: 'orderColumn',
+    });
+  }
+  return orderColumn;
+}
+
 export class EvaluationService {
   constructor(
     private readonly registry: RegistryService,
@@ -422,12 +433,7 @@ export class EvaluationService {
       );
     }
     const targetColumns = shape.targets.map((name) => featureColumns[shape.inputChannels.indexOf(name)] ?? name);
-    const orderColumn = request.orderColumn ?? specColumn(version, 'orderColumn');
-    if (!orderColumn) {
-      throw new InvalidInputError(`expects orderColumn: ${label} keeps no training order column (it was imported); name the time column`, {
-        field: 'orderColumn',
-      });
-    }
+    const orderColumn = orderColumnOf(version, request, label);
     const types = new Map(dataset.columns.map((column) => [column.name, column.type]));
     const missingInputs = featureColumns.filter((name) => !types.has(name));
     const missingTargets = targetColumns.filter((name) => !types.has(name) && !missingInputs.includes(name));
@@ -471,12 +477,7 @@ export class EvaluationService {
         field: 'targetColumn',
       });
     }
-    const orderColumn = request.orderColumn ?? specColumn(version, 'orderColumn');
-    if (!orderColumn) {
-      throw new InvalidInputError(`expects orderColumn: ${label} keeps no training order column (it was imported); name the time column`, {
-        field: 'orderColumn',
-      });
-    }
+    const orderColumn = orderColumnOf(version, request, label);
     const featureColumns = request.featureColumns ?? version.featureNames;
     if (featureColumns.length !== version.featureNames.length) {
       throw new InvalidInputError(

@@ -11,7 +11,7 @@
 import { stationaryBootstrapBy } from '../lib/stats/block-bootstrap';
 import type { ValidationFold } from '../lib/validation-folds';
 import { forecastMetrics } from '../plugins/base/sequence/metrics';
-import type { BacktestBootstrap, Estimate, FoldReport, SegmentReport } from './backtest';
+import type { BacktestBootstrap, BacktestReport, Estimate, FoldReport, SegmentReport } from './backtest';
 import { DEFAULT_RESAMPLES } from './backtest';
 
 export const FORECAST_TRADING_NOTE = 'no trading figures for forecasts: a sequence version forecasts a path, not a position';
@@ -71,18 +71,8 @@ export interface ForecastBacktestInput {
 }
 
 /** The report of a sequence version: BacktestReport's shape (task 'forecast', rows = window starts) plus `forecast`. */
-export interface ForecastBacktestReport {
+export interface ForecastBacktestReport extends Omit<BacktestReport, 'task'> {
   task: 'forecast';
-  /** Window starts of the series (its "rows"). */
-  rows: number;
-  folds: FoldReport[];
-  pooled: SegmentReport;
-  intervalRows: number;
-  resamples: number;
-  confidence: number;
-  seed: string;
-  threshold: number;
-  periodsPerYear: number;
   forecast: ForecastBacktest;
 }
 

@@ -32,8 +32,6 @@ import {
   EventsFeedDocument,
   JobDetailDocument,
   JobsDocument,
-  LogTradeExecutionDocument,
-  LogTradeOutcomeDocument,
   ModelHealthDocument,
   ModelVersionsDocument,
   PredictDocument,
@@ -44,9 +42,9 @@ import {
 } from '../../generated/graphql';
 import { startTestApp } from '../../helpers/app';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database';
-import { waitForJob } from '../../helpers/fixtures';
 import { collect, dataOf, request, wsClient } from '../../helpers/graphql';
 import { until } from '../../helpers/learning';
+import { tradeFactorHour } from '../../helpers/factor-trades';
 import { spawnServe, spawnWorker, stopAll, type KybernetProcess } from '../../helpers/processes';
 import type { Role } from '../../../src/entities/api-key.entity';
 import { FACTOR_NAMES, syntheticFactorMarket, type FactorRegime } from '../../../src/lib/synthetic-factor-market';
@@ -55,7 +53,6 @@ jest.setTimeout(600_000);
 
 const MODEL = 'syn-next-hour';
 const FEATURES = [...FACTOR_NAMES];
-const HOUR_MS = 3_600_000;
 const START = Date.UTC(2025, 0, 6);
 const HYPERPARAMETERS = { num_boost_round: 60, max_depth: 4, eta: 0.2, early_stopping_rounds: 0, refit_on_all_rows: true, seed: 1 };
 const LOOP_EVENTS = [
@@ -86,34 +83,7 @@ function api(role: Role) {
 /** One hour of the orchestrator: (with a model) predict and trade the sign, else go long; then close the trade an hour later. */
 async function tradeHour(regime: FactorRegime, withModel: boolean) {
   const bar = nextHour(regime);
-  let prediction: { id: string; value: number | null; modelVersion: { version: number } } | undefined;
-  if (withModel) prediction = dataOf(await api('trader')(PredictDocument, { input: { model: MODEL, features: bar.features } })).predict;
-  const clientTradeId = `syn-${bar.index}`;
-  dataOf(
-    await api('trader')(LogTradeExecutionDocument, {
-      input: {
-        clientTradeId,
-        symbol: 'SYN',
-        side: (prediction?.value ?? 1) >= 0 ? 'LONG' : 'SHORT',
-        quantity: 10,
-        entryPrice: bar.entryPrice,
-        entryTime: new Date(START + bar.index * HOUR_MS).toISOString(),
-        predictionIds: prediction ? [prediction.id] : [],
-        features: Object.fromEntries(FEATURES.map((name, j) => [name, bar.features[j]])),
-        strategy: 'factor',
-      },
-    }),
-  );
-  dataOf(
-    await api('trader')(LogTradeOutcomeDocument, {
-      input: {
-        clientTradeId,
-        exitPrice: bar.exitPrice,
-        exitTime: new Date(START + (bar.index + 1) * HOUR_MS).toISOString(),
-        exitReason: 'TIME',
-      },
-    }),
-  );
+  const prediction = await tradeFactorHour(api, bar, withModel ? MODEL : null, { symbol: 'SYN', startMs: START, tradeIdPrefix: 'syn' });
   return { bar, prediction };
 }
 

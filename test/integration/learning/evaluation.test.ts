@@ -14,6 +14,7 @@ import {
   type EvaluateModelInput,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
+import { countRows } from '../../helpers/learning';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
 import { dataOf, errorOf } from '../../helpers/graphql';
 import { backtest } from '../../../src/monitoring/backtest';
@@ -30,10 +31,7 @@ const rows: Record<string, number | null>[] = syntheticRows(ROWS, 7).map((row) =
 
 let t: TestApp;
 
-async function evaluateJobs(): Promise<number> {
-  const [row] = await t.dataSource.query(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'EVALUATE'`);
-  return row.n;
-}
+const evaluateJobs = () => countRows(t, `SELECT 1 FROM jobs WHERE kind = 'EVALUATE'`);
 
 const input = (patch: Partial<EvaluateModelInput> = {}): EvaluateModelInput => ({
   model: MODEL,

@@ -15,6 +15,7 @@ import {
   type EvaluateModelInput,
 } from '../../generated/graphql';
 import { startTestApp, type TestApp } from '../../helpers/app';
+import { countRows } from '../../helpers/learning';
 import { waitForJob } from '../../helpers/fixtures';
 import { dataOf, errorOf } from '../../helpers/graphql';
 import { validationFolds } from '../../../src/lib/validation-folds';
@@ -42,10 +43,7 @@ const SERIES = Array.from({ length: ROWS }, (_, i) => {
 
 let t: TestApp;
 
-async function evaluateJobs(): Promise<number> {
-  const [row] = await t.dataSource.query(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'EVALUATE'`);
-  return row.n;
-}
+const evaluateJobs = () => countRows(t, `SELECT 1 FROM jobs WHERE kind = 'EVALUATE'`);
 
 const input = (patch: Partial<EvaluateModelInput> = {}): EvaluateModelInput => ({
   model: MODEL,

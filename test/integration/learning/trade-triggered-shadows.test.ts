@@ -8,9 +8,6 @@
 import {
   CreateMaterializedDatasetDocument,
   CreateRegisteredModelDocument,
-  LogTradeExecutionDocument,
-  LogTradeOutcomeDocument,
-  PredictDocument,
   TrainModelDocument,
   UpdatePolicyPatchDocument,
 } from '../../generated/graphql';
@@ -18,12 +15,12 @@ import { startTestApp, type TestApp } from '../../helpers/app';
 import { waitForJob } from '../../helpers/fixtures';
 import { dataOf } from '../../helpers/graphql';
 import { until } from '../../helpers/learning';
+import { tradeFactorHour } from '../../helpers/factor-trades';
 import { FACTOR_NAMES, syntheticFactorMarket } from '../../../src/lib/synthetic-factor-market';
 
 jest.setTimeout(400_000);
 
 const FEATURES = [...FACTOR_NAMES];
-const HOUR_MS = 3_600_000;
 const START = Date.UTC(2025, 0, 6);
 const HYPERPARAMETERS = { num_boost_round: 30, max_depth: 3, eta: 0.2, early_stopping_rounds: 0, update_rounds: 5, seed: 1 };
 
@@ -31,36 +28,8 @@ let t: TestApp;
 const nextHour = syntheticFactorMarket('kybernet:trade-triggered-shadows');
 
 /** One hour of the orchestrator: predict with `model` (when given), trade its sign, close an hour later. */
-async function tradeHour(model: string | null) {
-  const bar = nextHour('CALM');
-  const prediction = model ? dataOf(await t.as('trader')(PredictDocument, { input: { model, features: bar.features } })).predict : null;
-  const clientTradeId = `tts-${bar.index}`;
-  dataOf(
-    await t.as('trader')(LogTradeExecutionDocument, {
-      input: {
-        clientTradeId,
-        symbol: 'SYN',
-        side: (prediction?.value ?? 1) >= 0 ? 'LONG' : 'SHORT',
-        quantity: 10,
-        entryPrice: bar.entryPrice,
-        entryTime: new Date(START + bar.index * HOUR_MS).toISOString(),
-        predictionIds: prediction ? [prediction.id] : [],
-        features: Object.fromEntries(FEATURES.map((name, j) => [name, bar.features[j]])),
-        strategy: 'factor',
-      },
-    }),
-  );
-  dataOf(
-    await t.as('trader')(LogTradeOutcomeDocument, {
-      input: {
-        clientTradeId,
-        exitPrice: bar.exitPrice,
-        exitTime: new Date(START + (bar.index + 1) * HOUR_MS).toISOString(),
-        exitReason: 'TIME',
-      },
-    }),
-  );
-}
+const tradeHour = (model: string | null) =>
+  tradeFactorHour(t.as, nextHour('CALM'), model, { symbol: 'SYN', startMs: START, tradeIdPrefix: 'tts' });
 
 async function statuses(model: string): Promise<Record<string, number>> {
   const rows: { status: string; n: number }[] = await t.dataSource.query(

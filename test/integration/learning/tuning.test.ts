@@ -18,6 +18,7 @@ import {
   UpdatePolicyPatchDocument,
   type FoldSchemeInput,
 } from '../../generated/graphql';
+import type { TuningSearch } from '../../../src/learning/tuning.service';
 import { startTestApp, type TestApp } from '../../helpers/app';
 import { syntheticRows, waitForJob } from '../../helpers/fixtures';
 import { dataOf, errorOf } from '../../helpers/graphql';
@@ -57,29 +58,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-interface ResultTrial {
-  trial: number;
-  sampled: Record<string, unknown>;
-  hyperparameters: Record<string, unknown>;
-  loss: number;
-  foldLosses: number[];
-  rung: number;
-  budget: number | null;
-  pruned: boolean;
-  durationMs: number;
-}
-
-interface TuningResult {
-  metric: string;
-  version: number;
-  scheme: Record<string, unknown>;
-  folds: number;
-  budgetParameter: string | null;
-  rungs: { rung: number; trials: number }[];
-  timedOut: boolean;
-  best: { trial: number; loss: number; hyperparameters: Record<string, unknown> };
-  trials: ResultTrial[];
-}
+/** A TUNING job's result, as tuning.service.ts writes it (the scheme as JSON). */
+type TuningResult = Omit<TuningSearch, 'scheme'> & { version: number; scheme: Record<string, unknown> };
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
